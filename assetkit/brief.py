@@ -1,0 +1,188 @@
+"""Campaign briefs: concepts, copy per locale, formats and variants."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .files import check_file, check_image, resolve_ref
+from .formats import AdFormat, resolve_format
+from .yamlfile import load_model
+
+#: Ids become folder and file names: letters, digits, '-' and '_' only (nothing can escape --out).
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def check_id(value: str, what: str) -> str:
+    if not SAFE_ID.match(value):
+        raise ValueError(f"{what} {value!r} becomes a file name: use letters, digits, '-' and '_' only "
+                         "(1–64 characters, starting with a letter or digit)")
+    return value
+
+
+def check_locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    if not re.match(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2}|-\d{3})?$", value):
+        raise ValueError(f"locale {value!r} is not a language tag like en-US, de-DE, fr-FR or pt-BR")
+    try:
+        Locale.parse(value, sep="-")
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"unknown locale {value!r}; use a language tag like en-US, de-DE, fr-FR or pt-BR") from None
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Copy(Strict):
+    """The words of one locale. Empty optional fields are left out of the layout."""
+
+    headline: str = Field(min_length=1, max_length=200)
+    subline: str | None = Field(None, max_length=300)
+    cta: str | None = Field(None, max_length=40)
+    disclaimer: str | None = Field(None, max_length=400)
+
+    def words(self) -> int:
+        return sum(len((t or "").split()) for t in (self.headline, self.subline, self.cta, self.disclaimer))
+
+
+class Concept(Strict):
+    """One creative idea: a prompt, optional reference image (img2img) or product packshot."""
+
+    id: str
+    prompt: str = Field(min_length=1)
+    negative: str | None = None
+    image: str | None = None
+    product: str | None = None
+    focal: tuple[float, float] | None = None
+    variants: int | None = Field(None, ge=1, le=32)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return check_id(v, "concept id")
+
+    @field_validator("image", "product")
+    @classmethod
+    def _img(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None:
+            check_image(v, (info.context or {}).get("base_dir"), need_alpha=info.field_name == "product")
+        return v
+
+    @field_validator("focal")
+    @classmethod
+    def _focal(cls, v):
+        if v is not None and not all(0 <= c <= 1 for c in v):
+            raise ValueError("focal point is [x, y] as fractions of the image, each between 0 and 1")
+        return v
+
+
+class Brief(Strict):
+    """A campaign brief as loaded from YAML; ``path`` is where it came from."""
+
+    version: Literal[1]
+    campaign: str
+    name: str | None = None
+    brand: str
+    pipeline: str = "social-campaign"
+    model: str | None = None
+    quote: str | None = None
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    variants: int = Field(2, ge=1, le=32)
+    formats: list[str] = Field(min_length=1)
+    source_locale: str | None = None
+    copy_: dict[str, Copy] = Field(alias="copy", min_length=1)
+    concepts: list[Concept] = Field(min_length=1)
+    path: Path = Field(default=Path("brief.yaml"), exclude=True)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("campaign")
+    @classmethod
+    def _campaign(cls, v: str) -> str:
+        return check_id(v, "campaign id")
+
+    @field_validator("brand")
+    @classmethod
+    def _brand(cls, v: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        p = resolve_ref(v, base)
+        check_file(v if not p.is_dir() else str(Path(v) / "brand.yaml"), base)
+        return v
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, v: list[str]) -> list[str]:
+        errors = []
+        for name in v:
+            try:
+                resolve_format(name)
+            except ValueError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise ValueError("; ".join(errors))
+        dupes = sorted({n for n in v if v.count(n) > 1})
+        if dupes:
+            raise ValueError(f"format listed twice: {', '.join(dupes)}")
+        return v
+
+    @field_validator("copy_")
+    @classmethod
+    def _locales(cls, v: dict[str, Copy]) -> dict[str, Copy]:
+        for loc in v:
+            check_locale(loc)
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self, info: ValidationInfo) -> "Brief":
+        ids = [c.id for c in self.concepts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"concept ids must be unique; repeated: {', '.join(dupes)}")
+        if self.source_locale is not None and self.source_locale not in self.copy_:
+            raise ValueError(f"source_locale {self.source_locale!r} has no copy; locales with copy: "
+                             f"{', '.join(self.copy_)}")
+        ctx = info.context or {}
+        if "path" in ctx:
+            object.__setattr__(self, "path", Path(ctx["path"]))
+        return self
+
+    # -- derived ------------------------------------------------------------------------
+    @property
+    def copy(self) -> dict[str, Copy]:  # type: ignore[override]
+        return self.copy_
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    @property
+    def locales(self) -> list[str]:
+        return list(self.copy_)
+
+    @property
+    def source(self) -> str:
+        return self.source_locale or self.locales[0]
+
+    def ad_formats(self) -> list[AdFormat]:
+        return [resolve_format(n) for n in self.formats]
+
+    def brand_path(self) -> Path:
+        p = resolve_ref(self.brand, self.base_dir)
+        return p / "brand.yaml" if p.is_dir() else p
+
+    def variants_of(self, concept: Concept) -> int:
+        return concept.variants or self.variants
+
+    def concept_path(self, value: str | None) -> Path | None:
+        return resolve_ref(value, self.base_dir) if value else None
+
+
+def load_brief(path: str | Path) -> Brief:
+    """Load and validate a brief (not yet its brand or pipeline: see ``campaign.load_campaign``)."""
+    brief, _ = load_model(path, Brief, {"path": Path(path)})
+    return brief

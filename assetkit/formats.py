@@ -1,0 +1,104 @@
+"""The ad format catalog: named placements with pixel sizes, safe zones and a format class."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+MAX_SIDE = 8192
+
+
+@dataclass(frozen=True)
+class SafeZone:
+    """Margins (fractions of width/height) that platform UI covers; keep text and logo out."""
+
+    top: float = 0.0
+    right: float = 0.0
+    bottom: float = 0.0
+    left: float = 0.0
+
+
+@dataclass(frozen=True)
+class AdFormat:
+    """A placement: ``name`` (used in file paths), size in pixels, and where text may go."""
+
+    name: str
+    width: int
+    height: int
+    platform: str
+    label: str
+    format_class: str = "social"  # social / display / video / print
+    safe_zone: SafeZone = field(default_factory=SafeZone)
+
+    @property
+    def ratio(self) -> float:
+        return self.width / self.height
+
+    @property
+    def aspect_group(self) -> str:
+        """Which generated master suits this format best: square, portrait or landscape."""
+        r = self.ratio
+        if r > 1.2:
+            return "landscape"
+        if r < 1 / 1.2:
+            return "portrait"
+        return "square"
+
+    @property
+    def layout(self) -> str:
+        """Layout family: ``full`` bleed image, or ``strip``/``tower`` (image panel + colour field)."""
+        r = self.ratio
+        if r >= 2.5:
+            return "strip"
+        if r <= 0.4:
+            return "tower"
+        return "full"
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(aspect_group=self.aspect_group, layout=self.layout)
+        return d
+
+
+_TIKTOK_SAFE = SafeZone(top=0.07, right=0.13, bottom=0.2, left=0.05)
+_STORY_SAFE = SafeZone(top=0.14, right=0.0, bottom=0.2, left=0.0)
+
+CATALOG: dict[str, AdFormat] = {f.name: f for f in [
+    AdFormat("meta-square", 1080, 1080, "Meta", "Feed square 1:1"),
+    AdFormat("meta-portrait", 1080, 1350, "Meta", "Feed portrait 4:5"),
+    AdFormat("meta-story", 1080, 1920, "Meta", "Stories / Reels 9:16", safe_zone=_STORY_SAFE),
+    AdFormat("meta-landscape", 1200, 628, "Meta", "Feed link 1.91:1"),
+    AdFormat("tiktok-feed", 1080, 1920, "TikTok", "In-feed 9:16", safe_zone=_TIKTOK_SAFE),
+    AdFormat("linkedin-landscape", 1200, 627, "LinkedIn", "Single image 1.91:1"),
+    AdFormat("linkedin-square", 1200, 1200, "LinkedIn", "Single image 1:1"),
+    AdFormat("iab-medium-rectangle", 300, 250, "IAB", "Medium rectangle", "display"),
+    AdFormat("iab-leaderboard", 728, 90, "IAB", "Leaderboard", "display"),
+    AdFormat("iab-wide-skyscraper", 160, 600, "IAB", "Wide skyscraper", "display"),
+    AdFormat("iab-half-page", 300, 600, "IAB", "Half page", "display"),
+    AdFormat("iab-billboard", 970, 250, "IAB", "Billboard", "display"),
+    AdFormat("iab-mobile-banner", 320, 50, "IAB", "Mobile banner", "display"),
+    AdFormat("iab-portrait", 300, 1050, "IAB", "Portrait", "display"),
+]}
+
+_CUSTOM = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+
+
+def resolve_format(name: str) -> AdFormat:
+    """A catalog name or a custom ``WxH`` → AdFormat; ValueError with the valid names otherwise."""
+    if name in CATALOG:
+        return CATALOG[name]
+    m = _CUSTOM.match(name)
+    if m:
+        w, h = int(m.group(1)), int(m.group(2))
+        if not (16 <= w <= MAX_SIDE and 16 <= h <= MAX_SIDE):
+            raise ValueError(f"custom size {name!r} must be between 16 and {MAX_SIDE} pixels per side")
+        cls = "display" if max(w, h) <= 1050 and min(w, h) <= 300 else "social"
+        return AdFormat(name, w, h, "custom", f"Custom {w}×{h}", cls)
+    import difflib
+
+    close = difflib.get_close_matches(name, CATALOG, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"unknown format {name!r}; {hint}valid formats: {', '.join(CATALOG)} or a custom WxH like 1600x900")

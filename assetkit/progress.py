@@ -1,0 +1,112 @@
+"""Progress reporting: a rich bar per step on a terminal, plain lines otherwise, or nothing."""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator, TextIO
+
+
+class Task:
+    """A unit of progress; ``advance`` is thread-safe."""
+
+    def __init__(self, reporter: "Progress", label: str, total: int):
+        self.reporter, self.label, self.total, self.done = reporter, label, total, 0
+        self._lock = threading.Lock()
+
+    def advance(self, n: int = 1) -> None:
+        with self._lock:
+            self.done += n
+        self.reporter._update(self)
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+        self.reporter._update(self)
+
+
+class Progress:
+    """Silent base: subclasses show progress. ``task(label, total)`` is a context manager."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+
+    @contextmanager
+    def task(self, label: str, total: int) -> Iterator[Task]:
+        t = Task(self, label, total)
+        start = time.perf_counter()
+        self._start(t)
+        try:
+            yield t
+        finally:
+            self._finish(t, time.perf_counter() - start)
+
+    def log(self, message: str) -> None:
+        pass
+
+    def _start(self, task: Task) -> None:
+        pass
+
+    def _update(self, task: Task) -> None:
+        pass
+
+    def _finish(self, task: Task, seconds: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class PlainProgress(Progress):
+    """One line per step when output is not a terminal (CI logs, pipes)."""
+
+    def log(self, message: str) -> None:
+        print(message, file=self.stream, flush=True)
+
+    def _finish(self, task: Task, seconds: float) -> None:
+        print(f"{task.label}: {task.done}/{task.total} in {seconds:.2f}s", file=self.stream, flush=True)
+
+
+class RichProgress(Progress):
+    """A rich progress bar per step."""
+
+    def __init__(self, stream: TextIO | None = None):
+        super().__init__(stream)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RP
+
+        self._console = Console(file=self.stream)
+        self._rp = RP(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=self._console, transient=False)
+        self._ids: dict[int, int] = {}
+        self._rp.start()
+
+    def log(self, message: str) -> None:
+        self._rp.console.print(message)
+
+    def _start(self, task: Task) -> None:
+        self._ids[id(task)] = self._rp.add_task(task.label, total=max(task.total, 1))
+
+    def _update(self, task: Task) -> None:
+        tid = self._ids.get(id(task))
+        if tid is not None:
+            self._rp.update(tid, completed=task.done, total=max(task.total, 1))
+
+    def _finish(self, task: Task, seconds: float) -> None:
+        tid = self._ids.pop(id(task), None)
+        if tid is not None:
+            self._rp.update(tid, completed=max(task.total, 1) if task.done >= task.total else task.done)
+
+    def close(self) -> None:
+        self._rp.stop()
+
+
+def make_progress(mode: str = "auto", stream: TextIO | None = None) -> Progress:
+    """``auto`` → rich on a TTY, plain otherwise; ``plain``; ``none``."""
+    stream = stream or sys.stderr
+    if mode == "none":
+        return Progress(stream)
+    if mode == "rich" or (mode == "auto" and stream.isatty()):
+        return RichProgress(stream)
+    return PlainProgress(stream)

@@ -1,0 +1,109 @@
+"""What flows between pipeline steps: jobs (deliverables), masters, frames, composed assets."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .formats import AdFormat
+
+if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
+
+    from .generators.base import GenerationRequest
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels (x1/y1 exclusive)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One deliverable: a concept variant, in one format, in one locale."""
+
+    concept: str
+    variant: int
+    format: AdFormat
+    locale: str
+    seed: int
+    key: str = ""  # hash of everything that determines the output (set by the planner)
+
+    @property
+    def master_id(self) -> tuple[str, int, str]:
+        return (self.concept, self.variant, self.format.aspect_group)
+
+    @property
+    def frame_id(self) -> tuple[str, int, str]:
+        return (self.concept, self.variant, self.format.name)
+
+    def relpath(self, ext: str) -> str:
+        return f"{self.locale}/{self.format.name}/{self.concept}-v{self.variant}.{ext}"
+
+
+@dataclass
+class Master:
+    """A generated image for (concept, variant, aspect group), before reframing."""
+
+    request: "GenerationRequest"
+    image: "Image.Image"
+    focal: tuple[float, float]
+    params: dict
+    compute_seconds: float
+    key: str
+    cached: bool = False
+
+
+@dataclass
+class Frame:
+    """A master reframed to a format: the background every locale's copy is composed on.
+
+    ``image_box`` is where the picture sits; ``field_box`` (strip/tower layouts) is the
+    brand-colour field that carries the text. ``text_box`` is where text may go (inside the
+    format's safe zone).
+    """
+
+    concept: str
+    variant: int
+    format: AdFormat
+    image: "Image.Image"
+    image_box: Box
+    field_box: Box | None
+    master_key: str
+    crop: Box | None = None  # the crop taken from the master, in master pixels
+    scale: float = 1.0  # master pixels → frame pixels (uniform: never stretched)
+
+
+@dataclass
+class Composed:
+    """A finished asset image for one job, with the boxes of every element drawn on it."""
+
+    job: Job
+    image: "Image.Image"
+    boxes: dict[str, Box] = field(default_factory=dict)  # logo, logo_clear, headline, subline, cta, disclaimer
+    info: dict[str, Any] = field(default_factory=dict)  # font sizes, measured contrast, scrim...
+
+
+@dataclass
+class CheckResult:
+    """One finding of the ``check`` step about one asset (level: error / warning)."""
+
+    job: Job
+    check: str
+    level: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"asset": self.job.relpath("*"), "check": self.check, "level": self.level, "message": self.message}
+
+
+@dataclass
+class RunState:
+    """The data a run accumulates; steps read their ``inputs`` and fill their ``outputs``."""
+
+    jobs: list[Job] = field(default_factory=list)  # every deliverable of the brief
+    pending: list[Job] = field(default_factory=list)  # those not already up to date on disk
+    masters: dict[tuple[str, int, str], Master] = field(default_factory=dict)
+    frames: dict[tuple[str, int, str], Frame] = field(default_factory=dict)
+    composed: dict[str, Composed] = field(default_factory=dict)  # by job key
+    checks: list[CheckResult] = field(default_factory=list)
+    outputs: list[dict] = field(default_factory=list)  # manifest entries written by export
+    timings: dict[str, float] = field(default_factory=dict)
+    compute_seconds: float = 0.0
+    generator_info: dict = field(default_factory=dict)

@@ -1,0 +1,39 @@
+"""What a pipeline step is: typed params, declared inputs/outputs, and ``run(ctx, state)``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..pipeline import RunContext, RunState
+
+
+class StepParams(BaseModel):
+    """Base of every step's params model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step:
+    """A pipeline step. Subclasses set ``name``, ``Params``, ``inputs``, ``outputs``, ``description``.
+
+    ``inputs``/``outputs`` name fields of :class:`RunState`; a pipeline is checked before it
+    runs so that every input is produced by an earlier step.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[StepParams]] = StepParams
+    inputs: ClassVar[tuple[str, ...]] = ()
+    outputs: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, params: StepParams):
+        self.params = params
+
+    def fingerprint(self) -> dict:
+        """What about this step changes the outputs (its params by default)."""
+        return {"step": self.name, **self.params.model_dump(mode="json")}
+
+    def run(self, ctx: "RunContext", state: "RunState") -> None:  # pragma: no cover - abstract
+        raise NotImplementedError

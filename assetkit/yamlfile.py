@@ -1,0 +1,329 @@
+"""YAML 1.2 files → pydantic models, with every problem reported as ``file:line:col: loc: msg``.
+
+ruamel.yaml keeps the line and column of every node; pydantic reports a ``loc`` path for each
+error. Walking the ``loc`` through the loaded tree gives the position to print.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, Problem
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def display_path(path: str | Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    path = Path(path)
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - other drive on Windows
+        return str(path)
+
+
+def format_loc(loc: tuple | list) -> str:
+    """``('concepts', 2, 'prompt')`` → ``concepts[2].prompt``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class YamlDoc:
+    """A loaded YAML file: its path, parsed tree (ruamel round-trip nodes) and positions."""
+
+    def __init__(self, path: Path, data: Any):
+        self.path = Path(path)
+        self.data = data
+
+    @property
+    def name(self) -> str:
+        return display_path(self.path)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def position(self, loc: tuple | list) -> tuple[int | None, int | None, tuple]:
+        """1-based (line, col) of the node at ``loc`` (or its nearest existing parent).
+
+        Also returns the part of ``loc`` that exists in the file, so messages name real keys.
+        """
+        node = self.data
+        line, col = (1, 1) if node is not None else (None, None)
+        found: list = []
+        loc = list(loc)
+        for i, part in enumerate(loc):
+            last = i == len(loc) - 1
+            if isinstance(node, dict) and not isinstance(part, int) and part in node:
+                lc = getattr(node, "lc", None)
+                if lc is not None:
+                    try:
+                        l0, c0 = lc.key(part) if last and _key_position_wanted(node[part]) else lc.value(part)
+                    except (KeyError, TypeError):
+                        l0, c0 = lc.key(part)
+                    line, col = l0 + 1, c0 + 1
+                node = node[part]
+                found.append(part)
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                lc = getattr(node, "lc", None)
+                if lc is not None:
+                    l0, c0 = lc.item(part)
+                    line, col = l0 + 1, c0 + 1
+                node = node[part]
+                found.append(part)
+            elif isinstance(node, dict) and isinstance(part, str) and not last:
+                # pydantic inserts union/tag names into loc; skip what the file does not have
+                continue
+            else:
+                found.append(part)
+                break
+        return line, col, tuple(found)
+
+    def problem(self, loc: tuple | list, message: str, at_key: bool = False) -> Problem:
+        """A Problem pointing at ``loc``; ``at_key`` points at the key rather than its value."""
+        loc = tuple(loc)
+        if at_key and loc:
+            line, col = self._key_pos(loc)
+        else:
+            line, col, _ = self.position(loc)
+        return Problem(self.name, line, col, format_loc(loc), message)
+
+    def _key_pos(self, loc: tuple) -> tuple[int | None, int | None]:
+        line, col, found = self.position(loc[:-1])
+        parent = self.data
+        for part in found:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return line, col
+        lc = getattr(parent, "lc", None)
+        if isinstance(parent, dict) and lc is not None and loc[-1] in parent:
+            l0, c0 = lc.key(loc[-1])
+            return l0 + 1, c0 + 1
+        return line, col
+
+
+def _key_position_wanted(value: Any) -> bool:
+    # A mapping/sequence value sits on the next line: point at its key instead.
+    return isinstance(value, (dict, list)) or value is None
+
+
+def load_yaml(path: str | Path) -> YamlDoc:
+    """Parse a YAML 1.2 file; syntax errors and duplicate keys become a ConfigError."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    path = Path(path)
+    name = display_path(path)
+    if not path.exists():
+        raise ConfigError.single(name, "file not found")
+    if path.is_dir():
+        raise ConfigError.single(name, "is a folder, expected a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError.single(name, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError.single(name, f"cannot read: {exc.strerror}") from None
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        data = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = (exc.problem or exc.context or "invalid YAML").strip()
+        if "duplicate key" in msg or type(exc).__name__ == "DuplicateKeyError":
+            key = _duplicate_key_name(exc)
+            msg = f"duplicate key {key!r}" if key else "duplicate key"
+        line = mark.line + 1 if mark else None
+        col = mark.column + 1 if mark else None
+        raise ConfigError([Problem(name, line, col, "", f"YAML syntax error: {msg}")]) from None
+    except YAMLError as exc:
+        raise ConfigError.single(name, f"YAML syntax error: {exc}") from None
+    if data is None:
+        data = {}
+    return YamlDoc(path, data)
+
+
+def _duplicate_key_name(exc: Exception) -> str | None:
+    import re
+
+    m = re.search(r'found duplicate key "([^"]*)"', str(exc))
+    return m.group(1) if m else None
+
+
+def to_plain(node: Any) -> Any:
+    """ruamel round-trip nodes → plain dicts/lists/scalars (pydantic validates plain data)."""
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, (int, float, bool)) else k: to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if hasattr(node, "__class__") and node.__class__.__module__.startswith("ruamel"):
+        for base in (bool, int, float, str):
+            if isinstance(node, base):
+                return base(node)
+    return node
+
+
+def validate(doc: YamlDoc, model: type[M], context: dict | None = None, data: Any = None) -> M:
+    """Validate ``doc`` (or ``data`` located in it) against ``model``; all problems at once."""
+    ctx = {"base_dir": doc.base_dir, "doc": doc}
+    ctx.update(context or {})
+    raw = to_plain(doc.data if data is None else data)
+    try:
+        return model.model_validate(raw, context=ctx)
+    except ValidationError as exc:
+        raise ConfigError(problems_from_validation(doc, exc, model)) from None
+
+
+def problems_from_validation(doc: YamlDoc, exc: ValidationError, model: type[BaseModel],
+                             prefix: tuple = ()) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set = set()
+    for err in exc.errors(include_url=False):
+        loc = prefix + tuple(err["loc"])
+        _, _, found = doc.position(loc)
+        clean = _clean_loc(doc, loc)
+        etype = err["type"]
+        msg = _message(err)
+        if etype == "extra_forbidden":
+            problem = doc.problem(clean, _unknown_key_message(model, clean[len(prefix):], clean[-1]), at_key=True)
+        elif etype == "missing":
+            problem = doc.problem(clean[:-1], f"missing required key {clean[-1]!r}")
+            problem = Problem(problem.file, problem.line, problem.col, format_loc(clean), problem.message)
+        else:
+            problem = doc.problem(clean, msg)
+        key = (problem.line, problem.col, problem.loc, problem.message)
+        if key not in seen:
+            seen.add(key)
+            problems.append(problem)
+    return problems
+
+
+def _clean_loc(doc: YamlDoc, loc: tuple) -> tuple:
+    """Drop pydantic's union-member and validator names that are not keys of the file."""
+    out: list = []
+    node = doc.data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict):
+            if part in node:
+                out.append(part)
+                node = node[part]
+                continue
+            if isinstance(part, str) and ("[" in part or "-" in part and part.startswith(("function", "tagged", "literal"))) and not last:
+                continue
+            out.append(part)
+            node = None
+        elif isinstance(node, list) and isinstance(part, int):
+            out.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        elif isinstance(part, str) and "[" in part and not last:
+            continue
+        else:
+            out.append(part)
+            node = None
+    return tuple(out)
+
+
+def _message(err: dict) -> str:
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    etype = err["type"]
+    inp = err.get("input")
+    if etype in {"int_parsing", "int_type", "float_parsing", "float_type", "bool_parsing", "bool_type",
+                 "string_type", "dict_type", "list_type", "model_type", "model_attributes_type"}:
+        kind = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
+                "dict": "a mapping (key: value)", "list": "a list", "model": "a mapping (key: value)"}[etype.split("_")[0]]
+        return f"expected {kind}, got {_show(inp)}"
+    if etype == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"{_show(inp)} is not one of {expected}"
+    if etype == "enum":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"{_show(inp)} is not one of {expected}"
+    return msg
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return repr(value)
+
+
+def _unknown_key_message(model: type[BaseModel], loc: tuple, key: Any) -> str:
+    valid = _valid_keys(model, loc[:-1])
+    msg = f"unknown key {key!r}"
+    if valid:
+        close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+        if close:
+            return f"{msg}; did you mean {close[0]!r}?"
+        return f"{msg}; valid keys: {', '.join(sorted(valid))}"
+    return msg
+
+
+def _valid_keys(model: Any, loc: tuple) -> list[str]:
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if isinstance(part, str) and part in current.model_fields:
+                current = current.model_fields[part].annotation
+                continue
+            field = next((f for n, f in current.model_fields.items() if f.alias == part), None)
+            if field is None:
+                return []
+            current = field.annotation
+        else:
+            origin = typing.get_origin(current)
+            args = typing.get_args(current)
+            if origin in (list, tuple) and args:
+                current = args[0]
+            elif origin is dict and len(args) == 2:
+                current = args[1]
+            else:
+                return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """Optional[X] / Annotated[X, ...] / X | None → X (first model member of a union)."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [a for a in members if isinstance(a, type) and issubclass(a, BaseModel)]
+            tp = models[0] if models else members[0]
+            continue
+        return tp
+
+
+def load_model(path: str | Path, model: type[M], context: dict | None = None) -> tuple[M, YamlDoc]:
+    """Load and validate a YAML file in one call."""
+    doc = load_yaml(path)
+    return validate(doc, model, context), doc
