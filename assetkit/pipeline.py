@@ -135,6 +135,7 @@ class RunOptions:
     generator: str | None = None  # 'draft' / 'diffusers' override
     allow_unsafe_weights: bool = False
     ledger: Path | None = None
+    settings: Path | None = None
     record: bool = True  # write to the savings ledger
 
 

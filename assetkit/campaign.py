@@ -1,0 +1,99 @@
+"""A campaign = brief + its brand kit + its pipeline, loaded and cross-checked together."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .brand import BrandKit, load_brand
+from .brief import Brief
+from .errors import ConfigError, Problem
+from .pipeline import Pipeline, find_pipeline, load_pipeline
+from .yamlfile import YamlDoc, load_yaml, validate
+
+
+@dataclass
+class Campaign:
+    """Everything a run needs, validated: the brief, its brand kit and its pipeline."""
+
+    brief: Brief
+    brand: BrandKit
+    pipeline: Pipeline
+    doc: YamlDoc  # the brief's YAML, for positions in cross-file messages
+
+
+def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool = True) -> Campaign:
+    """Load a brief with its brand kit and pipeline; every problem of every file at once.
+
+    ``pipeline`` overrides the brief's pipeline (a built-in name or a path). With ``fit``
+    the copy is measured against every format (copy that cannot fit is an error).
+    """
+    brief_path = Path(brief_path)
+    doc = load_yaml(brief_path)
+    brief = validate(doc, Brief, {"path": brief_path})
+    problems: list[Problem] = []
+    brand = pipe = None
+    try:
+        brand = load_brand(brief.brand_path())
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    ref = pipeline or brief.pipeline
+    try:
+        path = find_pipeline(ref, brief.base_dir if pipeline is None else Path.cwd())
+        if not path.exists():
+            raise ValueError(f"pipeline file not found: {ref}")
+        pipe = load_pipeline(path)
+    except ValueError as exc:
+        if pipeline is None:
+            problems.append(doc.problem(("pipeline",), str(exc)))
+        else:
+            problems.append(Problem("--pipeline", None, None, "", str(exc)))
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if brand is not None:
+        problems.extend(brand_problems(doc, brief, brand))
+        if fit and pipe is not None:
+            problems.extend(fit_problems(doc, brief, brand, pipe))
+    if problems:
+        raise ConfigError(problems)
+    return Campaign(brief, brand, pipe, doc)
+
+
+def brand_problems(doc: YamlDoc, brief: Brief, brand: BrandKit) -> list[Problem]:
+    """Copy that breaks the brand's voice: banned words, missing required disclaimers."""
+    out = []
+    for locale, copy in brief.copy.items():
+        for field in ("headline", "subline", "cta", "disclaimer"):
+            text = getattr(copy, field) or ""
+            for word in brand.voice.banned_words:
+                if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
+                    out.append(doc.problem(("copy", locale, field), f"uses the banned word {word!r} "
+                                           f"(brand voice of {brand.name})"))
+        if brand.voice.disclaimer_required and not (copy.disclaimer or brand.voice.disclaimer.get(locale)):
+            out.append(doc.problem(("copy", locale), f"the brand requires a disclaimer: add 'disclaimer' here "
+                                   f"or in the brand kit's voice.disclaimer.{locale}"))
+    return out
+
+
+def fit_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline) -> list[Problem]:
+    """Copy that cannot fit a format even at the minimum font size (measured, not rendered)."""
+    step = pipe.step("compose")
+    if step is None:
+        return []
+    from .steps.compose import fit_problems as measure
+
+    out = []
+    for locale, copy in brief.copy.items():
+        copy = effective_copy(brand, copy, locale)
+        for fmt in brief.ad_formats():
+            for field, message in measure(brand, copy, fmt, step.params):
+                loc = ("copy", locale, field) if getattr(brief.copy[locale], field, None) else ("copy", locale)
+                out.append(doc.problem(loc, message))
+    return out
+
+
+def effective_copy(brand: BrandKit, copy, locale: str):
+    """The brief's copy with the brand's disclaimer filled in where the brief has none."""
+    if copy.disclaimer is None and brand.voice.disclaimer.get(locale):
+        return copy.model_copy(update={"disclaimer": brand.voice.disclaimer[locale]})
+    return copy

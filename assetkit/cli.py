@@ -1,0 +1,274 @@
+"""The ``assetkit`` command line: parse options, call the library, print. Errors are mapped once."""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import AssetkitError, ConfigError
+
+#: Modules that contribute commands (each exposes ``commands = [...]``).
+COMMAND_MODULES: list[str] = []
+
+
+def _offline() -> None:
+    """No run ever touches the network: only ``assetkit models pull`` may download."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+
+def report_error(exc: AssetkitError) -> int:
+    """Print an AssetkitError for a user (never a traceback) and return the exit code."""
+    if isinstance(exc, ConfigError):
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        n = len(exc.problems)
+        click.echo(f"Error: {n} problem{'s' if n != 1 else ''} found; nothing was run.", err=True)
+    else:
+        click.echo(f"Error: {exc}", err=True)
+    return exc.exit_code
+
+
+class AssetkitGroup(click.Group):
+    """Maps AssetkitError to a clear message and exit code; lists commands in definition order."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AssetkitError as exc:
+            ctx.exit(report_error(exc))
+        except KeyboardInterrupt:
+            click.echo("Interrupted; files already written are complete (writes are atomic).", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=AssetkitGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="assetkit")
+def cli():
+    """assetkit — brand kit + brief in, on-brand campaign variants out.
+
+    Runs locally: draft proofs without any model, or your own diffusion model
+    (never downloaded at run time). Every run is recorded in a savings ledger.
+
+    Start with `assetkit init my-campaign` or `make demo`.
+    """
+    _offline()
+
+
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")(fn)
+
+
+@cli.command()
+@click.argument("brief", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
+              help="Output folder; assets go to OUT/<campaign>/.")
+@click.option("--pipeline", "-p", help="Pipeline to use instead of the brief's (built-in name or path).")
+@click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Parallel compose/export workers (0 = CPUs).")
+@click.option("--force", is_flag=True, help="Remake every asset even if it is up to date.")
+@click.option("--model", help="Diffusion model: a diffusers folder, a .safetensors file or hf:org/name.")
+@click.option("--draft", is_flag=True, help="Use the built-in draft generator even if a model is configured.")
+@click.option("--allow-unsafe-weights", is_flag=True, help="Allow pickle weights (.ckpt/.bin): they can run code.")
+@click.option("--no-ledger", is_flag=True, help="Do not record this run in the savings ledger.")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), envvar="ASSETKIT_LEDGER",
+              help="Ledger file [default: .assetkit/ledger.sqlite; env ASSETKIT_LEDGER].")
+@click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), help="Project settings (assetkit.yaml).")
+@click.option("--progress", type=click.Choice(["auto", "plain", "none"]), default="auto", show_default=True,
+              help="Progress display: bars on a terminal, plain lines otherwise.")
+@json_option
+def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, no_ledger, ledger, settings,
+        progress, as_json):
+    """Make every asset of a brief: generate, reframe, compose, check, export.
+
+    Re-running an unchanged brief makes nothing; --force remakes all.
+
+    Example:
+
+        assetkit run examples/spring-launch/brief.yaml --out out/demo
+    """
+    from .pipeline import RunOptions
+    from .progress import make_progress
+    from .runner import run_brief
+
+    options = RunOptions(out=out, jobs=jobs, force=force, model=model, generator="draft" if draft else None,
+                         allow_unsafe_weights=allow_unsafe_weights, ledger=ledger, settings=settings,
+                         record=not no_ledger)
+    reporter = make_progress("none" if as_json else progress)
+    try:
+        result = run_brief(brief, options, pipeline=pipeline, progress=reporter)
+    finally:
+        reporter.close()
+    summary = result.summary()
+    if result.ledger is not None and hasattr(result.ledger, "to_dict"):
+        summary["ledger"] = result.ledger.to_dict()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    m = result.manifest
+    click.echo(f"{m['campaign']}: {len(m['assets'])} assets ({result.made} made, {result.cached} up to date) "
+               f"in {m['timings']['total']:.1f}s")
+    click.echo(f"  assets:   {result.out_dir}/")
+    click.echo(f"  manifest: {result.manifest_path}")
+    for locale, rel in m.get("contact_sheets", {}).items():
+        click.echo(f"  contact sheet {locale}: {result.out_dir / rel}")
+    warnings = [c for c in m.get("checks", []) if c["level"] == "warning"]
+    if warnings:
+        click.echo(f"  {len(warnings)} check warnings (see manifest)")
+    if result.ledger is not None and hasattr(result.ledger, "describe"):
+        click.echo(f"  ledger:   {result.ledger.describe()}")
+
+
+@cli.command()
+@click.argument("brief", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--pipeline", "-p", help="Pipeline to use instead of the brief's.")
+@json_option
+def plan(brief, out, pipeline, as_json):
+    """Show what a run would make (per format and locale) without generating anything.
+
+    Example:
+
+        assetkit plan examples/spring-launch/brief.yaml
+    """
+    from .campaign import load_campaign
+    from .pipeline import RunOptions
+    from .runner import make_context, plan_run
+
+    campaign = load_campaign(brief, pipeline)
+    p = plan_run(make_context(campaign, RunOptions(out=out)), campaign)
+    counts = p.counts()
+    locales = campaign.brief.locales
+    if as_json:
+        click.echo(json.dumps({"campaign": campaign.brief.campaign, "pipeline": campaign.pipeline.name,
+                               "steps": [s.name for s in campaign.pipeline.steps], "out": str(p.out_dir),
+                               "total": len(p.jobs), "up_to_date": len(p.cached), "to_make": len(p.pending),
+                               "per_format": counts}, indent=2))
+        return
+    b = campaign.brief
+    click.echo(f"campaign {b.campaign} · brand {campaign.brand.name} · pipeline {campaign.pipeline.name} "
+               f"({' → '.join(s.name for s in campaign.pipeline.steps)})")
+    click.echo(f"{len(b.concepts)} concepts × variants × {len(b.formats)} formats × {len(locales)} locales")
+    width = max(len(f) for f in counts) + 2
+    click.echo("format".ljust(width) + "size".ljust(11) + "".join(loc.ljust(8) for loc in locales) + "total")
+    for name, per in counts.items():
+        from .formats import resolve_format
+
+        size = resolve_format(name).size
+        click.echo(name.ljust(width) + size.ljust(11) + "".join(str(per.get(loc, 0)).ljust(8) for loc in locales)
+                   + str(sum(per.values())))
+    click.echo(f"total: {len(p.jobs)} assets ({len(p.pending)} to make, {len(p.cached)} up to date in {p.out_dir})")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files):
+    """Check brand kits, briefs and pipelines without running anything.
+
+    A brief is checked with its brand kit and pipeline, including whether the copy
+    fits every format. Problems print as file:line:col: field: message; exit code 2.
+
+    Example:
+
+        assetkit validate brand/nordlicht/brand.yaml examples/spring-launch/brief.yaml
+    """
+    from .validate import validate_file
+
+    problems = []
+    for f in files:
+        try:
+            kind = validate_file(f)
+            click.echo(f"{f}: ok ({kind})")
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+
+
+@cli.command()
+@json_option
+def formats(as_json):
+    """List the ad formats a brief can name (or give a custom WxH).
+
+    Example:
+
+        assetkit formats --json
+    """
+    from .formats import CATALOG
+
+    if as_json:
+        click.echo(json.dumps([f.to_dict() for f in CATALOG.values()], indent=2))
+        return
+    click.echo(f"{'name':<22}{'size':<11}{'platform':<10}{'class':<9}{'layout':<8}description")
+    for f in CATALOG.values():
+        sz = f.safe_zone
+        safe = f" (safe zone t{sz.top:.0%} r{sz.right:.0%} b{sz.bottom:.0%} l{sz.left:.0%})" if any(
+            (sz.top, sz.right, sz.bottom, sz.left)) else ""
+        click.echo(f"{f.name:<22}{f.size:<11}{f.platform:<10}{f.format_class:<9}{f.layout:<8}{f.label}{safe}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="Acme Studio", show_default=True, help="Brand name for the new kit.")
+def init(directory, name):
+    """Scaffold a working brand kit and brief you can edit and run.
+
+    Example:
+
+        assetkit init my-campaign --name "Acme Studio" && assetkit run my-campaign/brief.yaml
+    """
+    from .scaffold import scaffold
+
+    brief = scaffold(directory, name)
+    click.echo(f"created {brief.parent}/")
+    click.echo(f"  brand kit: {brief.parent / 'brand' / 'brand.yaml'}")
+    click.echo(f"  brief:     {brief}")
+    click.echo(f"next: assetkit run {brief}")
+
+
+@cli.command()
+def steps():
+    """List pipeline steps with their parameters.
+
+    Example:
+
+        assetkit steps
+    """
+    from .steps import REGISTRY, step_class
+
+    for name in REGISTRY:
+        cls = step_class(name)
+        click.echo(f"{name}: {cls.description}")
+        for fname, field in cls.Params.model_fields.items():
+            default = field.default if field.default is not None else "—"
+            desc = f"  {field.description}" if field.description else ""
+            click.echo(f"    {fname} = {default!r}{desc}" if not isinstance(default, str) or default != "—"
+                       else f"    {fname}{desc}")
+
+
+def _load_plugins() -> None:
+    for mod in COMMAND_MODULES:
+        module = importlib.import_module(mod)
+        for cmd in module.commands:
+            cli.add_command(cmd)
+
+
+_load_plugins()
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="assetkit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,229 @@
+"""Running a brief: plan the deliverables, skip what is up to date, run the steps, write the manifest."""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import secrets
+import socket
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .campaign import Campaign, effective_copy, load_campaign
+from .errors import UsageError
+from .files import sha256_file
+from .pipeline import RunContext, RunOptions
+from .progress import Progress
+from .state import Job, RunState
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Plan:
+    """What a run of a brief makes: every job, and which are already up to date on disk."""
+
+    campaign: Campaign
+    out_dir: Path
+    jobs: list[Job]
+    cached: list[Job] = field(default_factory=list)
+    previous: dict = field(default_factory=dict)  # key → manifest entry of the last run
+
+    @property
+    def pending(self) -> list[Job]:
+        done = {j.key for j in self.cached}
+        return [j for j in self.jobs if j.key not in done]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Assets per format and locale."""
+        out: dict[str, dict[str, int]] = {}
+        for j in self.jobs:
+            out.setdefault(j.format.name, {}).setdefault(j.locale, 0)
+            out[j.format.name][j.locale] += 1
+        return out
+
+
+@dataclass
+class RunResult:
+    """What a run made: the manifest (as written) and where it is."""
+
+    manifest: dict
+    manifest_path: Path
+    out_dir: Path
+    made: int
+    cached: int
+    ledger: object | None = None
+
+    def summary(self) -> dict:
+        m = self.manifest
+        return {
+            "run_id": m["run_id"], "campaign": m["campaign"], "out": str(self.out_dir),
+            "manifest": str(self.manifest_path), "assets": len(m["assets"]), "made": self.made,
+            "cached": self.cached, "contact_sheets": m.get("contact_sheets", {}),
+            "timings": m["timings"], "checks": {"errors": sum(c["level"] == "error" for c in m.get("checks", [])),
+                                               "warnings": sum(c["level"] == "warning" for c in m.get("checks", []))},
+        }
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def job_seed(base: int, concept: str, variant: int) -> int:
+    """Seed of a concept variant: stable under reordering concepts; variant n → base + n − 1."""
+    return (base + zlib.crc32(concept.encode()) + variant - 1) % 2**32
+
+
+def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
+    """Every deliverable of the brief with its content key; marks those already on disk."""
+    brief, brand, pipe, options = campaign.brief, campaign.brand, campaign.pipeline, ctx.options
+    out_root = Path(options.out)
+    out_dir = out_root / brief.campaign
+    if out_dir.resolve().parent != out_root.resolve():
+        raise UsageError(f"campaign id {brief.campaign!r} would write outside --out")
+    step_fps = []
+    for step in pipe.steps:
+        if hasattr(step, "describe_generator"):  # the generator (model, weights hash...) shapes every image
+            step_fps.append({**step.fingerprint(), "generator": step.describe_generator(ctx)})
+        else:
+            step_fps.append(step.fingerprint())
+    common = _hash({"assetkit": __version__, "brand": brand.fingerprint(), "steps": step_fps,
+                    "model": options.model, "generator": options.generator})
+    files = {}
+    jobs = []
+    for concept in brief.concepts:
+        cdump = concept.model_dump(mode="json")
+        for ref in (concept.image, concept.product):
+            if ref:
+                p = brief.concept_path(ref)
+                files[ref] = files.get(ref) or sha256_file(p)
+        for variant in range(1, brief.variants_of(concept) + 1):
+            seed = job_seed(brief.seed, concept.id, variant)
+            for fmt in brief.ad_formats():
+                for locale in brief.locales:
+                    copy = effective_copy(brand, brief.copy[locale], locale).model_dump(mode="json")
+                    key = _hash({"common": common, "concept": cdump, "files": files, "variant": variant,
+                                 "seed": seed, "format": fmt.to_dict(), "locale": locale, "copy": copy})[:32]
+                    jobs.append(Job(concept.id, variant, fmt, locale, seed, key))
+    plan = Plan(campaign, out_dir, jobs)
+    plan.previous = _previous_entries(out_dir)
+    if not options.force:
+        for job in jobs:
+            entry = plan.previous.get(job.key)
+            if entry and _file_matches(out_dir / entry["path"], entry):
+                plan.cached.append(job)
+    return plan
+
+
+def _previous_entries(out_dir: Path) -> dict:
+    path = out_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {a["key"]: a for a in data.get("assets", []) if "key" in a and "path" in a}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+
+
+def _file_matches(path: Path, entry: dict) -> bool:
+    try:
+        if path.stat().st_size != entry.get("bytes"):
+            return False
+        return sha256_file(path) == entry.get("sha256")
+    except OSError:
+        return False
+
+
+def make_context(campaign: Campaign, options: RunOptions, progress: Progress | None = None) -> RunContext:
+    out_dir = Path(options.out) / campaign.brief.campaign
+    return RunContext(brand=campaign.brand, brief=campaign.brief, pipeline=campaign.pipeline, options=options,
+                      progress=progress or Progress(), out_dir=out_dir)
+
+
+def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipeline: str | None = None,
+              progress: Progress | None = None) -> RunResult:
+    """Run a brief end to end: the library call behind ``assetkit run``."""
+    options = options or RunOptions()
+    progress = progress or Progress()
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    campaign = load_campaign(brief_path, pipeline)
+    ctx = make_context(campaign, options, progress)
+    plan = plan_run(ctx, campaign)
+    state = RunState(jobs=plan.jobs, pending=plan.pending)
+    ctx.extras["plan"] = plan
+    ctx.extras["run_id"] = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    ctx.extras["started_at"] = started
+    ctx.extras["t0"] = t0
+    if plan.cached and not state.pending:
+        progress.log(f"{len(plan.cached)} assets up to date, nothing to make (use --force to remake)")
+    for step in campaign.pipeline.steps:
+        s = time.perf_counter()
+        step.run(ctx, state)
+        state.timings[step.name] = round(time.perf_counter() - s, 4)
+    manifest = ctx.extras.get("manifest")
+    if manifest is None:
+        manifest = build_manifest(ctx, state)
+        from .steps.export import write_manifest
+
+        write_manifest(ctx, manifest)
+    manifest_path = plan.out_dir / MANIFEST
+    result = RunResult(manifest, manifest_path, plan.out_dir, made=len(state.pending), cached=len(plan.cached))
+    if options.record:
+        # LEDGER HOOK: every run is recorded in the savings ledger (opt out with --no-ledger)
+        from .ledger import record_run
+
+        result.ledger = record_run(manifest, manifest_path, options.ledger, options.settings, campaign.brief)
+    return result
+
+
+def build_manifest(ctx: RunContext, state: RunState) -> dict:
+    """The run's manifest: every asset (made now or up to date), timings, generator, copy."""
+    brief, brand, plan = ctx.brief, ctx.brand, ctx.extras["plan"]
+    cached_keys = {j.key for j in plan.cached}
+    made = {e["key"]: e for e in state.outputs}
+    assets = []
+    for job in plan.jobs:
+        if job.key in made:
+            assets.append(made[job.key])
+        elif job.key in cached_keys:
+            entry = dict(plan.previous[job.key])
+            entry["cached"] = True
+            entry["compute_seconds"] = 0.0
+            assets.append(entry)
+    finished = datetime.now(timezone.utc)
+    timings = dict(state.timings)
+    timings["total"] = round(time.perf_counter() - ctx.extras["t0"], 4)
+    try:
+        who = f"{getpass.getuser()}@{socket.gethostname()}"
+    except Exception:  # pragma: no cover - no user in some containers
+        who = f"unknown@{socket.gethostname()}"
+    return {
+        "assetkit_version": __version__,
+        "run_id": ctx.extras["run_id"],
+        "started_at": ctx.extras["started_at"].isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "who": who,
+        "campaign": brief.campaign,
+        "campaign_name": brief.name or brief.campaign,
+        "brand": brand.name,
+        "brand_slug": brand.slug,
+        "brief": str(brief.path),
+        "brief_sha256": sha256_file(brief.path),
+        "pipeline": ctx.pipeline.name,
+        "source_locale": brief.source,
+        "locales": brief.locales,
+        "formats": brief.formats,
+        "quote": brief.quote,
+        "device": state.generator_info.get("device", "cpu"),
+        "generator": state.generator_info or {"name": "draft"},
+        "timings": timings,
+        "compute_seconds": round(state.compute_seconds, 4),
+        "copy": {loc: effective_copy(brand, c, loc).model_dump(mode="json") for loc, c in brief.copy.items()},
+        "assets": assets,
+        "checks": [c.to_dict() for c in state.checks],
+        "contact_sheets": ctx.extras.get("contact_sheets", {}),
+    }

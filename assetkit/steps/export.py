@@ -1,0 +1,174 @@
+"""export: encode composed assets (PNG/JPEG/WebP) atomically, with metadata, manifest and contact sheets."""
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import TYPE_CHECKING, Literal
+from xml.sax.saxutils import escape
+
+from pydantic import Field
+
+from ..files import atomic_write_bytes, atomic_write_text, sha256_bytes
+from .base import Step, StepParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..pipeline import RunContext
+    from ..state import Composed, RunState
+
+EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+# IPTC digital source types: how the picture was made (AI disclosure in XMP)
+SOURCE_TYPE = {
+    "draft": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation",
+    "diffusers": "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
+}
+
+
+class ExportParams(StepParams):
+    format: Literal["png", "jpeg", "webp"] = "png"
+    quality: int = Field(90, ge=1, le=100, description="JPEG/WebP quality")
+    contact_sheet: bool = True
+    metadata: bool = Field(True, description="write generation parameters (A1111 'parameters') and XMP")
+    optimize: bool = Field(False, description="smaller PNG/JPEG files, slower encoding")
+
+
+class ExportStep(Step):
+    """Write every composed asset to ``<out>/<campaign>/<locale>/<format>/<concept>-v<n>.<ext>``."""
+
+    name = "export"
+    description = "Encode assets atomically with metadata; write manifest.json and a contact sheet per locale."
+    Params = ExportParams
+    inputs = ("composed",)
+    outputs = ("outputs",)
+
+    def run(self, ctx: "RunContext", state: "RunState") -> None:
+        from ..runner import build_manifest
+
+        p: ExportParams = self.params
+        items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
+        entries = ctx.map(lambda c: self._write(ctx, state, c), items, "export")
+        state.outputs.extend(entries)
+        plan = ctx.extras["plan"]
+        if p.contact_sheet:
+            ctx.extras["contact_sheets"] = write_contact_sheets(ctx, plan, changed=bool(entries))
+        manifest = build_manifest(ctx, state)
+        _prune(ctx, plan, manifest)
+        write_manifest(ctx, manifest)
+        ctx.extras["manifest"] = manifest
+
+    def _write(self, ctx: "RunContext", state: "RunState", composed: "Composed") -> dict:
+        p: ExportParams = self.params
+        job = composed.job
+        t0 = time.perf_counter()
+        master = state.masters.get(job.master_id)
+        gen_params = dict(master.params) if master else {}
+        data = encode(composed.image, p, metadata=_metadata(ctx, composed, gen_params) if p.metadata else None)
+        rel = job.relpath(EXT[p.format])
+        atomic_write_bytes(ctx.out_dir / rel, data)
+        sharing = sum(1 for j in state.pending if j.master_id == job.master_id) or 1
+        return {
+            "path": rel, "sha256": sha256_bytes(data), "bytes": len(data), "format": job.format.name,
+            "format_class": job.format.format_class, "platform": job.format.platform,
+            "width": job.format.width, "height": job.format.height, "locale": job.locale, "concept": job.concept,
+            "variant": job.variant, "seed": job.seed, "generator": gen_params.get("generator", "draft"),
+            "generator_params": {k: v for k, v in gen_params.items() if k != "parameters_text"},
+            "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
+            "master_cached": bool(master and master.cached),
+            "compose": composed.info, "export_seconds": round(time.perf_counter() - t0, 4),
+            "cached": False, "key": job.key,
+        }
+
+
+def encode(image, params: ExportParams, metadata: dict | None = None) -> bytes:
+    """Encode an RGB image in the export format, with A1111 parameters and XMP where supported."""
+    from PIL.PngImagePlugin import PngInfo
+
+    buf = io.BytesIO()
+    image = image.convert("RGB")
+    if params.format == "png":
+        info = None
+        if metadata:
+            info = PngInfo()
+            if metadata.get("parameters"):
+                info.add_text("parameters", metadata["parameters"])
+            info.add_itxt("XML:com.adobe.xmp", metadata["xmp"])
+        image.save(buf, "PNG", pnginfo=info, optimize=params.optimize, compress_level=6 if params.optimize else 3)
+    elif params.format == "jpeg":
+        kw = {"xmp": metadata["xmp"].encode()} if metadata else {}
+        if metadata and metadata.get("parameters"):
+            kw["comment"] = metadata["parameters"].encode()
+        image.save(buf, "JPEG", quality=params.quality, optimize=params.optimize, progressive=True, **kw)
+    else:
+        kw = {"xmp": metadata["xmp"].encode()} if metadata else {}
+        image.save(buf, "WEBP", quality=params.quality, method=4, **kw)
+    return buf.getvalue()
+
+
+def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict:
+    job = composed.job
+    copy = ctx.brief.copy[job.locale]
+    gen = gen_params.get("generator", "draft")
+    xmp = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        'xmlns:assetkit="https://assetkit.dev/ns/1.0/">'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="{escape(job.locale)}">{escape(copy.headline)}</rdf:li></rdf:Alt></dc:title>'
+        f'<dc:creator><rdf:Seq><rdf:li>{escape(ctx.brand.name)}</rdf:li></rdf:Seq></dc:creator>'
+        f'<Iptc4xmpExt:DigitalSourceType>{SOURCE_TYPE.get(gen, SOURCE_TYPE["diffusers"])}</Iptc4xmpExt:DigitalSourceType>'
+        f'<assetkit:campaign>{escape(ctx.brief.campaign)}</assetkit:campaign>'
+        f'<assetkit:concept>{escape(job.concept)}</assetkit:concept>'
+        f'<assetkit:variant>{job.variant}</assetkit:variant>'
+        f'<assetkit:format>{escape(job.format.name)}</assetkit:format>'
+        f'<assetkit:seed>{job.seed}</assetkit:seed>'
+        f'<assetkit:generator>{escape(str(gen))}</assetkit:generator>'
+        '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
+    )
+    return {"parameters": gen_params.get("parameters_text"), "xmp": xmp}
+
+
+def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, str]:
+    """One contact sheet PNG per locale of every asset of the run (made now or up to date)."""
+    from PIL import Image
+
+    from ..imaging import contact_sheet
+
+    p: ExportParams = ctx.pipeline.step("export").params
+    out: dict[str, str] = {}
+    for locale in ctx.brief.locales:
+        rel = f"contact-sheet-{locale}.png"
+        out[locale] = rel
+        if not changed and (ctx.out_dir / rel).exists():
+            continue
+        tiles = []
+        for job in plan.jobs:
+            if job.locale != locale:
+                continue
+            path = ctx.out_dir / job.relpath(EXT[p.format])
+            with Image.open(path) as im:
+                im.load()
+                tiles.append((im.copy(), f"{job.format.name} · {job.format.size}", f"{job.concept} v{job.variant}"))
+        title = f"{ctx.brief.name or ctx.brief.campaign} — {ctx.brand.name} — {locale}"
+        sheet = contact_sheet(tiles, title=title)
+        buf = io.BytesIO()
+        sheet.save(buf, "PNG", compress_level=3)
+        atomic_write_bytes(ctx.out_dir / rel, buf.getvalue())
+    return out
+
+
+def _prune(ctx: "RunContext", plan, manifest: dict) -> None:
+    """Remove files the previous manifest listed that this run no longer makes (only those)."""
+    keep = {a["path"] for a in manifest["assets"]}
+    for entry in plan.previous.values():
+        rel = entry.get("path", "")
+        if rel in keep or ".." in rel.split("/") or rel.startswith("/"):
+            continue
+        try:
+            (ctx.out_dir / rel).unlink()
+        except OSError:
+            pass
+
+
+def write_manifest(ctx: "RunContext", manifest: dict) -> None:
+    atomic_write_text(ctx.out_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
