@@ -1,0 +1,193 @@
+"""Project settings (``assetkit.yaml``): rates and assumptions the savings ledger uses.
+
+Looked up in the working directory unless ``--settings`` names a file; every key has a
+documented default (see ``examples/assetkit.yaml``), so a project without the file still works.
+All amounts in the file are in ``currency`` (the report currency) unless a key says otherwise.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .money import FxRate, FxTable, check_currency, to_decimal
+from .yamlfile import load_yaml, validate
+
+#: Name of the settings file looked up in the working directory.
+SETTINGS_FILE = "assetkit.yaml"
+#: Environment variable that can name the settings file (``--settings`` wins).
+SETTINGS_ENV = "ASSETKIT_SETTINGS"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _amount(v: object) -> Decimal:
+    d = to_decimal(v)
+    if d < 0:
+        raise ValueError(f"must be zero or more, got {v}")
+    return d
+
+
+def _nonneg(cls, v: object) -> Decimal:
+    return _amount(v)
+
+
+class ComputeRates(_Strict):
+    """What an hour of compute costs, by device kind (cloud list prices by default)."""
+
+    gpu_hour: Decimal = Decimal("2.50")
+    cpu_hour: Decimal = Decimal("0.10")
+    mps_hour: Decimal = Decimal("0.50")
+
+    _v = field_validator("gpu_hour", "cpu_hour", "mps_hour", mode="before")(_nonneg)
+
+    def per_hour(self, device: str | None) -> Decimal:
+        """Hourly rate for a torch device string: ``cuda:0`` → GPU, ``mps`` → MPS, else CPU."""
+        dev = (device or "cpu").split(":")[0].lower()
+        if dev in ("cuda", "gpu", "rocm", "xpu"):
+            return self.gpu_hour
+        if dev == "mps":
+            return self.mps_hour
+        return self.cpu_hour
+
+
+class MinutesPerAsset(_Strict):
+    """Human minutes one asset still needs: art direction, review and fixes."""
+
+    art_direction: Decimal = Decimal(0)
+    review: Decimal = Decimal(0)
+    fixes: Decimal = Decimal(0)
+
+    _v = field_validator("art_direction", "review", "fixes", mode="before")(_nonneg)
+
+    @property
+    def total(self) -> Decimal:
+        return self.art_direction + self.review + self.fixes
+
+
+def _default_minutes() -> dict[str, MinutesPerAsset]:
+    return {
+        "social": MinutesPerAsset(art_direction=3, review=2, fixes=3),
+        "display": MinutesPerAsset(art_direction=2, review=2, fixes=2),
+        "video": MinutesPerAsset(art_direction=10, review=5, fixes=10),
+        "print": MinutesPerAsset(art_direction=10, review=5, fixes=10),
+    }
+
+
+class HumanMinutes(_Strict):
+    """Estimated human time per deliverable, replaced by real time when it is recorded."""
+
+    per_asset: dict[str, MinutesPerAsset] = Field(default_factory=_default_minutes)
+    translation_review_per_locale: Decimal = Decimal(15)
+
+    _v = field_validator("translation_review_per_locale", mode="before")(_nonneg)
+
+    @field_validator("per_asset")
+    @classmethod
+    def _classes(cls, v: dict[str, MinutesPerAsset]) -> dict[str, MinutesPerAsset]:
+        merged = _default_minutes()
+        merged.update(v)
+        return merged
+
+    def for_class(self, format_class: str) -> MinutesPerAsset:
+        return self.per_asset.get(format_class) or self.per_asset["social"]
+
+
+class FxEntry(_Strict):
+    """One dated rate: 1 ``from`` = ``rate`` ``to``."""
+
+    date: dt.date
+    from_: str = Field(alias="from")
+    to: str
+    rate: Decimal
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _cur(cls, v: str) -> str:
+        return check_currency(v)
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _rate(cls, v: object) -> Decimal:
+        d = to_decimal(v)
+        if d <= 0:
+            raise ValueError(f"rate must be more than zero, got {v}")
+        return d
+
+
+class Settings(_Strict):
+    """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use."""
+
+    version: int = Field(1, ge=1, le=1)
+    currency: str = "EUR"
+    money_locale: str = "en_US"
+    compute: ComputeRates = Field(default_factory=ComputeRates)
+    internal_hourly_rate: Decimal = Decimal(65)
+    tool_cost_per_asset: Decimal = Decimal(0)
+    human_minutes: HumanMinutes = Field(default_factory=HumanMinutes)
+    fx: list[FxEntry] = Field(default_factory=list)
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("currency")
+    @classmethod
+    def _cur(cls, v: str) -> str:
+        return check_currency(v)
+
+    @field_validator("money_locale")
+    @classmethod
+    def _loc(cls, v: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(v.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"unknown locale {v!r}; use one like en_US, de_DE or fr_FR") from None
+        return v
+
+    _amounts = field_validator("internal_hourly_rate", "tool_cost_per_asset", mode="before")(_nonneg)
+
+    @model_validator(mode="after")
+    def _fx_unique(self) -> "Settings":
+        seen = set()
+        for e in self.fx:
+            key = (e.date, e.from_, e.to)
+            if key in seen:
+                raise ValueError(f"fx: two rates for {e.from_}→{e.to} on {e.date.isoformat()}")
+            seen.add(key)
+        return self
+
+    @property
+    def fx_table(self) -> FxTable:
+        return FxTable([FxRate(e.date, e.from_, e.to, e.rate) for e in self.fx])
+
+
+def find_settings(path: str | Path | None = None) -> Path | None:
+    """The settings file to use: ``path``, else $ASSETKIT_SETTINGS, else ./assetkit.yaml if any."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(SETTINGS_ENV)
+    if env:
+        return Path(env)
+    cwd = Path.cwd() / SETTINGS_FILE
+    return cwd if cwd.is_file() else None
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load and validate the settings; defaults when no file is named or found.
+
+    A file that is named explicitly must exist (ConfigError otherwise).
+    """
+    found = find_settings(path)
+    if found is None:
+        return Settings()
+    doc = load_yaml(found)
+    settings = validate(doc, Settings)
+    object.__setattr__(settings, "path", found)
+    return settings
