@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .files import check_font, check_image, resolve_ref, sha256_file
 from .yamlfile import load_model
@@ -14,6 +14,15 @@ HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 FONTS_DIR = Path(__file__).parent / "fonts"
 FALLBACK_FONTS = {"headline": FONTS_DIR / "DejaVuSans-Bold.ttf", "body": FONTS_DIR / "DejaVuSans.ttf"}
 REQUIRED_ROLES = ("primary", "background", "text")
+
+
+def _hex(value: str) -> str:
+    if not HEX.match(value):
+        raise ValueError(f"{value!r} is not a hex colour like '#1B3A4B'")
+    return value
+
+
+HexColour = Annotated[str, AfterValidator(_hex)]
 
 
 class Strict(BaseModel):
@@ -85,7 +94,7 @@ class BrandKit(Strict):
 
     version: Literal[1]
     name: str = Field(min_length=1)
-    palette: dict[str, str]
+    palette: dict[str, HexColour]
     fonts: Fonts = Fonts()
     logo: Logo | None = None
     style: Style = Style()
@@ -95,9 +104,6 @@ class BrandKit(Strict):
     @field_validator("palette")
     @classmethod
     def _palette(cls, v: dict[str, str]) -> dict[str, str]:
-        bad = [f"{role}: {colour!r}" for role, colour in v.items() if not isinstance(colour, str) or not HEX.match(colour)]
-        if bad:
-            raise ValueError("colours must be hex like '#1B3A4B': " + ", ".join(bad))
         missing = [r for r in REQUIRED_ROLES if r not in v]
         if missing:
             raise ValueError(f"palette needs the roles {', '.join(REQUIRED_ROLES)}; missing: {', '.join(missing)}")

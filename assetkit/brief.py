@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .files import check_file, check_image, resolve_ref
 from .formats import AdFormat, resolve_format
@@ -32,6 +32,15 @@ def check_locale(value: str) -> str:
     except (UnknownLocaleError, ValueError):
         raise ValueError(f"unknown locale {value!r}; use a language tag like en-US, de-DE, fr-FR or pt-BR") from None
     return value
+
+
+def _format_name(value: str) -> str:
+    resolve_format(value)
+    return value
+
+
+LocaleTag = Annotated[str, AfterValidator(check_locale)]
+FormatName = Annotated[str, AfterValidator(_format_name)]
 
 
 class Strict(BaseModel):
@@ -93,9 +102,9 @@ class Brief(Strict):
     quote: str | None = None
     seed: int = Field(0, ge=0, le=2**32 - 1)
     variants: int = Field(2, ge=1, le=32)
-    formats: list[str] = Field(min_length=1)
+    formats: list[FormatName] = Field(min_length=1)
     source_locale: str | None = None
-    copy_: dict[str, Copy] = Field(alias="copy", min_length=1)
+    copy_: dict[LocaleTag, Copy] = Field(alias="copy", min_length=1)
     concepts: list[Concept] = Field(min_length=1)
     path: Path = Field(default=Path("brief.yaml"), exclude=True)
 
@@ -117,24 +126,9 @@ class Brief(Strict):
     @field_validator("formats")
     @classmethod
     def _formats(cls, v: list[str]) -> list[str]:
-        errors = []
-        for name in v:
-            try:
-                resolve_format(name)
-            except ValueError as exc:
-                errors.append(str(exc))
-        if errors:
-            raise ValueError("; ".join(errors))
         dupes = sorted({n for n in v if v.count(n) > 1})
         if dupes:
             raise ValueError(f"format listed twice: {', '.join(dupes)}")
-        return v
-
-    @field_validator("copy_")
-    @classmethod
-    def _locales(cls, v: dict[str, Copy]) -> dict[str, Copy]:
-        for loc in v:
-            check_locale(loc)
         return v
 
     @model_validator(mode="after")

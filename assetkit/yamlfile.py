@@ -197,7 +197,9 @@ def problems_from_validation(doc: YamlDoc, exc: ValidationError, model: type[Bas
         clean = _clean_loc(doc, loc)
         etype = err["type"]
         msg = _message(err)
-        if etype == "extra_forbidden":
+        if clean and clean[-1] == "[key]":  # a dict key failed its validation: point at the key
+            problem = doc.problem(clean[:-1], msg, at_key=True)
+        elif etype == "extra_forbidden":
             problem = doc.problem(clean, _unknown_key_message(model, clean[len(prefix):], clean[-1]), at_key=True)
         elif etype == "missing":
             problem = doc.problem(clean[:-1], f"missing required key {clean[-1]!r}")
