@@ -1,0 +1,187 @@
+"""The CLI in-process (CliRunner): exact output and exit codes; the run end to end on the draft generator."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from assetkit.cli import cli
+
+BRIEF = "examples/spring-launch/brief.yaml"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_every_command_has_help():
+    def walk(group, prefix=""):
+        for name, cmd in group.commands.items():
+            assert cmd.help and cmd.help.strip(), f"{prefix}{name} has no help"
+            if isinstance(cmd, click.Group):
+                walk(cmd, f"{prefix}{name} ")
+    walk(cli)
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys; from click.testing import CliRunner; from assetkit.cli import cli; "
+            "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'transformers', "
+            "'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_formats_json_lists_catalog():
+    result = invoke("formats", "--json")
+    data = json.loads(result.output)
+    assert {f["name"] for f in data} >= {"meta-square", "tiktok-feed", "iab-leaderboard", "linkedin-square"}
+    tiktok = next(f for f in data if f["name"] == "tiktok-feed")
+    assert (tiktok["width"], tiktok["height"]) == (1080, 1920) and tiktok["safe_zone"]["bottom"] > 0
+
+
+def test_validate_ok_and_errors(workdir):
+    result = invoke("validate", "brand/nordlicht", BRIEF)
+    assert result.exit_code == 0
+    assert result.output == "brand/nordlicht: ok (brand)\nexamples/spring-launch/brief.yaml: ok (brief)\n"
+    bad = workdir / "bad.yaml"
+    bad.write_text("version: 1\nsteps:\n  - export: {format: tiff}\n")
+    result = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert result.output == ("bad.yaml:3:23: steps[0].export.format: 'tiff' is not one of 'png', 'jpeg' or 'webp'\n"
+                             "Error: 1 problem found; nothing was run.\n")
+
+
+def test_run_missing_brief_is_clear_error(workdir):
+    result = CliRunner().invoke(cli, ["run", "nope.yaml", "--no-ledger"])
+    assert result.exit_code == 2
+    assert result.output == "nope.yaml: file not found\nError: 1 problem found; nothing was run.\n"
+
+
+def test_plan_counts(workdir):
+    result = invoke("plan", BRIEF, "--json")
+    data = json.loads(result.output)
+    # 2 concepts × 2 variants × 8 formats × 2 locales
+    assert data["total"] == 64 and data["to_make"] == 64 and data["up_to_date"] == 0
+    assert data["per_format"]["iab-leaderboard"] == {"en-US": 4, "de-DE": 4}
+    text = invoke("plan", BRIEF).output
+    assert "total: 64 assets (64 to make, 0 up to date" in text
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """The example campaign cut to 3 formats and 1 concept variant, run once with the draft generator."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    root = tmp_path_factory.mktemp("run")
+    shutil.copytree(ROOT / "brand" / "nordlicht", root / "brand" / "nordlicht")
+    shutil.copytree(ROOT / "examples" / "spring-launch", root / "examples" / "spring-launch")
+    brief = root / BRIEF
+    text = brief.read_text()
+    text = text.replace("variants: 2", "variants: 1")
+    lines = [ln for ln in text.splitlines() if ln.strip() not in
+             ("- meta-portrait", "- meta-story", "- iab-half-page", "- iab-wide-skyscraper", "- meta-landscape")]
+    brief.write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_run_end_to_end(small_run, monkeypatch):
+    monkeypatch.chdir(small_run)
+    before = _files(small_run)
+    result = invoke("run", BRIEF, "--out", "out", "--no-ledger", "--json", "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    # 2 concepts × 1 variant × 3 formats × 2 locales
+    assert summary["assets"] == 12 and summary["made"] == 12 and summary["cached"] == 0
+    # nothing written outside --out
+    assert {f for f in _files(small_run) - before if not f.startswith("out/")} == set()
+    out = small_run / "out" / "spring-launch"
+    manifest = json.loads((out / "manifest.json").read_text())
+    paths = sorted(a["path"] for a in manifest["assets"])
+    assert "de-DE/iab-leaderboard/roastery-v1.png" in paths and len(paths) == 12
+    from PIL import Image
+
+    from assetkit.files import sha256_file
+
+    for a in manifest["assets"]:
+        f = out / a["path"]
+        assert sha256_file(f) == a["sha256"]
+        with Image.open(f) as im:
+            assert im.size == (a["width"], a["height"])
+        assert a["generator"] == "draft" and a["seed"] >= 0
+    for locale in ("en-US", "de-DE"):
+        with Image.open(out / f"contact-sheet-{locale}.png") as im:
+            assert im.width >= 800
+    assert set(manifest["timings"]) >= {"generate", "reframe", "compose", "check", "export", "total"}
+
+
+def test_rerun_makes_nothing_and_force_remakes(small_run, monkeypatch):
+    monkeypatch.chdir(small_run)
+    first = json.loads(invoke("run", BRIEF, "--out", "out", "--no-ledger", "--json").output)
+    mtimes = {p: p.stat().st_mtime_ns for p in (small_run / "out").rglob("*.png")}
+    again = json.loads(invoke("run", BRIEF, "--out", "out", "--no-ledger", "--json").output)
+    assert again["made"] == 0 and again["cached"] == first["assets"]
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+    forced = json.loads(invoke("run", BRIEF, "--out", "out", "--no-ledger", "--json", "--force").output)
+    assert forced["made"] == first["assets"]
+
+
+def test_changed_copy_remakes_only_that_locale(small_run, monkeypatch):
+    monkeypatch.chdir(small_run)
+    invoke("run", BRIEF, "--out", "out", "--no-ledger")
+    brief = small_run / BRIEF
+    original = brief.read_text()
+    try:
+        brief.write_text(original.replace("Jetzt entdecken", "Jetzt probieren"))
+        summary = json.loads(invoke("run", BRIEF, "--out", "out", "--no-ledger", "--json").output)
+        assert summary["made"] == 6 and summary["cached"] == 6
+    finally:
+        brief.write_text(original)
+
+
+def test_same_seed_same_pixels(small_run, monkeypatch, tmp_path):
+    monkeypatch.chdir(small_run)
+    invoke("run", BRIEF, "--out", str(tmp_path / "a"), "--no-ledger")
+    invoke("run", BRIEF, "--out", str(tmp_path / "b"), "--no-ledger")
+    a = json.loads((tmp_path / "a" / "spring-launch" / "manifest.json").read_text())
+    b = json.loads((tmp_path / "b" / "spring-launch" / "manifest.json").read_text())
+    assert [x["sha256"] for x in a["assets"]] == [x["sha256"] for x in b["assets"]]
+
+
+def test_init_scaffold_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("init", "proj", "--name", "Acme Studio")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "next: assetkit run proj/brief.yaml"
+    assert invoke("validate", "proj/brief.yaml").output == "proj/brief.yaml: ok (brief)\n"
+    again = CliRunner().invoke(cli, ["init", "proj"])
+    assert again.exit_code == 2 and again.output == "Error: proj exists and is not empty; choose a new folder\n"
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
+    import os
+
+    from assetkit.files import atomic_write_bytes
+
+    target = tmp_path / "a.png"
+    atomic_write_bytes(target, b"old")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_bytes(target, b"new and longer")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
