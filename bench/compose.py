@@ -74,7 +74,7 @@ def main() -> None:
             assert res2.made == 0, "re-run remade assets"
             tm = res.manifest["timings"]
             ours = tm["reframe"] + tm["compose"] + tm.get("check", 0.0) + tm["export"]
-            jobs = [{"master": a["generator_params"].get("master_key"), "width": a["width"], "height": a["height"]}
+            jobs = [{"master": a.get("master"), "width": a["width"], "height": a["height"]}
                     for a in res.manifest["assets"]]
             if all(j["master"] for j in jobs):
                 bare = bare_resize_encode(jobs, out / "spring-launch" / ".cache" / "masters", args.jobs)

@@ -73,7 +73,7 @@ class ExportStep(Step):
             "variant": job.variant, "seed": job.seed, "generator": gen_params.get("generator", "draft"),
             "generator_params": {k: v for k, v in gen_params.items() if k != "parameters_text"},
             "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
-            "master_cached": bool(master and master.cached),
+            "master": master.key if master else None, "master_cached": bool(master and master.cached),
             "compose": composed.info, "export_seconds": round(time.perf_counter() - t0, 4),
             "cached": False, "key": job.key,
         }
