@@ -1,0 +1,407 @@
+"""Pillow helpers: focal-point cover crop, WCAG contrast on real pixels, scrims, text fitting.
+
+Pure functions on PIL images and numpy arrays; nothing here knows about brands or briefs.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+RGB = tuple[int, int, int]
+Box = tuple[int, int, int, int]
+
+
+# -- geometry -----------------------------------------------------------------------------
+def cover_crop(image: Image.Image, size: tuple[int, int], focal: tuple[float, float] = (0.5, 0.5)
+               ) -> tuple[Image.Image, Box, float]:
+    """Scale ``image`` uniformly so it covers ``size``, crop around ``focal`` (fractions), clamp.
+
+    Never stretches. Returns ``(cropped, crop_box_in_source_pixels, scale)`` where ``scale``
+    maps source pixels to output pixels (the same on both axes).
+    """
+    tw, th = size
+    sw, sh = image.size
+    scale = max(tw / sw, th / sh)
+    cw, ch = tw / scale, th / scale  # crop window in source pixels (≤ source size)
+    fx, fy = focal[0] * sw, focal[1] * sh
+    x0 = min(max(fx - cw / 2, 0.0), sw - cw)
+    y0 = min(max(fy - ch / 2, 0.0), sh - ch)
+    out = image.resize((tw, th), Image.LANCZOS, box=(x0, y0, x0 + cw, y0 + ch))
+    crop = (int(round(x0)), int(round(y0)), int(round(x0 + cw)), int(round(y0 + ch)))
+    return out, crop, scale
+
+
+def inset(box: Box, dx: float, dy: float | None = None) -> Box:
+    """``box`` shrunk by ``dx`` left/right and ``dy`` top/bottom (rounded to pixels)."""
+    dy = dx if dy is None else dy
+    return (int(round(box[0] + dx)), int(round(box[1] + dy)), int(round(box[2] - dx)), int(round(box[3] - dy)))
+
+
+def expand(box: Box, d: float, bounds: Box | None = None) -> Box:
+    """``box`` grown by ``d`` on every side, clipped to ``bounds`` if given."""
+    b = (int(math.floor(box[0] - d)), int(math.floor(box[1] - d)), int(math.ceil(box[2] + d)), int(math.ceil(box[3] + d)))
+    return clip(b, bounds) if bounds else b
+
+
+def clip(box: Box, bounds: Box) -> Box:
+    return (max(box[0], bounds[0]), max(box[1], bounds[1]), min(box[2], bounds[2]), min(box[3], bounds[3]))
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    """True when the boxes share at least one pixel (x1/y1 exclusive)."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def contains(outer: Box, inner: Box) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def union(boxes: Sequence[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+# -- colour -------------------------------------------------------------------------------
+def _linear(c: np.ndarray | float) -> np.ndarray | float:
+    c = np.asarray(c, dtype=np.float32) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def relative_luminance(rgb: Sequence[int]) -> float:
+    """WCAG 2.x relative luminance of an sRGB colour (0 black … 1 white)."""
+    r, g, b = (float(_linear(v)) for v in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: Sequence[int], b: Sequence[int]) -> float:
+    """WCAG contrast ratio between two colours: 1 (same) … 21 (black on white)."""
+    la, lb = relative_luminance(a), relative_luminance(b)
+    hi, lo = max(la, lb), min(la, lb)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def luminance_map(pixels: np.ndarray) -> np.ndarray:
+    """Per-pixel relative luminance of an ``H×W×3`` uint8 array."""
+    lin = _linear(pixels[..., :3])
+    return lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+
+
+def measure_contrast(image: Image.Image, box: Box, colour: Sequence[int], percentile: float = 3.0) -> float:
+    """Worst-case contrast of ``colour`` against the actual pixels of ``image`` inside ``box``.
+
+    Contrast is computed per pixel and the ``percentile``-th lowest value is returned, so a
+    busy background counts by its worst few percent, not its average.
+    """
+    x0, y0, x1, y1 = clip(box, (0, 0, image.width, image.height))
+    if x1 <= x0 or y1 <= y0:
+        return 1.0
+    region = np.asarray(image.convert("RGB").crop((x0, y0, x1, y1)))
+    lum = luminance_map(region)
+    lt = relative_luminance(colour)
+    ratio = (np.maximum(lum, lt) + 0.05) / (np.minimum(lum, lt) + 0.05)
+    return float(np.percentile(ratio, percentile))
+
+
+def pick_text_colour(image: Image.Image, boxes: Sequence[Box], candidates: Sequence[RGB],
+                     target: float = 4.5) -> tuple[RGB, float]:
+    """The first candidate whose worst-case contrast over all ``boxes`` reaches ``target``.
+
+    Candidates are in order of preference (brand text colour first). When none reaches the
+    target, the one with the highest contrast is returned (the caller then adds a scrim).
+    """
+    best: tuple[RGB, float] | None = None
+    for c in candidates:
+        value = min(measure_contrast(image, b, c) for b in boxes)
+        if value >= target:
+            return tuple(c), value  # type: ignore[return-value]
+        if best is None or value > best[1]:
+            best = (tuple(c), value)  # type: ignore[assignment]
+    assert best is not None, "no candidate colours"
+    return best
+
+
+def scrim_mask(size: tuple[int, int], box: Box, pad: int, radius: int, feather: float) -> Image.Image:
+    """An ``L`` mask: 255 inside ``box`` grown by ``pad`` (rounded corners), soft outside."""
+    m = Image.new("L", size, 0)
+    d = ImageDraw.Draw(m)
+    outer = (box[0] - pad, box[1] - pad, box[2] + pad - 1, box[3] + pad - 1)
+    d.rounded_rectangle(outer, radius=radius, fill=255)
+    if feather > 0:
+        m = m.filter(ImageFilter.GaussianBlur(feather))
+        # keep the box itself at full strength whatever the blur did at the corners
+        ImageDraw.Draw(m).rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill=255)
+    return m
+
+
+def gradient_mask(size: tuple[int, int], box: Box, ramp: int, from_bottom: bool) -> Image.Image:
+    """An ``L`` mask: full strength over the rows of ``box`` and toward the image edge,
+    fading to zero over ``ramp`` pixels on the image side (a classic text gradient)."""
+    w, h = size
+    y = np.arange(h, dtype=np.float32)
+    if from_bottom:
+        t = np.clip((y - (box[1] - ramp)) / max(ramp, 1), 0, 1)
+    else:
+        t = np.clip(((box[3] + ramp) - y) / max(ramp, 1), 0, 1)
+    t = t * t * (3 - 2 * t)  # smoothstep
+    col = (t * 255).astype(np.uint8)
+    return Image.fromarray(np.repeat(col[:, None], w, axis=1), "L")
+
+
+def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scrim_colour: RGB,
+                mask: Image.Image, target: float = 4.5, start: float = 0.25, step: float = 0.05
+                ) -> tuple[Image.Image, float, float]:
+    """Lay ``scrim_colour`` over ``image`` through ``mask``, raising opacity until every box
+    measures ≥ ``target`` against ``text_colour``. Returns ``(image, opacity, contrast)``."""
+    base = image.convert("RGB")
+    solid = Image.new("RGB", base.size, scrim_colour)
+    opacity = start
+    while True:
+        a = mask.point(lambda v, o=opacity: int(round(v * o)))
+        out = Image.composite(solid, base, a)
+        value = min(measure_contrast(out, b, text_colour) for b in boxes)
+        if value >= target or opacity >= 1.0:
+            return out, opacity, value
+        opacity = min(1.0, opacity + step)
+
+
+# -- fonts and text -----------------------------------------------------------------------
+_local = threading.local()
+
+
+@lru_cache(maxsize=1024)
+def _font(path: str, size: int, thread: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+def font(path: str | Path, size: int) -> ImageFont.FreeTypeFont:
+    """A cached TrueType font (``ImageFont.truetype`` is slow); one instance per thread."""
+    return _font(str(path), int(size), threading.get_ident())
+
+
+class TextFitError(ValueError):
+    """Text does not fit its box even at the minimum size.
+
+    ``needed`` is the width (or height) it needs at ``size``; ``available`` what the box has;
+    ``dimension`` is ``"width"`` or ``"height"``.
+    """
+
+    def __init__(self, text: str, size: int, needed: int, available: int, dimension: str):
+        self.text, self.size, self.needed, self.available, self.dimension = text, size, needed, available, dimension
+        short = text if len(text) <= 24 else text[:22] + "…"
+        super().__init__(f"{short!r} needs {needed} px {dimension} at {size} px, box has {available} px")
+
+
+@dataclass
+class FittedText:
+    """Text wrapped into lines at one font size, with the block's measured size."""
+
+    lines: list[str]
+    size: int
+    font_path: str
+    line_height: int
+    width: int
+    height: int
+    hyphenated: bool = False
+    widths: list[int] = field(default_factory=list)
+
+    @property
+    def font(self) -> ImageFont.FreeTypeFont:
+        return font(self.font_path, self.size)
+
+
+def line_metrics(f: ImageFont.FreeTypeFont, leading: float) -> tuple[int, int, int]:
+    """``(ascent, descent, line_height)`` of a font with ``leading`` × size line spacing."""
+    ascent, descent = f.getmetrics()
+    return ascent, descent, max(int(round(f.size * leading)), 1)
+
+
+_VOWELS = set("aeiouyäöüéèàáóíúâêô")
+
+
+def _split_long_word(word: str, f: ImageFont.FreeTypeFont, max_width: float) -> list[str] | None:
+    """Hyphenate ``word`` into pieces each ≤ ``max_width`` (keeps ≥ 3 letters per piece)."""
+    pieces, rest = [], word
+    while f.getlength(rest) > max_width:
+        fitting = [i for i in range(len(rest) - 3, 2, -1) if f.getlength(rest[:i] + "-") <= max_width]
+        # prefer a syllable-like break: before a consonant that is followed by a vowel
+        good = [i for i in fitting if rest[i].lower() not in _VOWELS and rest[i + 1].lower() in _VOWELS
+                and rest[i - 1].isalpha()]
+        cut = good[0] if good else (fitting[0] if fitting else None)
+        if cut is None:
+            return None
+        pieces.append(rest[:cut] + "-")
+        rest = rest[cut:]
+    pieces.append(rest)
+    return pieces
+
+
+def wrap_words(text: str, f: ImageFont.FreeTypeFont, max_width: float, hyphenate: bool = False
+               ) -> tuple[list[str], bool] | None:
+    """Greedy word wrap to ``max_width``. ``None`` when a word is wider than the box
+    (unless ``hyphenate``, which splits such words). Returns ``(lines, hyphenated)``."""
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    hyph = False
+    for word in words:
+        if f.getlength(word) > max_width:
+            if not hyphenate:
+                return None
+            parts = _split_long_word(word, f, max_width)
+            if parts is None:
+                return None
+            hyph = True
+        else:
+            parts = [word]
+        for j, part in enumerate(parts):
+            trial = f"{current} {part}" if current else part
+            if j > 0:  # the previous piece ended in a hyphen: break after it
+                lines.append(current)
+                current = part
+            elif f.getlength(trial) <= max_width:
+                current = trial
+            else:
+                if current:
+                    lines.append(current)
+                current = part
+    if current:
+        lines.append(current)
+    return lines, hyph
+
+
+def measure_block(lines: list[str], f: ImageFont.FreeTypeFont, leading: float) -> tuple[int, int, list[int]]:
+    """Width and height of lines set in ``f`` (height: first ascent to last descent)."""
+    ascent, descent, lh = line_metrics(f, leading)
+    widths = [int(math.ceil(f.getlength(line))) for line in lines]
+    return (max(widths) if widths else 0), (len(lines) - 1) * lh + ascent + descent, widths
+
+
+def fit_text(text: str, font_path: str | Path, max_width: int, max_height: int, max_size: int, min_size: int,
+             leading: float = 1.15, max_lines: int | None = None) -> FittedText:
+    """Wrap ``text`` to ``max_width`` at the largest size in [min_size, max_size] whose block
+    fits ``max_height`` (and ``max_lines``). Long single words make the size shrink; only at
+    ``min_size`` are they hyphenated. Raises :class:`TextFitError` when nothing fits.
+    """
+    max_size = max(int(max_size), int(min_size))
+    min_size = int(min_size)
+
+    def attempt(size: int, hyphenate: bool) -> FittedText | None:
+        f = font(font_path, size)
+        wrapped = wrap_words(text, f, max_width, hyphenate)
+        if wrapped is None:
+            return None
+        lines, hyph = wrapped
+        if max_lines is not None and len(lines) > max_lines:
+            return None
+        w, h, widths = measure_block(lines, f, leading)
+        if h > max_height:
+            return None
+        return FittedText(lines, size, str(font_path), line_metrics(f, leading)[2], w, h, hyph, widths)
+
+    # the fit is (nearly) monotonic in size: binary search, then step up while it still fits
+    lo, hi = min_size, max_size
+    best = attempt(lo, False)
+    if best is None:
+        best = attempt(lo, True)
+        if best is None:
+            raise _explain(text, font_path, max_width, max_height, min_size, leading, max_lines)
+        return best
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        got = attempt(mid, False)
+        if got is not None:
+            lo, best = mid, got
+        else:
+            hi = mid - 1
+    return best
+
+
+def _explain(text: str, font_path, max_width: int, max_height: int, size: int, leading: float,
+             max_lines: int | None) -> TextFitError:
+    f = font(font_path, size)
+    widest = max(text.split(), key=f.getlength) if text.split() else text
+    if f.getlength(widest) > max_width and _split_long_word(widest, f, max_width) is None:
+        return TextFitError(text, size, int(math.ceil(f.getlength(widest))), max_width, "width")
+    wrapped = wrap_words(text, f, max_width, hyphenate=True)
+    lines = wrapped[0] if wrapped else [text]
+    if max_lines is not None and len(lines) > max_lines:
+        # the width one would need to get within max_lines
+        need = int(math.ceil(f.getlength(text) / max_lines))
+        return TextFitError(text, size, need, max_width, "width")
+    _, h, _ = measure_block(lines, f, leading)
+    return TextFitError(text, size, h, max_height, "height")
+
+
+def draw_text(draw: ImageDraw.ImageDraw, fitted: FittedText, box: Box, fill: Sequence[int],
+              align: str = "left", leading: float = 1.15) -> Box:
+    """Draw ``fitted`` with its block's top-left at ``box``'s corner (lines aligned within the
+    box width). Returns the tight box of the drawn block."""
+    f = fitted.font
+    ascent, _, lh = line_metrics(f, leading)
+    x0, y0, x1, _ = box
+    xs = []
+    for i, (line, w) in enumerate(zip(fitted.lines, fitted.widths)):
+        if align == "center":
+            x = x0 + (x1 - x0 - w) / 2
+        elif align == "right":
+            x = x1 - w
+        else:
+            x = x0
+        xs.append((x, x + w))
+        draw.text((x, y0 + ascent + i * lh), line, font=f, fill=tuple(fill), anchor="ls")
+    return (int(math.floor(min(a for a, _ in xs))), y0, int(math.ceil(max(b for _, b in xs))), y0 + fitted.height)
+
+
+# -- contact sheets -----------------------------------------------------------------------
+def contact_sheet(items: Sequence[tuple[Image.Image, str]], title: str, subtitle: str = "", thumb: int = 280,
+                  columns: int | None = None, background: RGB = (246, 246, 244), ink: RGB = (30, 30, 30),
+                  font_path: str | Path | None = None, bold_path: str | Path | None = None) -> Image.Image:
+    """A presentable grid of thumbnails: each fitted into ``thumb``×``thumb`` with a soft
+    shadow and a label under it (``"format\\nconcept-v1"``), a title line on top."""
+    from .brand import FALLBACK_FONTS
+
+    regular = str(font_path or FALLBACK_FONTS["body"])
+    bold = str(bold_path or FALLBACK_FONTS["headline"])
+    n = max(len(items), 1)
+    cols = columns or min(n, max(1, int(math.ceil(math.sqrt(n * 1.4)))))
+    rows = int(math.ceil(n / cols))
+    gap, pad = 28, 48
+    label_f, small_f = font(regular, 15), font(regular, 13)
+    title_f, sub_f = font(bold, 30), font(regular, 17)
+    label_h = 44
+    head_h = 64 + (28 if subtitle else 0)
+    W = pad * 2 + cols * thumb + (cols - 1) * gap
+    H = pad * 2 + head_h + rows * (thumb + label_h) + (rows - 1) * gap
+    sheet = Image.new("RGB", (W, H), background)
+    d = ImageDraw.Draw(sheet)
+    d.text((pad, pad), title, font=title_f, fill=ink, anchor="lt")
+    if subtitle:
+        d.text((pad, pad + 42), subtitle, font=sub_f, fill=(110, 110, 110), anchor="lt")
+    d.line((pad, pad + head_h - 14, W - pad, pad + head_h - 14), fill=(218, 218, 214), width=1)
+    shadow_cache: dict[tuple[int, int], Image.Image] = {}
+    for i, (img, label) in enumerate(items):
+        r, c = divmod(i, cols)
+        cx = pad + c * (thumb + gap)
+        cy = pad + head_h + r * (thumb + label_h + gap)
+        t = img.convert("RGB").copy()
+        t.thumbnail((thumb, thumb), Image.LANCZOS)
+        tx = cx + (thumb - t.width) // 2
+        ty = cy + (thumb - t.height)  # bottom-aligned: labels line up
+        key = t.size
+        if key not in shadow_cache:
+            sh = Image.new("L", (t.width + 24, t.height + 24), 0)
+            ImageDraw.Draw(sh).rectangle((12, 14, 12 + t.width, 14 + t.height), fill=70)
+            shadow_cache[key] = sh.filter(ImageFilter.GaussianBlur(6))
+        sheet.paste((0, 0, 0), (tx - 12, ty - 12), shadow_cache[key])
+        sheet.paste(t, (tx, ty))
+        first, _, second = label.partition("\n")
+        d.text((cx, cy + thumb + 10), first, font=label_f, fill=ink, anchor="lt")
+        if second:
+            d.text((cx, cy + thumb + 28), second, font=small_f, fill=(120, 120, 120), anchor="lt")
+    return sheet

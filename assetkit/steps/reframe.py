@@ -1,0 +1,80 @@
+"""The ``reframe`` step: each aspect-group master → one frame per format, at the exact size."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from PIL import Image
+
+from ..formats import AdFormat
+from ..imaging import cover_crop
+from ..state import Box, Frame, Master
+from .base import Step, StepParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..brand import BrandKit
+    from ..pipeline import RunContext, RunState
+
+
+class ReframeParams(StepParams):
+    panel: float = 0.38
+    """Image panel share of a strip's width / a tower's height (the rest is the colour field)."""
+    field_colour: str = "primary"
+    """Palette role of the colour field that carries the text in strip and tower layouts."""
+    focal: Literal["auto", "center"] = "auto"
+    """Crop around the master's focal point, or always around its centre."""
+
+
+def panel_boxes(fmt: AdFormat, panel: float = 0.38) -> tuple[Box, Box | None]:
+    """``(image_box, field_box)`` of a format: the whole canvas for ``full`` layouts; for a
+    ``strip`` the image on the left (at most 2× the height wide), for a ``tower`` on top
+    (at most 1.6× the width tall)."""
+    w, h = fmt.width, fmt.height
+    if fmt.layout == "strip":
+        pw = int(round(min(panel * w, (2.0 if h >= 80 else 1.2) * h)))  # tiny banners: room for copy
+        return (0, 0, pw, h), (pw, 0, w, h)
+    if fmt.layout == "tower":
+        ph = int(round(min(panel * h, 1.6 * w)))
+        return (0, 0, w, ph), (0, ph, w, h)
+    return (0, 0, w, h), None
+
+
+def reframe_master(master: Master, fmt: AdFormat, brand: "BrandKit", params: ReframeParams | None = None,
+                   concept: str = "", variant: int = 0) -> Frame:
+    """Make the frame of ``fmt`` from ``master``: cover-crop around the focal point (never
+    stretched); strip/tower layouts get an image panel and a brand-colour field."""
+    params = params or ReframeParams()
+    focal = master.focal if params.focal == "auto" else (0.5, 0.5)
+    image_box, field_box = panel_boxes(fmt, params.panel)
+    iw, ih = image_box[2] - image_box[0], image_box[3] - image_box[1]
+    panel, crop, scale = cover_crop(master.image.convert("RGB"), (iw, ih), focal)
+    if field_box is None:
+        canvas = panel
+    else:
+        canvas = Image.new("RGB", (fmt.width, fmt.height), brand.colour(params.field_colour))
+        canvas.paste(panel, image_box[:2])
+    return Frame(concept=concept or master.request.concept, variant=variant if concept else master.request.variant,
+                 format=fmt, image=canvas, image_box=image_box, field_box=field_box, master_key=master.key,
+                 crop=crop, scale=scale)
+
+
+class ReframeStep(Step):
+    """Crop each master to every format of its aspect group (focal-point cover crop)."""
+
+    name = "reframe"
+    description = "crop masters to each format; strips and towers get an image panel and a colour field"
+    Params = ReframeParams
+    inputs = ("masters",)
+    outputs = ("frames",)
+
+    def run(self, ctx: "RunContext", state: "RunState") -> None:
+        todo = {}
+        for job in state.pending:
+            if job.frame_id not in state.frames and job.frame_id not in todo:
+                todo[job.frame_id] = job
+
+        def one(job):
+            master = state.masters[job.master_id]
+            return job.frame_id, reframe_master(master, job.format, ctx.brand, self.params, job.concept, job.variant)
+
+        for frame_id, frame in ctx.map(one, list(todo.values()), "reframe"):
+            state.frames[frame_id] = frame
