@@ -1,0 +1,772 @@
+"""The diffusers backend: local Stable Diffusion-family models on CUDA, MPS or CPU.
+
+The pipeline is loaded once per generator (per run). Each distinct prompt is encoded once and
+passed as ``prompt_embeds``; requests are batched (``batch_size``) with one ``torch.Generator``
+per image, so an image is the same alone or in a batch. torch and diffusers are imported inside
+functions only: importing this module is cheap.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ModelError
+from ..models import ModelRef, check_weights_file, file_sha256, resolve_model, weights_sha256
+from .base import GeneratedImage, GenerationRequest, Generator, ProgressFn
+
+#: scheduler name → (diffusers class, extra config, A1111 sampler name)
+SCHEDULERS: dict[str, tuple[str, dict, str]] = {
+    "euler": ("EulerDiscreteScheduler", {}, "Euler"),
+    "euler_a": ("EulerAncestralDiscreteScheduler", {}, "Euler a"),
+    "euler_karras": ("EulerDiscreteScheduler", {"use_karras_sigmas": True}, "Euler Karras"),
+    "heun": ("HeunDiscreteScheduler", {}, "Heun"),
+    "dpmpp_2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}, "DPM++ 2M"),
+    "dpmpp_2m_karras": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2,
+                                                        "use_karras_sigmas": True}, "DPM++ 2M Karras"),
+    "dpmpp_2m_sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++"}, "DPM++ 2M SDE"),
+    "dpmpp_2m_sde_karras": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++",
+                                                            "use_karras_sigmas": True}, "DPM++ 2M SDE Karras"),
+    "ddim": ("DDIMScheduler", {}, "DDIM"),
+    "pndm": ("PNDMScheduler", {}, "PLMS"),
+    "unipc": ("UniPCMultistepScheduler", {}, "UniPC"),
+    "lcm": ("LCMScheduler", {}, "LCM"),
+}
+#: diffusers scheduler class → A1111 sampler name (when the model's own scheduler is kept)
+SAMPLER_OF_CLASS = {"EulerDiscreteScheduler": "Euler", "EulerAncestralDiscreteScheduler": "Euler a",
+                    "DPMSolverMultistepScheduler": "DPM++ 2M", "DDIMScheduler": "DDIM", "PNDMScheduler": "PLMS",
+                    "UniPCMultistepScheduler": "UniPC", "LCMScheduler": "LCM", "HeunDiscreteScheduler": "Heun",
+                    "LMSDiscreteScheduler": "LMS", "EulerDiscreteSchedulerKarras": "Euler Karras"}
+
+#: (family, preset) → steps, guidance, default scheduler (None keeps the model's own)
+PRESETS: dict[str, dict[str, dict]] = {
+    "sd1": {"quality": dict(steps=25, guidance=7.5, scheduler="dpmpp_2m_karras"),
+            "fast": dict(steps=15, guidance=7.0, scheduler="dpmpp_2m_karras")},
+    "sd2": {"quality": dict(steps=25, guidance=7.0, scheduler="dpmpp_2m_karras"),
+            "fast": dict(steps=15, guidance=7.0, scheduler="dpmpp_2m_karras")},
+    "sdxl": {"quality": dict(steps=30, guidance=5.0, scheduler="dpmpp_2m_karras"),
+             "fast": dict(steps=20, guidance=5.0, scheduler="dpmpp_2m_karras")},
+    "turbo": {"quality": dict(steps=4, guidance=0.0, scheduler=None),
+              "fast": dict(steps=1, guidance=0.0, scheduler=None)},
+    "lcm": {"quality": dict(steps=6, guidance=1.0, scheduler="lcm"),
+            "fast": dict(steps=4, guidance=1.0, scheduler="lcm")},
+    "other": {"quality": dict(steps=28, guidance=5.0, scheduler=None),
+              "fast": dict(steps=20, guidance=5.0, scheduler=None)},
+}
+DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
+          "bfloat16": "bfloat16", "bf16": "bfloat16"}
+MODES = ("auto", "txt2img", "img2img", "inpaint")
+PORTRAIT_RATIO = 832 / 1216  # SDXL's 832×1216 bucket; the same shape is used for every family
+
+
+def quiet_libraries() -> None:
+    """Hide diffusers', transformers' and huggingface_hub's own progress bars and chatter."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+    import diffusers.utils.logging as dlog
+    import transformers.utils.logging as tlog
+
+    dlog.disable_progress_bar()
+    tlog.disable_progress_bar()
+    dlog.set_verbosity_error()
+    tlog.set_verbosity_error()
+    warnings.filterwarnings("ignore", message=".*steps_offset.*")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="diffusers")
+
+
+def cpu_supports_bf16() -> bool:
+    """True when the CPU has native bf16 math (AVX512-BF16 or AMX), where bf16 is faster than fp32."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = next((line for line in fh if line.startswith("flags")), "")
+        if "avx512_bf16" in flags or "amx_bf16" in flags:
+            return True
+        if flags:
+            return False
+    except OSError:
+        pass
+    try:  # no /proc/cpuinfo (macOS, Windows): ask torch
+        import torch
+
+        return "AMX" in torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ModelError(f"device {device!r} asked for, but torch sees no CUDA GPU\n"
+                             "  hint: use --device cpu (or auto), or install a CUDA build of torch")
+        if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+            raise ModelError("device 'mps' asked for, but it is not available\n  hint: use device: cpu or auto")
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(device: str, dtype: str = "auto") -> str:
+    """CUDA: bf16 where supported else fp16; MPS: fp16; CPU: bf16 with native support else fp32."""
+    if dtype != "auto":
+        if dtype not in DTYPES:
+            raise ModelError(f"unknown dtype {dtype!r}; use one of auto, float32, float16, bfloat16")
+        return DTYPES[dtype]
+    if device.startswith("cuda"):
+        import torch
+
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+    if device == "mps":
+        return "float16"
+    return "bfloat16" if cpu_supports_bf16() else "float32"
+
+
+def _round_to(x: float, m: int) -> int:
+    return max(m, int(math.floor(x / m + 0.5)) * m)
+
+
+@dataclass
+class _Plan:
+    """How one request is made (resolved mode, size, strength)."""
+
+    request: GenerationRequest
+    mode: str
+    width: int
+    height: int
+    strength: float | None
+
+
+class DiffusersGenerator(Generator):
+    """Stable Diffusion-family models through diffusers' AutoPipeline classes.
+
+    ``model`` is a diffusers folder, a ``.safetensors`` file (with ``config``) or ``hf:org/name``.
+    Everything else is optional: ``scheduler`` (a name in :data:`SCHEDULERS`), ``steps`` and
+    ``guidance`` (family presets otherwise), ``strength`` (img2img), ``mode``, ``batch_size``,
+    ``preset`` (``quality`` / ``fast``: bf16 where supported, ``tiny_vae`` decoder, fewer steps),
+    ``dtype``/``device`` (``auto``), ``lora``/``lora_weight`` (brand style LoRA),
+    ``width``/``height`` (override the native size of every aspect group) and ``log`` (where
+    warnings such as prompt truncation go; ``warnings.warn`` by default).
+
+    Every image has its own seeded ``torch.Generator``. With ``exact_batches`` (the default on
+    CPU) the UNet and VAE run image by image inside a batch, because CPU GEMM/conv kernels round
+    differently for different batch sizes: an image is then pixel-identical alone or batched. On
+    GPUs batches run as one (the throughput is the point there); images match to within float
+    rounding, and ``exact_batches=True`` makes them exact too.
+    """
+
+    name = "diffusers"
+
+    def __init__(self, model: str | os.PathLike, config: str | os.PathLike | None = None, *,
+                 scheduler: str | None = None, steps: int | None = None, guidance: float | None = None,
+                 strength: float | None = None, mode: str = "auto", batch_size: int = 1, preset: str = "quality",
+                 dtype: str = "auto", device: str = "auto", tiny_vae: str | os.PathLike | None = None,
+                 lora: str | os.PathLike | None = None, lora_weight: float = 0.8, width: int | None = None,
+                 height: int | None = None, allow_unsafe_weights: bool = False, base_dir: Path | None = None,
+                 family: str | None = None, exact_batches: bool | None = None,
+                 log: Callable[[str], None] | None = None):
+        self.ref: ModelRef = resolve_model(model, config, allow_unsafe=allow_unsafe_weights, base_dir=base_dir)
+        self.allow_unsafe = allow_unsafe_weights
+        if preset not in ("quality", "fast"):
+            raise ModelError(f"unknown preset {preset!r}; use quality or fast")
+        if mode not in MODES:
+            raise ModelError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        if scheduler is not None and scheduler not in SCHEDULERS:
+            import difflib
+
+            close = difflib.get_close_matches(scheduler, SCHEDULERS, n=1)
+            raise ModelError(f"unknown scheduler {scheduler!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                             + f"\n  hint: known schedulers: {', '.join(SCHEDULERS)}")
+        if batch_size < 1:
+            raise ModelError(f"batch_size must be at least 1, not {batch_size}")
+        if strength is not None and not 0 < strength <= 1:
+            raise ModelError(f"strength must be in (0, 1], not {strength}")
+        if (width is None) != (height is None):
+            raise ModelError("give both width and height, or neither")
+        self.preset, self.mode, self.batch_size = preset, mode, batch_size
+        self.index = self.ref.model_index()
+        self.pipeline_class = str(self.index.get("_class_name", "?"))
+        self.family = family or self._family()
+        p = PRESETS.get(self.family, PRESETS["other"])[preset]
+        self.steps = int(steps if steps is not None else p["steps"])
+        self.guidance = float(guidance if guidance is not None else p["guidance"])
+        self.scheduler = scheduler if scheduler is not None else p["scheduler"]
+        self.strength = strength
+        self.device_pref, self.dtype_pref = device, dtype
+        self.tiny_vae = self._local_path(tiny_vae, base_dir) if tiny_vae else None
+        if self.tiny_vae is not None and not (self.tiny_vae / "config.json").is_file():
+            raise ModelError(f"tiny_vae {tiny_vae} is not an AutoencoderKL/AutoencoderTiny folder (no config.json)\n"
+                             "  hint: point at a local TAESD folder, e.g. one made by `assetkit models pull "
+                             "madebyollin/taesd`")
+        self.lora = self._local_path(lora, base_dir) if lora else None
+        if self.lora is not None:
+            if not self.lora.is_file():
+                raise ModelError(f"style LoRA not found: {lora}\n  hint: style.lora is relative to the brand kit")
+            check_weights_file(self.lora, allow_unsafe_weights)
+        self.lora_weight = float(lora_weight)
+        self.size_override = (int(width), int(height)) if width is not None else None
+        if self.size_override and any(v % 8 for v in self.size_override):
+            raise ModelError(f"`width` and `height` have to be divisible by 8 but are {width} and {height}")
+        self.exact_batches = exact_batches
+        self.log = log or (lambda msg: warnings.warn(msg, stacklevel=2))
+        self._pipes: dict[str, Any] = {}
+        self._embeds: dict[tuple[str, str, bool], tuple] = {}
+        self._device = self._dtype = None
+        self._fingerprint: dict | None = None
+        self.load_seconds = 0.0
+
+    # ----------------------------------------------------------------------------- description
+    @staticmethod
+    def _local_path(value, base_dir: Path | None) -> Path:
+        p = Path(os.path.expanduser(str(value)))
+        if not p.is_absolute() and base_dir is not None and not p.exists():
+            p = base_dir / p
+        return p
+
+    def _component_config(self, comp: str) -> dict:
+        try:
+            return json.loads((self.ref.folder / comp / "config.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _family(self) -> str:
+        text = f"{self.ref.ref} {self.ref.name} {self.ref.repo_id or ''}".lower()
+        if "turbo" in text or "lightning" in text or "hyper" in text:
+            return "turbo"
+        if "lcm" in text:
+            return "lcm"
+        cls = self.pipeline_class
+        cross = self._component_config("unet").get("cross_attention_dim")
+        if "XL" in cls or cross == 2048:
+            return "sdxl"
+        if cls.startswith("StableDiffusion") and cross == 1024:
+            return "sd2"
+        if cls.startswith("StableDiffusion"):
+            return "sd1"
+        return "other"
+
+    @property
+    def vae_scale_factor(self) -> int:
+        blocks = self._component_config("vae").get("block_out_channels") or [0, 0, 0, 0]
+        return 2 ** (len(blocks) - 1)
+
+    def native_size(self, aspect: str) -> tuple[int, int]:
+        """The model's native square (UNet sample size × VAE scale) shaped per aspect group.
+
+        Portrait/landscape keep the square's area at SDXL's 832×1216 shape; both sides are
+        multiples of 8 × the VAE scale factor (64 for SD/SDXL). ``width``/``height`` override all.
+        """
+        if aspect not in ("square", "portrait", "landscape"):
+            raise ValueError(f"unknown aspect group {aspect!r}; use square, portrait or landscape")
+        if self.size_override:
+            return self.size_override
+        vsf = self.vae_scale_factor
+        sample = self._component_config("unet").get("sample_size") or (128 if self.family == "sdxl" else 64)
+        if isinstance(sample, (list, tuple)):
+            sample = sample[0]
+        side = int(sample) * vsf
+        if aspect == "square":
+            return side, side
+        m = 8 * vsf
+        w, h = _round_to(side * math.sqrt(PORTRAIT_RATIO), m), _round_to(side / math.sqrt(PORTRAIT_RATIO), m)
+        return (w, h) if aspect == "portrait" else (h, w)
+
+    def sampler_name(self) -> str:
+        if self.scheduler:
+            return SCHEDULERS[self.scheduler][2]
+        try:
+            cfg = json.loads((self.ref.folder / "scheduler" / "scheduler_config.json").read_text())
+            return SAMPLER_OF_CLASS.get(cfg.get("_class_name", ""), cfg.get("_class_name", "?"))
+        except (OSError, ValueError):
+            return "?"
+
+    def resolved_device(self) -> tuple[str, str]:
+        if self._device is None:
+            self._device = pick_device(self.device_pref)
+            self._dtype = pick_dtype(self._device, self.dtype_pref)
+        return self._device, self._dtype
+
+    def fingerprint(self) -> dict:
+        """Everything that changes the pixels (not batch_size: batching never does). No model load."""
+        if self._fingerprint is None:
+            from importlib.metadata import version
+
+            device, dtype = self.resolved_device()
+            cfg_hash = None
+            if self.ref.kind == "single_file":
+                import hashlib
+
+                h = hashlib.sha256()
+                for f in sorted(self.ref.config.rglob("*.json")):  # type: ignore[union-attr]
+                    h.update(f.read_bytes())
+                cfg_hash = h.hexdigest()
+            self._fingerprint = {
+                "generator": "diffusers", "model": self.ref.name, "model_path": str(self.ref.path),
+                "weights_sha256": weights_sha256(self.ref), "config_sha256": cfg_hash,
+                "pipeline": self.pipeline_class, "family": self.family, "preset": self.preset,
+                "scheduler": self.scheduler or "default", "sampler": self.sampler_name(), "steps": self.steps,
+                "guidance": self.guidance, "strength": self.strength, "mode": self.mode, "device": device,
+                "dtype": dtype, "tiny_vae": weights_sha256(resolve_model(self.tiny_vae, allow_unsafe=True))
+                if self.tiny_vae and (self.tiny_vae / "model_index.json").exists()
+                else (_folder_hash(self.tiny_vae) if self.tiny_vae else None),
+                "lora": file_sha256(self.lora) if self.lora else None,
+                "lora_weight": self.lora_weight if self.lora else None,
+                "size_override": list(self.size_override) if self.size_override else None,
+                "diffusers": version("diffusers"), "torch": version("torch"),
+            }
+        return dict(self._fingerprint)
+
+    # ---------------------------------------------------------------------------------- loading
+    def load(self):
+        """Load the text-to-image pipeline once (later calls return it)."""
+        if "txt2img" in self._pipes:
+            return self._pipes["txt2img"]
+        device, dtype_name = self.resolved_device()
+        t0 = time.perf_counter()
+        quiet_libraries()
+        import torch
+        import diffusers
+
+        dtype = getattr(torch, dtype_name)
+        kw: dict[str, Any] = dict(torch_dtype=dtype, local_files_only=True)
+        kw["use_safetensors"] = None if self.allow_unsafe else True
+        try:
+            if self.ref.kind == "single_file":
+                cls = getattr(diffusers, self.pipeline_class, None)
+                if cls is None or not hasattr(cls, "from_single_file"):
+                    raise ModelError(f"{self.ref.name}: the config's pipeline {self.pipeline_class} cannot load "
+                                     "single-file checkpoints\n  hint: use a diffusers folder instead")
+                kw.pop("use_safetensors")
+                pipe = cls.from_single_file(str(self.ref.path), config=str(self.ref.config), **kw)
+            else:
+                pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(self.ref.path), **kw)
+            if self.scheduler:
+                cls_name, extra, _ = SCHEDULERS[self.scheduler]
+                pipe.scheduler = getattr(diffusers, cls_name).from_config(pipe.scheduler.config, **extra)
+            if self.tiny_vae is not None:
+                pipe.vae = diffusers.AutoencoderTiny.from_pretrained(str(self.tiny_vae), torch_dtype=dtype,
+                                                                     local_files_only=True, use_safetensors=True)
+            if self.lora is not None:
+                pipe.load_lora_weights(str(self.lora.parent), weight_name=self.lora.name, adapter_name="brand",
+                                       local_files_only=True)
+                pipe.fuse_lora(lora_scale=self.lora_weight, adapter_names=["brand"])
+                pipe.unload_lora_weights()
+            pipe = pipe.to(device)
+            if device == "cpu" and hasattr(pipe, "unet"):
+                pipe.unet.to(memory_format=torch.channels_last)
+            pipe.set_progress_bar_config(disable=True)
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - diffusers raises many kinds; the user needs one message
+            raise _model_error(exc, f"could not load {self.ref.name}", device) from None
+        self._pipes["txt2img"] = pipe
+        self.load_seconds = time.perf_counter() - t0
+        return pipe
+
+    def _pipe_for(self, mode: str):
+        if mode not in self._pipes:
+            import diffusers
+
+            base = self.load()
+            cls = {"img2img": diffusers.AutoPipelineForImage2Image,
+                   "inpaint": diffusers.AutoPipelineForInpainting}[mode]
+            try:
+                pipe = cls.from_pipe(base)
+            except Exception as exc:  # noqa: BLE001
+                raise ModelError(f"{self.ref.name} ({self.pipeline_class}) has no {mode} pipeline: {exc}\n"
+                                 "  hint: use mode: txt2img, or a Stable Diffusion / SDXL family model") from None
+            pipe.set_progress_bar_config(disable=True)
+            self._pipes[mode] = pipe
+        return self._pipes[mode]
+
+    def close(self) -> None:
+        self._pipes.clear()
+        self._embeds.clear()
+        try:
+            import gc
+
+            import torch
+
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except ImportError:  # pragma: no cover
+            pass
+
+    # ---------------------------------------------------------------------------------- prompts
+    def _check_length(self, pipe, text: str, what: str) -> list[str]:
+        """Warn (and say so) when a prompt is longer than the text encoder reads: it is truncated."""
+        tok = getattr(pipe, "tokenizer", None) or getattr(pipe, "tokenizer_2", None)
+        if tok is None or not text:
+            return []
+        limit = int(getattr(tok, "model_max_length", 77) or 77)
+        if limit > 10_000:
+            limit = 77
+        ids = tok(text, truncation=False, add_special_tokens=False)["input_ids"]
+        room = limit - 2  # start and end tokens
+        if len(ids) <= room:
+            return []
+        dropped = tok.decode(ids[room:]).strip()
+        msg = (f"{what} is {len(ids)} tokens; the text encoder reads {room}: truncated, dropping "
+               f"\"{dropped[:80]}{'…' if len(dropped) > 80 else ''}\"")
+        return [msg]
+
+    def _encode(self, pipe, prompt: str, negative: str, cfg: bool, device: str) -> tuple:
+        key = (prompt, negative if cfg else "", cfg)
+        if key not in self._embeds:
+            import inspect
+
+            params = inspect.signature(pipe.encode_prompt).parameters
+            if "pooled_prompt_embeds" in params:  # SDXL
+                pe, npe, ppe, nppe = pipe.encode_prompt(prompt=prompt, device=device, num_images_per_prompt=1,
+                                                        do_classifier_free_guidance=cfg,
+                                                        negative_prompt=negative if cfg else None)
+                self._embeds[key] = (pe, npe, ppe, nppe)
+            else:
+                pe, npe = pipe.encode_prompt(prompt, device, 1, cfg, negative_prompt=negative if cfg else None)
+                self._embeds[key] = (pe, npe, None, None)
+        return self._embeds[key]
+
+    def _supports_embeds(self, pipe) -> bool:
+        return type(pipe).__name__.startswith("StableDiffusion") and hasattr(pipe, "encode_prompt")
+
+    # ------------------------------------------------------------------------------- generating
+    def _plan(self, r: GenerationRequest) -> _Plan:
+        mode = self.mode
+        if mode == "auto":
+            mode = "inpaint" if r.product_image else "img2img" if r.init_image else "txt2img"
+        if mode == "img2img" and not r.init_image:
+            raise ModelError(f"concept {r.concept}: mode img2img needs a concept `image:`")
+        if mode == "inpaint" and not r.product_image:
+            raise ModelError(f"concept {r.concept}: mode inpaint needs a concept `product:` PNG with alpha")
+        strength = None
+        if mode == "img2img":
+            strength = self.strength if self.strength is not None else 0.6
+        elif mode == "inpaint":
+            strength = self.strength if self.strength is not None else 1.0
+        if r.width % 8 or r.height % 8:
+            raise ModelError(f"`height` and `width` have to be divisible by 8 but are {r.height} and {r.width}")
+        return _Plan(r, mode, r.width, r.height, strength)
+
+    def _effective_steps(self, plan: _Plan) -> int:
+        if plan.strength is not None and int(self.steps * plan.strength) < 1:
+            return math.ceil(1 / plan.strength)  # img2img needs at least one denoising step
+        return self.steps
+
+    def generate(self, requests: list[GenerationRequest], progress: ProgressFn | None = None) -> list[GeneratedImage]:
+        """Make one image per request, in order; ``progress(done, total)`` counts denoising steps."""
+        if not requests:
+            return []
+        plans = [self._plan(r) for r in requests]
+        pipe0 = self.load()
+        device, dtype = self.resolved_device()
+        groups: dict[tuple, list[int]] = {}
+        for i, p in enumerate(plans):
+            key = (p.mode, p.width, p.height, str(p.request.init_image), str(p.request.product_image), p.strength)
+            groups.setdefault(key, []).append(i)
+        batches = [idx[j:j + self.batch_size] for idx in groups.values() for j in range(0, len(idx), self.batch_size)]
+        expected = [self._expected_steps(plans[b[0]]) for b in batches]
+        state = {"done": 0, "total": sum(expected)}
+        results: list[GeneratedImage | None] = [None] * len(requests)
+        warned: set[str] = set()
+        for bi, batch in enumerate(batches):
+            base_done = state["done"]
+            out = self._run_batch([plans[i] for i in batch], pipe0, device, dtype, progress, state, base_done,
+                                  expected[bi], warned)
+            state["done"] = base_done + out[1]
+            for i, img in zip(batch, out[0]):
+                results[i] = img
+        if progress:
+            progress(state["total"], state["total"])
+        return results  # type: ignore[return-value]
+
+    def _expected_steps(self, plan: _Plan) -> int:
+        steps = self._effective_steps(plan)
+        return max(1, int(steps * plan.strength)) if plan.strength is not None and plan.strength < 1 else steps
+
+    def _run_batch(self, plans: list[_Plan], pipe0, device: str, dtype: str, progress, state, base_done: int,
+                   expected: int, warned: set[str]) -> tuple[list[GeneratedImage], int]:
+        import torch
+
+        first = plans[0]
+        pipe = self._pipe_for(first.mode) if first.mode != "txt2img" else pipe0
+        steps = self._effective_steps(first)
+        cfg = self.guidance > 1.0
+        warn_list: dict[int, list[str]] = {}
+        kwargs: dict[str, Any] = dict(num_inference_steps=steps, guidance_scale=self.guidance, width=first.width,
+                                      height=first.height, output_type="pil")
+        for k, p in enumerate(plans):
+            msgs = self._check_length(pipe0, p.request.prompt, f"prompt of concept {p.request.concept}")
+            if cfg:
+                msgs += self._check_length(pipe0, p.request.negative_prompt,
+                                           f"negative prompt of concept {p.request.concept}")
+            for msg in msgs:
+                if msg not in warned:
+                    warned.add(msg)
+                    self.log(msg)
+            warn_list[k] = msgs
+        t0 = time.perf_counter()
+        try:
+            if self._supports_embeds(pipe0):
+                embs = [self._encode(pipe0, p.request.prompt, p.request.negative_prompt, cfg, device) for p in plans]
+                kwargs["prompt_embeds"] = torch.cat([e[0] for e in embs])
+                if cfg:
+                    kwargs["negative_prompt_embeds"] = torch.cat([e[1] for e in embs])
+                if embs[0][2] is not None:
+                    kwargs["pooled_prompt_embeds"] = torch.cat([e[2] for e in embs])
+                    if cfg:
+                        kwargs["negative_pooled_prompt_embeds"] = torch.cat([e[3] for e in embs])
+            else:
+                kwargs["prompt"] = [p.request.prompt for p in plans]
+                if cfg:
+                    kwargs["negative_prompt"] = [p.request.negative_prompt for p in plans]
+            kwargs["generator"] = [torch.Generator("cpu").manual_seed(int(p.request.seed)) for p in plans]
+            packshots = None
+            if first.mode == "img2img":
+                init = _cover(first.request.init_image, first.width, first.height)
+                kwargs["image"] = [init] * len(plans)
+                kwargs["strength"] = first.strength
+            elif first.mode == "inpaint":
+                packshots = [_packshot(p.request.product_image, p.width, p.height, p.request.focal,
+                                       p.request.palette) for p in plans]
+                kwargs["image"] = [ps.init for ps in packshots]
+                kwargs["mask_image"] = [ps.mask for ps in packshots]
+                kwargs["strength"] = first.strength
+            counted = {"n": 0}
+
+            def on_step(pipe_, step, timestep, cb_kwargs):
+                counted["n"] = step + 1
+                if progress:
+                    n = getattr(pipe_, "num_timesteps", None) or expected
+                    if n != expected:
+                        state["total"] += n - expected
+                        expected_local = n
+                    else:
+                        expected_local = expected
+                    progress(base_done + min(step + 1, expected_local), state["total"])
+                return cb_kwargs
+
+            if progress:
+                kwargs["callback_on_step_end"] = on_step
+            if first.mode == "img2img":
+                kwargs.pop("width"), kwargs.pop("height")  # img2img takes the init image's size
+            exact = self.exact_batches if self.exact_batches is not None else device == "cpu"
+            with torch.inference_mode(), _per_image(pipe, len(plans), cfg, enabled=exact and len(plans) > 1):
+                images = pipe(**kwargs).images
+        except ModelError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise _model_error(exc, f"generating with {self.ref.name} failed", device,
+                               f"{first.width}×{first.height}, batch of {len(plans)}") from None
+        seconds = time.perf_counter() - t0
+        out = []
+        for k, (p, img) in enumerate(zip(plans, images)):
+            img = img.convert("RGB")
+            if img.size != (p.width, p.height):
+                img = img.resize((p.width, p.height))
+            focal = p.request.focal or (0.5, 0.5)
+            extra: dict[str, Any] = {}
+            if packshots is not None:
+                ps = packshots[k]
+                img.paste(ps.product.convert("RGB"), ps.box[:2], ps.product.getchannel("A"))
+                focal = ((ps.box[0] + ps.box[2]) / 2 / p.width, (ps.box[1] + ps.box[3]) / 2 / p.height)
+                extra["product_box"] = list(ps.box)
+                extra["product_scale"] = ps.scale
+            params = self._params(p, steps, warn_list[k], dtype, device, extra)
+            out.append(GeneratedImage(image=img, focal=focal, params=params, compute_seconds=seconds / len(plans)))
+        return out, max(counted["n"], expected)
+
+    def _params(self, p: _Plan, steps: int, warns: list[str], dtype: str, device: str, extra: dict) -> dict:
+        fp = self.fingerprint()
+        r = p.request
+        cfg = self.guidance
+        negative = r.negative_prompt if cfg > 1.0 else ""
+        model_hash = (fp["weights_sha256"] if self.ref.kind == "single_file" else fp["weights_sha256"])[:10]
+        text = f"{r.prompt}\nNegative prompt: {negative}\n" if negative else f"{r.prompt}\n"
+        fields = [f"Steps: {steps}", f"Sampler: {fp['sampler']}", f"CFG scale: {_num(cfg)}", f"Seed: {r.seed}",
+                  f"Size: {p.width}x{p.height}", f"Model hash: {model_hash}", f"Model: {self.ref.name}"]
+        if p.strength is not None:
+            fields.append(f"Denoising strength: {_num(p.strength)}")
+        if self.lora:
+            fields.append(f'Lora hashes: "{self.lora.stem}: {fp["lora"][:12]}"')
+        if self.tiny_vae:
+            fields.append(f"VAE: {self.tiny_vae.name}")
+        text += ", ".join(fields)
+        return {
+            "parameters_text": text, "prompt": r.prompt, "negative_prompt": negative, "steps": steps,
+            "sampler": fp["sampler"], "scheduler": fp["scheduler"], "cfg": cfg, "seed": r.seed,
+            "size": [p.width, p.height], "mode": p.mode, "strength": p.strength, "model": self.ref.name,
+            "model_path": str(self.ref.path), "weights_sha256": fp["weights_sha256"],
+            "pipeline": self.pipeline_class, "family": self.family, "preset": self.preset, "dtype": dtype,
+            "device": device, "lora": str(self.lora) if self.lora else None,
+            "lora_weight": self.lora_weight if self.lora else None,
+            "tiny_vae": str(self.tiny_vae) if self.tiny_vae else None, "warnings": warns, **extra,
+        }
+
+
+def _take(obj, idx, n: int):
+    """Rows ``idx`` of every tensor in ``obj`` whose first dimension is the batch ``n``."""
+    import torch
+
+    if torch.is_tensor(obj):
+        return obj[idx] if obj.dim() > 0 and obj.shape[0] == n else obj
+    if isinstance(obj, dict):
+        return {k: _take(v, idx, n) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) and not isinstance(obj, str):
+        return type(obj)(_take(v, idx, n) for v in obj)
+    return obj
+
+
+def _split_call(fn, images: int, rows_of):
+    """Wrap ``fn(x, ...)`` so each image's rows go through ``fn`` alone; outputs reassembled in order."""
+    import torch
+
+    def call(x, *args, **kwargs):
+        n = x.shape[0]
+        if n % images:
+            return fn(x, *args, **kwargs)
+        per = n // images
+        outs, order = [], []
+        for i in range(images):
+            idx = torch.tensor(rows_of(i, images, per))
+            out = fn(x[idx], *_take(args, idx, n), **_take(kwargs, idx, n))
+            outs.append(out)
+            order.extend(idx.tolist())
+        inverse = torch.empty(n, dtype=torch.long)
+        inverse[torch.tensor(order)] = torch.arange(n)
+        first = outs[0]
+        if isinstance(first, tuple):
+            return (torch.cat([o[0] for o in outs])[inverse],) + tuple(first[1:])
+        if hasattr(first, "sample"):
+            return type(first)(sample=torch.cat([o.sample for o in outs])[inverse])
+        return torch.cat(outs)[inverse]
+
+    return call
+
+
+class _per_image:
+    """While active, the pipe's UNet and VAE decoder see one image (and its CFG pair) at a time."""
+
+    def __init__(self, pipe, images: int, cfg: bool, enabled: bool):
+        self.pipe, self.images, self.enabled = pipe, images, enabled
+        self.cfg = cfg
+        self.patched: list[tuple[Any, str]] = []
+
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        # CFG batches are [uncond × B, cond × B]: image i owns rows i and B + i
+        rows = (lambda i, b, per: [i + k * b for k in range(per)])
+        for owner, attr in ((getattr(self.pipe, "unet", None), "forward"), (getattr(self.pipe, "vae", None), "decode")):
+            if owner is not None:
+                setattr(owner, attr, _split_call(getattr(owner, attr), self.images, rows))
+                self.patched.append((owner, attr))
+        return self
+
+    def __exit__(self, *exc):
+        for owner, attr in self.patched:
+            try:
+                delattr(owner, attr)
+            except AttributeError:  # pragma: no cover
+                pass
+        return False
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _folder_hash(folder: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(f"{f.relative_to(folder).as_posix()}:{file_sha256(f)}\n".encode())
+    return h.hexdigest()
+
+
+def _model_error(exc: BaseException, what: str, device: str, detail: str = "") -> ModelError:
+    text = f"{type(exc).__name__}: {exc}"
+    oom = isinstance(exc, MemoryError) or "out of memory" in str(exc).lower() or "OutOfMemory" in type(exc).__name__
+    if oom:
+        return ModelError(f"{what}: out of memory on {device}" + (f" ({detail})" if detail else "") +
+                          "\n  hint: lower batch_size, use preset: fast or dtype: float16, a smaller size, "
+                          "or device: cpu")
+    first = text.splitlines()[0][:400]
+    return ModelError(f"{what}: {first}\n  hint: check that the model folder is complete and is a Stable Diffusion "
+                      "family pipeline diffusers supports (`assetkit models check MODEL` shows the details)")
+
+
+def _cover(path: Path, width: int, height: int):
+    """The image scaled to cover width×height and centre-cropped (a concept reference image)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        return ImageOps.fit(im, (width, height), Image.Resampling.LANCZOS)
+
+
+@dataclass
+class _Packshot:
+    init: Any  # RGB image: product over a flat background
+    mask: Any  # L image: 255 where the model paints (background), 0 on the product
+    product: Any  # RGBA product as placed (pixels pasted back exactly after generation)
+    box: tuple[int, int, int, int]
+    scale: float
+
+
+def _packshot(path: Path, width: int, height: int, focal, palette: dict[str, str]) -> _Packshot:
+    """Place the product (alpha PNG) on the canvas: unscaled when it fits in 70 % of it."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        prod = im.convert("RGBA")
+    scale = min(1.0, width * 0.7 / prod.width, height * 0.7 / prod.height)
+    if scale < 1.0:
+        prod = prod.resize((max(1, round(prod.width * scale)), max(1, round(prod.height * scale))),
+                           Image.Resampling.LANCZOS)
+    cx, cy = focal or (0.5, 0.5)
+    x = min(max(0, round(cx * width - prod.width / 2)), width - prod.width)
+    y = min(max(0, round(cy * height - prod.height / 2)), height - prod.height)
+    bg = palette.get("background", "#808080") if palette else "#808080"
+    init = Image.new("RGB", (width, height), bg)
+    init.paste(prod, (x, y), prod)
+    mask = Image.new("L", (width, height), 255)
+    mask.paste(Image.eval(prod.getchannel("A"), lambda a: 255 - a), (x, y))
+    return _Packshot(init, mask, prod, (x, y, x + prod.width, y + prod.height), scale)
+
+
+# ------------------------------------------------------------------------------------- checking
+def check_model(model: str, config: str | None = None, **options) -> dict:
+    """Load a model and make one tiny image: load time, time per step, pipeline, device, dtype."""
+    gen = DiffusersGenerator(model, config, **options)
+    t0 = time.perf_counter()
+    gen.load()
+    load_s = time.perf_counter() - t0
+    w, h = gen.native_size("square")
+    m = 8 * gen.vae_scale_factor
+    side = max(m, _round_to(w / 4, m))
+    stamps: list[float] = []
+    req = GenerationRequest(concept="check", variant=0, prompt="a product photo", negative_prompt="", width=side,
+                            height=side, seed=0, palette={})
+    t1 = time.perf_counter()
+    img = gen.generate([req], progress=lambda done, total: stamps.append(time.perf_counter()))[0]
+    total_s = time.perf_counter() - t1
+    step_times = [b - a for a, b in zip([t1] + stamps[:-1], stamps[:-1])] if len(stamps) > 1 else [total_s]
+    device, dtype = gen.resolved_device()
+    info = {"model": gen.ref.name, "path": str(gen.ref.path), "pipeline": gen.pipeline_class, "family": gen.family,
+            "device": device, "dtype": dtype, "load_seconds": round(load_s, 3), "size": [side, side],
+            "steps": img.params["steps"], "seconds_per_step": round(sum(step_times) / len(step_times), 4),
+            "image_seconds": round(total_s, 3), "sampler": img.params["sampler"],
+            "native_sizes": {a: list(gen.native_size(a)) for a in ("square", "portrait", "landscape")}}
+    gen.close()
+    return info
