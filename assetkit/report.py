@@ -1,0 +1,463 @@
+"""The savings report for management: one headline, breakdowns, charts and the method.
+
+``build_report(...)`` fills a :class:`~assetkit.report_model.ReportData` from the ledger with
+grouped SQL (one pass over the period's entries, rolled up per breakdown); ``render(data, fmt)``
+turns it into HTML, PDF, Markdown, CSV or JSON. Renderers format, they never compute, so every
+format prints the same figures.
+
+Definitions (also printed in the report's methodology):
+
+* **saving** = Σ ``saving_micros`` (agency baseline − compute − human − tools) over entries
+  *with* a baseline; entries flagged ``no_baseline`` are listed and excluded (their baseline
+  is unknown, not zero). Voids net out (they are negated copies).
+* **external agency cost vs baseline** = −saving ÷ baseline ("down 25 %").
+* **AI share** = saving of run entries (kinds asset, overhead, review) ÷ total saving;
+  translation and manual entries are the other causes. A void counts as its original's kind.
+* **a year** = saving × 365 ÷ days covered (the period, cut at the ledger's last entry; all
+  time: first to last entry).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+from .errors import UsageError
+from .money import MICROS, FxError, FxTable, round_minor
+from .report_i18n import DASH, Fmt
+from .report_model import (ALL_TIME, ComputeRateUse, CostItem, EntryLine, Figures, FxUse, Methodology,
+                           MissingBaseline, Period, RateCardUse, ReportData, Row, Thumbnail)
+
+FORMATS = ("html", "pdf", "md", "csv", "json")
+#: Entries listed in the HTML/PDF/Markdown appendix (CSV and JSON list all of them).
+APPENDIX_LIMIT = 200
+#: Runs/entries without a baseline listed by name in the methodology.
+MISSING_LIMIT = 50
+
+AI_KINDS = ("asset", "overhead", "review")
+CAUSES = ("ai_generation", "translation", "manual")
+CATEGORY_ORDER = ("production", "social", "crm", "photography", "translation", "other")
+
+
+def cause_of(kind: str) -> str:
+    """The saving's cause for an entry kind (a void is given its original's kind first)."""
+    if kind in AI_KINDS:
+        return "ai_generation"
+    if kind == "translation":
+        return "translation"
+    return "manual"
+
+
+# -- reading the ledger ----------------------------------------------------------------------
+
+def _where(period: Period, brand: str | None, campaign: str | None, alias: str = "",
+           time_col: str = "occurred_at") -> tuple[str, list]:
+    a = f"{alias}." if alias else ""
+    clauses, params = [], []
+    if period.start is not None:
+        clauses.append(f"{a}{time_col} >= ?")
+        params.append(period.start.isoformat())
+    if period.end is not None:
+        clauses.append(f"{a}{time_col} < ?")
+        params.append((period.end + dt.timedelta(days=1)).isoformat())
+    for col, val in (("brand", brand), ("campaign", campaign)):
+        if val is not None:
+            clauses.append(f"{a}{col} = ?")
+            params.append(val)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+#: One pass over the period's entries, grouped by every dimension a breakdown needs. A void is
+#: grouped under its original's kind; a foreign currency is split per day for dated FX rates.
+_GROUPS_SQL = """
+SELECT category, campaign, brand, month,
+       CASE WHEN kind = 'void'
+            THEN COALESCE((SELECT o.kind FROM entries o WHERE o.id = e.voids_entry_id), 'manual')
+            ELSE kind END AS k,
+       no_baseline, currency,
+       CASE WHEN currency = ? THEN NULL ELSE substr(occurred_at, 1, 10) END AS fxday,
+       COUNT(*) AS n, SUM(units) AS units,
+       SUM(baseline_micros) AS baseline, SUM(actual_compute_micros) AS compute,
+       SUM(actual_human_micros) AS human, SUM(actual_tool_micros) AS tools,
+       SUM(baseline_hours) AS bh, SUM(actual_hours) AS ah,
+       MIN(occurred_at) AS first, MAX(occurred_at) AS last
+FROM entries e{where}
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+"""
+
+
+@dataclass
+class _Group:
+    category: str
+    campaign: str | None
+    brand: str | None
+    month: str
+    cause: str
+    kind: str
+    no_baseline: bool
+    n: int
+    units: int
+    baseline: Decimal
+    compute: Decimal
+    human: Decimal
+    tools: Decimal
+    hours_saved: Decimal
+    first: str
+    last: str
+
+    @property
+    def actual(self) -> Decimal:
+        return self.compute + self.human + self.tools
+
+
+class _Converter:
+    """Entry currency → report currency with the settings' dated FX rates; records what it used."""
+
+    def __init__(self, currency: str, fx: FxTable):
+        self.currency, self.fx = currency, fx
+        self.used: dict[str, list] = {}  # currency → [rate, dated, entries]
+
+    def factor(self, cur: str, day: str | None, n: int) -> Decimal:
+        if cur == self.currency:
+            return Decimal(1)
+        on = dt.date.fromisoformat(day) if day else dt.date.today()
+        try:
+            rate = self.fx.rate(cur, self.currency, on)
+        except FxError as exc:
+            raise UsageError(f"cannot convert the ledger's {cur} entries to --currency {self.currency}: {exc}") from None
+        dated = max((r.date for r in self.fx.rates if {r.base, r.quote} == {cur, self.currency} and r.date <= on),
+                    default=None)
+        u = self.used.setdefault(cur, [rate, dated, 0])
+        if dated and (u[1] is None or dated >= u[1]):
+            u[0], u[1] = rate, dated
+        u[2] += n
+        return rate
+
+
+def _m(micros: int | None, factor: Decimal = Decimal(1)) -> Decimal:
+    v = Decimal(int(micros or 0)) / MICROS
+    return v if factor == 1 else v * factor
+
+
+def _hours(value: float | None) -> Decimal:
+    return Decimal(repr(float(value or 0.0))).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
+def _groups(conn: sqlite3.Connection, period: Period, brand, campaign, conv: _Converter) -> list[_Group]:
+    where, params = _where(period, brand, campaign, "e")
+    out = []
+    for r in conn.execute(_GROUPS_SQL.format(where=where), [conv.currency, *params]):
+        f = conv.factor(r["currency"], r["fxday"], r["n"])
+        out.append(_Group(
+            category=r["category"], campaign=r["campaign"], brand=r["brand"], month=r["month"],
+            cause=cause_of(r["k"]), kind=r["k"], no_baseline=bool(r["no_baseline"]), n=r["n"],
+            units=int(r["units"] or 0), baseline=_m(r["baseline"], f), compute=_m(r["compute"], f),
+            human=_m(r["human"], f), tools=_m(r["tools"], f),
+            hours_saved=Decimal(repr(float((r["bh"] or 0) - (r["ah"] or 0)))),
+            first=r["first"], last=r["last"]))
+    return out
+
+
+def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
+    return (a / b) if b > 0 else None
+
+
+def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None) -> Figures:
+    f = Figures()
+    camp_units: dict[str | None, int] = {}
+    for g in groups:
+        f.entries += g.n
+        if g.kind == "asset":
+            f.assets += g.units
+        camp_units[g.campaign] = camp_units.get(g.campaign, 0) + g.units
+        if g.no_baseline:
+            f.unbaselined_entries += g.n
+            f.unbaselined_cost += g.actual
+            continue
+        f.baseline += g.baseline
+        f.actual += g.actual
+        f.hours_saved += g.hours_saved
+        if g.cause == "ai_generation":
+            f.ai_saving += g.baseline - g.actual
+    f.hours_saved = f.hours_saved.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    f.saving = f.baseline - f.actual
+    f.saving_pct = _ratio(f.saving, f.baseline)
+    f.ai_share = _ratio(f.ai_saving, f.saving) if f.saving > 0 else None
+    f.campaigns = sum(1 for c, u in camp_units.items() if c is not None and u > 0)
+    if groups:
+        f.first_day = dt.date.fromisoformat(min(g.first for g in groups)[:10])
+        f.last_day = dt.date.fromisoformat(max(g.last for g in groups)[:10])
+    if period.start is not None and period.end is not None:
+        end = period.end
+        if ledger_last is not None and period.start <= ledger_last < end:
+            end = ledger_last  # a period still running is annualised over the days so far
+        f.days = (end - period.start).days + 1
+    elif f.first_day and f.last_day:
+        f.days = (f.last_day - f.first_day).days + 1
+    if f.days and f.baseline > 0:
+        f.annual_saving = f.saving * 365 / f.days
+    return f
+
+
+def _rollup(groups: list[_Group], key, label, total_saving: Decimal) -> list[Row]:
+    rows: dict[str, Row] = {}
+    for g in groups:
+        k = key(g)
+        row = rows.get(k)
+        if row is None:
+            row = rows[k] = Row(key=k, label=label(k))
+        row.entries += g.n
+        row.assets += g.units
+        if g.no_baseline:
+            continue
+        row.baseline += g.baseline
+        row.actual += g.actual
+        row.hours_saved += g.hours_saved
+    for row in rows.values():
+        row.saving = row.baseline - row.actual
+        row.saving_pct = _ratio(row.saving, row.baseline)
+        row.share = (row.saving / total_saving) if total_saving > 0 else None
+        row.hours_saved = row.hours_saved.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    return list(rows.values())
+
+
+def _median(conn, sql: str, params: list) -> Decimal | None:
+    n = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
+    if not n:
+        return None
+    vals = [r[0] for r in conn.execute(f"SELECT v FROM ({sql}) ORDER BY v LIMIT ? OFFSET ?",
+                                       [*params, 2 - n % 2, (n - 1) // 2])]
+    return Decimal(repr(sum(vals) / len(vals))).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+
+
+def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
+    where, params = _where(period, brand, campaign, "", "finished_at")
+    f.runs = conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
+    extra = " AND " if where else " WHERE "
+    f.turnaround_agency_days = _median(
+        conn, f"SELECT baseline_days AS v FROM runs{where}{extra}baseline_days IS NOT NULL AND no_baseline = 0",
+        params)
+    f.turnaround_inhouse_hours = _median(
+        conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_hours AS v "
+              f"FROM runs{where}{extra}started_at IS NOT NULL", params)
+
+
+def _ledger_last_day(conn) -> dt.date | None:
+    row = conn.execute("SELECT MAX(occurred_at) FROM entries").fetchone()
+    return dt.date.fromisoformat(row[0][:10]) if row and row[0] else None
+
+
+def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> Methodology:
+    m = Methodology()
+    where, params = _where(period, brand, campaign, "e")
+    extra = " AND " if where else " WHERE "
+    f_of = {}
+
+    def factor(cur, n=0):
+        if cur not in f_of:
+            f_of[cur] = conv.factor(cur, None, 0) if cur != conv.currency else Decimal(1)
+        return f_of[cur]
+
+    for r in conn.execute(
+            f"SELECT e.quote_id, e.quote_version, e.category, e.currency, COUNT(*) AS n, "
+            f"SUM(e.baseline_micros) AS b, q.agency, q.valid_from FROM entries e "
+            f"LEFT JOIN quotes q ON q.quote_id = e.quote_id AND q.version = e.quote_version"
+            f"{where}{extra}e.quote_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3", params):
+        name = r["quote_id"] + (f" v{r['quote_version']}" if r["quote_version"] else "")
+        if r["agency"]:
+            name += f" ({r['agency']})"
+        m.rate_cards.append(RateCardUse(name, r["category"],
+                                        dt.date.fromisoformat(r["valid_from"][:10]) if r["valid_from"] else None,
+                                        r["n"], _m(r["b"], factor(r["currency"]))))
+    for r in conn.execute(
+            f"SELECT COALESCE(device, 'cpu') AS device, e.currency, SUM(compute_seconds) AS s, "
+            f"SUM(actual_compute_micros) AS c FROM entries e{where}{extra}"
+            f"(compute_seconds != 0 OR actual_compute_micros != 0) GROUP BY 1, 2 ORDER BY 1", params):
+        hours = Decimal(repr(float(r["s"] or 0))) / 3600
+        cost = _m(r["c"], factor(r["currency"]))
+        rate = settings.compute.per_hour(r["device"]) if settings is not None else (
+            (cost / hours) if hours > 0 else None)
+        m.compute_rates.append(ComputeRateUse(r["device"], rate, hours.quantize(Decimal("0.01")), cost))
+    r = conn.execute(
+        f"SELECT SUM(human_minutes_estimated) AS est, SUM(CASE WHEN human_minutes_estimated > 0 THEN 1 ELSE 0 END) AS ne, "
+        f"SUM(COALESCE(review_minutes_recorded, 0)) AS rec, "
+        f"SUM(CASE WHEN review_minutes_recorded IS NOT NULL THEN 1 ELSE 0 END) AS nr FROM entries e{where}",
+        params).fetchone()
+    m.human_estimated_hours = _hours((r["est"] or 0) / 60)
+    m.human_recorded_hours = _hours((r["rec"] or 0) / 60)
+    m.human_estimated_entries = int(r["ne"] or 0)
+    m.human_recorded_entries = int(r["nr"] or 0)
+    if settings is not None:
+        m.hourly_rate = settings.internal_hourly_rate
+    for r in conn.execute(
+            f"SELECT COALESCE(run_id, '') AS run, MIN(id) AS id, MIN(occurred_at) AS at, "
+            f"COALESCE(MAX(brand), '') AS brand, COALESCE(MAX(campaign), '') AS campaign, e.currency, "
+            f"SUM(actual_compute_micros + actual_human_micros + actual_tool_micros) AS cost, "
+            f"COALESCE(MAX(no_baseline_reason), '') AS reason FROM entries e{where}{extra}no_baseline = 1 "
+            f"GROUP BY COALESCE(run_id, 'entry:' || id), e.currency ORDER BY at, id LIMIT ?",
+            [*params, MISSING_LIMIT]):
+        m.missing_baseline.append(MissingBaseline(
+            r["run"], str(r["id"]), dt.date.fromisoformat(r["at"][:10]), r["brand"], r["campaign"],
+            _m(r["cost"], factor(r["currency"])), r["reason"]))
+    for r in conn.execute(
+            f"SELECT baseline_currency AS bc, e.currency, fx_rate, COUNT(*) AS n, MAX(occurred_at) AS at "
+            f"FROM entries e{where}{extra}baseline_currency IS NOT NULL AND baseline_currency != e.currency "
+            f"GROUP BY 1, 2, 3 ORDER BY 1, 2", params):
+        try:
+            rate = Decimal(r["fx_rate"])
+        except Exception:
+            continue
+        m.fx.append(FxUse(f"{r['bc']}→{r['currency']}", rate, dt.date.fromisoformat(r["at"][:10]), r["n"]))
+    return m
+
+
+def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):
+    where, params = _where(period, brand, campaign, "e")
+    sql = (f"SELECT e.*, CASE WHEN e.kind = 'void' THEN COALESCE((SELECT o.kind FROM entries o "
+           f"WHERE o.id = e.voids_entry_id), 'manual') ELSE e.kind END AS k FROM entries e{where} ORDER BY e.id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    for r in conn.execute(sql, params):
+        f = conv.factor(r["currency"], r["occurred_at"][:10], 0)
+        compute, human, tools = (_m(r["actual_compute_micros"], f), _m(r["actual_human_micros"], f),
+                                 _m(r["actual_tool_micros"], f))
+        actual = compute + human + tools
+        nb = bool(r["no_baseline"])
+        baseline = None if nb else _m(r["baseline_micros"], f)
+        yield EntryLine(
+            entry_id=str(r["id"]), run_id=r["run_id"] or "", day=dt.date.fromisoformat(r["occurred_at"][:10]),
+            brand=r["brand"] or "", campaign=r["campaign"] or "", category=r["category"],
+            cause=cause_of(r["k"]) + ("" if r["kind"] != "void" else " (void)"),
+            source_currency=r["currency"], baseline=baseline, compute=compute, human=human, tools=tools,
+            actual=actual, saving=None if nb else baseline - actual,
+            hours_saved=_hours((r["baseline_hours"] or 0) - (r["actual_hours"] or 0)),
+            assets=int(r["units"] or 0),
+            rate_card=(r["quote_id"] or "") + (f" v{r['quote_version']}" if r["quote_version"] else ""))
+
+
+def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir: Path,
+                per_campaign: int = 2, total: int = 8) -> list[Thumbnail]:
+    """Small JPEGs of assets of the top campaigns, from asset paths or run manifests on disk."""
+    from PIL import Image
+
+    out: list[Thumbnail] = []
+    for camp in campaigns:
+        if len(out) >= total:
+            break
+        where, params = _where(period, brand, camp, "", "finished_at")
+        candidates: list[Path] = []
+        for r in conn.execute(f"SELECT manifest_path FROM runs{where} AND manifest_path IS NOT NULL "
+                              f"ORDER BY finished_at DESC LIMIT 3" if where else
+                              "SELECT manifest_path FROM runs WHERE 0", params):
+            mp = Path(r["manifest_path"])
+            if not mp.is_absolute():
+                mp = ledger_dir / mp if (ledger_dir / mp).exists() else mp
+            try:
+                manifest = json.loads(mp.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            for a in manifest.get("assets", []) if isinstance(manifest, dict) else []:
+                p = a.get("path") if isinstance(a, dict) else None
+                if isinstance(p, str):
+                    candidates.append(Path(p) if Path(p).is_absolute() else mp.parent / p)
+        taken = 0
+        seen = set()
+        for p in candidates:
+            if taken >= per_campaign or len(out) >= total:
+                break
+            if p in seen or p.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp") or not p.is_file():
+                continue
+            seen.add(p)
+            try:
+                with Image.open(p) as im:
+                    im.draft("RGB", (480, 480))
+                    im = im.convert("RGB")
+                    im.thumbnail((360, 360))
+                    buf = io.BytesIO()
+                    im.save(buf, "JPEG", quality=72, optimize=True)
+                    out.append(Thumbnail(camp, p.name, buf.getvalue(), im.width, im.height))
+                    taken += 1
+            except (OSError, ValueError, Image.DecompressionBombError):
+                continue
+    return out
+
+
+def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, compare: Period | None = None,
+                 brand: str | None = None, campaign: str | None = None, locale: str = "en-US",
+                 currency: str | None = None, settings=None, generated_on: dt.date | None = None,
+                 appendix_limit: int | None = APPENDIX_LIMIT, thumbnails: bool = True) -> ReportData:
+    """Every figure of the savings report for a period and filter, from the ledger at ``ledger``.
+
+    ``settings`` (an :class:`assetkit.settings.Settings`) gives the default currency, FX rates and
+    the documented rates; None loads ``assetkit.yaml`` if there is one. ``appendix_limit=None``
+    reads every entry line (CSV/JSON export).
+    """
+    from .ledger import Ledger
+    from .money import check_currency
+    from .settings import load_settings
+
+    if settings is None:
+        settings = load_settings()
+    cur = currency or settings.currency
+    try:
+        check_currency(cur)
+    except ValueError as exc:
+        raise UsageError(f"--currency: {exc}") from None
+    Fmt(locale, cur)  # validates the locale early
+    conv = _Converter(cur, settings.fx_table)
+    with Ledger(ledger, create=False) as led:
+        conn = led.conn
+        last = _ledger_last_day(conn)
+        groups = _groups(conn, period, brand, campaign, conv)
+        fig = _figures(groups, period, last)
+        _turnaround(conn, period, brand, campaign, fig)
+        data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
+                          brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
+                          ledger_path=led.name)
+        if compare is not None:
+            data.previous = _figures(_groups(conn, compare, brand, campaign, conv), compare, last)
+            _turnaround(conn, compare, brand, campaign, data.previous)
+        s = fig.saving
+        cat_rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+        data.by_category = sorted(_rollup(groups, lambda g: g.category, lambda k: k, s),
+                                  key=lambda r: (cat_rank.get(r.key, 99), r.key))
+        data.by_campaign = sorted(_rollup(groups, lambda g: g.campaign or "", lambda k: k or DASH, s),
+                                  key=lambda r: (-r.saving, r.key))
+        data.by_brand = sorted(_rollup(groups, lambda g: g.brand or "", lambda k: k or DASH, s),
+                               key=lambda r: (-r.saving, r.key))
+        data.by_month = sorted(_rollup(groups, lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
+        data.by_cause = sorted(_rollup(groups, lambda g: g.cause, lambda k: k, s),
+                               key=lambda r: CAUSES.index(r.key) if r.key in CAUSES else 9)
+        parts = {"compute": Decimal(0), "human": Decimal(0), "tools": Decimal(0)}
+        for g in groups:
+            if not g.no_baseline:
+                parts["compute"] += g.compute
+                parts["human"] += g.human
+                parts["tools"] += g.tools
+        data.cost_structure = [CostItem(k, v, _ratio(v, fig.actual) if fig.actual > 0 else None)
+                               for k, v in parts.items()]
+        data.methodology = _methodology(conn, period, brand, campaign, conv, settings)
+        data.entries_total = fig.entries
+        data.entries = list(_entry_lines(conn, period, brand, campaign, conv, appendix_limit))
+        if thumbnails:
+            top = [r.key for r in data.by_campaign if r.key and r.saving > 0][:4]
+            data.thumbnails = _thumbnails(conn, period, brand, campaign, top, led.path.parent)
+        for c, (rate, dated, n) in sorted(conv.used.items()):
+            data.methodology.fx.append(FxUse(f"{c}→{cur}", rate, dated, n))
+    return data
+
+
+def iter_entry_lines(ledger, data: ReportData, settings=None):
+    """Every entry line of the report's period and filter (for CSV/JSON export), streamed."""
+    from .ledger import Ledger
+    from .settings import load_settings
+
+    settings = settings or load_settings()
+    conv = _Converter(data.currency, settings.fx_table)
+    with Ledger(ledger, create=False) as led:
+        yield from _entry_lines(led.conn, data.period, data.brand, data.campaign, conv, None)

@@ -1,0 +1,307 @@
+"""The savings report's own words (English, German) and locale-aware number/date formatting.
+
+Numbers, money and dates follow ``--locale`` through babel (``de-DE`` → ``1.234,56 €`` with a
+no-break space); the report's sentences come from :data:`STRINGS` for the locale's language,
+falling back to English.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
+
+from .errors import UsageError
+
+#: What an absent figure prints as (no baseline, empty period): never "0 %" or "NaN".
+DASH = "—"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Creative production savings",
+        "subtitle": "In-house AI production measured against agency quotes",
+        "period": "Period",
+        "compare_period": "Compared with",
+        "filters": "Filters",
+        "brand": "Brand",
+        "campaign": "Campaign",
+        "all": "all",
+        "all_time": "All time",
+        "generated": "Generated",
+        "currency": "Currency",
+        "headline": "External agency cost down {pct}, about {annual} a year",
+        "headline_period": "{saving} saved in this period against agency quotes.",
+        "headline_ai": "AI generation is credited with {pct} of the saving.",
+        "headline_no_baseline": "No agency baseline for this period — no saving can be stated.",
+        "headline_empty": "No ledger entries in this period.",
+        "kpis": "Key figures",
+        "kpi_cost_change": "External agency cost vs baseline",
+        "kpi_saving": "Saving",
+        "kpi_ai_share": "Share of saving from AI generation",
+        "kpi_hours": "Hours saved",
+        "kpi_assets": "Assets produced",
+        "kpi_campaigns": "Campaigns",
+        "kpi_turnaround": "Median turnaround",
+        "turnaround_value": "{inhouse} in-house vs {agency} agency",
+        "kpi_baseline": "Agency baseline (quotes)",
+        "kpi_actual": "In-house cost",
+        "vs_compare": "{delta} vs {period}",
+        "no_baseline": "no baseline",
+        "days": "{n} d",
+        "hours": "{n} h",
+        "by_category": "By agency category",
+        "by_campaign": "By campaign",
+        "by_brand": "By brand",
+        "by_month": "By month",
+        "by_cause": "Saving by cause",
+        "cost_structure": "In-house cost structure",
+        "col_name": "Name",
+        "col_baseline": "Agency baseline",
+        "col_actual": "In-house cost",
+        "col_saving": "Saving",
+        "col_saving_pct": "Saving %",
+        "col_assets": "Deliverables",
+        "col_entries": "Entries",
+        "col_hours": "Hours saved",
+        "col_share": "Share",
+        "col_amount": "Amount",
+        "col_month": "Month",
+        "col_cause": "Cause",
+        "col_item": "Item",
+        "col_id": "Entry",
+        "col_run": "Run",
+        "col_date": "Date",
+        "col_category": "Category",
+        "col_rate_card": "Rate card",
+        "col_valid_from": "Dated",
+        "col_rate": "Rate",
+        "col_value": "Value",
+        "col_recorded": "Recorded",
+        "col_estimated": "Estimated",
+        "total": "Total",
+        "compute": "Compute",
+        "human": "Human time",
+        "tools": "Tools",
+        "other": "Other",
+        "cause_ai_generation": "AI generation",
+        "cause_translation": "Translation",
+        "cause_manual": "Manual entries",
+        "cause_other": "Other",
+        "samples": "Sample assets from the top campaigns",
+        "no_samples": "No asset files of this period were found on disk.",
+        "methodology": "Methodology and assumptions",
+        "method_intro": "The saving is the agency baseline (what the agency quote or rate card in force on the entry's date would have charged for the same work) minus the in-house cost (compute, human time and tools). Every figure is a sum over ledger entries; the appendix and the CSV list them with their ids.",
+        "method_rate_cards": "Rate cards and quotes used",
+        "method_compute": "Compute rates",
+        "method_human": "Human time",
+        "method_human_text": "Human time is recorded review time where the run recorded it, otherwise the estimate from settings.",
+        "method_fx": "Currency rates",
+        "method_fx_none": "All entries are in {currency}; no conversion was needed.",
+        "method_no_baseline": "Runs without a baseline (excluded from the saving)",
+        "method_no_baseline_none": "Every run in this period has a baseline.",
+        "method_annualised": "“A year” figures scale the period's saving to 365 days.",
+        "appendix": "Appendix: ledger entries",
+        "appendix_truncated": "First {shown} of {total} entries; the CSV export lists all of them.",
+        "chart_month_title": "Agency baseline vs in-house cost by month",
+        "chart_month_x": "Month",
+        "chart_cost_y": "Cost ({currency})",
+        "chart_category_title": "Saving by agency category",
+        "chart_saving_x": "Saving ({currency})",
+        "chart_structure_title": "In-house cost structure",
+        "chart_share_x": "Share of in-house cost (%)",
+        "chart_campaign_title": "Saving by campaign (top 10)",
+        "baseline_series": "Agency baseline",
+        "actual_series": "In-house cost",
+        "saving_series": "Saving",
+        "empty_table": "No entries.",
+        "page": "Page {n}",
+    },
+    "de": {
+        "title": "Einsparungen in der Kreativproduktion",
+        "subtitle": "KI-Produktion im Haus gemessen an Agenturangeboten",
+        "period": "Zeitraum",
+        "compare_period": "Verglichen mit",
+        "filters": "Filter",
+        "brand": "Marke",
+        "campaign": "Kampagne",
+        "all": "alle",
+        "all_time": "Gesamter Zeitraum",
+        "generated": "Erstellt",
+        "currency": "Währung",
+        "headline": "Externe Agenturkosten {pct} niedriger, etwa {annual} pro Jahr",
+        "headline_period": "{saving} in diesem Zeitraum gegenüber Agenturangeboten eingespart.",
+        "headline_ai": "{pct} der Einsparung gehen auf KI-Generierung zurück.",
+        "headline_no_baseline": "Keine Agentur-Vergleichsbasis in diesem Zeitraum — keine Einsparung ausweisbar.",
+        "headline_empty": "Keine Ledger-Einträge in diesem Zeitraum.",
+        "kpis": "Kennzahlen",
+        "kpi_cost_change": "Externe Agenturkosten ggü. Basis",
+        "kpi_saving": "Einsparung",
+        "kpi_ai_share": "Anteil der Einsparung durch KI-Generierung",
+        "kpi_hours": "Eingesparte Stunden",
+        "kpi_assets": "Erstellte Assets",
+        "kpi_campaigns": "Kampagnen",
+        "kpi_turnaround": "Mittlere Durchlaufzeit",
+        "turnaround_value": "{inhouse} intern ggü. {agency} Agentur",
+        "kpi_baseline": "Agentur-Basis (Angebote)",
+        "kpi_actual": "Interne Kosten",
+        "vs_compare": "{delta} ggü. {period}",
+        "no_baseline": "keine Basis",
+        "days": "{n} T",
+        "hours": "{n} Std.",
+        "by_category": "Nach Agenturkategorie",
+        "by_campaign": "Nach Kampagne",
+        "by_brand": "Nach Marke",
+        "by_month": "Nach Monat",
+        "by_cause": "Einsparung nach Ursache",
+        "cost_structure": "Struktur der internen Kosten",
+        "col_name": "Name",
+        "col_baseline": "Agentur-Basis",
+        "col_actual": "Interne Kosten",
+        "col_saving": "Einsparung",
+        "col_saving_pct": "Einsparung %",
+        "col_assets": "Deliverables",
+        "col_entries": "Einträge",
+        "col_hours": "Eingesparte Std.",
+        "col_share": "Anteil",
+        "col_amount": "Betrag",
+        "col_month": "Monat",
+        "col_cause": "Ursache",
+        "col_item": "Posten",
+        "col_id": "Eintrag",
+        "col_run": "Lauf",
+        "col_date": "Datum",
+        "col_category": "Kategorie",
+        "col_rate_card": "Preisliste",
+        "col_valid_from": "Datiert",
+        "col_rate": "Satz",
+        "col_value": "Wert",
+        "col_recorded": "Erfasst",
+        "col_estimated": "Geschätzt",
+        "total": "Summe",
+        "compute": "Rechenleistung",
+        "human": "Arbeitszeit",
+        "tools": "Werkzeuge",
+        "other": "Sonstiges",
+        "cause_ai_generation": "KI-Generierung",
+        "cause_translation": "Übersetzung",
+        "cause_manual": "Manuelle Einträge",
+        "cause_other": "Sonstiges",
+        "samples": "Beispiel-Assets der stärksten Kampagnen",
+        "no_samples": "Keine Asset-Dateien dieses Zeitraums auf der Festplatte gefunden.",
+        "methodology": "Methodik und Annahmen",
+        "method_intro": "Die Einsparung ist die Agentur-Basis (was das am Datum des Eintrags gültige Agenturangebot bzw. die Preisliste für dieselbe Arbeit berechnet hätte) abzüglich der internen Kosten (Rechenleistung, Arbeitszeit, Werkzeuge). Jede Zahl ist eine Summe über Ledger-Einträge; Anhang und CSV listen sie mit ihren IDs.",
+        "method_rate_cards": "Verwendete Preislisten und Angebote",
+        "method_compute": "Rechenkosten-Sätze",
+        "method_human": "Arbeitszeit",
+        "method_human_text": "Arbeitszeit ist die erfasste Prüfzeit, wo der Lauf sie erfasst hat, sonst die Schätzung aus den Einstellungen.",
+        "method_fx": "Wechselkurse",
+        "method_fx_none": "Alle Einträge sind in {currency}; keine Umrechnung nötig.",
+        "method_no_baseline": "Läufe ohne Vergleichsbasis (nicht in der Einsparung enthalten)",
+        "method_no_baseline_none": "Jeder Lauf in diesem Zeitraum hat eine Vergleichsbasis.",
+        "method_annualised": "„Pro Jahr“-Zahlen rechnen die Einsparung des Zeitraums auf 365 Tage hoch.",
+        "appendix": "Anhang: Ledger-Einträge",
+        "appendix_truncated": "Erste {shown} von {total} Einträgen; der CSV-Export listet alle.",
+        "chart_month_title": "Agentur-Basis und interne Kosten nach Monat",
+        "chart_month_x": "Monat",
+        "chart_cost_y": "Kosten ({currency})",
+        "chart_category_title": "Einsparung nach Agenturkategorie",
+        "chart_saving_x": "Einsparung ({currency})",
+        "chart_structure_title": "Struktur der internen Kosten",
+        "chart_share_x": "Anteil an den internen Kosten (%)",
+        "chart_campaign_title": "Einsparung nach Kampagne (Top 10)",
+        "baseline_series": "Agentur-Basis",
+        "actual_series": "Interne Kosten",
+        "saving_series": "Einsparung",
+        "empty_table": "Keine Einträge.",
+        "page": "Seite {n}",
+    },
+}
+
+
+@lru_cache(maxsize=64)
+def parse_locale(value: str) -> Locale:
+    """``de-DE``, ``de_DE`` or ``de`` → a babel Locale; UsageError naming the value otherwise."""
+    try:
+        return Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise UsageError(f"--locale: unknown locale {value!r} (expected e.g. en-US or de-DE)") from None
+
+
+class Fmt:
+    """Formats figures for one locale and report currency; ``None`` always prints :data:`DASH`."""
+
+    def __init__(self, locale: str = "en-US", currency: str = "EUR"):
+        self.locale = parse_locale(locale)
+        self.currency = currency
+        self.lang = self.locale.language if self.locale.language in STRINGS else "en"
+        self.strings = STRINGS[self.lang]
+
+    def t(self, key: str, **kw) -> str:
+        """The report's own text for ``key`` in this language."""
+        text = self.strings.get(key) or STRINGS["en"][key]
+        return text.format(**kw) if kw else text
+
+    def money(self, value: Decimal | None) -> str:
+        if value is None:
+            return DASH
+        return format_currency(value, self.currency, locale=self.locale)
+
+    def money_whole(self, value: Decimal | None) -> str:
+        """Money rounded to whole units (``12.346 €``), for headline tiles."""
+        if value is None:
+            return DASH
+        pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
+        pattern = pattern.replace(".00", "")
+        return format_currency(value.quantize(Decimal(1), ROUND_HALF_EVEN), self.currency,
+                               format=pattern, locale=self.locale, currency_digits=False)
+
+    def money_short(self, value: Decimal | None) -> str:
+        """About-figures for a headline: ``4 Mio. €`` / ``$4.2M`` from a million up."""
+        if value is None:
+            return DASH
+        if abs(value) >= 1_000_000:
+            return format_compact_currency(value, self.currency, locale=self.locale,
+                                           fraction_digits=1)
+        return self.money_whole(value)
+
+    def pct(self, ratio: Decimal | None, signed: bool = False) -> str:
+        """A ratio (0.246) as ``24.6%`` / ``24,6 %``; one decimal at most."""
+        if ratio is None:
+            return DASH
+        r = Decimal(ratio).quantize(Decimal("0.001"), ROUND_HALF_EVEN)
+        if r == 0:
+            r = Decimal(0)  # no "-0 %"
+        text = format_percent(r, locale=self.locale, decimal_quantization=False)
+        if signed and r > 0:
+            text = "+" + text
+        return text
+
+    def number(self, value: int | Decimal | None, digits: int | None = None) -> str:
+        if value is None:
+            return DASH
+        if digits:
+            return format_decimal(value, format="#,##0." + "0" * digits, locale=self.locale)
+        return format_decimal(value, locale=self.locale, decimal_quantization=False)
+
+    def signed_int(self, value: int | None) -> str:
+        if value is None:
+            return DASH
+        text = format_decimal(value, locale=self.locale)
+        return "+" + text if value > 0 else text
+
+    def date(self, value: dt.date | None) -> str:
+        if value is None:
+            return DASH
+        return format_date(value, "medium", locale=self.locale)
+
+    def month(self, value: dt.date) -> str:
+        return format_date(value, "MMM y", locale=self.locale)
+
+    def days(self, value: Decimal | None) -> str:
+        return DASH if value is None else self.t("days", n=self.number(value, 1))
+
+    def hours(self, value: Decimal | None) -> str:
+        return DASH if value is None else self.t("hours", n=self.number(value, 1))

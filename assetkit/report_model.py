@@ -1,0 +1,281 @@
+"""The savings report as data: every figure it prints, in Decimal, with what it was summed over.
+
+:class:`ReportData` is filled from the ledger by :func:`assetkit.report.build_report` and
+rendered by :mod:`assetkit.report` (HTML, PDF, Markdown, CSV, JSON). Renderers only format;
+they never compute a figure, so every number in every format is the same number.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive date range; ``start``/``end`` None means open (all time)."""
+
+    label: str  # machine label: 2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30, all
+    kind: str  # quarter | month | year | range | all
+    start: dt.date | None
+    end: dt.date | None
+
+    def days(self) -> int | None:
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).days + 1
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
+
+    def previous(self) -> "Period":
+        """The period just before: previous quarter/month/year, or a same-length range."""
+        if self.kind == "all":
+            raise UsageError("--compare-to previous needs a --period or --from/--to (all time has no previous)")
+        assert self.start is not None and self.end is not None
+        if self.kind == "quarter":
+            y, q = self.start.year, (self.start.month - 1) // 3 + 1
+            y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+            return parse_period(f"{y}-Q{q}")
+        if self.kind == "month":
+            y, m = self.start.year, self.start.month
+            y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+            return parse_period(f"{y}-{m:02d}")
+        if self.kind == "year":
+            return parse_period(str(self.start.year - 1))
+        n = self.days() or 1
+        end = self.start - dt.timedelta(days=1)
+        return range_period(end - dt.timedelta(days=n - 1), end)
+
+    def year_ago(self) -> "Period":
+        if self.kind == "all":
+            raise UsageError("--compare-to previous-year needs a --period or --from/--to")
+        assert self.start is not None and self.end is not None
+        if self.kind in ("quarter", "month", "year"):
+            label = re.sub(r"^\d{4}", str(self.start.year - 1), self.label)
+            return parse_period(label)
+        return range_period(_minus_year(self.start), _minus_year(self.end))
+
+
+ALL_TIME = Period("all", "all", None, None)
+
+
+def _minus_year(d: dt.date) -> dt.date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def range_period(start: dt.date, end: dt.date) -> Period:
+    if end < start:
+        raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+    return Period(f"{start.isoformat()}..{end.isoformat()}", "range", start, end)
+
+
+def parse_date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date like 2026-04-01") from None
+
+
+def parse_period(value: str, option: str = "--period") -> Period:
+    """``2026-Q2``, ``2026-05``, ``2026``, ``2026-04-01..2026-06-30`` or ``all`` → Period."""
+    v = value.strip()
+    if v.lower() in ("all", "all-time"):
+        return ALL_TIME
+    if m := re.fullmatch(r"(\d{4})-?[Qq]([1-4])", v):
+        y, q = int(m[1]), int(m[2])
+        start = dt.date(y, 3 * q - 2, 1)
+        end = dt.date(y, 3 * q, calendar.monthrange(y, 3 * q)[1])
+        return Period(f"{y}-Q{q}", "quarter", start, end)
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", v):
+        y, mo = int(m[1]), int(m[2])
+        if 1 <= mo <= 12:
+            return Period(f"{y}-{mo:02d}", "month", dt.date(y, mo, 1),
+                          dt.date(y, mo, calendar.monthrange(y, mo)[1]))
+    if m := re.fullmatch(r"(\d{4})", v):
+        y = int(m[1])
+        return Period(str(y), "year", dt.date(y, 1, 1), dt.date(y, 12, 31))
+    if ".." in v:
+        a, b = v.split("..", 1)
+        return range_period(parse_date(a, option), parse_date(b, option))
+    raise UsageError(f"{option}: {value!r} is not a period; use 2026-Q2, 2026-05, 2026, "
+                     f"2026-04-01..2026-06-30 or all")
+
+
+def compare_period(value: str, current: Period) -> Period:
+    """``previous``, ``previous-year`` or an explicit period for ``--compare-to``."""
+    v = value.strip().lower()
+    if v in ("previous", "prev", "previous-period"):
+        return current.previous()
+    if v in ("previous-year", "year-ago", "yoy"):
+        return current.year_ago()
+    return parse_period(value, "--compare-to")
+
+
+@dataclass
+class Figures:
+    """Headline figures of one period (all money in the report currency)."""
+
+    entries: int = 0
+    runs: int = 0
+    baseline: Decimal = Decimal(0)  # agency quote / rate card for entries that have one
+    actual: Decimal = Decimal(0)  # in-house cost of those same entries
+    saving: Decimal = Decimal(0)  # baseline − actual
+    saving_pct: Decimal | None = None  # saving / baseline; None without a baseline
+    ai_saving: Decimal = Decimal(0)
+    ai_share: Decimal | None = None  # ai_saving / saving; None when saving ≤ 0
+    hours_saved: Decimal = Decimal(0)
+    assets: int = 0
+    campaigns: int = 0
+    turnaround_agency_days: Decimal | None = None  # median over entries that have one
+    turnaround_inhouse_hours: Decimal | None = None
+    unbaselined_entries: int = 0
+    unbaselined_cost: Decimal = Decimal(0)  # in-house cost of entries without a baseline
+    days: int | None = None  # days the period covers (for annualising)
+    annual_saving: Decimal | None = None
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+
+
+@dataclass
+class Row:
+    """One line of a breakdown table (category, campaign, brand, month or cause)."""
+
+    key: str
+    label: str
+    baseline: Decimal = Decimal(0)
+    actual: Decimal = Decimal(0)
+    saving: Decimal = Decimal(0)
+    saving_pct: Decimal | None = None
+    hours_saved: Decimal = Decimal(0)
+    assets: int = 0
+    entries: int = 0
+    share: Decimal | None = None  # of the period's saving
+
+
+@dataclass
+class CostItem:
+    key: str  # compute | human | tools
+    amount: Decimal
+    share: Decimal | None
+
+
+@dataclass
+class Thumbnail:
+    campaign: str
+    path: str
+    jpeg: bytes = field(repr=False)
+    width: int = 0
+    height: int = 0
+
+    @property
+    def data_uri(self) -> str:
+        import base64
+
+        return "data:image/jpeg;base64," + base64.b64encode(self.jpeg).decode("ascii")
+
+
+@dataclass
+class RateCardUse:
+    name: str
+    category: str
+    dated: dt.date | None
+    entries: int
+    baseline: Decimal
+
+
+@dataclass
+class ComputeRateUse:
+    device: str
+    rate: Decimal | None  # per hour, report currency; None when the ledger has no rate
+    hours: Decimal
+    cost: Decimal
+
+
+@dataclass
+class FxUse:
+    currency: str
+    rate: Decimal  # 1 unit of ``currency`` in report currency (latest used)
+    dated: dt.date | None
+    entries: int
+
+
+@dataclass
+class MissingBaseline:
+    run_id: str
+    entry_id: str
+    day: dt.date
+    brand: str
+    campaign: str
+    cost: Decimal
+    reason: str
+
+
+@dataclass
+class EntryLine:
+    """One ledger entry as finance traces it (amounts converted to the report currency)."""
+
+    entry_id: str
+    run_id: str
+    day: dt.date
+    brand: str
+    campaign: str
+    category: str
+    cause: str
+    source_currency: str
+    baseline: Decimal | None
+    compute: Decimal
+    human: Decimal
+    tools: Decimal
+    actual: Decimal
+    saving: Decimal | None
+    hours_saved: Decimal
+    assets: int
+    rate_card: str
+
+
+@dataclass
+class Methodology:
+    rate_cards: list[RateCardUse] = field(default_factory=list)
+    compute_rates: list[ComputeRateUse] = field(default_factory=list)
+    human_recorded_hours: Decimal = Decimal(0)
+    human_estimated_hours: Decimal = Decimal(0)
+    human_recorded_entries: int = 0
+    human_estimated_entries: int = 0
+    hourly_rate: Decimal | None = None
+    fx: list[FxUse] = field(default_factory=list)
+    missing_baseline: list[MissingBaseline] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """Everything the savings report prints; filled from the ledger, rendered by report.py."""
+
+    period: Period
+    currency: str
+    locale: str
+    current: Figures
+    compare: Period | None = None
+    previous: Figures | None = None
+    brand: str | None = None
+    campaign: str | None = None
+    generated_on: dt.date | None = None
+    ledger_path: str = ""
+    by_category: list[Row] = field(default_factory=list)
+    by_campaign: list[Row] = field(default_factory=list)
+    by_brand: list[Row] = field(default_factory=list)
+    by_month: list[Row] = field(default_factory=list)
+    by_cause: list[Row] = field(default_factory=list)
+    cost_structure: list[CostItem] = field(default_factory=list)
+    thumbnails: list[Thumbnail] = field(default_factory=list)
+    methodology: Methodology = field(default_factory=Methodology)
+    entries: list[EntryLine] = field(default_factory=list)  # first ``entries_limit``
+    entries_total: int = 0
