@@ -237,6 +237,9 @@ def ledger_path(path: str | Path | None = None) -> Path:
     return Path.cwd() / DEFAULT_LEDGER
 
 
+_resolve_ledger_path = ledger_path
+
+
 def who() -> str:
     """``user@host`` of whoever records an entry ($ASSETKIT_USER overrides the user part)."""
     user = os.environ.get("ASSETKIT_USER")
@@ -542,6 +545,39 @@ class Ledger:
             out.append(d)
         return out
 
+    def summary(self, since=None, until=None, campaign=None, brand=None) -> list[dict]:
+        """One row per run (all its entries, reviews and voids netted) and per manual entry.
+
+        Keys: ref (run id, or ``#<entry id>`` for a manual entry), run_id, entry_id, date,
+        campaign, brand, categories, deliverables, currency, Decimal baseline/actual/saving,
+        baseline_hours, actual_hours, hours_saved, no_baseline (bool), voided (bool).
+        """
+        where, params = self._where(since, until, campaign, brand)
+        sql = f"""
+            SELECT COALESCE(run_id, '#' || COALESCE(voids_entry_id, id)) AS ref, run_id,
+                   MIN(CASE WHEN run_id IS NULL THEN COALESCE(voids_entry_id, id) END) AS entry_id,
+                   MIN(occurred_at) AS occurred_at, MAX(campaign) AS campaign, MAX(brand) AS brand,
+                   GROUP_CONCAT(DISTINCT category) AS categories, currency,
+                   SUM(units) AS deliverables, SUM(baseline_micros) AS baseline_micros,
+                   SUM(actual_micros) AS actual_micros, SUM(baseline_hours) AS baseline_hours,
+                   SUM(actual_hours) AS actual_hours,
+                   SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) AS no_baseline_units,
+                   SUM(kind = 'void') AS voids, SUM(kind != 'void' AND units != 0) AS live
+            FROM entries{where}
+            GROUP BY ref, currency ORDER BY occurred_at, ref"""
+        out = []
+        for r in self.conn.execute(sql, params):
+            baseline, actual = from_micros(r["baseline_micros"]), from_micros(r["actual_micros"])
+            out.append({"ref": r["ref"], "run_id": r["run_id"], "entry_id": r["entry_id"],
+                        "date": r["occurred_at"][:10], "campaign": r["campaign"], "brand": r["brand"],
+                        "categories": ",".join(sorted(set((r["categories"] or "").split(",")))),
+                        "deliverables": r["deliverables"], "currency": r["currency"], "baseline": baseline,
+                        "actual": actual, "saving": baseline - actual,
+                        "baseline_hours": r["baseline_hours"], "actual_hours": r["actual_hours"],
+                        "hours_saved": r["baseline_hours"] - r["actual_hours"],
+                        "no_baseline": r["no_baseline_units"] > 0, "voided": r["voids"] > 0 and r["deliverables"] == 0})
+        return out
+
     def runs(self, since=None, until=None, campaign=None, brand=None) -> list[dict]:
         """Run summaries (as recorded), oldest first, as plain dicts."""
         clauses, params = [], []
@@ -577,3 +613,548 @@ def _statements(script: str) -> list[str]:
     if buf.strip():
         out.append(buf.strip())
     return out
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredQuote:
+    """An imported quote: its ledger version and the validated rate card."""
+
+    quote_id: str
+    version: int
+    agency: str
+    category: str
+    currency: str
+    valid_from: str
+    valid_to: str
+    source_file: str | None
+    sha256: str
+    imported_at: str
+    who: str
+    quote: Any  # quotes.Quote
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What recording one run added to the ledger (the runner prints ``describe()``)."""
+
+    run_id: str
+    entries: int
+    baseline: Decimal
+    actual: Decimal
+    saving: Decimal
+    currency: str
+    no_baseline: bool
+    no_baseline_reason: str | None = None
+    baseline_hours: float = 0.0
+    actual_hours: float = 0.0
+    baseline_days: float | None = None
+    assets_new: int = 0
+    assets_cached: int = 0
+    quotes_used: tuple[str, ...] = ()
+    ledger_path: str = ""
+    money_locale: str = "en_US"
+
+    @property
+    def hours_saved(self) -> float:
+        return self.baseline_hours - self.actual_hours
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "entries": self.entries, "currency": self.currency,
+                "baseline": str(self.baseline), "actual": str(self.actual), "saving": str(self.saving),
+                "baseline_hours": round(self.baseline_hours, 4), "actual_hours": round(self.actual_hours, 4),
+                "hours_saved": round(self.hours_saved, 4), "baseline_days": self.baseline_days,
+                "no_baseline": self.no_baseline, "no_baseline_reason": self.no_baseline_reason,
+                "assets_new": self.assets_new, "assets_cached": self.assets_cached,
+                "quotes_used": list(self.quotes_used), "ledger": self.ledger_path}
+
+    def describe(self) -> str:
+        from .money import format_money
+
+        def m(x: Decimal) -> str:
+            return format_money(x, self.currency, self.money_locale)
+
+        if self.entries == 0 or (self.assets_new == 0 and self.baseline == 0 and not self.no_baseline):
+            return f"nothing new to record ({self.assets_cached} assets up to date) → {self.ledger_path}"
+        if self.no_baseline and self.baseline == 0:
+            return (f"NO BASELINE — saving unknown; cost here {m(self.actual)}, {self.actual_hours:.1f} h "
+                    f"→ {self.ledger_path}\n  {self.no_baseline_reason}")
+        text = (f"saved {m(self.saving)} and {self.hours_saved:.1f} h against "
+                f"{', '.join(self.quotes_used) or 'no quote'} (agency {m(self.baseline)}, "
+                f"{self.baseline_hours:.1f} h")
+        if self.baseline_days:
+            text += f", {self.baseline_days:g} days"
+        text += f"; here {m(self.actual)}, {self.actual_hours:.1f} h) → {self.ledger_path}"
+        if self.no_baseline:
+            text += f"\n  NO BASELINE: {self.no_baseline_reason}"
+        return text
+
+
+def _micros_of(amount: Decimal) -> int:
+    from .money import to_micros
+
+    return to_micros(amount)
+
+
+def _split(total: int, n: int) -> list[int]:
+    """Split integer micros into n parts that add up exactly (remainder on the first parts)."""
+    base, rem = divmod(total, n)
+    return [base + (1 if i < rem else 0) for i in range(n)]
+
+
+def _copy_words(copy: dict | None) -> int:
+    return sum(len(str(v or "").split()) for v in (copy or {}).values())
+
+
+class _Writer:
+    """Pricing and inserts; mixed into Ledger."""
+
+    conn: sqlite3.Connection
+
+    # .. quotes .....................................................................................
+    def import_quote(self, quote, source_file: str | Path | None = None) -> tuple[str, int, str]:
+        """Store a validated Quote. Returns (quote_id, version, 'new' | 'updated' | 'unchanged')."""
+        sha = quote.sha256
+        with self.transaction() as c:
+            same = c.execute("SELECT version FROM quotes WHERE quote_id = ? AND sha256 = ?",
+                             (quote.id, sha)).fetchone()
+            if same:
+                return quote.id, same[0], "unchanged"
+            last = c.execute("SELECT MAX(version) FROM quotes WHERE quote_id = ?", (quote.id,)).fetchone()[0]
+            version = (last or 0) + 1
+            c.execute("INSERT INTO quotes (quote_id, version, agency, category, currency, valid_from, valid_to,"
+                      " source_file, sha256, body, who, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                      (quote.id, version, quote.agency, quote.category, quote.currency,
+                       quote.valid_from.isoformat(), quote.valid_to.isoformat(),
+                       display_path(source_file) if source_file else None, sha, quote.canonical_json(),
+                       who(), utc_iso()))
+        return quote.id, version, "new" if version == 1 else "updated"
+
+    def quotes(self, all_versions: bool = False) -> list[StoredQuote]:
+        """Imported quotes (latest version of each unless ``all_versions``), by id."""
+        from .quotes import Quote
+
+        sql = "SELECT * FROM quotes q"
+        if not all_versions:
+            sql += " WHERE version = (SELECT MAX(version) FROM quotes WHERE quote_id = q.quote_id)"
+        sql += " ORDER BY quote_id, version"
+        out = []
+        for r in self.conn.execute(sql):
+            out.append(StoredQuote(r["quote_id"], r["version"], r["agency"], r["category"], r["currency"],
+                                   r["valid_from"], r["valid_to"], r["source_file"], r["sha256"],
+                                   r["imported_at"], r["who"], Quote.model_validate_json(r["body"])))
+        return out
+
+    # .. runs ......................................................................................
+    def record_run(self, manifest: dict, manifest_path: str | Path | None, settings, brief=None) -> RunRecord:
+        """Price a run's new deliverables against the quotes and append them in one transaction."""
+        run_id = manifest.get("run_id")
+        if not run_id:
+            raise LedgerError("the run manifest has no run_id; cannot record it")
+        quotes = self.quotes()
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise LedgerError(f"run {run_id} is already in the ledger {self.name}")
+            run_row, rows = _price_run(manifest, manifest_path, settings, brief, quotes, self._has_deliverable)
+            cols = list(run_row)
+            c.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                      [run_row[k] for k in cols])
+            self._insert_entries(rows)
+        return RunRecord(
+            run_id=run_id, entries=len(rows), baseline=from_micros(run_row["baseline_micros"]),
+            actual=from_micros(run_row["actual_micros"]),
+            saving=from_micros(run_row["baseline_micros"] - run_row["actual_micros"]),
+            currency=run_row["currency"], no_baseline=bool(run_row["no_baseline"]),
+            no_baseline_reason=run_row["no_baseline_reason"], baseline_hours=run_row["baseline_hours"],
+            actual_hours=run_row["actual_hours"], baseline_days=run_row["baseline_days"],
+            assets_new=run_row["assets_new"], assets_cached=run_row["assets_cached"],
+            quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
+            ledger_path=self.name, money_locale=settings.money_locale)
+
+    def _has_deliverable(self, key: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM entries e WHERE deliverable_key = ? AND kind != 'void' AND NOT EXISTS "
+            "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id)", (key,)).fetchone() is not None
+
+    def _insert_entries(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        cols = sorted({k for r in rows for k in r} | set(_ENTRY_DEFAULTS))
+        sql = f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        self.conn.executemany(sql, [[r.get(k, _ENTRY_DEFAULTS.get(k)) for k in cols] for r in rows])
+
+    # .. corrections and manual entries .......................................................................
+    def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,
+                   hours: float = 0.0, baseline_hours: float = 0.0, currency: str | None = None,
+                   campaign: str | None = None, brand: str | None = None, on: dt.date | None = None,
+                   settings=None) -> int:
+        """Append a manual entry (work done outside assetkit runs); returns its id."""
+        from .money import FxError, check_currency, to_decimal
+        from .quotes import _check_category
+        from .settings import Settings
+
+        settings = settings or Settings()
+        try:
+            category = _check_category(category)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not description or not description.strip():
+            raise UsageError("a manual entry needs a --description")
+        baseline, actual = to_decimal(baseline), to_decimal(actual)
+        if baseline < 0 or actual < 0 or hours < 0 or baseline_hours < 0:
+            raise UsageError("amounts and hours must be zero or more (use `assetkit ledger void` to correct)")
+        day = on or dt.date.today()
+        cur = settings.currency
+        src = currency or cur
+        try:
+            check_currency(src)
+            rate = settings.fx_table.rate(src, cur, day)
+        except (ValueError, FxError) as exc:
+            raise UsageError(str(exc)) from None
+        now = utc_iso()
+        occurred = now if on is None else f"{day.isoformat()}T12:00:00Z"
+        row = dict(kind="manual", category=category, description=description.strip(), campaign=campaign,
+                   brand=brand, units=1, occurred_at=occurred, month=occurred[:7], currency=cur,
+                   baseline_micros=_micros_of(baseline * rate), actual_tool_micros=_micros_of(actual * rate),
+                   baseline_hours=float(baseline_hours), actual_hours=float(hours),
+                   baseline_currency=src, baseline_source_micros=_micros_of(baseline),
+                   fx_rate=str(rate) if src != cur else None, who=who(), recorded_at=now)
+        with self.transaction():
+            self._insert_entries([row])
+            return self.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+    def void(self, target: int | str, reason: str) -> list[int]:
+        """Reverse an entry (by id) or every live entry of a run (by run id); returns new ids."""
+        if not reason or not reason.strip():
+            raise UsageError("a void needs a --reason")
+        with self.transaction() as c:
+            if isinstance(target, int) or str(target).isdigit():
+                rows = c.execute("SELECT * FROM entries WHERE id = ?", (int(target),)).fetchall()
+                if not rows:
+                    raise LedgerError(f"no ledger entry {target}")
+                r = rows[0]
+                if r["kind"] == "void":
+                    raise LedgerError(f"entry {target} is itself a void; it cannot be voided")
+                if c.execute("SELECT id FROM entries WHERE voids_entry_id = ?", (r["id"],)).fetchone():
+                    raise LedgerError(f"entry {target} is already voided")
+            else:
+                if not c.execute("SELECT 1 FROM runs WHERE run_id = ?", (target,)).fetchone():
+                    raise LedgerError(f"no run {target} in the ledger")
+                rows = c.execute("SELECT * FROM entries e WHERE run_id = ? AND kind != 'void' AND NOT EXISTS "
+                                 "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id",
+                                 (target,)).fetchall()
+                if not rows:
+                    raise LedgerError(f"run {target} has no live entries to void")
+            now, me = utc_iso(), who()
+            new = []
+            for r in rows:
+                d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}
+                for k in ("units", "words", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                          "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds",
+                          "human_minutes_estimated", "baseline_source_micros"):
+                    if d.get(k) is not None:
+                        d[k] = -d[k]
+                d.update(kind="void", voids_entry_id=r["id"], reason=reason.strip(), deliverable_key=None,
+                         who=me, recorded_at=now)
+                new.append(d)
+            first = c.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+            self._insert_entries(new)
+        return list(range(first + 1, first + 1 + len(new)))
+
+    def record_review(self, run_id: str, minutes: float, settings=None, note: str | None = None) -> list[int]:
+        """Real human minutes for a run replace its estimate (entries carry the difference)."""
+        from .settings import Settings
+
+        settings = settings or Settings()
+        if minutes < 0:
+            raise UsageError(f"--minutes must be zero or more, got {minutes:g}")
+        with self.transaction() as c:
+            run = c.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if run is None:
+                raise LedgerError(f"no run {run_id} in the ledger")
+            cur = run["currency"]
+            day = dt.date.today()
+            try:
+                rate = settings.fx_table.rate(settings.currency, cur, day) * settings.internal_hourly_rate
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            per_cat = c.execute(
+                "SELECT category, SUM(human_minutes_estimated) AS est, SUM(actual_hours) AS hours, "
+                "SUM(actual_human_micros) AS human FROM entries WHERE run_id = ? GROUP BY category ORDER BY category",
+                (run_id,)).fetchall()
+            total_est = sum(max(r["est"] or 0, 0) for r in per_cat)
+            now, me = utc_iso(), who()
+            rows = []
+            targets = ([(r, (max(r["est"] or 0, 0) / total_est) if total_est else 0) for r in per_cat]
+                       if total_est else [])
+            if not targets:
+                targets = [({"category": "production", "hours": 0, "human": 0}, 1)]
+            for r, share in targets:
+                want_min = Decimal(str(minutes)) * Decimal(str(share))
+                want_micros = _micros_of(want_min / 60 * rate)
+                rows.append(dict(
+                    run_id=run_id, kind="review", category=r["category"], campaign=run["campaign"],
+                    brand=run["brand"], description=note or f"recorded review time: {minutes:g} min",
+                    occurred_at=run["finished_at"], month=run["month"], currency=cur,
+                    actual_human_micros=want_micros - (r["human"] or 0),
+                    actual_hours=float(want_min) / 60 - (r["hours"] or 0),
+                    review_minutes_recorded=float(want_min), manifest_path=run["manifest_path"],
+                    brief_sha256=run["brief_sha256"], who=me, recorded_at=now))
+            first = c.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+            self._insert_entries(rows)
+        return list(range(first + 1, first + 1 + len(rows)))
+
+
+_GENERATED = {"actual_micros", "saving_micros", "hours_saved"}
+_ENTRY_DEFAULTS = {"units": 0, "baseline_micros": 0, "actual_compute_micros": 0, "actual_human_micros": 0,
+                   "actual_tool_micros": 0, "baseline_hours": 0.0, "actual_hours": 0.0, "compute_seconds": 0.0,
+                   "human_minutes_estimated": 0.0, "no_baseline": 0}
+
+# Ledger gets the writing methods (kept apart above for reading order).
+for _name, _fn in list(vars(_Writer).items()):
+    if not _name.startswith("__"):
+        setattr(Ledger, _name, _fn)
+
+
+# -- pricing ----------------------------------------------------------------------------------
+
+def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[StoredQuote], has_key) -> tuple[dict, list[dict]]:
+    """(runs row, entry rows) for one manifest. Pure apart from ``has_key`` (dedup lookup)."""
+    import hashlib
+
+    from .money import FxError
+
+    cur = settings.currency
+    fx = settings.fx_table
+    finished = utc_iso(manifest.get("finished_at") or manifest.get("started_at"))
+    day = dt.date.fromisoformat(finished[:10])
+    now, me = utc_iso(), who()
+    campaign, brand = manifest.get("campaign") or "", manifest.get("brand") or ""
+    generator = manifest.get("generator") or {}
+    named = manifest.get("quote") or (getattr(brief, "quote", None) if brief is not None else None)
+    common = dict(run_id=manifest["run_id"], campaign=campaign, brand=brand, occurred_at=finished,
+                  month=finished[:7], currency=cur,
+                  manifest_path=display_path(manifest_path) if manifest_path else None,
+                  brief_sha256=manifest.get("brief_sha256"), who=me, recorded_at=now)
+
+    quote_reason = None
+    if named:
+        candidates = [s for s in stored if s.quote_id == named]
+        if not candidates:
+            quote_reason = f"quote {named!r} named by the brief is not in the ledger (assetkit quotes import FILE)"
+    else:
+        candidates = [s for s in stored if s.quote.valid_on(day)]
+        if not candidates:
+            quote_reason = (f"no imported quote is valid on {day.isoformat()} (assetkit quotes list; "
+                            "assetkit quotes import FILE)")
+
+    def choose(fmt, fclass, locale, words: bool):
+        """Best (stored quote, [lines]) for one deliverable, or (None, [])."""
+        best, best_key = (None, []), None
+        for s in candidates:
+            by_service: dict[str, Any] = {}
+            for line in s.quote.lines:
+                if (line.unit == "per_word") != words:
+                    continue
+                ok = (line.match.locales is None or locale in line.match.locales) if words else \
+                    line.match.matches(fmt, fclass, locale)
+                if not ok:
+                    continue
+                prev = by_service.get(line.service_key)
+                if prev is None or line.match.specificity > prev.match.specificity:
+                    by_service[line.service_key] = line
+            if not by_service:
+                continue
+            key = (max(l.match.specificity for l in by_service.values()), s.quote.valid_from, s.quote_id)
+            if best_key is None or key > best_key:
+                best, best_key = (s, list(by_service.values())), key
+        return best
+
+    def convert(source_micros: int, s: StoredQuote) -> tuple[int | None, str | None, str | None]:
+        try:
+            rate = fx.rate(s.currency, cur, day)
+        except FxError as exc:
+            return None, None, str(exc)
+        return _micros_of(from_micros(source_micros) * rate), (str(rate) if s.currency != cur else None), None
+
+    assets = manifest.get("assets") or []
+    new = [a for a in assets if not a.get("cached")]
+    rows: list[dict] = []
+    missing: dict[str, int] = {}
+
+    # assets: first choose lines, then share per_format / flat prices within the run
+    chosen = [choose(a.get("format"), a.get("format_class"), a.get("locale"), False) for a in new]
+    groups: dict[tuple, list[int]] = {}
+    for i, (s, lines) in enumerate(chosen):
+        for line in lines:
+            if line.unit == "per_format":
+                groups.setdefault((s.quote_id, line.id, new[i].get("format")), []).append(i)
+            elif line.unit == "flat":
+                groups.setdefault((s.quote_id, line.id), []).append(i)
+    shares: dict[tuple, dict[int, tuple[int, float]]] = {}
+    for key, members in groups.items():
+        s = next(chosen[i][0] for i in members)
+        line = next(l for l in s.quote.lines if l.id == key[1])
+        parts = _split(_micros_of(line.unit_price), len(members))
+        shares[key] = {i: (parts[j], float(line.hours_per_unit) / len(members)) for j, i in enumerate(members)}
+
+    run_secs = float(manifest.get("compute_seconds") or 0)
+    device = manifest.get("device")
+    compute_rate = settings.compute.per_hour(device)
+    internal = settings.internal_hourly_rate
+    asset_secs = 0.0
+    for i, a in enumerate(new):
+        s, lines = chosen[i]
+        fclass = a.get("format_class") or "social"
+        secs = float(a.get("compute_seconds") or 0)
+        asset_secs += secs
+        minutes = settings.human_minutes.for_class(fclass).total
+        row = dict(common, kind="asset", locale=a.get("locale"), format=a.get("format"), format_class=fclass,
+                   concept=a.get("concept"), variant=a.get("variant"), asset_path=a.get("path"), units=1,
+                   compute_seconds=secs, device=device,
+                   actual_compute_micros=_micros_of(Decimal(str(secs)) / 3600 * compute_rate),
+                   actual_human_micros=_micros_of(minutes / 60 * internal),
+                   actual_tool_micros=_micros_of(settings.tool_cost_per_asset),
+                   human_minutes_estimated=float(minutes), actual_hours=float(minutes) / 60)
+        if s is None:
+            row.update(category="social" if fclass == "social" else "production", no_baseline=1,
+                       no_baseline_reason=quote_reason or f"no quote line matches format {a.get('format')} "
+                                                          f"({fclass}), locale {a.get('locale')}")
+            missing[f"{a.get('format')} ({fclass})"] = missing.get(f"{a.get('format')} ({fclass})", 0) + 1
+        else:
+            src, hours, days = 0, 0.0, 0.0
+            for line in lines:
+                if line.unit == "per_asset":
+                    src += _micros_of(line.unit_price)
+                    hours += float(line.hours_per_unit)
+                elif line.unit == "per_hour":
+                    src += _micros_of(line.unit_price * line.hours_per_unit)
+                    hours += float(line.hours_per_unit)
+                else:
+                    key = (s.quote_id, line.id, a.get("format")) if line.unit == "per_format" else (s.quote_id, line.id)
+                    m, h = shares[key][i]
+                    src += m
+                    hours += h
+                days = max(days, float(line.turnaround_days))
+            baseline, fx_rate, err = convert(src, s)
+            main = max(lines, key=lambda l: (l.unit in ("per_asset", "per_hour"), l.match.specificity))
+            row.update(category=s.quote.line_category(main), quote_id=s.quote_id, quote_version=s.version,
+                       quote_lines=",".join(l.id for l in lines), baseline_currency=s.currency,
+                       baseline_source_micros=src, baseline_hours=hours, baseline_days=days)
+            if err:
+                row.update(no_baseline=1, no_baseline_reason=err)
+                missing[f"{a.get('format')} (FX)"] = missing.get(f"{a.get('format')} (FX)", 0) + 1
+            else:
+                row.update(baseline_micros=baseline, fx_rate=fx_rate)
+        rows.append(row)
+
+    overhead = run_secs - asset_secs
+    if new and overhead > 0.0005:
+        rows.append(dict(common, kind="overhead", category="production", units=0, compute_seconds=overhead,
+                         device=device, description="run compute not attributable to one asset (model load, setup)",
+                         actual_compute_micros=_micros_of(Decimal(str(overhead)) / 3600 * compute_rate)))
+
+    # translation: once per campaign, locale and copy text
+    copies = manifest.get("copy") or {}
+    source = manifest.get("source_locale") or (brief.source if brief is not None else None) or next(iter(copies), None)
+    new_locales = {a.get("locale") for a in new}
+    for locale, copy in copies.items():
+        if locale == source or locale not in new_locales:
+            continue
+        text = json.dumps({"campaign": campaign, "locale": locale, "copy": copy}, sort_keys=True)
+        key = "translation:" + hashlib.sha256(text.encode()).hexdigest()
+        if has_key(key):
+            continue
+        words = brief.copy[locale].words() if brief is not None and locale in getattr(brief, "copy", {}) \
+            else _copy_words(copy)
+        minutes = settings.human_minutes.translation_review_per_locale
+        row = dict(common, kind="translation", category="translation", locale=locale, deliverable_key=key,
+                   units=1, words=words, description=f"copy {source} → {locale}, {words} words",
+                   actual_human_micros=_micros_of(minutes / 60 * internal),
+                   human_minutes_estimated=float(minutes), actual_hours=float(minutes) / 60)
+        s, lines = choose(None, None, locale, True)
+        if s is None:
+            row.update(no_baseline=1, no_baseline_reason=quote_reason or f"no per_word quote line matches locale {locale}")
+            missing[f"translation {locale}"] = 1
+        else:
+            src = sum(_micros_of(l.unit_price * words) for l in lines)
+            baseline, fx_rate, err = convert(src, s)
+            row.update(category=s.quote.line_category(lines[0]), quote_id=s.quote_id, quote_version=s.version,
+                       quote_lines=",".join(l.id for l in lines), baseline_currency=s.currency,
+                       baseline_source_micros=src, baseline_hours=sum(float(l.hours_per_unit) * words for l in lines),
+                       baseline_days=max(float(l.turnaround_days) for l in lines))
+            if err:
+                row.update(no_baseline=1, no_baseline_reason=err)
+                missing[f"translation {locale} (FX)"] = 1
+            else:
+                row.update(baseline_micros=baseline, fx_rate=fx_rate)
+        rows.append(row)
+
+    deliverables = [r for r in rows if r["units"]]
+    n_missing = sum(1 for r in deliverables if r.get("no_baseline"))
+    reason = None
+    if n_missing:
+        detail = quote_reason or "; ".join(f"{k} ×{v}" if v > 1 else k for k, v in sorted(missing.items()))
+        if not quote_reason:
+            fx_errors = sorted({r["no_baseline_reason"] for r in deliverables
+                                if r.get("no_baseline") and "rate" in (r["no_baseline_reason"] or "")})
+            if fx_errors:
+                detail += " — " + "; ".join(fx_errors)
+        reason = f"{n_missing} of {len(deliverables)} new deliverables have no agency baseline: {detail}"
+    settings_sha = None
+    if getattr(settings, "path", None):
+        try:
+            settings_sha = hashlib.sha256(Path(settings.path).read_bytes()).hexdigest()
+        except OSError:
+            pass
+    days = [r.get("baseline_days") for r in rows if r.get("baseline_days") is not None]
+    run_row = dict(
+        run_id=manifest["run_id"], campaign=campaign, brand=brand, brand_slug=manifest.get("brand_slug"),
+        pipeline=manifest.get("pipeline"), generator=generator.get("name"), model=generator.get("model"),
+        device=device, started_at=utc_iso(manifest["started_at"]) if manifest.get("started_at") else None,
+        finished_at=finished, month=finished[:7], source_locale=source, quote_requested=named,
+        quotes_used=",".join(sorted({r["quote_id"] for r in rows if r.get("quote_id")})) or None,
+        assets_total=len(assets), assets_new=len(new), assets_cached=len(assets) - len(new),
+        compute_seconds=run_secs or asset_secs, currency=cur,
+        baseline_micros=sum(r.get("baseline_micros", 0) for r in rows),
+        actual_micros=sum(r.get("actual_compute_micros", 0) + r.get("actual_human_micros", 0)
+                          + r.get("actual_tool_micros", 0) for r in rows),
+        baseline_hours=sum(r.get("baseline_hours", 0.0) for r in rows),
+        actual_hours=sum(r.get("actual_hours", 0.0) for r in rows),
+        baseline_days=max(days) if days else None, no_baseline=1 if n_missing else 0,
+        no_baseline_reason=reason, manifest_path=common["manifest_path"],
+        brief_path=manifest.get("brief"), brief_sha256=manifest.get("brief_sha256"),
+        assetkit_version=manifest.get("assetkit_version"), settings_sha256=settings_sha, who=me, recorded_at=now)
+    return run_row, rows
+
+
+# -- the runner's entry point -------------------------------------------------------------------
+
+def record_run(manifest: dict, manifest_path: Path, ledger_path: Path | None, settings_path: Path | None,
+               brief) -> RunRecord:
+    """Record a finished run (called by the runner unless --no-ledger). One transaction."""
+    from .settings import load_settings
+
+    settings = load_settings(settings_path)
+    with Ledger(ledger_path) as ledger:
+        return ledger.record_run(manifest, manifest_path, settings, brief)
+
+
+def check_ready(ledger_path: Path | None, settings_path: Path | None, brief=None) -> None:
+    """Fail early (before a run starts) on bad settings, an unusable ledger or an unknown quote."""
+    from .settings import load_settings
+
+    load_settings(settings_path)
+    path = _resolve_ledger_path(ledger_path)
+    named = getattr(brief, "quote", None)
+    if not path.exists():
+        if named:
+            raise UsageError(f"the brief names quote {named!r}, but there is no ledger yet at "
+                             f"{display_path(path)}; import it with: assetkit quotes import FILE")
+        return
+    with Ledger(path, create=False) as ledger:
+        if named and named not in {q.quote_id for q in ledger.quotes()}:
+            known = ", ".join(q.quote_id for q in ledger.quotes()) or "none imported"
+            raise UsageError(f"the brief names quote {named!r}, which is not in the ledger {ledger.name} "
+                             f"(known: {known}); import it with: assetkit quotes import FILE")

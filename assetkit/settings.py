@@ -122,6 +122,15 @@ class FxEntry(_Strict):
         return d
 
 
+#: Indicative rates used when assetkit.yaml has no ``fx:`` list (replace them with your finance
+#: team's rates: a list in the file replaces this one entirely).
+DEFAULT_FX = [
+    {"date": "2026-01-01", "from": "USD", "to": "EUR", "rate": "0.86"},
+    {"date": "2026-01-01", "from": "GBP", "to": "EUR", "rate": "1.15"},
+    {"date": "2026-01-01", "from": "CHF", "to": "EUR", "rate": "1.07"},
+]
+
+
 class Settings(_Strict):
     """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use."""
 
@@ -132,7 +141,7 @@ class Settings(_Strict):
     internal_hourly_rate: Decimal = Decimal(65)
     tool_cost_per_asset: Decimal = Decimal(0)
     human_minutes: HumanMinutes = Field(default_factory=HumanMinutes)
-    fx: list[FxEntry] = Field(default_factory=list)
+    fx: list[FxEntry] = Field(default_factory=lambda: [FxEntry(**e) for e in DEFAULT_FX])
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("currency")

@@ -1,0 +1,350 @@
+"""``assetkit ledger …`` and ``assetkit quotes …``: parse options, call the ledger, print."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import click
+
+from .errors import UsageError
+
+
+def ledger_options(fn):
+    """--ledger and --settings, shared by every ledger command."""
+    fn = click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), envvar="ASSETKIT_SETTINGS",
+                      help="Settings file [default: ./assetkit.yaml if present, else built-in defaults].")(fn)
+    fn = click.option("--ledger", "ledger_file", type=click.Path(dir_okay=False, path_type=Path),
+                      envvar="ASSETKIT_LEDGER",
+                      help="Ledger file [default: .assetkit/ledger.sqlite; env ASSETKIT_LEDGER].")(fn)
+    return fn
+
+
+def output_options(fn):
+    """--json / --csv for listing commands."""
+    fn = click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")(fn)
+    fn = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(fn)
+    return fn
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-25") from None
+
+
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    from .money import format_money
+
+    return format_money(amount, currency, locale)
+
+
+def _emit(rows: list[dict], columns: list[str], as_json: bool, as_csv: bool, table) -> None:
+    if as_json and as_csv:
+        raise UsageError("choose one of --json and --csv")
+    if as_json:
+        click.echo(json.dumps([{k: (str(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows],
+                              indent=2, ensure_ascii=False))
+    elif as_csv:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([_plain(r.get(c), r.get("currency")) for c in columns])
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        table()
+
+
+def _plain(v, currency):
+    from .money import plain
+
+    if isinstance(v, Decimal):
+        return plain(v, currency or "EUR")
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return "" if v is None else v
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
+    for row in [header] + rows:
+        cells = [(str(c).rjust(w) if i in right else str(c).ljust(w)) for i, (c, w) in enumerate(zip(row, widths))]
+        click.echo("  ".join(cells).rstrip())
+
+
+# -- ledger ------------------------------------------------------------------------------------
+
+@click.group()
+def ledger():
+    """The savings ledger: what every run saved against the agency quote.
+
+    Every `assetkit run` is recorded automatically (opt out with --no-ledger).
+
+    Example:
+
+        assetkit ledger list --since 2026-11-01
+    """
+
+
+@ledger.command("list")
+@click.option("--since", callback=_date, help="First day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--until", callback=_date, help="Last day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--campaign", help="Only this campaign.")
+@click.option("--brand", help="Only this brand.")
+@output_options
+@ledger_options
+def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings):
+    """List runs and manual entries with baseline, actual cost and saving.
+
+    Example:
+
+        assetkit ledger list --campaign spring-launch --csv
+    """
+    from .ledger import Ledger
+    from .settings import load_settings
+
+    locale = load_settings(settings).money_locale
+    with Ledger(ledger_file, create=False) as lg:
+        rows = lg.summary(since=since, until=until, campaign=campaign, brand=brand)
+    columns = ["date", "ref", "campaign", "brand", "categories", "deliverables", "currency", "baseline", "actual",
+               "saving", "baseline_hours", "actual_hours", "hours_saved", "no_baseline", "voided"]
+
+    def table():
+        if not rows:
+            click.echo("No ledger entries match.")
+            return
+        body = []
+        for r in rows:
+            flag = "NO BASELINE" if r["no_baseline"] else ("voided" if r["voided"] else "")
+            body.append([r["date"], r["ref"], r["campaign"] or "", str(r["deliverables"]),
+                         _money(r["baseline"], r["currency"], locale), _money(r["actual"], r["currency"], locale),
+                         _money(r["saving"], r["currency"], locale), f"{r['hours_saved']:.1f}", flag])
+        by_cur: dict[str, list[Decimal]] = {}
+        hours = 0.0
+        for r in rows:
+            t = by_cur.setdefault(r["currency"], [Decimal(0)] * 3)
+            t[0] += r["baseline"]
+            t[1] += r["actual"]
+            t[2] += r["saving"]
+            hours += r["hours_saved"]
+        for cur, (b, a, s) in sorted(by_cur.items()):
+            body.append(["total", "", "", str(sum(r["deliverables"] for r in rows if r["currency"] == cur)),
+                         _money(b, cur, locale), _money(a, cur, locale), _money(s, cur, locale), f"{hours:.1f}", ""])
+        _table(["DATE", "RUN / ENTRY", "CAMPAIGN", "ITEMS", "BASELINE", "ACTUAL", "SAVING", "HOURS SAVED", ""],
+               body, {3, 4, 5, 6, 7})
+        n = sum(1 for r in rows if r["no_baseline"])
+        if n:
+            click.echo(f"{n} row{'s' if n != 1 else ''} without an agency baseline (saving understated); "
+                       "see `assetkit ledger show RUN_ID`.")
+
+    _emit(rows, columns, as_json, as_csv, table)
+
+
+@ledger.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@ledger_options
+def show(run_id, as_json, ledger_file, settings):
+    """Show one run (or manual entry #ID) and every ledger entry it produced.
+
+    Example:
+
+        assetkit ledger show 20261125T083000Z-ab12cd
+    """
+    from .ledger import Ledger, LedgerError
+    from .settings import load_settings
+
+    locale = load_settings(settings).money_locale
+    with Ledger(ledger_file, create=False) as lg:
+        if run_id.lstrip("#").isdigit():
+            e = lg.entry(int(run_id.lstrip("#")))
+            if e is None:
+                raise LedgerError(f"no ledger entry {run_id}")
+            run, entries = None, [e] + [x for x in lg.entries(kind="void") if x.voids_entry_id == e.id]
+        else:
+            run = lg.run(run_id)
+            if run is None:
+                raise LedgerError(f"no run {run_id} in the ledger {lg.name}")
+            entries = list(lg.entries(run_id=run_id))
+    if as_json:
+        click.echo(json.dumps({"run": run, "entries": [e.to_dict() for e in entries]}, indent=2, ensure_ascii=False))
+        return
+    if run:
+        click.echo(f"run {run['run_id']}  {run['finished_at']}  by {run['who']}")
+        click.echo(f"  campaign {run['campaign']}  brand {run['brand']}  pipeline {run['pipeline']}  "
+                   f"generator {run['generator']}{' / ' + run['model'] if run['model'] else ''}  device {run['device']}")
+        click.echo(f"  assets {run['assets_total']} ({run['assets_new']} new, {run['assets_cached']} up to date)  "
+                   f"compute {run['compute_seconds']:.1f} s  quote {run['quotes_used'] or '—'}"
+                   + (f"  agency turnaround {run['baseline_days']:g} days" if run['baseline_days'] else ""))
+        click.echo(f"  manifest {run['manifest_path']}  brief sha256 {(run['brief_sha256'] or '')[:12]}")
+        if run["no_baseline"]:
+            click.echo(f"  NO BASELINE: {run['no_baseline_reason']}")
+    body = []
+    for e in entries:
+        what = " ".join(x for x in (e.locale, e.format, e.concept) if x) or (e.description or "")
+        flag = "NO BASELINE" if e.no_baseline else (f"voids #{e.voids_entry_id}: {e.reason}" if e.kind == "void" else "")
+        body.append([f"#{e.id}", e.kind, e.category, what, _money(e.baseline, e.currency, locale),
+                     _money(e.actual, e.currency, locale), _money(e.saving, e.currency, locale),
+                     f"{e.hours_saved:.2f}", flag])
+    if entries:
+        tb = sum((e.baseline for e in entries), Decimal(0))
+        ta = sum((e.actual for e in entries), Decimal(0))
+        cur = entries[0].currency
+        body.append(["total", "", "", "", _money(tb, cur, locale), _money(ta, cur, locale),
+                     _money(tb - ta, cur, locale), f"{sum(e.hours_saved for e in entries):.2f}", ""])
+    _table(["ENTRY", "KIND", "CATEGORY", "WHAT", "BASELINE", "ACTUAL", "SAVING", "HOURS SAVED", ""], body,
+           {4, 5, 6, 7})
+
+
+@ledger.command("add")
+@click.option("--category", required=True,
+              help="translation, production, crm, social, photography or other.")
+@click.option("--description", required=True, help="What was done.")
+@click.option("--baseline", required=True, help="What the agency would have charged (amount).")
+@click.option("--actual", required=True, help="What it actually cost (tools, freelancers; amount).")
+@click.option("--hours", type=float, default=0.0, show_default=True, help="Internal hours actually spent.")
+@click.option("--baseline-hours", type=float, default=0.0, show_default=True, help="Agency hours it would have taken.")
+@click.option("--currency", help="Currency of the amounts [default: the settings' currency].")
+@click.option("--campaign", help="Campaign it belongs to.")
+@click.option("--brand", help="Brand it belongs to.")
+@click.option("--date", "on", callback=_date, help="Day the work happened [default: today].")
+@ledger_options
+def add(category, description, baseline, actual, hours, baseline_hours, currency, campaign, brand, on,
+        ledger_file, settings):
+    """Add a manual entry for work done outside assetkit runs.
+
+    Example:
+
+        assetkit ledger add --category crm --description "Newsletter banners" --baseline 900 --actual 120 --hours 3
+    """
+    from .ledger import Ledger
+    from .money import to_decimal
+    from .settings import load_settings
+
+    s = load_settings(settings)
+    try:
+        b, a = to_decimal(baseline), to_decimal(actual)
+    except ValueError as exc:
+        raise UsageError(f"--baseline/--actual: {exc}") from None
+    with Ledger(ledger_file) as lg:
+        entry_id = lg.add_manual(category, description, b, a, hours=hours, baseline_hours=baseline_hours,
+                                 currency=currency, campaign=campaign, brand=brand, on=on, settings=s)
+        e = lg.entry(entry_id)
+    click.echo(f"Added entry #{entry_id} ({e.category}): saving {_money(e.saving, e.currency, s.money_locale)}, "
+               f"{e.hours_saved:.1f} h")
+
+
+@ledger.command("void")
+@click.argument("entry")
+@click.option("--reason", required=True, help="Why the entry is wrong (kept in the ledger).")
+@ledger_options
+def void(entry, reason, ledger_file, settings):
+    """Reverse an entry (#ID) or every entry of a run (RUN_ID) with a reversing entry.
+
+    Example:
+
+        assetkit ledger void 42 --reason "duplicate of entry 41"
+    """
+    from .ledger import Ledger
+
+    with Ledger(ledger_file, create=False) as lg:
+        new = lg.void(entry.lstrip("#"), reason)
+    what = f"entry #{entry.lstrip('#')}" if entry.lstrip("#").isdigit() else f"run {entry} ({len(new)} entries)"
+    ids = ", ".join(f"#{i}" for i in new)
+    click.echo(f"Voided {what}: reversing entr{'y' if len(new) == 1 else 'ies'} {ids}")
+
+
+@ledger.command("review")
+@click.argument("run_id")
+@click.option("--minutes", type=float, required=True, help="Real human minutes spent on the run's assets.")
+@click.option("--note", help="Optional note kept with the entry.")
+@ledger_options
+def review(run_id, minutes, note, ledger_file, settings):
+    """Record real review time for a run; it replaces the estimated human minutes.
+
+    Example:
+
+        assetkit ledger review 20261125T083000Z-ab12cd --minutes 45
+    """
+    from .ledger import Ledger
+    from .settings import load_settings
+
+    s = load_settings(settings)
+    with Ledger(ledger_file, create=False) as lg:
+        lg.record_review(run_id, minutes, s, note)
+    click.echo(f"Recorded {minutes:g} min of human time for run {run_id} (replaces the estimate)")
+
+
+# -- quotes ------------------------------------------------------------------------------------
+
+@click.group()
+def quotes():
+    """Agency quotes (rate cards) that runs are compared against.
+
+    Example:
+
+        assetkit quotes import examples/quotes/agency-2026.yaml
+    """
+
+
+@quotes.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@ledger_options
+def import_(file, ledger_file, settings):
+    """Import a quote file (YAML, or CSV with one row per line item) into the ledger.
+
+    Example:
+
+        assetkit quotes import examples/quotes/agency-2026.csv
+    """
+    from .ledger import Ledger
+    from .quotes import load_quotes
+
+    loaded = load_quotes(file)
+    with Ledger(ledger_file) as lg:
+        for q in loaded:
+            qid, version, status = lg.import_quote(q, file)
+            verb = {"new": "Imported", "updated": "Updated", "unchanged": "Unchanged"}[status]
+            click.echo(f"{verb} quote {qid} v{version}: {q.agency}, {q.currency}, "
+                       f"{q.valid_from.isoformat()} to {q.valid_to.isoformat()}, {len(q.lines)} lines")
+
+
+@quotes.command("list")
+@output_options
+@ledger_options
+def list_quotes(as_json, as_csv, ledger_file, settings):
+    """List imported quotes (latest version of each).
+
+    Example:
+
+        assetkit quotes list
+    """
+    from .ledger import Ledger
+
+    with Ledger(ledger_file, create=False) as lg:
+        stored = lg.quotes()
+    rows = [{"quote_id": s.quote_id, "version": s.version, "agency": s.agency, "category": s.category,
+             "currency": s.currency, "valid_from": s.valid_from, "valid_to": s.valid_to, "lines": len(s.quote.lines),
+             "imported_at": s.imported_at, "source_file": s.source_file} for s in stored]
+
+    def table():
+        if not rows:
+            click.echo("No quotes imported yet (assetkit quotes import FILE).")
+            return
+        _table(["QUOTE", "VERSION", "AGENCY", "CURRENCY", "VALID", "LINES"],
+               [[r["quote_id"], str(r["version"]), r["agency"], r["currency"],
+                 f"{r['valid_from']} to {r['valid_to']}", str(r["lines"])] for r in rows], {1, 5})
+
+    _emit(rows, list(rows[0]) if rows else ["quote_id"], as_json, as_csv, table)
+
+
+commands = [ledger, quotes]
