@@ -101,7 +101,7 @@ def measure_contrast(image: Image.Image, box: Box, colour: Sequence[int], percen
     x0, y0, x1, y1 = clip(box, (0, 0, image.width, image.height))
     if x1 <= x0 or y1 <= y0:
         return 1.0
-    region = np.asarray(image.convert("RGB").crop((x0, y0, x1, y1)))
+    region = np.asarray(image.crop((x0, y0, x1, y1)).convert("RGB"))
     lum = luminance_map(region)
     lt = relative_luminance(colour)
     ratio = (np.maximum(lum, lt) + 0.05) / (np.minimum(lum, lt) + 0.05)
