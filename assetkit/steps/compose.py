@@ -353,8 +353,12 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: ComposeP
     fits, total = result
     if layout == "full":
         y = area[3] - total if plan.anchor == "bottom" else area[1]
-    else:  # tower / stack: centred in the field below the logo
-        y = area[1] + (ah - total) // 2
+    else:  # tower / stack: logo and copy as one group, centred in the field
+        shift = (ah - total) // 2
+        y = area[1] + shift
+        if plan.logo is not None:
+            plan.logo = (plan.logo[0], plan.logo[1] + shift, plan.logo[2], plan.logo[3] + shift)
+            plan.logo_clear = im.expand(plan.logo, brand.logo.clear_space * (plan.logo[3] - plan.logo[1]), (0, 0, w, h))
     for i, f in enumerate(fits):
         if i:
             y += _gap(fits[i - 1], f)
