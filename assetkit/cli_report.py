@@ -1,0 +1,109 @@
+"""``assetkit report``: the management savings report (HTML, PDF, Markdown, CSV, JSON)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import UsageError
+
+EXT = {"html": ".html", "pdf": ".pdf", "md": ".md", "csv": ".csv", "json": ".json"}
+
+
+def _out_name(period_label: str, fmt: str) -> Path:
+    safe = period_label.replace("..", "_to_").replace("/", "-")
+    return Path(f"savings-report-{safe}{EXT[fmt]}")
+
+
+@click.command()
+@click.option("--period", "period_", metavar="PERIOD",
+              help="2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30 or all (default: all time).")
+@click.option("--from", "date_from", metavar="DATE", help="First day (inclusive), e.g. 2026-04-01.")
+@click.option("--to", "date_to", metavar="DATE", help="Last day (inclusive), e.g. 2026-06-30.")
+@click.option("--compare-to", "compare_to", metavar="PERIOD",
+              help="previous, previous-year or a period like 2026-Q1.")
+@click.option("--brand", help="Only this brand (as recorded in the ledger).")
+@click.option("--campaign", help="Only this campaign (as recorded in the ledger).")
+@click.option("--locale", default="en-US", show_default=True, help="Numbers, dates, currency and text: en-US, de-DE, …")
+@click.option("--currency", help="Report currency (default: the settings' currency); other currencies are "
+                                  "converted with the settings' fx rates.")
+@click.option("--format", "fmt", type=click.Choice(list(EXT)), default=None,
+              help="Output format (default: from --out's extension, else html).")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file ('-' for stdout; csv also writes OUT-entries.csv). "
+                   "Default: savings-report-PERIOD.EXT; md/csv/json go to stdout.")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="Ledger file (default: $ASSETKIT_LEDGER or .assetkit/ledger.sqlite).")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Settings file with fx rates and rates (default: ./assetkit.yaml if any).")
+def report(period_, date_from, date_to, compare_to, brand, campaign, locale, currency, fmt, out, ledger,
+           settings_path):
+    """Write the savings report for management: headline, breakdowns, charts, method.
+
+    The default period is all time (everything in the ledger); give --period or --from/--to for
+    a quarter, month, year or date range, and --compare-to for the change against another period.
+    Every figure is a sum over ledger entries; the appendix (all of them in CSV/JSON) lists them.
+
+    Example:
+
+        assetkit report --period 2026-Q3 --compare-to previous --locale de-DE --out q3.pdf
+    """
+    from .files import atomic_write_bytes
+    from .report import build_report, iter_entry_lines
+    from .report_model import ALL_TIME, compare_period, parse_date, parse_period, range_period
+    from .report_render import render_csv, render_html, render_json, render_md, render_pdf
+    from .settings import load_settings
+
+    if period_ and (date_from or date_to):
+        raise UsageError("give either --period or --from/--to, not both")
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise UsageError("--from and --to go together (both inclusive)")
+        period = range_period(parse_date(date_from, "--from"), parse_date(date_to, "--to"))
+    else:
+        period = parse_period(period_) if period_ else ALL_TIME
+    compare = compare_period(compare_to, period) if compare_to else None
+    if fmt is None:
+        fmt = (out.suffix.lstrip(".").lower() if out and out.suffix.lstrip(".").lower() in EXT else "html")
+        if fmt == "markdown":
+            fmt = "md"
+    to_stdout = str(out) == "-" or (out is None and fmt in ("md", "csv", "json"))
+    if to_stdout and fmt == "pdf":
+        raise UsageError("--format pdf needs --out FILE (PDF is not written to a terminal)")
+    settings = load_settings(settings_path)
+    full = fmt in ("csv", "json")
+    data = build_report(ledger, period, compare, brand=brand, campaign=campaign, locale=locale,
+                        currency=currency, settings=settings, thumbnails=fmt in ("html", "pdf"),
+                        appendix_limit=0 if full else 200)
+    files: list[tuple[Path | None, bytes]] = []
+    if fmt == "html":
+        files.append((out, render_html(data).encode("utf-8")))
+    elif fmt == "pdf":
+        files.append((out, render_pdf(data)))
+    elif fmt == "md":
+        files.append((out, render_md(data).encode("utf-8")))
+    elif fmt == "json":
+        files.append((out, render_json(data, iter_entry_lines(ledger, data, settings)).encode("utf-8")))
+    else:
+        figures, entries = render_csv(data, iter_entry_lines(ledger, data, settings))
+        if to_stdout:
+            files.append((out, (figures + "\n" + entries).encode("utf-8")))
+        else:
+            target = out or _out_name(period.label, fmt)
+            files.append((target, figures.encode("utf-8")))
+            files.append((target.with_name(target.stem + "-entries.csv"), entries.encode("utf-8")))
+    for path, payload in files:
+        if to_stdout:
+            click.echo(payload.decode("utf-8"), nl=False)
+            continue
+        path = path or _out_name(period.label, fmt)
+        if path.exists() and path.is_dir():
+            raise UsageError(f"--out {path} is a folder; give a file name")
+        try:
+            atomic_write_bytes(path, payload)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        click.echo(f"wrote {path}", err=True)
+
+
+commands = [report]
