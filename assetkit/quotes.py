@@ -10,7 +10,8 @@ Units of a line item and how a run's deliverables are priced against it:
 ``per_format``  unit_price once per distinct matching format in a run (adaptation / resize),
                 shared between that format's new assets.
 ``flat``        unit_price once per run that has any new matching asset, shared between them.
-``per_word``    translation: unit_price × words of copy, for each non-source locale matched.
+``per_word``    translation: unit_price × words of copy, for each non-source locale matched,
+                but at least ``minimum`` per locale (agencies' minimum job fee).
 
 All matching lines add up, except lines that name the same ``service``: those are alternatives
 and only the most specific match applies (named formats beat a format class beats no rule).
@@ -119,9 +120,11 @@ class QuoteLine(_Strict):
     unit_price: Decimal
     hours_per_unit: Decimal = Decimal(0)
     turnaround_days: Decimal = Decimal(0)
+    minimum: Decimal = Decimal(0)
     match: Match = Field(default_factory=Match)
 
-    _amounts = field_validator("unit_price", "hours_per_unit", "turnaround_days", mode="before")(_money)
+    _amounts = field_validator("unit_price", "hours_per_unit", "turnaround_days", "minimum",
+                               mode="before")(_money)
 
     @property
     def service_key(self) -> str:
@@ -220,7 +223,7 @@ CSV_QUOTE_COLUMNS = {"quote_id": "id", "agency": "agency", "category": "category
 CSV_LINE_COLUMNS = {"line_id": "id", "description": "description", "service": "service",
                     "line_category": "category",
                     "unit": "unit", "unit_price": "unit_price", "hours_per_unit": "hours_per_unit",
-                    "turnaround_days": "turnaround_days"}
+                    "turnaround_days": "turnaround_days", "minimum": "minimum"}
 CSV_MATCH_COLUMNS = ("format_class", "formats", "locales")
 CSV_REQUIRED = ("quote_id", "agency", "currency", "valid_from", "valid_to", "line_id", "description",
                 "unit", "unit_price")

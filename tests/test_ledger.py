@@ -1,0 +1,234 @@
+"""The savings ledger: pricing a run, append-only storage, corrections, queries, file safety."""
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from assetkit import ledger as L
+from assetkit.ledger import Ledger, LedgerError, record_run, seed_demo
+from assetkit.quotes import load_quotes
+from assetkit.settings import load_settings
+
+from ledger_fixtures import QUOTE_YAML, SETTINGS_YAML, manifest
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSETKIT_LEDGER", raising=False)
+    monkeypatch.delenv("ASSETKIT_SETTINGS", raising=False)
+    monkeypatch.setenv("ASSETKIT_USER", "tester")
+    (tmp_path / "assetkit.yaml").write_text(SETTINGS_YAML)
+    with Ledger() as lg:
+        lg.import_quote(load_quotes(QUOTE_YAML)[0], QUOTE_YAML)
+    return tmp_path
+
+
+def record(m, brief=None):
+    return record_run(m, Path("out/manifest.json"), None, None, brief)
+
+
+def test_run_is_priced_against_the_quote(project):
+    rec = record(manifest())
+    # per asset (USD, rate 0.80 from 2026-07-01): social 220 / display 140, + art direction 0.25 h × 155,
+    # + format template 180 per format shared by 2 locales, + project management 450 shared by 4 assets
+    social = Decimal(220) + Decimal("38.75") + 90 + Decimal("112.5")
+    display = Decimal(140) + Decimal("38.75") + 90 + Decimal("112.5")
+    translation = Decimal(40)  # 10 words × 0.12 is below the 40 USD minimum for de-DE
+    assert rec.baseline == (2 * social + 2 * display + translation) * Decimal("0.80")
+    assert rec.currency == "EUR" and not rec.no_baseline and rec.quotes_used == ("agency-2026",)
+    assert rec.assets_new == 4 and rec.entries == 6  # 4 assets, overhead, translation
+    # actual: compute 3 s at 0.36/h, humans 6+6+3+3 min + 12 min translation at 60/h, tool 0.10 per asset
+    assert rec.actual == Decimal("0.0003") + Decimal(30) + Decimal("0.4")
+    assert rec.saving == rec.baseline - rec.actual
+    assert rec.baseline_days == 5
+    with Ledger() as lg:
+        kinds = [e.kind for e in lg.entries()]
+        assert kinds == ["asset"] * 4 + ["overhead", "translation"]
+        first = lg.entry(1)
+        assert (first.category, first.format_class, first.locale, first.concept) == ("social", "social", "en-US", "morning")
+        assert first.quote_lines == "social-static,format-template,art-direction,project-management"
+        assert first.who == "tester@" + L.socket.gethostname()
+        assert first.occurred_at == "2026-11-25T08:31:00Z" and first.brief_sha256 == "f" * 64
+        assert first.manifest_path == "out/manifest.json" and first.run_id == rec.run_id
+
+
+def test_describe_and_to_dict(project):
+    rec = record(manifest())
+    assert rec.describe().startswith("saved €")
+    assert rec.to_dict()["saving"] == str(rec.saving)
+
+
+def test_cached_assets_are_not_counted_twice(project):
+    record(manifest())
+    again = record(manifest(run_id="20261126T090000Z-000001", cached=True))
+    assert again.entries == 0 and again.baseline == 0 and again.assets_cached == 4
+    assert again.describe().startswith("nothing new to record")
+
+
+def test_translation_recorded_once_per_copy(project):
+    record(manifest(formats=(("meta-square", "social"),)))
+    second = record(manifest(run_id="r2", formats=(("iab-leaderboard", "display"),)))
+    with Ledger() as lg:
+        assert [e.kind for e in lg.entries(run_id=second.run_id)] == ["asset", "asset", "overhead"]
+
+
+def test_no_baseline_is_flagged_never_zero(project):
+    rec = record(manifest(quote="nope-2026"))
+    assert rec.no_baseline and rec.baseline == 0
+    assert "quote 'nope-2026' named by the brief is not in the ledger" in rec.no_baseline_reason
+    assert rec.describe().startswith("NO BASELINE")
+    old = record(manifest(run_id="old", finished="2025-03-01T10:00:00Z"))
+    assert old.no_baseline and "no imported quote is valid on 2025-03-01" in old.no_baseline_reason
+    with Ledger() as lg:
+        agg = lg.aggregate(["run_id"])
+        assert all(r["no_baseline_deliverables"] == r["deliverables"] for r in agg)
+
+
+def test_fx_rate_is_dated(project):
+    rec = record(manifest(run_id="june", finished="2026-06-15T10:00:00Z"))  # 0.90 before July
+    july = record(manifest(run_id="july", finished="2026-07-15T10:00:00Z", campaign="other"))
+    assert rec.baseline * Decimal("0.80") == july.baseline * Decimal("0.90")
+    with Ledger() as lg:
+        assert Decimal(lg.entry(1).fx_rate) == Decimal("0.9")
+
+
+def test_append_only_triggers(project):
+    record(manifest())
+    with Ledger() as lg:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            lg.conn.execute("UPDATE entries SET baseline_micros = 0 WHERE id = 1")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            lg.conn.execute("DELETE FROM runs")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            lg.conn.execute("DELETE FROM quotes")
+
+
+def test_void_reverses_and_only_once(project):
+    rec = record(manifest())
+    with Ledger() as lg:
+        before = lg.aggregate([])[0]
+        assert lg.void(1, "wrong format") == [7]
+        v = lg.entry(7)
+        assert (v.kind, v.voids_entry_id, v.reason, v.units) == ("void", 1, "wrong format", -1)
+        assert v.baseline == -lg.entry(1).baseline
+        after = lg.aggregate([])[0]
+        assert after["deliverables"] == before["deliverables"] - 1
+        with pytest.raises(LedgerError, match="already voided"):
+            lg.void(1, "again")
+        with pytest.raises(LedgerError, match="itself a void"):
+            lg.void(7, "x")
+        assert len(lg.void(rec.run_id, "bad run")) == 5  # the remaining live entries
+        assert lg.aggregate([])[0]["baseline"] == 0
+
+
+def test_review_replaces_the_estimate(project):
+    rec = record(manifest())
+    settings = load_settings()
+    with Ledger() as lg:
+        lg.record_review(rec.run_id, 90, settings)
+        human = sum((e.actual_human for e in lg.entries(run_id=rec.run_id)), Decimal(0))
+        assert human == Decimal(90)  # 90 min at 60/h, whatever was estimated
+        lg.record_review(rec.run_id, 30, settings)
+        human = sum((e.actual_human for e in lg.entries(run_id=rec.run_id)), Decimal(0))
+        hours = sum(e.actual_hours for e in lg.entries(run_id=rec.run_id))
+        assert human == Decimal(30) and hours == pytest.approx(0.5)
+
+
+def test_manual_entry_converts_currency(project):
+    with Ledger() as lg:
+        eid = lg.add_manual("CRM", "Newsletter banners", Decimal(1000), Decimal(100), hours=2, baseline_hours=8,
+                            currency="USD", settings=load_settings())
+        e = lg.entry(eid)
+    assert (e.kind, e.category, e.units, e.currency) == ("manual", "crm", 1, "EUR")
+    assert e.baseline == Decimal(800) and e.actual == Decimal(80) and e.hours_saved == 6
+
+
+def test_entries_and_aggregate_filters(project):
+    record(manifest(run_id="a", finished="2026-09-30T23:59:59Z", campaign="alpha"))
+    record(manifest(run_id="b", finished="2026-10-01T00:00:00Z", campaign="beta"))
+    with Ledger() as lg:
+        assert {e.run_id for e in lg.entries(until="2026-09-30")} == {"a"}
+        assert {e.run_id for e in lg.entries(since="2026-10-01")} == {"b"}
+        assert {e.campaign for e in lg.entries(campaign="beta")} == {"beta"}
+        months = lg.aggregate(["month"])
+        assert [r["month"] for r in months] == ["2026-09", "2026-10"]
+        assert months[0]["saving"] == months[0]["baseline"] - months[0]["actual"]
+        with pytest.raises(Exception, match="cannot group by"):
+            lg.aggregate(["baseline_micros; DROP TABLE entries"])
+
+
+def test_run_recorded_twice_is_refused(project):
+    record(manifest())
+    with pytest.raises(LedgerError, match="already in the ledger"):
+        record(manifest())
+
+
+def test_foreign_and_damaged_files_are_never_touched(tmp_path):
+    text = tmp_path / "notes.sqlite"
+    text.write_text("my notes")
+    with pytest.raises(LedgerError, match="not an SQLite database"):
+        Ledger(text)
+    assert text.read_text() == "my notes"
+    foreign = tmp_path / "other.sqlite"
+    c = sqlite3.connect(foreign)
+    c.execute("CREATE TABLE t (x)")
+    c.commit()
+    c.close()
+    before = foreign.read_bytes()
+    with pytest.raises(LedgerError, match="another application"):
+        Ledger(foreign)
+    assert foreign.read_bytes() == before
+    damaged = tmp_path / "damaged.sqlite"
+    with Ledger(damaged) as lg:
+        lg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(damaged.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(LedgerError, match="damaged"):
+        Ledger(damaged)
+    newer = tmp_path / "newer.sqlite"
+    with Ledger(newer) as lg:
+        lg.conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(LedgerError, match="newer assetkit"):
+        Ledger(newer)
+
+
+def test_missing_ledger_for_reading(tmp_path):
+    with pytest.raises(LedgerError, match="no ledger yet"):
+        Ledger(tmp_path / "none.sqlite", create=False)
+
+
+def test_schema_identity(tmp_path):
+    with Ledger(tmp_path / "l.sqlite") as lg:
+        assert lg.conn.execute("PRAGMA application_id").fetchone()[0] == L.APPLICATION_ID
+        assert lg.conn.execute("PRAGMA user_version").fetchone()[0] == L.SCHEMA_VERSION
+        assert lg.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_seed_demo_is_realistic_and_reproducible(tmp_path):
+    a, b = seed_demo(tmp_path / "a.sqlite"), seed_demo(tmp_path / "b.sqlite")
+    with Ledger(a) as la, Ledger(b) as lb:
+        rows_a = [e.to_dict() for e in la.entries()]
+        assert rows_a == [e.to_dict() for e in lb.entries()]
+        cats = {r["category"] for r in la.aggregate(["category"])}
+        assert {"translation", "production", "social", "crm"} <= cats
+        assert len({r["month"] for r in la.aggregate(["month"])}) == 6
+        assert sum(1 for r in la.runs() if r["no_baseline"]) == 2
+        assert len(list(la.entries(kind="void"))) == 1 and len(list(la.entries(kind="review"))) >= 1
+        assert len({r["brand"] for r in la.runs()}) >= 2
+    with pytest.raises(Exception, match="already exists"):
+        seed_demo(a)
+
+
+def test_check_ready(project):
+    class B:
+        quote = "missing-quote"
+
+    with pytest.raises(Exception, match="not in the ledger"):
+        L.check_ready(None, None, B())
+    B.quote = "agency-2026"
+    L.check_ready(None, None, B())
