@@ -120,7 +120,7 @@ class DraftGenerator(Generator):
         else:
             side = 1 if rng.random() < 0.5 else -1
             fx = 0.5 + side * rng.uniform(0.1, 0.2)
-            fy = rng.uniform(0.4, 0.6)
+            fy = rng.uniform(0.3, 0.45)  # upper half: copy usually sits at the bottom
         sx, sy = fx * uw, fy * vh
         if req.product_image is None:
             img = self._subject(img, u, v, sx, sy, c, rng, dark_base)
