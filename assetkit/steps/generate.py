@@ -1,0 +1,196 @@
+"""The ``generate`` step: one master image per concept variant and aspect group.
+
+Masters come from the draft generator (procedural, no model) or a local diffusion model
+(diffusers backend). They are cached under ``<out>/<campaign>/.cache/masters`` by a key that
+covers the request and the generator's fingerprint, so an unchanged master is never remade.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field
+
+from ..errors import ModelError
+from ..state import Master
+from .base import Step, StepParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..generators.base import GenerationRequest, Generator
+    from ..pipeline import RunContext
+    from ..state import RunState
+
+_GEN_KEY = "generate.generator"
+
+
+class GenerateParams(StepParams):
+    """Which generator makes the masters and how (model options only apply to ``diffusers``)."""
+
+    generator: Literal["auto", "draft", "diffusers"] = Field(
+        "auto", description="auto: diffusers when a model is given (brief, here or --model), else draft")
+    model: str | None = Field(None, description="diffusers folder, .safetensors (with config) or hf:org/name")
+    config: str | None = Field(None, description="diffusers folder / hf: id with the configs of a .safetensors model")
+    scheduler: str | None = Field(None, description="euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddim, lcm, ...")
+    steps: int | None = Field(None, ge=1, le=200, description="denoising steps (family preset otherwise)")
+    guidance: float | None = Field(None, ge=0, le=30, description="CFG scale (family preset otherwise)")
+    strength: float | None = Field(None, gt=0, le=1, description="how much img2img changes the concept image")
+    mode: Literal["auto", "txt2img", "img2img", "inpaint"] = Field(
+        "auto", description="auto: inpaint with a product, img2img with an image, else txt2img")
+    batch_size: int = Field(1, ge=1, le=64, description="images per model call (same pixels as one by one)")
+    preset: Literal["fast", "quality"] = Field("quality", description="fast: bf16, tiny VAE, fewer steps")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
+    tiny_vae: str | None = Field(None, description="local AutoencoderTiny (TAESD) folder for the fast decoder")
+    width: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native width")
+    height: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native height")
+    allow_unsafe_weights: bool = Field(False, description="allow pickle weights (.ckpt/.bin): they can run code")
+
+
+class GenerateStep(Step):
+    """Make (or reuse from the cache) the masters every pending deliverable needs."""
+
+    name: ClassVar[str] = "generate"
+    description: ClassVar[str] = "make one master per concept variant and aspect group (draft or diffusion model)"
+    Params: ClassVar[type[StepParams]] = GenerateParams
+    inputs: ClassVar[tuple[str, ...]] = ()
+    outputs: ClassVar[tuple[str, ...]] = ("masters",)
+
+    params: GenerateParams
+
+    # ------------------------------------------------------------------------------ generator
+    def _choice(self, ctx: "RunContext") -> tuple[str, str | None]:
+        model = ctx.options.model or self.params.model or ctx.brief.model
+        name = ctx.options.generator or self.params.generator
+        if name == "auto":
+            name = "diffusers" if model else "draft"
+        if name == "diffusers" and not model:
+            raise ModelError("the diffusers generator needs a model\n  hint: set `model:` in the brief or the "
+                             "generate step, or pass --model (hf:ORG/NAME, a diffusers folder or a .safetensors file)")
+        return name, model
+
+    def generator(self, ctx: "RunContext") -> "Generator":
+        """The run's generator, created once per run (the model itself loads on first use)."""
+        gen = ctx.extras.get(_GEN_KEY)
+        if gen is not None:
+            return gen
+        from ..generators import get_generator
+
+        name, model = self._choice(ctx)
+        if name == "draft":
+            gen = get_generator("draft")
+        else:
+            p = self.params
+            style = ctx.brand.style
+            lora = None
+            if style.lora:
+                from ..files import resolve_ref
+
+                lora = resolve_ref(style.lora, ctx.brand.root)
+            gen = get_generator(
+                "diffusers", model=model, config=p.config, scheduler=p.scheduler, steps=p.steps,
+                guidance=p.guidance, strength=p.strength, mode=p.mode, batch_size=p.batch_size, preset=p.preset,
+                dtype=p.dtype, device=p.device, tiny_vae=p.tiny_vae, lora=lora, lora_weight=style.lora_weight,
+                width=p.width, height=p.height, base_dir=ctx.brief.base_dir,
+                allow_unsafe_weights=p.allow_unsafe_weights or ctx.options.allow_unsafe_weights,
+                log=lambda msg: ctx.progress.log(f"warning: {msg}"))
+        ctx.extras[_GEN_KEY] = gen
+        return gen
+
+    def describe_generator(self, ctx: "RunContext") -> dict:
+        """The generator's fingerprint (model, weights hash, steps...) without loading the model."""
+        return self.generator(ctx).fingerprint()
+
+    # -------------------------------------------------------------------------------- requests
+    def requests(self, ctx: "RunContext", state: "RunState") -> dict[tuple[str, int, str], "GenerationRequest"]:
+        """One request per distinct master the pending jobs need, in job order."""
+        from ..generators.base import GenerationRequest
+
+        gen = self.generator(ctx)
+        brand, brief = ctx.brand, ctx.brief
+        concepts = {c.id: c for c in brief.concepts}
+        out: dict[tuple[str, int, str], GenerationRequest] = {}
+        for job in state.pending:
+            mid = job.master_id
+            if mid in out:
+                continue
+            concept = concepts[job.concept]
+            prompt = ", ".join([concept.prompt.strip(), *brand.style.keywords])
+            negative = ", ".join([*brand.style.negative, *([concept.negative] if concept.negative else [])])
+            width, height = gen.native_size(mid[2])
+            out[mid] = GenerationRequest(
+                concept=concept.id, variant=job.variant, prompt=prompt, negative_prompt=negative, width=width,
+                height=height, seed=job.seed, palette=dict(brand.palette), aspect=mid[2],
+                init_image=brief.concept_path(concept.image), product_image=brief.concept_path(concept.product),
+                focal=concept.focal)
+        return out
+
+    @staticmethod
+    def master_key(request: "GenerationRequest", fingerprint: dict) -> str:
+        """sha256 of the request (input files by content) and the generator fingerprint."""
+        from ..files import sha256_file
+
+        req = {k: getattr(request, k) for k in request.__dataclass_fields__}
+        for k in ("init_image", "product_image"):
+            req[k] = sha256_file(req[k]) if req[k] else None
+        req["concept"] = req["variant"] = None  # the same picture for any concept id with the same inputs
+        return hashlib.sha256(json.dumps({"request": req, "generator": fingerprint}, sort_keys=True,
+                                         default=str).encode()).hexdigest()
+
+    # ------------------------------------------------------------------------------------- run
+    def run(self, ctx: "RunContext", state: "RunState") -> None:
+        from PIL import Image
+
+        from ..files import atomic_write_bytes, atomic_write_text
+
+        requests = self.requests(ctx, state)
+        if not requests:
+            return
+        gen = self.generator(ctx)
+        fp = gen.fingerprint()
+        cache = ctx.cache_dir / "masters"
+        todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
+        for mid, req in requests.items():
+            key = self.master_key(req, fp)
+            png, meta = cache / f"{key}.png", cache / f"{key}.json"
+            if not ctx.options.force and png.is_file() and meta.is_file():
+                try:
+                    info = json.loads(meta.read_text(encoding="utf-8"))
+                    with Image.open(png) as im:
+                        image = im.convert("RGB")
+                    state.masters[mid] = Master(request=req, image=image, focal=tuple(info["focal"]),
+                                                params=info["params"], compute_seconds=info["compute_seconds"],
+                                                key=key, cached=True)
+                    continue
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass  # a damaged cache entry is simply remade
+            todo.append((mid, req, key))
+        state.generator_info = {"name": gen.name, **fp, "device": fp.get("device", "cpu")}
+        if not todo:
+            return
+        try:
+            with ctx.progress.task("generate", len(todo)) as task:
+                shown = {"n": 0}
+
+                def progress(done: int, total: int) -> None:
+                    n = min(len(todo), int(len(todo) * done / max(total, 1)))
+                    if n > shown["n"]:
+                        task.advance(n - shown["n"])
+                        shown["n"] = n
+
+                images = gen.generate([r for _, r, _ in todo], progress)
+                if shown["n"] < len(todo):
+                    task.advance(len(todo) - shown["n"])
+        finally:
+            gen.close()
+        for (mid, req, key), img in zip(todo, images):
+            buf = io.BytesIO()
+            img.image.save(buf, format="PNG")
+            atomic_write_bytes(cache / f"{key}.png", buf.getvalue())
+            atomic_write_text(cache / f"{key}.json", json.dumps(
+                {"focal": list(img.focal), "params": img.params, "compute_seconds": img.compute_seconds},
+                default=str, indent=1))
+            state.masters[mid] = Master(request=req, image=img.image, focal=tuple(img.focal), params=img.params,
+                                        compute_seconds=img.compute_seconds, key=key)
+            state.compute_seconds += img.compute_seconds
