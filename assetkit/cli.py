@@ -13,7 +13,7 @@ from . import __version__
 from .errors import AssetkitError, ConfigError
 
 #: Modules that contribute commands (each exposes ``commands = [...]``).
-COMMAND_MODULES: list[str] = ["assetkit.cli_ledger", "assetkit.cli_report"]
+COMMAND_MODULES: list[str] = ["assetkit.cli_ledger", "assetkit.cli_report", "assetkit.cli_models"]
 
 
 def _offline() -> None:
