@@ -66,7 +66,10 @@ def format_money(amount: Decimal, currency: str, locale: str = "en_US") -> str:
     """``Decimal('1234.5'), 'EUR', 'de_DE'`` → ``'1.234,50\xa0€'`` (babel, minor-unit rounding)."""
     from babel.numbers import format_currency
 
-    return format_currency(round_minor(amount, currency), currency, locale=locale.replace("-", "_"))
+    value = round_minor(amount, currency)
+    if value == 0:
+        value = abs(value)  # no "-€0.00"
+    return format_currency(value, currency, locale=locale.replace("-", "_"))
 
 
 def plain(amount: Decimal, currency: str) -> str:
