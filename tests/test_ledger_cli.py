@@ -69,7 +69,7 @@ def test_list_show_void_review(project):
     assert r.exit_code == 0 and "#6     translation  translation  de-DE" in r.output
     assert r.output.splitlines()[-1].startswith("total")
     r = run("ledger", "void", "1", "--reason", "wrong crop")
-    assert r.output == "Voided entry #1: reversing entry #12\n"
+    assert r.output == "Voided entry #1: reversing entry #13\n"
     r = run("ledger", "review", rec.run_id, "--minutes", "45")
     assert r.output == f"Recorded 45 min of human time for run {rec.run_id} (replaces the estimate)\n"
     data = json.loads(run("ledger", "list", "--json", "--campaign", "spring-launch").output)
