@@ -1,0 +1,357 @@
+"""The savings report: every figure equals the ledger's sums; empty/missing data; locales; escaping; formats."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tempfile
+import zlib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from assetkit.cli import cli
+from assetkit.errors import UsageError
+from assetkit.ledger import Ledger
+from assetkit.report import build_report, cause_of, iter_entry_lines
+from assetkit.report_i18n import Fmt
+from assetkit.report_model import ALL_TIME, compare_period, parse_period
+from assetkit.report_render import render_csv, render_html, render_json, render_md, render_pdf
+from assetkit.settings import Settings
+
+from report_fixtures import entry, random_ledger, write_ledger
+
+EVIL = "<script>alert(1)</script> & co"
+TODAY = dt.date(2026, 11, 25)
+
+
+def visible(html: str) -> str:
+    """The text a reader sees (no CSS, no chart markup, no tags)."""
+    html = re.sub(r"<style.*?</style>|<svg.*?</svg>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+BARE_ZERO_PCT = re.compile(r"(?<![\d.,])0([.,]0+)?\s?%")
+
+
+def build(path, period=ALL_TIME, **kw):
+    kw.setdefault("settings", Settings())
+    kw.setdefault("generated_on", TODAY)
+    return build_report(path, period, **kw)
+
+
+# -- every figure equals the ledger's sums ---------------------------------------------------
+
+def reference(path, period, brand=None, campaign=None) -> dict:
+    """Sums over Ledger.entries() in plain Python: what the report must print."""
+    with Ledger(path, create=False) as led:
+        entries = list(led.entries(since=period.start, until=period.end, brand=brand, campaign=campaign))
+        kinds = {e.id: e.kind for e in led.entries()}
+    ref = {"baseline": Decimal(0), "actual": Decimal(0), "ai": Decimal(0), "hours": 0.0, "assets": 0,
+           "entries": len(entries), "unb": Decimal(0), "unb_n": 0, "by": {}}
+    for e in entries:
+        kind = kinds.get(e.voids_entry_id, "manual") if e.kind == "void" else e.kind
+        if kind == "asset":
+            ref["assets"] += e.units
+        for dim, key in (("category", e.category), ("month", e.month), ("campaign", e.campaign or ""),
+                         ("brand", e.brand or ""), ("cause", cause_of(kind))):
+            b = ref["by"].setdefault(dim, {}).setdefault(key, {"baseline": Decimal(0), "actual": Decimal(0), "n": 0,
+                                                                "units": 0})
+            b["n"] += 1
+            b["units"] += e.units
+            if not e.no_baseline:
+                b["baseline"] += e.baseline
+                b["actual"] += e.actual
+        if e.no_baseline:
+            ref["unb"] += e.actual
+            ref["unb_n"] += 1
+            continue
+        ref["baseline"] += e.baseline
+        ref["actual"] += e.actual
+        ref["hours"] += e.hours_saved
+        if cause_of(kind) == "ai_generation":
+            ref["ai"] += e.saving
+    return ref
+
+
+PERIODS = st.sampled_from(["all", "2026-Q1", "2026-Q2", "2026-03", "2026", "2026-02-10..2026-04-20", "2025-Q4"])
+
+
+@hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 50), period=PERIODS,
+       brand=st.sampled_from([None, "Nordlicht", "Acme"]),
+       campaign=st.sampled_from([None, "Spring launch", EVIL, "nope"]))
+def test_every_figure_equals_the_ledger_sums(seed, n, period, brand, campaign):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = random_ledger(Path(tmp) / "l.sqlite", seed, n=n)
+        p = parse_period(period)
+        data = build(path, p, brand=brand, campaign=campaign)
+        ref = reference(path, p, brand, campaign)
+        f = data.current
+        assert f.entries == ref["entries"] == data.entries_total
+        assert f.baseline == ref["baseline"]
+        assert f.actual == ref["actual"]
+        assert f.saving == ref["baseline"] - ref["actual"]
+        assert f.ai_saving == ref["ai"]
+        assert f.unbaselined_cost == ref["unb"] and f.unbaselined_entries == ref["unb_n"]
+        assert f.assets == ref["assets"]
+        assert abs(float(f.hours_saved) - ref["hours"]) < 0.01
+        assert f.saving_pct == (f.saving / f.baseline if f.baseline > 0 else None)
+        for dim, rows in (("category", data.by_category), ("month", data.by_month), ("campaign", data.by_campaign),
+                          ("brand", data.by_brand), ("cause", data.by_cause)):
+            got = {r.key: (r.baseline, r.actual, r.entries, r.assets) for r in rows}
+            want = {k: (v["baseline"], v["actual"], v["n"], v["units"]) for k, v in ref["by"].get(dim, {}).items()}
+            assert got == want, dim
+            assert sum(r.saving for r in rows) == f.saving
+        assert sum(c.amount for c in data.cost_structure) == f.actual
+        # The exports carry the same numbers (rounded to the cent), and every entry id.
+        figures, entries_csv = render_csv(data, iter_entry_lines(path, data, Settings()))
+        assert f"current,,saving,{f.saving.quantize(Decimal('0.01'))}" in figures
+        with Ledger(path, create=False) as led:
+            ids = [str(e.id) for e in led.entries(since=p.start, until=p.end, brand=brand, campaign=campaign)]
+        assert [line.split(",", 1)[0] for line in entries_csv.splitlines()[1:]] == ids
+
+
+def test_voids_net_out_and_count_as_the_original_cause(tmp_path):
+    e1 = entry(kind="translation", category="translation", occurred_at="2026-05-02T10:00:00Z",
+               baseline_micros=100_000_000, actual_human_micros=10_000_000)
+    void = entry(kind="void", category="translation", occurred_at="2026-05-03T10:00:00Z", units=-1,
+                 baseline_micros=-100_000_000, actual_human_micros=-10_000_000, voids_entry_id=1)
+    keep = entry(kind="asset", occurred_at="2026-05-04T10:00:00Z", baseline_micros=300_000_000,
+                 actual_compute_micros=1_500_000, campaign="Spring", brand="B")
+    path = write_ledger(tmp_path / "l.sqlite", [e1, void, keep])
+    data = build(path)
+    assert data.current.saving == Decimal("298.5")
+    assert data.current.ai_share == Decimal(1)
+    assert {r.key: r.saving for r in data.by_cause} == {"ai_generation": Decimal("298.5"), "translation": 0}
+
+
+# -- empty periods, missing baselines --------------------------------------------------------
+
+def test_empty_period_renders_dashes_not_zero_percent_or_nan(tmp_path):
+    path = random_ledger(tmp_path / "l.sqlite", 3, n=30)
+    data = build(path, parse_period("2030-Q1"))
+    assert data.current.entries == 0 and data.current.saving_pct is None and data.current.ai_share is None
+    html = render_html(data)
+    assert "No ledger entries in this period." in html
+    md = render_md(data)
+    for text in (visible(html), md):
+        assert "NaN" not in text and "nan" not in text.lower()
+        assert not BARE_ZERO_PCT.search(text)
+    assert "| External agency cost vs baseline | **—** |" in md
+    doc = json.loads(render_json(data, []))
+    assert doc["current"]["saving_pct"] is None and doc["current"]["annual_saving"] is None
+    assert render_pdf(data).startswith(b"%PDF")
+
+
+def test_missing_baseline_is_listed_and_excluded(tmp_path):
+    rows = [entry(kind="asset", occurred_at="2026-04-02T10:00:00Z", run_id=None, campaign="Print",
+                  no_baseline=1, no_baseline_reason="quote print-studio-2026 was never imported",
+                  actual_compute_micros=2_000_000, actual_human_micros=30_000_000)]
+    path = write_ledger(tmp_path / "l.sqlite", rows)
+    data = build(path, parse_period("2026-Q2"))
+    f = data.current
+    assert f.baseline == 0 and f.saving_pct is None and f.unbaselined_cost == Decimal(32)
+    assert data.methodology.missing_baseline[0].reason == "quote print-studio-2026 was never imported"
+    html = render_html(data)
+    assert "No agency baseline for this period — no saving can be stated." in html
+    assert "no baseline" in html and "quote print-studio-2026 was never imported" in html
+    assert not BARE_ZERO_PCT.search(visible(html)) and "NaN" not in html
+    de = render_md(build(path, parse_period("2026-Q2"), locale="de-DE"))
+    assert "keine Basis" in de and "Keine Agentur-Vergleichsbasis" in de
+
+
+# -- locales --------------------------------------------------------------------------------
+
+def test_money_and_percent_formatting_per_locale():
+    de, en = Fmt("de-DE", "EUR"), Fmt("en-US", "EUR")
+    assert de.money(Decimal("1234.56")) == "1.234,56\xa0€"
+    assert en.money(Decimal("1234.56")) == "€1,234.56"
+    assert de.pct(Decimal("0.246")) == "24,6\xa0%"
+    assert en.pct(Decimal("-0.25"), signed=True) == "-25%"
+    assert de.money_short(Decimal("4012345")) == "4\xa0Mio.\xa0€"
+    assert en.money_whole(Decimal("12345.67")) == "€12,346"
+    assert de.pct(None) == en.money(None) == "—"
+    assert Fmt("de-DE", "USD").money(Decimal("1234.56")) == "1.234,56\xa0$"
+
+
+def test_report_text_and_numbers_follow_the_locale(tmp_path):
+    rows = [entry(kind="asset", occurred_at="2026-05-02T10:00:00Z", baseline_micros=1_334_560_000,
+                  actual_human_micros=100_000_000, campaign="Spring", brand="B")]
+    path = write_ledger(tmp_path / "l.sqlite", rows)
+    de = render_html(build(path, parse_period("2026-Q2"), locale="de-DE"))
+    en = render_html(build(path, parse_period("2026-Q2"), locale="en-US"))
+    assert "1.234,56\xa0€" in de and "Einsparung" in de and "Mai 2026" in de and "25.11.2026" in de
+    assert "€1,234.56" in en and "Saving" in en and "May 2026" in en and "Nov 25, 2026" in en
+
+
+# -- escaping ----------------------------------------------------------------------------------
+
+def test_script_in_campaign_name_is_escaped_in_html_and_svg(tmp_path):
+    rows = [entry(kind="asset", occurred_at="2026-05-02T10:00:00Z", baseline_micros=500_000_000,
+                  actual_human_micros=10_000_000, campaign=EVIL, brand="<b>rand</b>", run_id=None)]
+    path = write_ledger(tmp_path / "l.sqlite", rows)
+    html = render_html(build(path, campaign=EVIL))
+    assert "<script" not in html and "<b>rand" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    assert len(svgs) == 4
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt; &amp;amp; co" in s or "&lt;script&gt;alert(1)" in s
+               for s in svgs)
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', "").split("<svg")[0]
+    assert re.search(r'(src|href)="https?:', html) is None
+    md = render_md(build(path))
+    assert "<script>" not in md
+
+
+def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
+    rows = [entry(kind="manual", occurred_at="2026-05-02T10:00:00Z", baseline_micros=5_000_000,
+                  campaign="=HYPERLINK(\"http://x\")", brand="+cmd")]
+    path = write_ledger(tmp_path / "l.sqlite", rows)
+    data = build(path)
+    _, entries = render_csv(data, iter_entry_lines(path, data, Settings()))
+    assert "'=HYPERLINK" in entries and ",'+cmd," in entries
+
+
+# -- PDF -------------------------------------------------------------------------------------
+
+def _pdf_streams(pdf: bytes) -> list[bytes]:
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
+        try:
+            out.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            out.append(m.group(1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_pdf(tmp_path_factory):
+    path = random_ledger(tmp_path_factory.mktemp("pdf") / "l.sqlite", 11, n=120)
+    return render_pdf(build(path, parse_period("2026-Q2"), compare=parse_period("2026-Q1"), locale="de-DE"))
+
+
+def test_pdf_has_pages_text_and_vector_charts(demo_pdf):
+    assert demo_pdf.startswith(b"%PDF-") and demo_pdf.rstrip().endswith(b"%%EOF")
+    pages = len(re.findall(rb"/Type /Page\b", demo_pdf))
+    assert pages >= 4
+    streams = b"\n".join(_pdf_streams(demo_pdf))
+    # SVG charts are drawn as vector paths: many Bézier operators, no raster image.
+    assert b"/Subtype /Image" not in demo_pdf
+    assert len(re.findall(rb"[\d.]+ [\d.]+ [\d.]+ [\d.]+ [\d.]+ [\d.]+ c\b", streams)) > 500
+    assert b"DejaVu" in demo_pdf  # the TTF that prints €
+
+
+def test_pdf_renders_to_png(demo_pdf, tmp_path):
+    pdfium = pytest.importorskip("pypdfium2")
+    doc = pdfium.PdfDocument(demo_pdf)
+    assert len(doc) >= 4
+    text = doc[0].get_textpage().get_text_range()
+    assert "Einsparungen in der Kreativproduktion" in text and "€" in text
+    img = doc[0].render(scale=0.6).to_pil().convert("L")
+    lo, hi = img.getextrema()
+    assert hi - lo > 100  # not a blank page
+    img.save(tmp_path / "page1.png")
+
+
+# -- thumbnails --------------------------------------------------------------------------------
+
+def test_thumbnails_from_the_run_manifest_and_missing_files_skipped(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "out" / "spring"
+    (out / "en-US").mkdir(parents=True)
+    Image.new("RGB", (1080, 1080), (200, 40, 40)).save(out / "en-US" / "a.png")
+    (out / "manifest.json").write_text(json.dumps({"assets": [{"path": "en-US/a.png"}, {"path": "gone.png"}]}))
+    runs = [{"run_id": "r1", "campaign": "Spring", "brand": "B", "started_at": "2026-05-02T10:00:00Z",
+             "finished_at": "2026-05-02T10:05:00Z", "manifest_path": str(out / "manifest.json")},
+            {"run_id": "r2", "campaign": "Gone", "brand": "B", "started_at": "2026-05-03T10:00:00Z",
+             "finished_at": "2026-05-03T10:05:00Z", "manifest_path": str(tmp_path / "nope" / "manifest.json")}]
+    rows = [entry(run_id="r1", campaign="Spring", brand="B", occurred_at="2026-05-02T10:05:00Z",
+                  baseline_micros=200_000_000),
+            entry(run_id="r2", campaign="Gone", brand="B", occurred_at="2026-05-03T10:05:00Z",
+                  baseline_micros=300_000_000)]
+    path = write_ledger(tmp_path / "l.sqlite", rows, runs)
+    data = build(path)
+    assert [(t.campaign, t.path) for t in data.thumbnails] == [("Spring", "a.png")]
+    assert max(data.thumbnails[0].width, data.thumbnails[0].height) <= 360
+    html = render_html(data)
+    assert 'src="data:image/jpeg;base64,' in html
+    assert render_pdf(data).count(b"/Subtype /Image") >= 1
+
+
+# -- currency conversion -----------------------------------------------------------------------
+
+def test_foreign_currency_entries_are_converted_with_dated_rates(tmp_path):
+    rows = [entry(occurred_at="2026-05-02T10:00:00Z", currency="USD", baseline_micros=110_000_000),
+            entry(occurred_at="2026-05-03T10:00:00Z", currency="EUR", baseline_micros=100_000_000)]
+    path = write_ledger(tmp_path / "l.sqlite", rows)
+    s = Settings.model_validate({"fx": [{"date": "2026-01-01", "from": "EUR", "to": "USD", "rate": "1.10"}]})
+    data = build(path, settings=s)
+    assert data.current.baseline == Decimal(200)
+    assert [(x.currency, x.entries) for x in data.methodology.fx] == [("USD→EUR", 1)]
+    with pytest.raises(UsageError, match="no USD→EUR exchange rate"):
+        build(path, settings=Settings(fx=[]))
+
+
+# -- periods and the command -------------------------------------------------------------------
+
+def test_periods():
+    q = parse_period("2026-Q2")
+    assert (q.start, q.end, q.kind) == (dt.date(2026, 4, 1), dt.date(2026, 6, 30), "quarter")
+    assert compare_period("previous", q).label == "2026-Q1"
+    assert compare_period("previous", parse_period("2026-Q1")).label == "2025-Q4"
+    assert compare_period("previous-year", q).label == "2025-Q2"
+    assert compare_period("previous", parse_period("2026-01")).label == "2025-12"
+    assert compare_period("previous", parse_period("2026-03-01..2026-03-10")).label == "2026-02-19..2026-02-28"
+    assert parse_period("2026").end == dt.date(2026, 12, 31)
+    with pytest.raises(UsageError, match="'2026-13' is not a period"):
+        parse_period("2026-13")
+    with pytest.raises(UsageError, match="all time has no previous"):
+        compare_period("previous", ALL_TIME)
+
+
+@pytest.fixture(scope="module")
+def cli_ledger(tmp_path_factory):
+    return random_ledger(tmp_path_factory.mktemp("cli") / "l.sqlite", 5, n=80)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--period", "Q2"], "Error: --period: 'Q2' is not a period; use 2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30 or all\n"),
+    (["--from", "2026-01-01"], "Error: --from and --to go together (both inclusive)\n"),
+    (["--from", "2026-02-01", "--to", "2026-01-01"], "Error: --to 2026-01-01 is before --from 2026-02-01\n"),
+    (["--period", "2026-Q1", "--from", "2026-01-01", "--to", "2026-01-02"], "Error: give either --period or --from/--to, not both\n"),
+    (["--compare-to", "previous"], "Error: --compare-to previous needs a --period or --from/--to (all time has no previous)\n"),
+    (["--locale", "xx-YY"], "Error: --locale: unknown locale 'xx-YY' (expected e.g. en-US or de-DE)\n"),
+    (["--format", "pdf", "--out", "-"], "Error: --format pdf needs --out FILE (PDF is not written to a terminal)\n"),
+    (["--currency", "EURO"], "Error: --currency: 'EURO' is not an ISO 4217 currency code like EUR, USD or GBP\n"),
+])
+def test_cli_errors_exit_2_with_a_clear_message(cli_ledger, args, message):
+    r = CliRunner().invoke(cli, ["report", "--ledger", str(cli_ledger), *args])
+    assert (r.exit_code, r.output) == (2, message)
+
+
+def test_cli_missing_ledger(tmp_path):
+    r = CliRunner().invoke(cli, ["report", "--ledger", str(tmp_path / "none.sqlite")])
+    assert r.exit_code == 2 and "no ledger yet" in r.output
+
+
+def test_cli_writes_every_format(cli_ledger, tmp_path):
+    runner = CliRunner()
+    for name in ("r.html", "r.pdf", "r.md", "r.json", "r.csv"):
+        r = runner.invoke(cli, ["report", "--ledger", str(cli_ledger), "--period", "2026-Q2", "--compare-to",
+                                "previous", "--locale", "de-DE", "--out", str(tmp_path / name)])
+        assert r.exit_code == 0, r.output
+        assert f"wrote {tmp_path / name}" in r.output
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["period"]["label"] == "2026-Q2" and doc["compare"]["label"] == "2026-Q1"
+    assert len(doc["entries"]) == doc["current"]["entries"]
+    assert (tmp_path / "r-entries.csv").read_text().startswith("entry_id,run_id,date,")
+    r = runner.invoke(cli, ["report", "--ledger", str(cli_ledger), "--format", "md"])
+    assert r.exit_code == 0 and r.output.startswith("# Creative production savings · All time")
