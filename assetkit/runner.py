@@ -164,11 +164,11 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
         s = time.perf_counter()
         step.run(ctx, state)
         state.timings[step.name] = round(time.perf_counter() - s, 4)
-    manifest = ctx.extras.get("manifest")
-    if manifest is None:
-        manifest = build_manifest(ctx, state)
-        from .steps.export import write_manifest
+    manifest = build_manifest(ctx, state)
+    if ctx.pipeline.step("export") is not None:
+        from .steps.export import prune, write_manifest
 
+        prune(ctx, plan, manifest)
         write_manifest(ctx, manifest)
     manifest_path = plan.out_dir / MANIFEST
     result = RunResult(manifest, manifest_path, plan.out_dir, made=len(state.pending), cached=len(plan.cached))

@@ -78,6 +78,7 @@ class Composed:
     image: "Image.Image"
     boxes: dict[str, Box] = field(default_factory=dict)  # logo, logo_clear, headline, subline, cta, disclaimer
     info: dict[str, Any] = field(default_factory=dict)  # font sizes, measured contrast, scrim...
+    background: "Image.Image | None" = None  # the pixels behind the text (frame + scrim), for checks
 
 
 @dataclass

@@ -53,7 +53,7 @@ def test_validate_ok_and_errors(workdir):
     bad.write_text("version: 1\nsteps:\n  - export: {format: tiff}\n")
     result = CliRunner().invoke(cli, ["validate", str(bad)])
     assert result.exit_code == 2
-    assert result.output == ("bad.yaml:3:23: steps[0].export.format: 'tiff' is not one of 'png', 'jpeg' or 'webp'\n"
+    assert result.output == ("bad.yaml:3:22: steps[0].export.format: 'tiff' is not one of 'png', 'jpeg' or 'webp'\n"
                              "Error: 1 problem found; nothing was run.\n")
 
 
@@ -82,7 +82,7 @@ def small_run(tmp_path_factory):
     """The example campaign cut to 3 formats and 1 concept variant, run once with the draft generator."""
     import shutil
 
-    from tests.conftest import ROOT
+    ROOT = Path(__file__).resolve().parent.parent
 
     root = tmp_path_factory.mktemp("run")
     shutil.copytree(ROOT / "brand" / "nordlicht", root / "brand" / "nordlicht")

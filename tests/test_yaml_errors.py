@@ -166,7 +166,7 @@ def test_banned_word_in_copy_points_at_copy(workdir):
     f = workdir / "examples" / "spring-launch" / "brief.yaml"
     f.write_text(f.read_text().replace("Discover now", "Cheap coffee"))
     got = problems(load_campaign, f)
-    assert got == ["examples/spring-launch/brief.yaml:25:10: copy.en-US.cta: uses the banned word 'cheap' "
+    assert got == ["examples/spring-launch/brief.yaml:23:10: copy.en-US.cta: uses the banned word 'cheap' "
                    "(brand voice of Nordlicht Coffee)"]
 
 

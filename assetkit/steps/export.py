@@ -42,8 +42,6 @@ class ExportStep(Step):
     outputs = ("outputs",)
 
     def run(self, ctx: "RunContext", state: "RunState") -> None:
-        from ..runner import build_manifest
-
         p: ExportParams = self.params
         items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
         entries = ctx.map(lambda c: self._write(ctx, state, c), items, "export")
@@ -51,10 +49,6 @@ class ExportStep(Step):
         plan = ctx.extras["plan"]
         if p.contact_sheet:
             ctx.extras["contact_sheets"] = write_contact_sheets(ctx, plan, changed=bool(entries))
-        manifest = build_manifest(ctx, state)
-        _prune(ctx, plan, manifest)
-        write_manifest(ctx, manifest)
-        ctx.extras["manifest"] = manifest
 
     def _write(self, ctx: "RunContext", state: "RunState", composed: "Composed") -> dict:
         p: ExportParams = self.params
@@ -148,16 +142,18 @@ def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, st
             path = ctx.out_dir / job.relpath(EXT[p.format])
             with Image.open(path) as im:
                 im.load()
-                tiles.append((im.copy(), f"{job.format.name} · {job.format.size}", f"{job.concept} v{job.variant}"))
-        title = f"{ctx.brief.name or ctx.brief.campaign} — {ctx.brand.name} — {locale}"
-        sheet = contact_sheet(tiles, title=title)
+                tiles.append((im.copy(), f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
+        title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
+        subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "
+                    f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
+        sheet = contact_sheet(tiles, title=title, subtitle=subtitle)
         buf = io.BytesIO()
         sheet.save(buf, "PNG", compress_level=3)
         atomic_write_bytes(ctx.out_dir / rel, buf.getvalue())
     return out
 
 
-def _prune(ctx: "RunContext", plan, manifest: dict) -> None:
+def prune(ctx: "RunContext", plan, manifest: dict) -> None:
     """Remove files the previous manifest listed that this run no longer makes (only those)."""
     keep = {a["path"] for a in manifest["assets"]}
     for entry in plan.previous.values():
