@@ -59,12 +59,20 @@ same id adds a new version, the highest version is the one matched:
     amounts as decimal text), who, imported_at.
 
 ``meta`` — key/value facts about the file (created_at, created_by).
+
+``totals`` (schema 2) — running sums of ``entries`` per day × category × campaign × brand × kind ×
+currency × no_baseline × quote_id, kept in the same transaction as every insert, so reports
+over millions of entries read a few thousand rows. Text dimensions that are NULL in entries are
+'' here. Measures: entries, units, baseline_micros, actual_compute_micros, actual_human_micros,
+actual_tool_micros, baseline_hours, actual_hours, compute_seconds, no_baseline_units.
+``Ledger.aggregate`` uses it whenever the grouping and filters allow.
 """
 from __future__ import annotations
 
 import datetime as dt
 import getpass
 import json
+import operator
 import os
 import socket
 import sqlite3
@@ -79,7 +87,7 @@ from .money import from_micros
 from .yamlfile import display_path
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_LEDGER = Path(".assetkit") / "ledger.sqlite"
 LEDGER_ENV = "ASSETKIT_LEDGER"
 BUSY_TIMEOUT_MS = 60_000
@@ -215,8 +223,50 @@ CREATE UNIQUE INDEX entries_voided_once ON entries (voids_entry_id) WHERE voids_
 CREATE INDEX entries_deliverable ON entries (deliverable_key) WHERE deliverable_key IS NOT NULL;
 """ + "".join(_APPEND_ONLY.format(t=t) for t in ("runs", "entries", "quotes"))
 
+#: Dimensions of the ``totals`` table (NULL text dimensions are stored as '').
+TOTALS_DIMENSIONS = ("day", "category", "campaign", "brand", "kind", "currency", "no_baseline", "quote_id")
+_TOTALS_MEASURES = ("entries", "units", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                    "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds", "no_baseline_units")
+_TOTALS_FROM_ENTRIES = f"""
+INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+SELECT substr(occurred_at, 1, 10), category, COALESCE(campaign, ''), COALESCE(brand, ''), kind, currency,
+       no_baseline, COALESCE(quote_id, ''), COUNT(*), SUM(units), SUM(baseline_micros),
+       SUM(actual_compute_micros), SUM(actual_human_micros), SUM(actual_tool_micros), SUM(baseline_hours),
+       SUM(actual_hours), SUM(compute_seconds), SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END)
+FROM entries WHERE id > ?
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+"""
+
+SCHEMA_V2 = f"""
+CREATE TABLE totals (
+    day TEXT NOT NULL,
+    category TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    no_baseline INTEGER NOT NULL,
+    quote_id TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    baseline_micros INTEGER NOT NULL,
+    actual_compute_micros INTEGER NOT NULL,
+    actual_human_micros INTEGER NOT NULL,
+    actual_tool_micros INTEGER NOT NULL,
+    baseline_hours REAL NOT NULL,
+    actual_hours REAL NOT NULL,
+    compute_seconds REAL NOT NULL,
+    no_baseline_units INTEGER NOT NULL,
+    PRIMARY KEY ({', '.join(TOTALS_DIMENSIONS)})
+) STRICT, WITHOUT ROWID;
+DROP INDEX entries_month_category;
+{_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
+"""
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2}
 
 
 class LedgerError(AssetkitError):
@@ -379,7 +429,19 @@ _SUMS = """
     COALESCE(SUM(baseline_hours), 0) AS baseline_hours,
     COALESCE(SUM(actual_hours), 0) AS actual_hours,
     COALESCE(SUM(compute_seconds), 0) AS compute_seconds,
-    COALESCE(SUM(CASE WHEN no_baseline = 1 AND kind != 'void' THEN units ELSE 0 END), 0) AS no_baseline_deliverables
+    COALESCE(SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), 0) AS no_baseline_deliverables
+"""
+_TOTALS_SUMS = """
+    SUM(entries) AS entries,
+    SUM(units) AS deliverables,
+    SUM(baseline_micros) AS baseline_micros,
+    SUM(actual_compute_micros) AS actual_compute_micros,
+    SUM(actual_human_micros) AS actual_human_micros,
+    SUM(actual_tool_micros) AS actual_tool_micros,
+    SUM(baseline_hours) AS baseline_hours,
+    SUM(actual_hours) AS actual_hours,
+    SUM(compute_seconds) AS compute_seconds,
+    SUM(no_baseline_units) AS no_baseline_deliverables
 """
 
 
@@ -494,14 +556,14 @@ class Ledger:
 
     # .. reading ..................................................................................
     def _where(self, since=None, until=None, campaign=None, brand=None, category=None,
-               run_id=None, kind=None) -> tuple[str, list]:
+               run_id=None, kind=None, day_column="occurred_at") -> tuple[str, list]:
         clauses, params = [], []
         lo, hi = _day_bounds(since, until)
         if lo:
-            clauses.append("occurred_at >= ?")
+            clauses.append(f"{day_column} >= ?")
             params.append(lo)
         if hi:
-            clauses.append("occurred_at < ?")
+            clauses.append(f"{day_column} < ?")
             params.append(hi)
         for col, val in (("campaign", campaign), ("brand", brand), ("category", category),
                          ("run_id", run_id), ("kind", kind)):
@@ -537,11 +599,19 @@ class Ledger:
             raise UsageError(f"cannot group by {', '.join(bad)}; choose from {', '.join(GROUP_COLUMNS)}")
         if "currency" not in cols:
             cols.append("currency")
-        expr = {"day": "substr(occurred_at, 1, 10)", "year": "substr(occurred_at, 1, 4)"}
+        fast = all(c in TOTALS_DIMENSIONS or c in ("month", "year") for c in cols)
+        if fast:
+            expr = {"month": "substr(day, 1, 7)", "year": "substr(day, 1, 4)"}
+            expr.update({c: f"NULLIF({c}, '')" for c in ("campaign", "brand", "quote_id")})
+            where, params = self._where(since, until, campaign, brand, category, day_column="day")
+            sums, table = _TOTALS_SUMS, "totals"
+        else:
+            expr = {"day": "substr(occurred_at, 1, 10)", "year": "substr(occurred_at, 1, 4)"}
+            where, params = self._where(since, until, campaign, brand, category)
+            sums, table = _SUMS, "entries"
         select = ", ".join(f"{expr.get(c, c)} AS {c}" for c in cols)
-        where, params = self._where(since, until, campaign, brand, category)
         group = ", ".join(expr.get(c, c) for c in cols)
-        sql = f"SELECT {select}, {_SUMS} FROM entries{where} GROUP BY {group} ORDER BY {group}"
+        sql = f"SELECT {select}, {sums} FROM {table}{where} GROUP BY {group} ORDER BY {group}"
         out = []
         for row in self.conn.execute(sql, params):
             d = {c: row[c] for c in cols}
@@ -796,7 +866,12 @@ class _Writer:
             return
         cols = sorted({k for r in rows for k in r} | set(_ENTRY_DEFAULTS))
         sql = f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        self.conn.executemany(sql, [[r.get(k, _ENTRY_DEFAULTS.get(k)) for k in cols] for r in rows])
+        full = dict.fromkeys(cols)
+        full.update(_ENTRY_DEFAULTS)
+        get = operator.itemgetter(*cols)
+        last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+        self.conn.executemany(sql, [get({**full, **r}) for r in rows])
+        self.conn.execute(_TOTALS_FROM_ENTRIES, (last,))
 
     # .. corrections and manual entries .......................................................................
     def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,

@@ -232,3 +232,36 @@ def test_check_ready(project):
         L.check_ready(None, None, B())
     B.quote = "agency-2026"
     L.check_ready(None, None, B())
+
+
+def test_totals_agree_with_entries(tmp_path):
+    path = seed_demo(tmp_path / "demo.sqlite")
+    with Ledger(path) as lg:
+        for group in (["month", "category"], ["campaign"], ["brand", "kind", "no_baseline"], ["quote_id"]):
+            fast = lg.aggregate(group, since="2026-07-01", until="2026-10-31")
+            slow_sql = lg.aggregate(group + ["format_class"], since="2026-07-01", until="2026-10-31")
+            assert sum(r["saving"] for r in fast) == sum(r["saving"] for r in slow_sql)
+            assert sum(r["deliverables"] for r in fast) == sum(r["deliverables"] for r in slow_sql)
+            assert sum(r["no_baseline_deliverables"] for r in fast) == sum(
+                r["no_baseline_deliverables"] for r in slow_sql)
+        by_hand = sum((e.saving for e in lg.entries(campaign="spring-launch")), Decimal(0))
+        assert sum(r["saving"] for r in lg.aggregate(["campaign"], campaign="spring-launch")) == by_hand
+
+
+def test_migrates_a_version_1_file(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("BEGIN")
+    for stmt in L._statements(L.SCHEMA_V1):
+        c.execute(stmt)
+    c.execute("INSERT INTO entries (kind, category, occurred_at, month, currency, baseline_micros, units, who,"
+              " recorded_at) VALUES ('manual', 'crm', '2026-03-04T12:00:00Z', '2026-03', 'EUR', 5000000, 1, 'a@b',"
+              " '2026-03-04T12:00:00Z')")
+    c.execute("PRAGMA user_version = 1")
+    c.execute(f"PRAGMA application_id = {L.APPLICATION_ID}")
+    c.execute("COMMIT")
+    c.close()
+    with Ledger(path) as lg:
+        assert lg.conn.execute("PRAGMA user_version").fetchone()[0] == L.SCHEMA_VERSION
+        (row,) = lg.aggregate(["month"])
+        assert (row["month"], row["baseline"], row["deliverables"]) == ("2026-03", Decimal(5), 1)
