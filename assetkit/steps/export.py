@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Literal
 from xml.sax.saxutils import escape
 
+from PIL import Image
 from pydantic import Field
 
 from ..files import atomic_write_bytes, atomic_write_text, sha256_bytes
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import RunContext
     from ..state import Composed, RunState
 
+THUMB = 280
 EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 # IPTC digital source types: how the picture was made (AI disclosure in XMP)
 SOURCE_TYPE = {
@@ -59,6 +61,10 @@ class ExportStep(Step):
         data = encode(composed.image, p, metadata=_metadata(ctx, composed, gen_params) if p.metadata else None)
         rel = job.relpath(EXT[p.format])
         atomic_write_bytes(ctx.out_dir / rel, data)
+        if p.contact_sheet:  # keep a thumbnail: the contact sheet need not decode the file again
+            thumb = composed.image.copy()
+            thumb.thumbnail((THUMB, THUMB), Image.LANCZOS, reducing_gap=2.0)
+            ctx.extras.setdefault("thumbs", {})[job.key] = thumb
         sharing = sum(1 for j in state.pending if j.master_id == job.master_id) or 1
         return {
             "path": rel, "sha256": sha256_bytes(data), "bytes": len(data), "format": job.format.name,
@@ -124,8 +130,6 @@ def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict
 
 def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, str]:
     """One contact sheet PNG per locale of every asset of the run (made now or up to date)."""
-    from PIL import Image
-
     from ..imaging import contact_sheet
 
     p: ExportParams = ctx.pipeline.step("export").params
@@ -136,17 +140,21 @@ def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, st
         if not changed and (ctx.out_dir / rel).exists():
             continue
         tiles = []
+        thumbs = ctx.extras.get("thumbs", {})
         for job in plan.jobs:
             if job.locale != locale:
                 continue
-            path = ctx.out_dir / job.relpath(EXT[p.format])
-            with Image.open(path) as im:
-                im.load()
-                tiles.append((im.copy(), f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
+            thumb = thumbs.get(job.key)
+            if thumb is None:  # up to date from an earlier run: read it back
+                with Image.open(ctx.out_dir / job.relpath(EXT[p.format])) as im:
+                    im.draft("RGB", (THUMB, THUMB))
+                    thumb = im.convert("RGB")
+                    thumb.thumbnail((THUMB, THUMB), Image.LANCZOS)
+            tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
         title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
         subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "
                     f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
-        sheet = contact_sheet(tiles, title=title, subtitle=subtitle)
+        sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
         buf = io.BytesIO()
         sheet.save(buf, "PNG", compress_level=3)
         atomic_write_bytes(ctx.out_dir / rel, buf.getvalue())
