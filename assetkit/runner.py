@@ -151,6 +151,10 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     campaign = load_campaign(brief_path, pipeline)
+    if options.record:  # bad settings, an unusable ledger or an unknown quote fail before any work
+        from .ledger import check_ready
+
+        check_ready(options.ledger, options.settings, campaign.brief)
     ctx = make_context(campaign, options, progress)
     plan = plan_run(ctx, campaign)
     state = RunState(jobs=plan.jobs, pending=plan.pending)

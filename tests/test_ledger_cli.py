@@ -29,13 +29,13 @@ def run(*args):
 def test_quotes_import_and_list(project):
     r = run("quotes", "import", str(QUOTE_YAML))
     assert (r.exit_code, r.output) == (0, "Imported quote agency-2026 v1: Harbour & Finch Creative, USD, "
-                                          "2026-01-01 to 2026-12-31, 9 lines\n")
+                                          "2026-01-01 to 2027-12-31, 9 lines\n")
     r = run("quotes", "import", str(QUOTE_CSV))
     assert r.output.startswith("Unchanged quote agency-2026 v1")
     r = run("quotes", "list")
     assert r.output == (
         "QUOTE        VERSION  AGENCY                    CURRENCY  VALID                     LINES\n"
-        "agency-2026        1  Harbour & Finch Creative  USD       2026-01-01 to 2026-12-31      9\n")
+        "agency-2026        1  Harbour & Finch Creative  USD       2026-01-01 to 2027-12-31      9\n")
     assert json.loads(run("quotes", "list", "--json").output)[0]["lines"] == 9
 
 
