@@ -17,14 +17,30 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
+DEMO_OUT    := out/demo
+DEMO_LEDGER := $(DEMO_OUT)/ledger.sqlite
+
 demo: $(STAMP)
-	$(BIN)/assetkit run examples/spring-launch/brief.yaml --out out/demo
+	$(BIN)/assetkit quotes import examples/quotes/agency-2026.yaml --ledger $(DEMO_LEDGER)
+	$(BIN)/assetkit run examples/spring-launch/brief.yaml --out $(DEMO_OUT) --ledger $(DEMO_LEDGER) --progress plain
+	$(BIN)/assetkit report --ledger $(DEMO_LEDGER) --out $(DEMO_OUT)/savings-report.html
+	$(BIN)/assetkit report --ledger $(DEMO_LEDGER) --out $(DEMO_OUT)/savings-report.pdf
+	@echo
+	@echo "Demo done."
+	@echo "  assets:         $(DEMO_OUT)/spring-launch/<locale>/<format>/"
+	@echo "  contact sheets: $(DEMO_OUT)/spring-launch/contact-sheet-en-US.png, contact-sheet-de-DE.png"
+	@echo "  manifest:       $(DEMO_OUT)/spring-launch/manifest.json"
+	@echo "  report:         $(DEMO_OUT)/savings-report.html (and .pdf)"
+	@echo "  ledger:         $(DEMO_LEDGER)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/compose.py
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/diffusion.py --quick
 
 clean:
 	rm -rf out .assetkit
