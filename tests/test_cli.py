@@ -185,3 +185,22 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path, monkeypatch):
         atomic_write_bytes(target, b"new and longer")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_atomic_write_makes_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from assetkit.files import atomic_write_bytes
+
+    mask = os.umask(0o022)
+    try:
+        import assetkit.files as files
+
+        old = files._UMASK
+        files._UMASK = 0o022
+        atomic_write_bytes(tmp_path / "x.png", b"data")
+        assert stat.S_IMODE((tmp_path / "x.png").stat().st_mode) == 0o644
+    finally:
+        files._UMASK = old
+        os.umask(mask)

@@ -186,7 +186,7 @@ class GenerateStep(Step):
             gen.close()
         for (mid, req, key), img in zip(todo, images):
             buf = io.BytesIO()
-            img.image.save(buf, format="PNG")
+            img.image.save(buf, format="PNG", compress_level=1)  # a cache: speed over size
             atomic_write_bytes(cache / f"{key}.png", buf.getvalue())
             atomic_write_text(cache / f"{key}.json", json.dumps(
                 {"focal": list(img.focal), "params": img.params, "compute_seconds": img.compute_seconds},
