@@ -1,0 +1,163 @@
+"""Diffusion speed: stock diffusers vs assetkit's generator on an SD-Turbo-shaped model.
+
+Random weights (no download): SD-Turbo = the SD 2.1-base UNet, an OpenCLIP-H text encoder and
+the SD VAE; AutoencoderTiny (default config) as the fast decoder. 512 px, 1 step, no CFG.
+
+  (a) stock diffusers as its docs show SD-Turbo: fp32, full VAE, loaded once, one image a call
+  (b) assetkit's DiffusersGenerator, preset fast: bf16 where the CPU/GPU has it, tiny VAE,
+      prompt encoded once, batched
+
+Then a 20-asset ``run_brief`` on a tiny model: run wall time ÷ model compute time.
+
+    .venv/bin/python bench/diffusion.py [--quick] [--device cpu]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+PROMPT = "a ceramic cup of light roast coffee on a wooden table by a window, spring morning"
+
+
+def build_sd_turbo(path: Path) -> Path:
+    """Save an SD-Turbo-architecture pipeline with random weights (fp32 safetensors)."""
+    import torch
+    from diffusers import (AutoencoderKL, AutoencoderTiny, EulerDiscreteScheduler, StableDiffusionPipeline,
+                           UNet2DConditionModel)
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from tinymodels import tiny_tokenizer
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(sample_size=64, block_out_channels=(320, 640, 1280, 1280),
+                                attention_head_dim=(5, 10, 20, 20), cross_attention_dim=1024,
+                                use_linear_projection=True, layers_per_block=2)
+    te = CLIPTextModel(CLIPTextConfig(hidden_size=1024, num_hidden_layers=23, num_attention_heads=16,
+                                      intermediate_size=4096, projection_dim=1024, hidden_act="gelu",
+                                      vocab_size=49408, max_position_embeddings=77))
+    vae = AutoencoderKL(block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
+                        up_block_types=("UpDecoderBlock2D",) * 4, latent_channels=4, layers_per_block=2,
+                        sample_size=768)
+    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                   timestep_spacing="trailing", steps_offset=1)
+    pipe = StableDiffusionPipeline(unet=unet.eval(), text_encoder=te.eval(), vae=vae.eval(), scheduler=sched,
+                                   tokenizer=tiny_tokenizer(), safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(path / "sd-turbo-random", safe_serialization=True)
+    AutoencoderTiny().save_pretrained(path / "taesd-random", safe_serialization=True)
+    return path / "sd-turbo-random"
+
+
+def stock(model: Path, n: int, device: str) -> float:
+    """Images/minute, stock diffusers as documented for SD-Turbo (fp32, full VAE, one image per call)."""
+    import torch
+    from diffusers import AutoPipelineForText2Image
+
+    pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=torch.float32).to(device)
+    pipe.set_progress_bar_config(disable=True)
+    pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0)  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(n):
+        pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0).images[0]
+    del pipe
+    return n / (time.perf_counter() - t0) * 60
+
+
+def assetkit_fast(model: Path, tiny_vae: Path, n: int, device: str, batch: int) -> tuple[float, dict]:
+    from assetkit.generators import GenerationRequest, get_generator
+
+    gen = get_generator("diffusers", model=str(model), preset="fast", tiny_vae=str(tiny_vae), device=device,
+                        batch_size=batch, family="turbo")
+    w, h = gen.native_size("square")
+    reqs = [GenerationRequest("bench", i, PROMPT, "", w, h, seed=i, palette={}) for i in range(n)]
+    gen.generate(reqs[:1])  # warm-up (and load)
+    t0 = time.perf_counter()
+    out = gen.generate(reqs)
+    ipm = n / (time.perf_counter() - t0) * 60
+    info = {k: out[0].params[k] for k in ("dtype", "device", "steps", "size")}
+    gen.close()
+    return ipm, info
+
+
+def run_ratio(work: Path) -> dict:
+    """A 20-asset run (1 concept × 2 variants × 5 formats × 2 locales) on a tiny model."""
+    from tinymodels import build_tiny_sd
+
+    from assetkit.pipeline import RunOptions
+    from assetkit.runner import run_brief
+
+    model = build_tiny_sd(work / "tiny-sd")
+    shutil.copytree(ROOT / "brand" / "nordlicht", work / "brand" / "nordlicht")
+    (work / "brief.yaml").write_text(f"""version: 1
+campaign: bench
+brand: brand/nordlicht
+model: {model}
+variants: 2
+formats: [meta-square, meta-portrait, meta-story, meta-landscape, iab-medium-rectangle]
+copy:
+  en-US: {{headline: Spring tastes like fresh coffee, cta: Discover now}}
+  de-DE: {{headline: Der Frühling schmeckt nach Kaffee, cta: Jetzt entdecken}}
+concepts:
+  - id: morning
+    prompt: {PROMPT}
+""")
+    os.environ["ASSETKIT_LEDGER"] = str(work / "ledger.sqlite")
+    t0 = time.perf_counter()
+    result = run_brief(work / "brief.yaml", RunOptions(out=work / "out", record=False))
+    wall = time.perf_counter() - t0
+    m = result.manifest
+    compute = m["compute_seconds"]
+    return {"assets": len(m["assets"]), "wall_s": round(wall, 3), "compute_s": round(compute, 3),
+            "ratio": round(wall / compute, 2) if compute else None, "timings": m["timings"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer images (a few minutes on 2 CPU cores)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--skip-run", action="store_true", help="skip the 20-asset run")
+    args = ap.parse_args()
+    from assetkit.generators.diffusers import pick_device, quiet_libraries
+
+    quiet_libraries()
+    device = pick_device(args.device)
+    n_stock, n_fast = (2, 4) if args.quick else (4, 12)
+    if device != "cpu":
+        n_stock, n_fast = n_stock * 5, n_fast * 5
+    work = Path(tempfile.mkdtemp(prefix="assetkit-bench-"))
+    try:
+        t = time.perf_counter()
+        model = build_sd_turbo(work)
+        print(f"built SD-Turbo-shaped random model in {time.perf_counter() - t:.1f}s ({device})", flush=True)
+        a = stock(model, n_stock, device)
+        print(f"(a) stock diffusers  fp32, full VAE, 1 image/call : {a:7.2f} images/min", flush=True)
+        b, info = assetkit_fast(model, work / "taesd-random", n_fast, device, args.batch)
+        print(f"(b) assetkit fast    {info['dtype']}, tiny VAE, batch {args.batch}  : {b:7.2f} images/min", flush=True)
+        print(f"speed-up (b)/(a): {b / a:.2f}x  (target >= 8x)", flush=True)
+        result = {"device": device, "stock_ipm": round(a, 3), "assetkit_fast_ipm": round(b, 3),
+                  "ratio": round(b / a, 2), "fast": info}
+        if not args.skip_run:
+            r = run_ratio(work / "run")
+            print(f"20-asset run: {r['assets']} assets, wall {r['wall_s']}s, model compute {r['compute_s']}s, "
+                  f"wall/compute {r['ratio']} (target <= 1.03)", flush=True)
+            result["run"] = r
+        print(json.dumps(result))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
