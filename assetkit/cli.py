@@ -18,9 +18,9 @@ COMMAND_MODULES: list[str] = ["assetkit.cli_ledger", "assetkit.cli_report", "ass
 
 def _offline() -> None:
     """No run ever touches the network: only ``assetkit models pull`` may download."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    from .models import set_offline
+
+    set_offline()
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 

@@ -137,6 +137,7 @@ class RunOptions:
     ledger: Path | None = None
     settings: Path | None = None
     record: bool = True  # write to the savings ledger
+    stream: bool = True  # overlap later steps with generation (see runner.run_steps)
 
 
 @dataclass

@@ -110,3 +110,38 @@ def make_progress(mode: str = "auto", stream: TextIO | None = None) -> Progress:
     if mode == "rich" or (mode == "auto" and stream.isatty()):
         return RichProgress(stream)
     return PlainProgress(stream)
+
+
+class SharedProgress(Progress):
+    """Wraps a reporter so that a step run once per batch shows one task for the whole run.
+
+    ``task(label, n)`` opens the label's task on first use and adds ``n`` to its total after;
+    ``close`` ends them all (a plain reporter then prints one line per step).
+    """
+
+    def __init__(self, inner: Progress):
+        super().__init__(inner.stream)
+        self.inner = inner
+        self._open: dict[str, tuple] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def task(self, label: str, total: int) -> Iterator[Task]:
+        with self._lock:
+            if label in self._open:
+                t = self._open[label][1]
+                t.set_total(t.total + total)
+            else:
+                cm = self.inner.task(label, total)
+                t = cm.__enter__()
+                self._open[label] = (cm, t)
+        yield t
+
+    def log(self, message: str) -> None:
+        self.inner.log(message)
+
+    def close(self) -> None:
+        with self._lock:
+            for cm, _ in self._open.values():
+                cm.__exit__(None, None, None)
+            self._open.clear()

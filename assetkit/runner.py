@@ -164,10 +164,7 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     ctx.extras["t0"] = t0
     if plan.cached and not state.pending:
         progress.log(f"{len(plan.cached)} assets up to date, nothing to make (use --force to remake)")
-    for step in campaign.pipeline.steps:
-        s = time.perf_counter()
-        step.run(ctx, state)
-        state.timings[step.name] = round(time.perf_counter() - s, 4)
+    run_steps(ctx, state)
     manifest = build_manifest(ctx, state)
     if ctx.pipeline.step("export") is not None:
         from .steps.export import prune, write_manifest
@@ -182,6 +179,86 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
         result.ledger = record_run(manifest, manifest_path, options.ledger, options.settings, campaign.brief)
     return result
+
+
+def run_steps(ctx: RunContext, state: RunState) -> None:
+    """Run the pipeline's steps over the pending jobs.
+
+    When the pipeline starts with ``generate`` and every later step is streamable, the later
+    steps run in a second thread on each batch of masters as soon as it is made, overlapping
+    the model's work, and each batch's images are released once exported (memory stays flat
+    however large the campaign). Otherwise the steps run one after another over all jobs.
+    """
+    steps = ctx.pipeline.steps
+    first, rest = steps[0], steps[1:]
+    if ctx.options.stream and state.pending and first.name == "generate" and rest and all(s.streamable for s in rest):
+        _run_streaming(ctx, state, first, rest)
+    else:
+        for step in steps:
+            _timed(state, step.name, step.run, ctx, state)
+    for step in steps:
+        _timed(state, step.name, step.finish, ctx, state)
+    order = [s.name for s in steps]
+    state.timings = {k: round(state.timings[k], 4) for k in sorted(state.timings, key=lambda k: (
+        order.index(k) if k in order else len(order), k))}
+
+
+def _timed(state: RunState, name: str, fn, *args) -> None:
+    s = time.perf_counter()
+    try:
+        fn(*args)
+    finally:
+        state.timings[name] = state.timings.get(name, 0.0) + time.perf_counter() - s
+
+
+def _run_streaming(ctx: RunContext, state: RunState, first, rest) -> None:
+    import dataclasses
+    import queue
+    import threading
+
+    from .progress import SharedProgress
+
+    by_master: dict[tuple, list[Job]] = {}
+    for job in state.pending:
+        by_master.setdefault(job.master_id, []).append(job)
+    batches: queue.Queue = queue.Queue(maxsize=2)  # back-pressure: at most two batches in memory
+    failed: list[BaseException] = []
+    shared = SharedProgress(ctx.progress)
+    sub_ctx = dataclasses.replace(ctx, progress=shared)
+
+    def consume() -> None:
+        while (mids := batches.get()) is not None:
+            if failed:
+                continue  # drain so the producer never blocks
+            sub = RunState(jobs=state.jobs, pending=[j for m in mids for j in by_master.get(m, [])],
+                           masters=state.masters, checks=state.checks, outputs=state.outputs,
+                           timings=state.timings, generator_info=state.generator_info)
+            try:
+                for step in rest:
+                    _timed(state, step.name, step.run, sub_ctx, sub)
+            except BaseException as exc:  # handed to the main thread
+                failed.append(exc)
+            for m in mids:  # this batch is on disk: free its pixels
+                state.masters.pop(m, None)
+
+    def hand_on(mids) -> None:
+        if failed:
+            raise failed[0]
+        batches.put(list(mids))
+
+    worker = threading.Thread(target=consume, name="assetkit-steps", daemon=True)
+    worker.start()
+    ctx.extras["on_masters"] = hand_on
+    try:
+        _timed(state, first.name, first.run, ctx, state)
+    finally:
+        ctx.extras.pop("on_masters", None)
+        batches.put(None)
+        worker.join()
+        shared.close()
+    if failed:
+        raise failed[0]
+    ctx.extras["streamed"] = True
 
 
 def build_manifest(ctx: RunContext, state: RunState) -> dict:
@@ -226,6 +303,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "generator": state.generator_info or {"name": "draft"},
         "timings": timings,
         "compute_seconds": round(state.compute_seconds, 4),
+        "streamed": bool(ctx.extras.get("streamed")),  # step timings overlap when true
         "copy": {loc: effective_copy(brand, c, loc).model_dump(mode="json") for loc, c in brief.copy.items()},
         "assets": assets,
         "checks": [c.to_dict() for c in state.checks],

@@ -204,3 +204,28 @@ def test_atomic_write_makes_ordinary_permissions(tmp_path):
     finally:
         files._UMASK = old
         os.umask(mask)
+
+
+def test_streamed_run_equals_sequential_run(small_run, monkeypatch, tmp_path):
+    from assetkit.pipeline import RunOptions
+    from assetkit.runner import run_brief
+
+    monkeypatch.chdir(small_run)
+    a = run_brief(BRIEF, RunOptions(out=tmp_path / "s", record=False, stream=True))
+    b = run_brief(BRIEF, RunOptions(out=tmp_path / "q", record=False, stream=False))
+    assert a.manifest["streamed"] is True and b.manifest["streamed"] is False
+    assert [x["sha256"] for x in a.manifest["assets"]] == [x["sha256"] for x in b.manifest["assets"]]
+    assert a.manifest["contact_sheets"] == b.manifest["contact_sheets"]
+
+
+def test_failed_check_stops_the_run_before_export(small_run, monkeypatch, tmp_path):
+    monkeypatch.chdir(small_run)
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("version: 1\nsteps:\n  - generate: {}\n  - reframe: {}\n  - compose: {}\n"
+                      "  - check: {min_contrast: 21}\n  - export: {}\n")
+    result = CliRunner().invoke(cli, ["run", BRIEF, "--out", str(tmp_path / "o"), "--no-ledger",
+                                      "--pipeline", str(strict), "--progress", "none"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and "check(s) failed:" in result.output
+    assert "contrast" in result.output
+    assert not list((tmp_path / "o").rglob("*.png")) or all(".cache" in str(p) for p in (tmp_path / "o").rglob("*.png"))

@@ -27,6 +27,9 @@ class Step:
     Params: ClassVar[type[StepParams]] = StepParams
     inputs: ClassVar[tuple[str, ...]] = ()
     outputs: ClassVar[tuple[str, ...]] = ()
+    #: True when ``run`` only touches ``state.pending`` jobs whose inputs are ready: the runner
+    #: may then call it once per batch of masters while the model makes the next batch.
+    streamable: ClassVar[bool] = True
 
     def __init__(self, params: StepParams):
         self.params = params
@@ -37,3 +40,6 @@ class Step:
 
     def run(self, ctx: "RunContext", state: "RunState") -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def finish(self, ctx: "RunContext", state: "RunState") -> None:
+        """Called once after every ``run`` of the run (e.g. contact sheets over all assets)."""

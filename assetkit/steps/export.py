@@ -48,9 +48,10 @@ class ExportStep(Step):
         items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
         entries = ctx.map(lambda c: self._write(ctx, state, c), items, "export")
         state.outputs.extend(entries)
-        plan = ctx.extras["plan"]
-        if p.contact_sheet:
-            ctx.extras["contact_sheets"] = write_contact_sheets(ctx, plan, changed=bool(entries))
+
+    def finish(self, ctx: "RunContext", state: "RunState") -> None:
+        if self.params.contact_sheet:
+            ctx.extras["contact_sheets"] = write_contact_sheets(ctx, ctx.extras["plan"], changed=bool(state.outputs))
 
     def _write(self, ctx: "RunContext", state: "RunState", composed: "Composed") -> dict:
         p: ExportParams = self.params

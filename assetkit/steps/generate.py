@@ -52,6 +52,7 @@ class GenerateStep(Step):
     """Make (or reuse from the cache) the masters every pending deliverable needs."""
 
     name: ClassVar[str] = "generate"
+    streamable: ClassVar[bool] = False  # it is what the other steps stream from
     description: ClassVar[str] = "make one master per concept variant and aspect group (draft or diffusion model)"
     Params: ClassVar[type[StepParams]] = GenerateParams
     inputs: ClassVar[tuple[str, ...]] = ()
@@ -140,17 +141,22 @@ class GenerateStep(Step):
 
     # ------------------------------------------------------------------------------------- run
     def run(self, ctx: "RunContext", state: "RunState") -> None:
-        from PIL import Image
+        """Make (or take from the cache) every master the pending jobs need.
 
-        from ..files import atomic_write_bytes, atomic_write_text
+        When the runner streams (``ctx.extras["on_masters"]``), masters are handed on in batches
+        as they are made, so reframe/compose/export work while the model makes the next batch.
+        """
+        from PIL import Image
 
         requests = self.requests(ctx, state)
         if not requests:
             return
+        notify = ctx.extras.get("on_masters") or (lambda mids: None)
         gen = self.generator(ctx)
         fp = gen.fingerprint()
         cache = ctx.cache_dir / "masters"
         todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
+        ready: list[tuple[str, int, str]] = []
         for mid, req in requests.items():
             key = self.master_key(req, fp)
             png, meta = cache / f"{key}.png", cache / f"{key}.json"
@@ -162,35 +168,49 @@ class GenerateStep(Step):
                     state.masters[mid] = Master(request=req, image=image, focal=tuple(info["focal"]),
                                                 params=info["params"], compute_seconds=info["compute_seconds"],
                                                 key=key, cached=True)
+                    ready.append(mid)
                     continue
                 except (OSError, ValueError, KeyError, TypeError):
                     pass  # a damaged cache entry is simply remade
             todo.append((mid, req, key))
         state.generator_info = {"name": gen.name, **fp, "device": fp.get("device", "cpu")}
+        if ready:
+            notify(ready)
         if not todo:
             return
+        chunk = max(1, int(getattr(gen, "batch_size", 0) or 0) if gen.name != "draft" else 4)
         try:
             with ctx.progress.task("generate", len(todo)) as task:
-                shown = {"n": 0}
+                for start in range(0, len(todo), chunk):
+                    part = todo[start:start + chunk]
+                    shown = {"n": 0}
 
-                def progress(done: int, total: int) -> None:
-                    n = min(len(todo), int(len(todo) * done / max(total, 1)))
-                    if n > shown["n"]:
-                        task.advance(n - shown["n"])
-                        shown["n"] = n
+                    def progress(done: int, total: int, part=part, shown=shown) -> None:
+                        n = min(len(part), int(len(part) * done / max(total, 1)))
+                        if n > shown["n"]:
+                            task.advance(n - shown["n"])
+                            shown["n"] = n
 
-                images = gen.generate([r for _, r, _ in todo], progress)
-                if shown["n"] < len(todo):
-                    task.advance(len(todo) - shown["n"])
+                    images = gen.generate([r for _, r, _ in part], progress)
+                    if shown["n"] < len(part):
+                        task.advance(len(part) - shown["n"])
+                    for (mid, req, key), img in zip(part, images):
+                        self._store(cache, key, img)
+                        state.masters[mid] = Master(request=req, image=img.image, focal=tuple(img.focal),
+                                                    params=img.params, compute_seconds=img.compute_seconds, key=key)
+                        state.compute_seconds += img.compute_seconds
+                    notify([mid for mid, _, _ in part])
         finally:
             gen.close()
-        for (mid, req, key), img in zip(todo, images):
-            buf = io.BytesIO()
-            img.image.save(buf, format="PNG", compress_level=1)  # a cache: speed over size
-            atomic_write_bytes(cache / f"{key}.png", buf.getvalue())
-            atomic_write_text(cache / f"{key}.json", json.dumps(
-                {"focal": list(img.focal), "params": img.params, "compute_seconds": img.compute_seconds},
-                default=str, indent=1))
-            state.masters[mid] = Master(request=req, image=img.image, focal=tuple(img.focal), params=img.params,
-                                        compute_seconds=img.compute_seconds, key=key)
-            state.compute_seconds += img.compute_seconds
+
+    @staticmethod
+    def _store(cache, key: str, img) -> None:
+        """Keep a master in the run's cache (PNG + JSON sidecar), atomically."""
+        from ..files import atomic_write_bytes, atomic_write_text
+
+        buf = io.BytesIO()
+        img.image.save(buf, format="PNG", compress_level=1)  # a cache: speed over size
+        atomic_write_bytes(cache / f"{key}.png", buf.getvalue())
+        atomic_write_text(cache / f"{key}.json", json.dumps(
+            {"focal": list(img.focal), "params": img.params, "compute_seconds": img.compute_seconds},
+            default=str, indent=1))
