@@ -176,3 +176,14 @@ def test_missing_brand_file_named_relative_to_brief(workdir):
     assert problems(load_brief, f) == [
         "examples/spring-launch/brief.yaml:5:8: brand: file not found: ../../brand/nope "
         "(looked for brand/nope)"]
+
+
+def test_copy_that_cannot_fit_points_at_the_copy(workdir):
+    f = workdir / "examples" / "spring-launch" / "brief.yaml"
+    f.write_text(f.read_text().replace("  - iab-wide-skyscraper\n", "  - iab-wide-skyscraper\n  - 120x40\n"))
+    assert problems(load_campaign, f) == [
+        "examples/spring-launch/brief.yaml:22:15: copy.en-US.headline: headline does not fit 120x40 (120×40): "
+        "no room beside logo and CTA",
+        "examples/spring-launch/brief.yaml:27:15: copy.de-DE.headline: headline does not fit 120x40 (120×40): "
+        "no room beside logo and CTA",
+    ]
