@@ -172,7 +172,7 @@ def plan(brief, out, pipeline, as_json):
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files):
-    """Check brand kits, briefs and pipelines without running anything.
+    """Check brand kits, briefs, pipelines, quotes and settings without running anything.
 
     A brief is checked with its brand kit and pipeline, including whether the copy
     fits every format. Problems print as file:line:col: field: message; exit code 2.

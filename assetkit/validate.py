@@ -8,7 +8,10 @@ from .errors import ConfigError
 from .yamlfile import load_yaml
 
 #: extra file kinds other modules can validate: kind → ("module:function", detector keys)
-EXTRA_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {}
+EXTRA_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "quote": ("assetkit.quotes:load_quotes", ("agency", "lines")),
+    "settings": ("assetkit.settings:load_settings", ("internal_hourly_rate", "human_minutes", "compute", "fx")),
+}
 
 
 def detect_kind(path: Path, data) -> str:
@@ -26,7 +29,8 @@ def detect_kind(path: Path, data) -> str:
     if path.name == "brand.yaml":
         return "brand"
     raise ConfigError.single(path, "cannot tell what this file is: a brand kit has 'palette', a brief "
-                             "'campaign', a pipeline 'steps'")
+                             "'campaign', a pipeline 'steps', a quote 'agency' and 'lines', settings "
+                             "'internal_hourly_rate'")
 
 
 def validate_file(path: str | Path) -> str:
@@ -38,6 +42,11 @@ def validate_file(path: str | Path) -> str:
     path = Path(path)
     if path.is_dir() and (path / "brand.yaml").exists():
         path = path / "brand.yaml"
+    if path.suffix.lower() == ".csv":  # CSV files are quotes (rate cards)
+        from .quotes import load_quotes
+
+        load_quotes(path)
+        return "quote"
     doc = load_yaml(path)
     kind = detect_kind(path, doc.data)
     if kind == "brand":

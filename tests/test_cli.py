@@ -229,3 +229,14 @@ def test_failed_check_stops_the_run_before_export(small_run, monkeypatch, tmp_pa
     assert result.output.startswith("Error: ") and "check(s) failed:" in result.output
     assert "contrast" in result.output
     assert not list((tmp_path / "o").rglob("*.png")) or all(".cache" in str(p) for p in (tmp_path / "o").rglob("*.png"))
+
+
+def test_validate_every_shipped_file(repo_root, monkeypatch):
+    monkeypatch.chdir(repo_root)
+    files = ["examples/quotes/agency-2026.yaml", "examples/quotes/agency-2026.csv", "examples/assetkit.yaml",
+             "pipelines/display-banners.yaml", "pipelines/social-campaign.yaml", "brand/nordlicht",
+             "examples/spring-launch/brief.yaml"]
+    result = invoke("validate", *files)
+    assert result.exit_code == 0
+    assert [line.rsplit(" ", 1)[-1] for line in result.output.splitlines()] == [
+        "(quote)", "(quote)", "(settings)", "(pipeline)", "(pipeline)", "(brand)", "(brief)"]
