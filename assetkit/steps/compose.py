@@ -335,15 +335,19 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: ComposeP
     else:
         area = content
     aw, ah = area[2] - area[0], area[3] - area[1]
-    head_w = int(aw * 0.92) if layout == "full" else aw
-    attempts: list[int] = [ah]
+    attempts: list[tuple[int, int]] = [(aw, ah)]
     if layout == "full":
-        attempts.insert(0, int(ah * params.text_share))
+        attempts.insert(0, (aw, int(ah * params.text_share)))
+        if fmt.ratio > 1.3 and plan.align == "left":
+            # landscape: keep the copy in a column on the left, clear of the picture's subject
+            attempts.insert(0, (int(aw * 0.6), int(ah * params.text_share)))
     result = None
-    for limit in attempts:
-        result = _stack(texts, fonts, sizes, aw, limit, head_w)
+    for col_w, limit in attempts:
+        head_w = int(col_w * 0.92) if layout == "full" else col_w
+        result = _stack(texts, fonts, sizes, col_w, limit, head_w)
         if result:
             break
+    head_w = int(aw * 0.92) if layout == "full" else aw
     while result is None and "disclaimer" in texts and not required:
         texts.pop("disclaimer")
         plan.dropped.append("disclaimer")
