@@ -72,23 +72,48 @@ def _where(period: Period, brand: str | None, campaign: str | None, alias: str =
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-#: One pass over the period's entries, grouped by every dimension a breakdown needs. A void is
-#: grouped under its original's kind; a foreign currency is split per day for dated FX rates.
-_GROUPS_SQL = """
-SELECT category, campaign, brand, month,
-       CASE WHEN kind = 'void'
-            THEN COALESCE((SELECT o.kind FROM entries o WHERE o.id = e.voids_entry_id), 'manual')
-            ELSE kind END AS k,
-       no_baseline, currency,
-       CASE WHEN currency = ? THEN NULL ELSE substr(occurred_at, 1, 10) END AS fxday,
-       COUNT(*) AS n, SUM(units) AS units,
-       SUM(baseline_micros) AS baseline, SUM(actual_compute_micros) AS compute,
-       SUM(actual_human_micros) AS human, SUM(actual_tool_micros) AS tools,
-       SUM(baseline_hours) AS bh, SUM(actual_hours) AS ah,
-       MIN(occurred_at) AS first, MAX(occurred_at) AS last
-FROM entries e{where}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+#: Roll-ups read the ledger's ``totals`` table (schema 2: running sums per day × category ×
+#: campaign × brand × kind × currency × no_baseline × quote_id, kept in every insert's
+#: transaction), so a report over millions of entries reads a few thousand rows. A foreign
+#: currency is split per day for dated FX rates.
+_FILL_SQL = """
+CREATE TEMP TABLE {table} AS
+SELECT category, campaign, brand, substr(day, 1, 7) AS month, kind AS k, no_baseline, currency,
+       CASE WHEN currency = ? THEN NULL ELSE day END AS fxday,
+       SUM(entries) AS n, SUM(units) AS units, SUM(baseline_micros) AS baseline,
+       SUM(actual_compute_micros) AS compute, SUM(actual_human_micros) AS human,
+       SUM(actual_tool_micros) AS tools, SUM(baseline_hours) AS bh, SUM(actual_hours) AS ah,
+       MIN(day) AS first, MAX(day) AS last
+FROM totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
+
+_ROLLUP_SQL = """
+SELECT {key} AS key, k, no_baseline, currency, fxday, SUM(n) AS n, SUM(units) AS units,
+       SUM(baseline) AS baseline, SUM(compute) AS compute, SUM(human) AS human, SUM(tools) AS tools,
+       SUM(bh) AS bh, SUM(ah) AS ah, MIN(first) AS first, MAX(last) AS last
+FROM {table} GROUP BY 1, 2, 3, 4, 5
+"""
+
+#: ``totals`` keeps a void under kind 'void'; the report credits it to its original's cause, so
+#: void entries are moved (subtracted from 'void', added to the original kind) from ``entries``.
+_VOIDS_SQL = """
+SELECT {key} AS key, o.kind AS k, v.no_baseline, v.currency,
+       CASE WHEN v.currency = ? THEN NULL ELSE substr(v.occurred_at, 1, 10) END AS fxday,
+       COUNT(*) AS n, SUM(v.units) AS units, SUM(v.baseline_micros) AS baseline,
+       SUM(v.actual_compute_micros) AS compute, SUM(v.actual_human_micros) AS human,
+       SUM(v.actual_tool_micros) AS tools, SUM(v.baseline_hours) AS bh, SUM(v.actual_hours) AS ah,
+       MIN(substr(v.occurred_at, 1, 10)) AS first, MAX(substr(v.occurred_at, 1, 10)) AS last
+FROM entries v JOIN entries o ON o.id = v.voids_entry_id
+WHERE v.voids_entry_id IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5
+"""
+
+_KEYS = {
+    "total": ("''", "''"),
+    "category": ("category", "v.category"),
+    "campaign": ("campaign", "COALESCE(v.campaign, '')"),
+    "brand": ("brand", "COALESCE(v.brand, '')"),
+    "month": ("month", "substr(v.occurred_at, 1, 7)"),
+}
 
 
 @dataclass
@@ -148,18 +173,54 @@ def _hours(value: float | None) -> Decimal:
     return Decimal(repr(float(value or 0.0))).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
-def _groups(conn: sqlite3.Connection, period: Period, brand, campaign, conv: _Converter) -> list[_Group]:
-    where, params = _where(period, brand, campaign, "e")
+def _totals_where(period: Period, brand, campaign) -> tuple[str, list]:
+    clauses, params = [], []
+    if period.start is not None:
+        clauses.append("day >= ?")
+        params.append(period.start.isoformat())
+    if period.end is not None:
+        clauses.append("day <= ?")
+        params.append(period.end.isoformat())
+    for col, val in (("brand", brand), ("campaign", campaign)):
+        if val is not None:
+            clauses.append(f"{col} = ?")
+            params.append(val)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None) -> list[_Group]:
     out = []
-    for r in conn.execute(_GROUPS_SQL.format(where=where), [conv.currency, *params]):
-        f = conv.factor(r["currency"], r["fxday"], r["n"])
+    for r in rows:
+        f = conv.factor(r["currency"], r["fxday"], r["n"] if count and sign > 0 else 0)
+        k = kind or r["k"]
         out.append(_Group(
-            category=r["category"], campaign=r["campaign"], brand=r["brand"], month=r["month"],
-            cause=cause_of(r["k"]), kind=r["k"], no_baseline=bool(r["no_baseline"]), n=r["n"],
-            units=int(r["units"] or 0), baseline=_m(r["baseline"], f), compute=_m(r["compute"], f),
-            human=_m(r["human"], f), tools=_m(r["tools"], f),
-            hours_saved=Decimal(repr(float((r["bh"] or 0) - (r["ah"] or 0)))),
+            category=r["key"], campaign=r["key"], brand=r["key"], month=r["key"],
+            cause=cause_of(k), kind=k, no_baseline=bool(r["no_baseline"]), n=sign * r["n"],
+            units=sign * int(r["units"] or 0), baseline=sign * _m(r["baseline"], f),
+            compute=sign * _m(r["compute"], f), human=sign * _m(r["human"], f), tools=sign * _m(r["tools"], f),
+            hours_saved=sign * Decimal(repr(float((r["bh"] or 0) - (r["ah"] or 0)))),
             first=r["first"], last=r["last"]))
+    return out
+
+
+def _fill(conn: sqlite3.Connection, table: str, period: Period, brand, campaign, currency: str) -> None:
+    """The period's totals without day and quote, in a temp table the roll-ups then read."""
+    where, params = _totals_where(period, brand, campaign)
+    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    conn.execute(_FILL_SQL.format(table=table, where=where), [currency, *params])
+
+
+def _groups(conn: sqlite3.Connection, table: str, dim: str, period: Period, brand, campaign, conv: _Converter,
+            count: bool = False) -> list[_Group]:
+    """Sums by ``dim`` (total, category, campaign, brand, month) × kind × baseline flag × currency."""
+    key, vkey = _KEYS[dim]
+    out = _group_rows(conn.execute(_ROLLUP_SQL.format(key=key, table=table)), conv, count)
+    vwhere, vparams = _where(period, brand, campaign, "v")
+    # Unary + keeps SQLite on the small partial index of voids instead of the date/campaign ones.
+    vwhere = vwhere.replace(" WHERE ", " AND ", 1).replace("v.", "+v.")
+    voids = conn.execute(_VOIDS_SQL.format(key=vkey, where=vwhere), [conv.currency, *vparams]).fetchall()
+    out += _group_rows(voids, conv, False, -1, "void")  # out of the 'void' bucket …
+    out += _group_rows(voids, conv, False, 1)  # … into the original's kind
     return out
 
 
@@ -167,14 +228,12 @@ def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
     return (a / b) if b > 0 else None
 
 
-def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None) -> Figures:
-    f = Figures()
-    camp_units: dict[str | None, int] = {}
+def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None, campaigns: int) -> Figures:
+    f = Figures(campaigns=campaigns)
     for g in groups:
         f.entries += g.n
         if g.kind == "asset":
             f.assets += g.units
-        camp_units[g.campaign] = camp_units.get(g.campaign, 0) + g.units
         if g.no_baseline:
             f.unbaselined_entries += g.n
             f.unbaselined_cost += g.actual
@@ -188,10 +247,11 @@ def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None) 
     f.saving = f.baseline - f.actual
     f.saving_pct = _ratio(f.saving, f.baseline)
     f.ai_share = _ratio(f.ai_saving, f.saving) if f.saving > 0 else None
-    f.campaigns = sum(1 for c, u in camp_units.items() if c is not None and u > 0)
     if groups:
         f.first_day = dt.date.fromisoformat(min(g.first for g in groups)[:10])
         f.last_day = dt.date.fromisoformat(max(g.last for g in groups)[:10])
+    if f.entries == 0:
+        f.first_day = f.last_day = None
     if period.start is not None and period.end is not None:
         end = period.end
         if ledger_last is not None and period.start <= ledger_last < end:
@@ -218,12 +278,35 @@ def _rollup(groups: list[_Group], key, label, total_saving: Decimal) -> list[Row
         row.baseline += g.baseline
         row.actual += g.actual
         row.hours_saved += g.hours_saved
+    # A void moved to its original's cause leaves an all-zero row under 'void'/'manual'.
+    rows = {k: r for k, r in rows.items() if r.entries or r.assets or r.baseline or r.actual}
     for row in rows.values():
         row.saving = row.baseline - row.actual
         row.saving_pct = _ratio(row.saving, row.baseline)
         row.share = (row.saving / total_saving) if total_saving > 0 else None
         row.hours_saved = row.hours_saved.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
     return list(rows.values())
+
+
+def _period_figures(conn, period: Period, brand, campaign, conv: _Converter, last: dt.date | None,
+                    count: bool = True) -> tuple[Figures, dict[str, list[_Group]]]:
+    """Roll the ledger's totals up for a period: total, category, campaign, brand, month."""
+    table = "assetkit_report_totals"
+    _fill(conn, table, period, brand, campaign, conv.currency)
+    rollups = {"total": _groups(conn, table, "total", period, brand, campaign, conv, count)}
+    for dim in ("category", "campaign", "brand", "month"):
+        rollups[dim] = _groups(conn, table, dim, period, brand, campaign, conv)
+    conn.execute(f"DROP TABLE temp.{table}")
+    units = _units(rollups["campaign"])
+    campaigns = sum(1 for k, u in units.items() if k and u > 0)
+    return _figures(rollups["total"], period, last, campaigns), rollups
+
+
+def _units(groups: list[_Group]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for g in groups:
+        out[g.campaign] = out.get(g.campaign, 0) + g.units
+    return out
 
 
 def _median(conn, sql: str, params: list) -> Decimal | None:
@@ -248,78 +331,91 @@ def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
 
 
 def _ledger_last_day(conn) -> dt.date | None:
-    row = conn.execute("SELECT MAX(occurred_at) FROM entries").fetchone()
+    row = conn.execute("SELECT MAX(day) FROM totals").fetchone()
     return dt.date.fromisoformat(row[0][:10]) if row and row[0] else None
 
 
 def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> Methodology:
     m = Methodology()
-    where, params = _where(period, brand, campaign, "e")
+    where, params = _totals_where(period, brand, campaign)
     extra = " AND " if where else " WHERE "
-    f_of = {}
-
-    def factor(cur, n=0):
-        if cur not in f_of:
-            f_of[cur] = conv.factor(cur, None, 0) if cur != conv.currency else Decimal(1)
-        return f_of[cur]
-
+    latest = {}
+    for q in conn.execute("SELECT quote_id, version, agency, currency, valid_from FROM quotes ORDER BY quote_id, version"):
+        latest[q["quote_id"]] = q
+    cards: dict[tuple, RateCardUse] = {}
     for r in conn.execute(
-            f"SELECT e.quote_id, e.quote_version, e.category, e.currency, COUNT(*) AS n, "
-            f"SUM(e.baseline_micros) AS b, q.agency, q.valid_from FROM entries e "
-            f"LEFT JOIN quotes q ON q.quote_id = e.quote_id AND q.version = e.quote_version"
-            f"{where}{extra}e.quote_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3", params):
-        name = r["quote_id"] + (f" v{r['quote_version']}" if r["quote_version"] else "")
-        if r["agency"]:
-            name += f" ({r['agency']})"
-        m.rate_cards.append(RateCardUse(name, r["category"],
-                                        dt.date.fromisoformat(r["valid_from"][:10]) if r["valid_from"] else None,
-                                        r["n"], _m(r["b"], factor(r["currency"]))))
-    for r in conn.execute(
-            f"SELECT COALESCE(device, 'cpu') AS device, e.currency, SUM(compute_seconds) AS s, "
-            f"SUM(actual_compute_micros) AS c FROM entries e{where}{extra}"
-            f"(compute_seconds != 0 OR actual_compute_micros != 0) GROUP BY 1, 2 ORDER BY 1", params):
-        hours = Decimal(repr(float(r["s"] or 0))) / 3600
-        cost = _m(r["c"], factor(r["currency"]))
-        rate = settings.compute.per_hour(r["device"]) if settings is not None else (
-            (cost / hours) if hours > 0 else None)
-        m.compute_rates.append(ComputeRateUse(r["device"], rate, hours.quantize(Decimal("0.01")), cost))
-    r = conn.execute(
-        f"SELECT SUM(human_minutes_estimated) AS est, SUM(CASE WHEN human_minutes_estimated > 0 THEN 1 ELSE 0 END) AS ne, "
-        f"SUM(COALESCE(review_minutes_recorded, 0)) AS rec, "
-        f"SUM(CASE WHEN review_minutes_recorded IS NOT NULL THEN 1 ELSE 0 END) AS nr FROM entries e{where}",
-        params).fetchone()
-    m.human_estimated_hours = _hours((r["est"] or 0) / 60)
-    m.human_recorded_hours = _hours((r["rec"] or 0) / 60)
-    m.human_estimated_entries = int(r["ne"] or 0)
-    m.human_recorded_entries = int(r["nr"] or 0)
+            f"SELECT quote_id, category, currency, CASE WHEN currency = ? THEN NULL ELSE day END AS fxday, "
+            f"SUM(entries) AS n, SUM(baseline_micros) AS b FROM totals{where}{extra}quote_id != '' "
+            f"GROUP BY 1, 2, 3, 4 ORDER BY 1, 2", [conv.currency, *params]):
+        key = (r["quote_id"], r["category"])
+        if key not in cards:
+            q = latest.get(r["quote_id"])
+            name = r["quote_id"]
+            if q is not None:
+                name += f" v{q['version']} ({q['agency']}, {q['currency']})"
+            dated = dt.date.fromisoformat(q["valid_from"][:10]) if q is not None and q["valid_from"] else None
+            cards[key] = RateCardUse(name, r["category"], dated, 0, Decimal(0))
+        cards[key].entries += r["n"]
+        cards[key].baseline += _m(r["b"], conv.factor(r["currency"], r["fxday"], 0))
+    m.rate_cards = list(cards.values())
+    # Compute: hours per device from the runs; the cost is the ledger's compute total.
+    rwhere, rparams = _where(period, brand, campaign, "", "finished_at")
+    for r in conn.execute(f"SELECT COALESCE(device, 'cpu') AS device, SUM(compute_seconds) AS s FROM runs{rwhere} "
+                          f"GROUP BY 1 ORDER BY 1", rparams):
+        hours = (Decimal(repr(float(r["s"] or 0))) / 3600).quantize(Decimal("0.01"))
+        rate = settings.compute.per_hour(r["device"]) if settings is not None else None
+        m.compute_rates.append(ComputeRateUse(r["device"], rate, hours, Decimal(0)))
+    # Human time: the estimates from settings, and the recorded review time that replaced them.
+    est_h = rev_h = Decimal(0)
+    for r in conn.execute(f"SELECT kind, SUM(entries) AS n, SUM(actual_hours) AS ah FROM totals{where} "
+                          f"GROUP BY 1", params):
+        if r["kind"] == "review":
+            rev_h += _hours(r["ah"])
+            m.human_recorded_entries += r["n"]
+        elif r["kind"] in AI_KINDS + ("translation",):
+            est_h += _hours(r["ah"])
+            m.human_estimated_entries += r["n"]
+    m.human_estimated_hours, m.human_recorded_hours = est_h, rev_h
     if settings is not None:
         m.hourly_rate = settings.internal_hourly_rate
-    for r in conn.execute(
-            f"SELECT COALESCE(run_id, '') AS run, MIN(id) AS id, MIN(occurred_at) AS at, "
-            f"COALESCE(MAX(brand), '') AS brand, COALESCE(MAX(campaign), '') AS campaign, e.currency, "
-            f"SUM(actual_compute_micros + actual_human_micros + actual_tool_micros) AS cost, "
-            f"COALESCE(MAX(no_baseline_reason), '') AS reason FROM entries e{where}{extra}no_baseline = 1 "
-            f"GROUP BY COALESCE(run_id, 'entry:' || id), e.currency ORDER BY at, id LIMIT ?",
-            [*params, MISSING_LIMIT]):
-        m.missing_baseline.append(MissingBaseline(
-            r["run"], str(r["id"]), dt.date.fromisoformat(r["at"][:10]), r["brand"], r["campaign"],
-            _m(r["cost"], factor(r["currency"])), r["reason"]))
-    for r in conn.execute(
-            f"SELECT baseline_currency AS bc, e.currency, fx_rate, COUNT(*) AS n, MAX(occurred_at) AS at "
-            f"FROM entries e{where}{extra}baseline_currency IS NOT NULL AND baseline_currency != e.currency "
-            f"GROUP BY 1, 2, 3 ORDER BY 1, 2", params):
-        try:
-            rate = Decimal(r["fx_rate"])
-        except Exception:
-            continue
-        m.fx.append(FxUse(f"{r['bc']}→{r['currency']}", rate, dt.date.fromisoformat(r["at"][:10]), r["n"]))
+    nb = conn.execute(f"SELECT COUNT(*) FROM totals{where}{extra}no_baseline = 1", params).fetchone()[0]
+    if nb:
+        ewhere, eparams = _where(period, brand, campaign, "e")
+        eextra = " AND " if ewhere else " WHERE "
+        for r in conn.execute(
+                f"SELECT COALESCE(run_id, '') AS run, MIN(id) AS id, MIN(occurred_at) AS at, "
+                f"COALESCE(MAX(brand), '') AS brand, COALESCE(MAX(campaign), '') AS campaign, e.currency, "
+                f"SUM(actual_compute_micros + actual_human_micros + actual_tool_micros) AS cost, "
+                f"COALESCE(MAX(no_baseline_reason), '') AS reason FROM entries e{ewhere}{eextra}no_baseline = 1 "
+                f"GROUP BY COALESCE(run_id, 'entry:' || id), e.currency ORDER BY at, id LIMIT ?",
+                [*eparams, MISSING_LIMIT]):
+            m.missing_baseline.append(MissingBaseline(
+                r["run"], str(r["id"]), dt.date.fromisoformat(r["at"][:10]), r["brand"], r["campaign"],
+                _m(r["cost"], conv.factor(r["currency"], r["at"][:10], 0)), r["reason"]))
+    # Quotes in another currency than the entries were converted when recorded (rates from settings).
+    pairs: dict[tuple[str, str], int] = {}
+    for r in conn.execute(f"SELECT quote_id, currency, SUM(entries) AS n FROM totals{where}{extra}quote_id != '' "
+                          f"GROUP BY 1, 2", params):
+        q = latest.get(r["quote_id"])
+        if q is not None and q["currency"] != r["currency"]:
+            pairs[(q["currency"], r["currency"])] = pairs.get((q["currency"], r["currency"]), 0) + r["n"]
+    if pairs and settings is not None:
+        on = period.end or dt.date.today()
+        for (base, quote), n in sorted(pairs.items()):
+            try:
+                rate = settings.fx_table.rate(base, quote, on)
+            except Exception:
+                continue
+            dated = max((x.date for x in settings.fx_table.rates if {x.base, x.quote} == {base, quote}
+                         and x.date <= on), default=None)
+            m.fx.append(FxUse(f"{base}→{quote}", rate, dated, n))
     return m
 
 
 def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):
     where, params = _where(period, brand, campaign, "e")
     sql = (f"SELECT e.*, CASE WHEN e.kind = 'void' THEN COALESCE((SELECT o.kind FROM entries o "
-           f"WHERE o.id = e.voids_entry_id), 'manual') ELSE e.kind END AS k FROM entries e{where} ORDER BY e.id")
+           f"WHERE o.id = e.voids_entry_id), 'manual') ELSE e.kind END AS k FROM entries e{where} ORDER BY e.occurred_at, e.id")
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     for r in conn.execute(sql, params):
@@ -413,28 +509,28 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
     with Ledger(ledger, create=False) as led:
         conn = led.conn
         last = _ledger_last_day(conn)
-        groups = _groups(conn, period, brand, campaign, conv)
-        fig = _figures(groups, period, last)
+        conn.execute("PRAGMA temp_store = MEMORY")
+        fig, rollups = _period_figures(conn, period, brand, campaign, conv, last)
         _turnaround(conn, period, brand, campaign, fig)
         data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
                           brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
                           ledger_path=led.name)
         if compare is not None:
-            data.previous = _figures(_groups(conn, compare, brand, campaign, conv), compare, last)
+            data.previous, _ = _period_figures(conn, compare, brand, campaign, conv, last, count=False)
             _turnaround(conn, compare, brand, campaign, data.previous)
         s = fig.saving
         cat_rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
-        data.by_category = sorted(_rollup(groups, lambda g: g.category, lambda k: k, s),
+        data.by_category = sorted(_rollup(rollups["category"], lambda g: g.category, lambda k: k, s),
                                   key=lambda r: (cat_rank.get(r.key, 99), r.key))
-        data.by_campaign = sorted(_rollup(groups, lambda g: g.campaign or "", lambda k: k or DASH, s),
+        data.by_campaign = sorted(_rollup(rollups["campaign"], lambda g: g.campaign, lambda k: k or DASH, s),
                                   key=lambda r: (-r.saving, r.key))
-        data.by_brand = sorted(_rollup(groups, lambda g: g.brand or "", lambda k: k or DASH, s),
+        data.by_brand = sorted(_rollup(rollups["brand"], lambda g: g.brand, lambda k: k or DASH, s),
                                key=lambda r: (-r.saving, r.key))
-        data.by_month = sorted(_rollup(groups, lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
-        data.by_cause = sorted(_rollup(groups, lambda g: g.cause, lambda k: k, s),
+        data.by_month = sorted(_rollup(rollups["month"], lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
+        data.by_cause = sorted(_rollup(rollups["total"], lambda g: g.cause, lambda k: k, s),
                                key=lambda r: CAUSES.index(r.key) if r.key in CAUSES else 9)
         parts = {"compute": Decimal(0), "human": Decimal(0), "tools": Decimal(0)}
-        for g in groups:
+        for g in rollups["total"]:
             if not g.no_baseline:
                 parts["compute"] += g.compute
                 parts["human"] += g.human

@@ -39,10 +39,8 @@ def write_ledger(path: str | Path, entries: list[dict], runs: list[dict] | None 
             row.update(r)
             cols = ", ".join(row)
             conn.execute(f"INSERT INTO runs ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-        for e in entries:
-            e = entry(**e) if set(e) != set(ENTRY_COLS) else e
-            conn.execute(f"INSERT INTO entries ({', '.join(ENTRY_COLS)}) VALUES ({', '.join('?' * len(ENTRY_COLS))})",
-                         [e[c] for c in ENTRY_COLS])
+        # The ledger's own insert path, so its running ``totals`` stay in step with ``entries``.
+        led._insert_entries([entry(**e) if set(e) != set(ENTRY_COLS) else e for e in entries])
     return path
 
 
