@@ -54,6 +54,8 @@ def _setup(text: str):
         "grid.color": "#e2e8f0",
         "grid.linewidth": 0.6,
         "legend.frameon": False,
+        "legend.labelcolor": INK,
+        "text.color": INK,
     }
     return plt, rc
 

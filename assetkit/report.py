@@ -36,6 +36,8 @@ from .report_model import (ALL_TIME, ComputeRateUse, CostItem, EntryLine, Figure
 FORMATS = ("html", "pdf", "md", "csv", "json")
 #: Entries listed in the HTML/PDF/Markdown appendix (CSV and JSON list all of them).
 APPENDIX_LIMIT = 200
+#: Shorter periods are not scaled to a year (a single day × 365 is no forecast).
+MIN_ANNUALISE_DAYS = 28
 #: Runs/entries without a baseline listed by name in the methodology.
 MISSING_LIMIT = 50
 
@@ -259,7 +261,7 @@ def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None, 
         f.days = (end - period.start).days + 1
     elif f.first_day and f.last_day:
         f.days = (f.last_day - f.first_day).days + 1
-    if f.days and f.baseline > 0:
+    if f.days and f.days >= MIN_ANNUALISE_DAYS and f.baseline > 0:
         f.annual_saving = f.saving * 365 / f.days
     return f
 
@@ -437,11 +439,12 @@ def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | N
 
 
 def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir: Path,
-                per_campaign: int = 2, total: int = 8) -> list[Thumbnail]:
-    """Small JPEGs of assets of the top campaigns, from asset paths or run manifests on disk."""
+                total: int = 8) -> list[Thumbnail]:
+    """Small JPEGs of assets of the top campaigns, read from their runs' manifests on disk."""
     from PIL import Image
 
     out: list[Thumbnail] = []
+    per_campaign = max(2, -(-total // max(len(campaigns), 1)))
     for camp in campaigns:
         if len(out) >= total:
             break
@@ -463,6 +466,8 @@ def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir:
                     candidates.append(Path(p) if Path(p).is_absolute() else mp.parent / p)
         taken = 0
         seen = set()
+        stride = max(1, len(candidates) // per_campaign)  # spread over formats and locales
+        candidates = candidates[::stride] + candidates
         for p in candidates:
             if taken >= per_campaign or len(out) >= total:
                 break

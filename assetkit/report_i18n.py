@@ -33,6 +33,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "generated": "Generated",
         "currency": "Currency",
         "headline": "External agency cost down {pct}, about {annual} a year",
+        "per_year": "about {annual} a year",
+        "headline_short": "External agency cost down {pct} against agency quotes",
         "headline_period": "{saving} saved in this period against agency quotes.",
         "headline_ai": "AI generation is credited with {pct} of the saving.",
         "headline_no_baseline": "No agency baseline for this period — no saving can be stated.",
@@ -79,8 +81,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_valid_from": "Dated",
         "col_rate": "Rate",
         "col_value": "Value",
-        "col_recorded": "Recorded",
-        "col_estimated": "Estimated",
+        "col_recorded": "Recorded review time (change vs estimate)",
+        "col_estimated": "Estimated from settings",
         "total": "Total",
         "compute": "Compute",
         "human": "Human time",
@@ -108,7 +110,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "method_fx_none": "All entries are in {currency}; no conversion was needed.",
         "method_no_baseline": "Runs without a baseline (excluded from the saving)",
         "method_no_baseline_none": "Every run in this period has a baseline.",
-        "method_annualised": "“A year” figures scale the period's saving to 365 days.",
+        "method_annualised": "“A year” figures scale the period's saving to 365 days (periods of at least 28 days; a period still running counts up to the ledger's last entry).",
         "appendix": "Appendix: ledger entries",
         "appendix_truncated": "First {shown} of {total} entries; the CSV export lists all of them.",
         "chart_month_title": "Agency baseline vs in-house cost by month",
@@ -138,6 +140,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "generated": "Erstellt",
         "currency": "Währung",
         "headline": "Externe Agenturkosten {pct} niedriger, etwa {annual} pro Jahr",
+        "per_year": "etwa {annual} pro Jahr",
+        "headline_short": "Externe Agenturkosten {pct} niedriger als laut Agenturangeboten",
         "headline_period": "{saving} in diesem Zeitraum gegenüber Agenturangeboten eingespart.",
         "headline_ai": "{pct} der Einsparung gehen auf KI-Generierung zurück.",
         "headline_no_baseline": "Keine Agentur-Vergleichsbasis in diesem Zeitraum — keine Einsparung ausweisbar.",
@@ -184,8 +188,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_valid_from": "Datiert",
         "col_rate": "Satz",
         "col_value": "Wert",
-        "col_recorded": "Erfasst",
-        "col_estimated": "Geschätzt",
+        "col_recorded": "Erfasste Prüfzeit (Änderung ggü. Schätzung)",
+        "col_estimated": "Geschätzt laut Einstellungen",
         "total": "Summe",
         "compute": "Rechenleistung",
         "human": "Arbeitszeit",
@@ -213,7 +217,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "method_fx_none": "Alle Einträge sind in {currency}; keine Umrechnung nötig.",
         "method_no_baseline": "Läufe ohne Vergleichsbasis (nicht in der Einsparung enthalten)",
         "method_no_baseline_none": "Jeder Lauf in diesem Zeitraum hat eine Vergleichsbasis.",
-        "method_annualised": "„Pro Jahr“-Zahlen rechnen die Einsparung des Zeitraums auf 365 Tage hoch.",
+        "method_annualised": "„Pro Jahr“-Zahlen rechnen die Einsparung des Zeitraums auf 365 Tage hoch (nur Zeiträume ab 28 Tagen; ein laufender Zeitraum zählt bis zum letzten Ledger-Eintrag).",
         "appendix": "Anhang: Ledger-Einträge",
         "appendix_truncated": "Erste {shown} von {total} Einträgen; der CSV-Export listet alle.",
         "chart_month_title": "Agentur-Basis und interne Kosten nach Monat",
@@ -284,6 +288,8 @@ class Fmt:
         if ratio is None:
             return DASH
         r = Decimal(ratio).quantize(Decimal("0.001"), ROUND_HALF_EVEN)
+        if r == 0 and ratio != 0:  # a real but tiny share: "<0.1%", never a misleading "0%"
+            return "<" + format_percent(Decimal("0.001"), locale=self.locale, decimal_quantization=False)
         if r == 0:
             r = Decimal(0)  # no "-0 %"
         text = format_percent(r, locale=self.locale, decimal_quantization=False)

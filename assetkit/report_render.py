@@ -28,6 +28,8 @@ def _period_text(data: ReportData, fmt: Fmt, period=None, fig: Figures | None = 
     p = period or data.period
     if p.kind == "all":
         fig = fig or data.current
+        if fig.first_day and fig.first_day == fig.last_day:
+            return f"{fmt.t('all_time')} ({fmt.date(fig.first_day)})"
         if fig.first_day:
             return f"{fmt.t('all_time')} ({fmt.date(fig.first_day)} – {fmt.date(fig.last_day)})"
         return fmt.t("all_time")
@@ -70,7 +72,7 @@ def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
               "note": note})
     snote = ""
     if f.annual_saving is not None:
-        snote = fmt.t("headline", pct="", annual=fmt.money_short(f.annual_saving)).split(",", 1)[-1].strip()
+        snote = fmt.t("per_year", annual=fmt.money_short(f.annual_saving))
     if p is not None:
         d = _delta_pct(f.saving, p.saving) if p.saving > 0 else None
         snote = (snote + " · " if snote else "") + vs(fmt.pct(d, signed=True))
@@ -101,7 +103,10 @@ def _headline(data: ReportData, fmt: Fmt) -> dict:
         lines = [fmt.t("headline_period", saving=DASH).replace(DASH, fmt.t("no_baseline"), 1)] if False else []
         return {"big": fmt.t("headline_no_baseline"), "lines": lines, "positive": False}
     pct = fmt.pct(abs(f.saving_pct))
-    big = fmt.t("headline", pct=pct, annual=fmt.money_short(f.annual_saving))
+    if f.annual_saving is not None:
+        big = fmt.t("headline", pct=pct, annual=fmt.money_short(f.annual_saving))
+    else:
+        big = fmt.t("headline_short", pct=pct)
     if f.saving_pct < 0:  # costs went up: say so plainly
         big = big.replace("down", "up").replace("niedriger", "höher")
     lines = [fmt.t("headline_period", saving=fmt.money_whole(f.saving))]
@@ -189,7 +194,8 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                         [False, True, True],
                         [[fmt.t("col_estimated"), fmt.number(m.human_estimated_entries), fmt.hours(m.human_estimated_hours)],
                          [fmt.t("col_recorded"), fmt.number(m.human_recorded_entries), fmt.hours(m.human_recorded_hours)]]
-                        + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]] if m.hourly_rate is not None else [])),
+                        + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]] if m.hourly_rate is not None else []),
+                        [fmt.t("total"), "", fmt.hours(m.human_estimated_hours + m.human_recorded_hours)]),
         "fx": _table([fmt.t("currency"), fmt.t("col_rate"), fmt.t("col_valid_from"), fmt.t("col_entries")],
                      [False, True, False, True],
                      [[x.currency, fmt.number(x.rate), fmt.date(x.dated), fmt.number(x.entries)] for x in m.fx]),
@@ -494,6 +500,9 @@ def render_pdf(data: ReportData) -> bytes:
         svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
         if pdf.get_y() + height_hint > pdf.h - 18:
             pdf.add_page()
+        # SVG shapes without a fill (matplotlib's default black text) take the current PDF colours.
+        pdf.set_fill_color(0, 0, 0)
+        pdf.set_draw_color(0, 0, 0)
         pdf.image(io.BytesIO(svg.encode("utf-8")), x=pdf.l_margin, w=W)
         pdf.ln(2)
 
@@ -645,8 +654,9 @@ def render_pdf(data: ReportData) -> bytes:
         if none_text and not tb[key]["rows"]:
             para(none_text, 8.5)
         else:
-            table(tb[key], widths=[2] + [1] * (len(tb[key]["columns"]) - 1))
+            widths = [2.4, 0.7, 1.1, 1.4, 1.1, 3.3] if key == "missing" else [2] + [1] * (len(tb[key]["columns"]) - 1)
+            table(tb[key], widths=widths)
     pdf.add_page()
     h2(fmt.t("appendix"))
-    table(tb["entries"], size=6.3, widths=[0.8, 2.2, 1.3, 2, 1.3, 1.5, 1.4, 1.4, 1.4, 1.4])
+    table(tb["entries"], size=6, widths=[0.7, 2.9, 1.3, 1.7, 1.4, 1.7, 1.4, 1.3, 1.3, 1.6])
     return bytes(pdf.output())
