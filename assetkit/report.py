@@ -1,8 +1,8 @@
 """The savings report for management: one headline, breakdowns, charts and the method.
 
 ``build_report(...)`` fills a :class:`~assetkit.report_model.ReportData` from the ledger with
-grouped SQL (one pass over the period's entries, rolled up per breakdown); ``render(data, fmt)``
-turns it into HTML, PDF, Markdown, CSV or JSON. Renderers format, they never compute, so every
+grouped SQL over the ledger's running ``totals``; ``render(data, fmt)`` turns it into HTML, PDF,
+Markdown, CSV or JSON (:mod:`assetkit.report_render`). Renderers format, they never compute, so every
 format prints the same figures.
 
 Definitions (also printed in the report's methodology):
@@ -18,17 +18,16 @@ Definitions (also printed in the report's methodology):
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 from .errors import UsageError
-from .money import MICROS, FxError, FxTable, round_minor
+from .money import MICROS, FxError, FxTable
 from .report_i18n import DASH, Fmt
 from .report_model import (ALL_TIME, ComputeRateUse, CostItem, EntryLine, Figures, FxUse, Methodology,
                            MissingBaseline, Period, RateCardUse, ReportData, Row, Thumbnail)
@@ -230,7 +229,7 @@ def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
     return (a / b) if b > 0 else None
 
 
-def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None, campaigns: int) -> Figures:
+def _figures(groups: list[_Group], period: Period, today: dt.date | None, campaigns: int) -> Figures:
     f = Figures(campaigns=campaigns)
     for g in groups:
         f.entries += g.n
@@ -256,8 +255,8 @@ def _figures(groups: list[_Group], period: Period, ledger_last: dt.date | None, 
         f.first_day = f.last_day = None
     if period.start is not None and period.end is not None:
         end = period.end
-        if ledger_last is not None and period.start <= ledger_last < end:
-            end = ledger_last  # a period still running is annualised over the days so far
+        if today is not None and period.start <= today < end:
+            end = today  # a period still running counts the days so far
         f.days = (end - period.start).days + 1
     elif f.first_day and f.last_day:
         f.days = (f.last_day - f.first_day).days + 1
@@ -330,11 +329,6 @@ def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
     f.turnaround_inhouse_hours = _median(
         conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_hours AS v "
               f"FROM runs{where}{extra}started_at IS NOT NULL", params)
-
-
-def _ledger_last_day(conn) -> dt.date | None:
-    row = conn.execute("SELECT MAX(day) FROM totals").fetchone()
-    return dt.date.fromisoformat(row[0][:10]) if row and row[0] else None
 
 
 def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> Methodology:
@@ -513,7 +507,8 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
     conv = _Converter(cur, settings.fx_table)
     with Ledger(ledger, create=False) as led:
         conn = led.conn
-        last = _ledger_last_day(conn)
+        today = generated_on or dt.date.today()
+        last = today
         conn.execute("PRAGMA temp_store = MEMORY")
         fig, rollups = _period_figures(conn, period, brand, campaign, conv, last)
         _turnaround(conn, period, brand, campaign, fig)
@@ -562,3 +557,26 @@ def iter_entry_lines(ledger, data: ReportData, settings=None):
     conv = _Converter(data.currency, settings.fx_table)
     with Ledger(ledger, create=False) as led:
         yield from _entry_lines(led.conn, data.period, data.brand, data.campaign, conv, None)
+
+
+def render(data: ReportData, fmt: str, ledger=None, settings=None) -> bytes:
+    """``data`` as ``html``, ``pdf``, ``md``, ``json`` or ``csv`` bytes.
+
+    JSON and CSV list every entry of the period, streamed from ``ledger`` (``data.entries``
+    otherwise); CSV is the figures table, a blank line, then the entries table.
+    """
+    from . import report_render as rr
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt == "pdf":
+        return rr.render_pdf(data)
+    if fmt == "html":
+        return rr.render_html(data).encode("utf-8")
+    if fmt == "md":
+        return rr.render_md(data).encode("utf-8")
+    entries = iter_entry_lines(ledger, data, settings) if ledger is not None else None
+    if fmt == "json":
+        return rr.render_json(data, entries).encode("utf-8")
+    figures, lines = rr.render_csv(data, entries)
+    return (figures + "\n" + lines).encode("utf-8")

@@ -355,3 +355,31 @@ def test_cli_writes_every_format(cli_ledger, tmp_path):
     assert (tmp_path / "r-entries.csv").read_text().startswith("entry_id,run_id,date,")
     r = runner.invoke(cli, ["report", "--ledger", str(cli_ledger), "--format", "md"])
     assert r.exit_code == 0 and r.output.startswith("# Creative production savings · All time")
+
+
+# -- small rules -----------------------------------------------------------------------------
+
+def test_short_periods_are_not_annualised_and_tiny_shares_are_not_zero(tmp_path):
+    rows = [entry(occurred_at="2026-05-02T10:00:00Z", baseline_micros=1_000_000_000,
+                  actual_compute_micros=100, actual_human_micros=100_000_000)]
+    path = write_ledger(tmp_path / "l.sqlite", rows)
+    one_day = build(path)
+    assert one_day.current.days == 1 and one_day.current.annual_saving is None
+    md = render_md(one_day)
+    assert "## External agency cost down 90% against agency quotes" in md
+    assert "All time (May 2, 2026)" in md
+    assert "| Compute | €0.00 | &lt;0.1% |" in md  # Markdown escapes "<"
+    month = build(path, parse_period("2026-05"))
+    assert month.current.days == 31 and month.current.annual_saving == month.current.saving * 365 / 31
+    assert "about €10,597 a year" in render_md(month)
+
+
+def test_render_dispatch(tmp_path):
+    from assetkit.report import render
+
+    path = random_ledger(tmp_path / "l.sqlite", 2, n=20)
+    data = build(path)
+    assert render(data, "csv", path, Settings()).decode().startswith("section,key,metric,value\n")
+    assert json.loads(render(data, "json", path, Settings()))["entries_total"] == data.entries_total
+    with pytest.raises(UsageError, match="unknown report format 'docx'"):
+        render(data, "docx")
