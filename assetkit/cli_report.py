@@ -46,6 +46,7 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
 
     Example:
 
+    \b
         assetkit report --period 2026-Q3 --compare-to previous --locale de-DE --out q3.pdf
     """
     from .files import atomic_write_bytes
