@@ -25,12 +25,14 @@ demo: $(STAMP)
 	$(BIN)/assetkit run examples/spring-launch/brief.yaml --out $(DEMO_OUT) --ledger $(DEMO_LEDGER) --progress plain
 	$(BIN)/assetkit report --ledger $(DEMO_LEDGER) --out $(DEMO_OUT)/savings-report.html
 	$(BIN)/assetkit report --ledger $(DEMO_LEDGER) --out $(DEMO_OUT)/savings-report.pdf
+	$(BIN)/python examples/demo-ledger/make_demo_ledger.py --out $(DEMO_OUT)/demo-ledger.sqlite --force --report $(DEMO_OUT)/demo-quarter-report
 	@echo
 	@echo "Demo done."
 	@echo "  assets:         $(DEMO_OUT)/spring-launch/<locale>/<format>/"
 	@echo "  contact sheets: $(DEMO_OUT)/spring-launch/contact-sheet-en-US.png, contact-sheet-de-DE.png"
 	@echo "  manifest:       $(DEMO_OUT)/spring-launch/manifest.json"
 	@echo "  report:         $(DEMO_OUT)/savings-report.html (and .pdf)"
+	@echo "  six-month demo: $(DEMO_OUT)/demo-quarter-report.html (and .pdf, .de.pdf) from examples/demo-ledger/"
 	@echo "  ledger:         $(DEMO_LEDGER)"
 
 test: $(STAMP)
