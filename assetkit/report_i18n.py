@@ -283,8 +283,9 @@ class Fmt:
                                            fraction_digits=1)
         return self.money_whole(value)
 
-    def pct(self, ratio: Decimal | None, signed: bool = False) -> str:
-        """A ratio (0.246) as ``24.6%`` / ``24,6 %``; one decimal at most."""
+    def pct(self, ratio: Decimal | None, signed: bool = False, fixed: bool = False) -> str:
+        """A ratio (0.246) as ``24.6%`` / ``24,6 %``; one decimal at most (exactly one with
+        ``fixed``, so a table column lines up: ``89.0%`` under ``97.1%``)."""
         if ratio is None:
             return DASH
         r = Decimal(ratio).quantize(Decimal("0.001"), ROUND_HALF_EVEN)
@@ -292,7 +293,14 @@ class Fmt:
             return "<" + format_percent(Decimal("0.001"), locale=self.locale, decimal_quantization=False)
         if r == 0:
             r = Decimal(0)  # no "-0 %"
-        text = format_percent(r, locale=self.locale, decimal_quantization=False)
+        if fixed:
+            import re
+
+            pattern = self.locale.percent_formats[None].pattern
+            pattern = re.sub(r"0(?=[^0#]*%)", "0.0", pattern.split(";")[0], count=1)
+            text = format_percent(r, format=pattern, locale=self.locale)
+        else:
+            text = format_percent(r, locale=self.locale, decimal_quantization=False)
         if signed and r > 0:
             text = "+" + text
         return text

@@ -130,13 +130,14 @@ def _breakdown(rows: list[Row], fmt: Fmt, first: str, label=lambda r: r.label, t
     for r in shown:
         nb = r.saving_pct is None and r.baseline == 0
         body.append([label(r), fmt.money(r.baseline) if not nb else fmt.t("no_baseline"), fmt.money(r.actual),
-                     fmt.money(r.saving) if not nb else DASH, fmt.pct(r.saving_pct), fmt.pct(r.share),
+                     fmt.money(r.saving) if not nb else DASH, fmt.pct(r.saving_pct, fixed=True),
+                     fmt.pct(r.share, fixed=True),
                      fmt.number(r.hours_saved, 1), fmt.number(r.assets), fmt.number(r.entries)])
     tot = None
     if total is not None and rows:
         tot = [fmt.t("total"), fmt.money(total.baseline), fmt.money(total.actual),
-               fmt.money(total.saving) if total.saving_pct is not None else DASH, fmt.pct(total.saving_pct),
-               fmt.pct(Decimal(1)) if total.saving > 0 else DASH, fmt.number(total.hours_saved, 1),
+               fmt.money(total.saving) if total.saving_pct is not None else DASH,
+               fmt.pct(total.saving_pct, fixed=True), fmt.pct(Decimal(1), fixed=True) if total.saving > 0 else DASH, fmt.number(total.hours_saved, 1),
                fmt.number(sum(r.assets for r in rows)), fmt.number(sum(r.entries for r in rows))]
     note = ""
     if limit is not None and len(rows) > limit:

@@ -383,3 +383,14 @@ def test_render_dispatch(tmp_path):
     assert json.loads(render(data, "json", path, Settings()))["entries_total"] == data.entries_total
     with pytest.raises(UsageError, match="unknown report format 'docx'"):
         render(data, "docx")
+
+
+def test_table_percentages_have_one_fixed_decimal():
+    from decimal import Decimal
+
+    from assetkit.report_i18n import Fmt
+
+    en, de = Fmt("en-US", "EUR"), Fmt("de-DE", "EUR")
+    assert [en.pct(Decimal(x), fixed=True) for x in ("0.89", "0.9712", "1")] == ["89.0%", "97.1%", "100.0%"]
+    assert de.pct(Decimal("0.89"), fixed=True) == "89,0\xa0%"
+    assert en.pct(Decimal("0.0004"), fixed=True) == "<0.1%"
