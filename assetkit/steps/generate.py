@@ -148,12 +148,13 @@ class GenerateStep(Step):
         """
         from PIL import Image
 
+        gen = self.generator(ctx)
+        fp = gen.fingerprint()
+        state.generator_info = {"name": gen.name, **fp, "device": fp.get("device", "cpu")}
         requests = self.requests(ctx, state)
         if not requests:
             return
         notify = ctx.extras.get("on_masters") or (lambda mids: None)
-        gen = self.generator(ctx)
-        fp = gen.fingerprint()
         cache = ctx.cache_dir / "masters"
         todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
         ready: list[tuple[str, int, str]] = []
@@ -173,7 +174,6 @@ class GenerateStep(Step):
                 except (OSError, ValueError, KeyError, TypeError):
                     pass  # a damaged cache entry is simply remade
             todo.append((mid, req, key))
-        state.generator_info = {"name": gen.name, **fp, "device": fp.get("device", "cpu")}
         if ready:
             notify(ready)
         if not todo:
