@@ -72,6 +72,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import math
 import operator
 import os
 import socket
@@ -491,7 +492,8 @@ class Ledger:
             self._check_identity(conn)
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a killed process never half-commits
+            conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB: a big run's pages stay in memory
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(conn)
         except sqlite3.DatabaseError as exc:
@@ -845,13 +847,11 @@ class _Writer:
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise LedgerError(f"run {run_id} is already in the ledger {self.name}")
-            run_row, rows = _price_run(manifest, manifest_path, settings, brief, quotes, self._has_deliverable)
-            cols = list(run_row)
-            c.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                      [run_row[k] for k in cols])
-            self._insert_entries(rows)
+            run_row, batches = _price_run(manifest, manifest_path, settings, brief, quotes, self._has_deliverable)
+            self._store_run(run_row, batches)
         return RunRecord(
-            run_id=run_id, entries=len(rows), baseline=from_micros(run_row["baseline_micros"]),
+            run_id=run_id, entries=sum(len(rows) for _, rows in batches),
+            baseline=from_micros(run_row["baseline_micros"]),
             actual=from_micros(run_row["actual_micros"]),
             saving=from_micros(run_row["baseline_micros"] - run_row["actual_micros"]),
             currency=run_row["currency"], no_baseline=bool(run_row["no_baseline"]),
@@ -866,17 +866,41 @@ class _Writer:
             "SELECT 1 FROM entries e WHERE deliverable_key = ? AND kind != 'void' AND NOT EXISTS "
             "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id)", (key,)).fetchone() is not None
 
-    def _insert_entries(self, rows: list[dict]) -> None:
+    def _store_run(self, run_row: dict, batches: list[tuple[dict | None, list[dict]]]) -> None:
+        """Insert a priced run (``_price_run``'s result); the caller holds the transaction."""
+        cols = list(run_row)
+        self.conn.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                          [run_row[k] for k in cols])
+        for shared, rows in batches:
+            self._insert_entries(rows, shared)
+
+    def _insert_entries(self, rows: list[dict], shared: dict | None = None) -> None:
+        """Append entries and add them to ``totals``; the caller holds the transaction.
+
+        ``rows``: dicts of column → value; a missing column gets its schema default. ``shared``:
+        values that every row has (the run's dimensions), written into the statement once instead
+        of being bound per row — per-row binding is most of a bulk insert's cost. A row then
+        must not repeat a shared column. Rows holding exactly the other columns take the fast path.
+        """
         if not rows:
             return
-        cols = sorted({k for r in rows for k in r} | set(_ENTRY_DEFAULTS))
-        sql = f"INSERT INTO entries ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-        full = dict.fromkeys(cols)
-        full.update(_ENTRY_DEFAULTS)
-        get = operator.itemgetter(*cols)
+        literals: dict[str, str] = {}
+        bound_shared: dict[str, Any] = {}
+        for col, value in (shared or {}).items():
+            if col not in _ENTRY_COLUMN_SET:
+                raise ValueError(f"no entries column {col!r}")
+            lit = _sql_literal(value)
+            if lit is None:
+                bound_shared[col] = value  # (rare) not expressible as a literal: bound per row
+            else:
+                literals[col] = lit
+        varying = [c for c in ENTRY_COLUMNS if c not in literals]
+        cols = varying + list(literals)
+        sql = (f"INSERT INTO entries ({', '.join(cols)}) VALUES "
+               f"({', '.join(['?'] * len(varying) + list(literals.values()))})")
         last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
-        self.conn.executemany(sql, [get({**full, **r}) for r in rows])
-        self.conn.execute(_TOTALS_FROM_ENTRIES, (last,))
+        self.conn.executemany(sql, _row_tuples(rows, varying, bound_shared, set(shared or ())))
+        self.conn.execute(_totals_sql(literals), (last,))
 
     # .. corrections and manual entries .......................................................................
     def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,
@@ -1004,6 +1028,78 @@ _GENERATED = {"actual_micros", "saving_micros", "hours_saved"}
 _ENTRY_DEFAULTS = {"units": 0, "baseline_micros": 0, "actual_compute_micros": 0, "actual_human_micros": 0,
                    "actual_tool_micros": 0, "baseline_hours": 0.0, "actual_hours": 0.0, "compute_seconds": 0.0,
                    "human_minutes_estimated": 0.0, "no_baseline": 0}
+#: The columns an insert writes (all of ``entries`` but ``id`` and the generated ones), in table order.
+ENTRY_COLUMNS = (
+    "run_id", "kind", "category", "description", "campaign", "brand", "locale", "format", "format_class",
+    "concept", "variant", "asset_path", "deliverable_key", "units", "words", "occurred_at", "month", "currency",
+    "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros", "baseline_hours",
+    "actual_hours", "baseline_days", "compute_seconds", "device", "human_minutes_estimated",
+    "review_minutes_recorded", "quote_id", "quote_version", "quote_lines", "baseline_currency",
+    "baseline_source_micros", "fx_rate", "no_baseline", "no_baseline_reason", "voids_entry_id", "reason",
+    "manifest_path", "brief_sha256", "who", "recorded_at")
+_ENTRY_COLUMN_SET = frozenset(ENTRY_COLUMNS)
+
+
+def _sql_literal(value) -> str | None:
+    """``value`` as an SQLite literal equal to binding it, or None where that is not certain."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value) if -2 ** 63 <= value < 2 ** 63 else None
+    if type(value) is float:
+        return repr(value) if math.isfinite(value) else None
+    if type(value) is str:
+        # SQLite string literals have one escape ('' for '); NUL cannot appear in statement text
+        return None if "\x00" in value else "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _row_tuples(rows, varying: list[str], bound_shared: dict, shared: set) -> Iterator[tuple]:
+    """Each row as a tuple of the ``varying`` columns (defaults filled in), checked for stray keys."""
+    get = operator.itemgetter(*varying) if len(varying) > 1 else (lambda r: (r[varying[0]],))
+    n = len(varying)
+    base = {c: _ENTRY_DEFAULTS.get(c) for c in varying}
+    base.update(bound_shared)
+    allowed = _ENTRY_COLUMN_SET - shared
+    for r in rows:
+        if len(r) == n:  # the fast path: exactly the varying columns
+            try:
+                yield get(r)
+                continue
+            except KeyError:
+                pass
+        stray = r.keys() - allowed
+        if stray:
+            raise ValueError(f"entry columns {', '.join(sorted(stray))} are "
+                             f"{'shared by every row' if stray <= shared else 'not in the ledger'}")
+        yield get({**base, **r})
+
+
+def _totals_sql(literals: dict[str, str]) -> str:
+    """``_TOTALS_FROM_ENTRIES`` for rows whose ``literals`` columns are constants: those dimensions
+    are not grouped on (fewer sort keys), the statement is otherwise the same."""
+    if not literals:
+        return _TOTALS_FROM_ENTRIES
+    e = {c: literals.get(c, c) for c in ("occurred_at", "category", "campaign", "brand", "kind", "currency",
+                                         "no_baseline", "quote_id", "units", "baseline_micros",
+                                         "actual_compute_micros", "actual_human_micros", "actual_tool_micros",
+                                         "baseline_hours", "actual_hours", "compute_seconds")}
+    dims = [(f"substr({e['occurred_at']}, 1, 10)", "occurred_at"), (e["category"], "category"),
+            (f"COALESCE({e['campaign']}, '')", "campaign"), (f"COALESCE({e['brand']}, '')", "brand"),
+            (e["kind"], "kind"), (e["currency"], "currency"), (e["no_baseline"], "no_baseline"),
+            (f"COALESCE({e['quote_id']}, '')", "quote_id")]
+    group = [str(i) for i, (_, col) in enumerate(dims, 1) if col not in literals] or ["1"]
+    return f"""
+INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+SELECT {', '.join(x for x, _ in dims)}, COUNT(*), SUM({e['units']}), SUM({e['baseline_micros']}),
+       SUM({e['actual_compute_micros']}), SUM({e['actual_human_micros']}), SUM({e['actual_tool_micros']}),
+       SUM({e['baseline_hours']}), SUM({e['actual_hours']}), SUM({e['compute_seconds']}),
+       SUM(CASE WHEN {e['no_baseline']} = 1 THEN {e['units']} ELSE 0 END)
+FROM entries WHERE id > ?
+GROUP BY {', '.join(group)}
+ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+"""
 
 # Ledger gets the writing methods (kept apart above for reading order).
 for _name, _fn in list(vars(_Writer).items()):
@@ -1013,8 +1109,13 @@ for _name, _fn in list(vars(_Writer).items()):
 
 # -- pricing ----------------------------------------------------------------------------------
 
-def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[StoredQuote], has_key) -> tuple[dict, list[dict]]:
-    """(runs row, entry rows) for one manifest. Pure apart from ``has_key`` (dedup lookup)."""
+def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[StoredQuote],
+               has_key) -> tuple[dict, list[tuple[dict | None, list[dict]]]]:
+    """(runs row, entry batches) for one manifest. Pure apart from ``has_key`` (dedup lookup).
+
+    A batch is ``(shared, rows)`` for ``Ledger._insert_entries``: the asset entries carry only their
+    own values (every column except the run's ``shared`` ones), the others whole rows.
+    """
     import hashlib
 
     from .money import FxError
@@ -1075,6 +1176,11 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     assets = manifest.get("assets") or []
     new = [a for a in assets if not a.get("cached")]
     rows: list[dict] = []
+    # Asset entries: the run's values once, every other column in each row (complete rows take
+    # the insert's fast path; see Ledger._insert_entries).
+    asset_shared = dict(common, kind="asset", device=manifest.get("device"), description=None, words=None,
+                        deliverable_key=None, review_minutes_recorded=None, voids_entry_id=None, reason=None)
+    asset_template = {c: _ENTRY_DEFAULTS.get(c) for c in ENTRY_COLUMNS if c not in asset_shared}
     missing: dict[str, int] = {}
 
     # assets: first choose lines, then share per_format / flat prices within the run
@@ -1104,9 +1210,9 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         secs = float(a.get("compute_seconds") or 0)
         asset_secs += secs
         minutes = settings.human_minutes.for_class(fclass).total
-        row = dict(common, kind="asset", locale=a.get("locale"), format=a.get("format"), format_class=fclass,
+        row = dict(asset_template, locale=a.get("locale"), format=a.get("format"), format_class=fclass,
                    concept=a.get("concept"), variant=a.get("variant"), asset_path=a.get("path"), units=1,
-                   compute_seconds=secs, device=device,
+                   compute_seconds=secs,
                    actual_compute_micros=_micros_of(Decimal(str(secs)) / 3600 * compute_rate),
                    actual_human_micros=_micros_of(minutes / 60 * internal),
                    actual_tool_micros=_micros_of(settings.tool_cost_per_asset),
@@ -1143,6 +1249,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                 row.update(baseline_micros=baseline, fx_rate=fx_rate)
         rows.append(row)
 
+    n_assets = len(rows)
     overhead = run_secs - asset_secs
     if new and overhead > 0.0005:
         rows.append(dict(common, kind="overhead", category="production", units=0, compute_seconds=overhead,
@@ -1220,7 +1327,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         no_baseline_reason=reason, manifest_path=common["manifest_path"],
         brief_path=manifest.get("brief"), brief_sha256=manifest.get("brief_sha256"),
         assetkit_version=manifest.get("assetkit_version"), settings_sha256=settings_sha, who=me, recorded_at=now)
-    return run_row, rows
+    return run_row, [(asset_shared, rows[:n_assets]), (None, rows[n_assets:])]
 
 
 # -- the runner's entry point -------------------------------------------------------------------

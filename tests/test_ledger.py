@@ -265,3 +265,82 @@ def test_migrates_a_version_1_file(tmp_path):
         assert lg.conn.execute("PRAGMA user_version").fetchone()[0] == L.SCHEMA_VERSION
         (row,) = lg.aggregate(["month"])
         assert (row["month"], row["baseline"], row["deliverables"]) == ("2026-03", Decimal(5), 1)
+
+
+def _totals_recomputed(conn) -> tuple[list, list]:
+    """(totals as kept, totals recomputed from every entry), both sorted by their dimensions."""
+    dims = ", ".join(L.TOTALS_DIMENSIONS)
+    kept = [tuple(r) for r in conn.execute(
+        f"SELECT {dims}, {', '.join(L._TOTALS_MEASURES)} FROM totals ORDER BY {dims}")]
+    select = L._TOTALS_FROM_ENTRIES.split("SELECT", 1)[1].split("ON CONFLICT")[0].replace("WHERE id > ?", "")
+    fresh = [tuple(r) for r in conn.execute(f"SELECT {select} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")]
+    return kept, fresh
+
+
+def _assert_totals_match(conn):
+    kept, fresh = _totals_recomputed(conn)
+    assert len(kept) == len(fresh)
+    for a, b in zip(kept, fresh):
+        assert a == pytest.approx(b)
+
+
+def test_shared_run_values_round_trip_exactly(project, monkeypatch):
+    # the run's shared values are written into the INSERT as SQL literals: quoting must be exact
+    monkeypatch.setenv("ASSETKIT_USER", "o'neil")
+    m = manifest(run_id="20261125T083000Z-quote'1", campaign="O'Brien's \"spring\"; DROP TABLE entries; --")
+    m["brand"] = "Café ☕ 'Nordlicht' \\ %s ?1 :x"
+    m["brief_sha256"] = "line\nbreak'"
+    record_run(m, Path("out/it's/manifest.json"), None, None, None)
+    with Ledger() as lg:
+        rows = lg.conn.execute("SELECT DISTINCT run_id, campaign, brand, who, manifest_path, brief_sha256, kind, "
+                               "device, typeof(variant) FROM entries WHERE kind = 'asset'").fetchall()
+        assert [tuple(r) for r in rows] == [(m["run_id"], m["campaign"], m["brand"], f"o'neil@{L.socket.gethostname()}",
+                                             "out/it's/manifest.json", "line\nbreak'", "asset", "cpu", "integer")]
+        n = lg.conn.execute("SELECT COUNT(*) FROM entries WHERE run_id = ?", (m["run_id"],)).fetchone()[0]
+        assert n == 6  # 4 assets, a translation, overhead
+        _assert_totals_match(lg.conn)
+
+
+@pytest.mark.parametrize("value", [None, 0, -1, 2 ** 63 - 1, -2 ** 63, 2 ** 63, 1.5, -0.25, 1e300, 1e-300, 3.0,
+                                   float("inf"), float("nan"), "", "it's", "''", "a\nb", "ü☕", "x\x00y", True,
+                                   b"bytes", Decimal("1.5")])
+def test_sql_literal_equals_binding(value):
+    lit = L._sql_literal(value)
+    if lit is None:  # not expressible as a literal with certainty: bound per row instead
+        assert (isinstance(value, (bool, bytes, Decimal)) or (isinstance(value, int) and abs(value) >= 2 ** 63)
+                or (isinstance(value, float) and value != value or value in (float("inf"),))
+                or (isinstance(value, str) and "\x00" in value))
+        return
+    c = sqlite3.connect(":memory:")
+    assert c.execute(f"SELECT {lit}, typeof({lit})").fetchone() == c.execute("SELECT ?, typeof(?)",
+                                                                            (value, value)).fetchone()
+
+
+def test_insert_entries_shared_values_are_checked(project):
+    base = dict(category="crm", occurred_at="2026-03-04T12:00:00Z", month="2026-03", units=1,
+                baseline_micros=5_000_000)
+    shared = dict(kind="manual", currency="EUR", who="a@b", recorded_at="2026-03-04T12:00:00Z",
+                  description="nul \x00 inside")  # NUL: bound per row, not a literal
+    with Ledger() as lg:
+        with pytest.raises(ValueError, match="shared by every row"):
+            with lg.transaction():
+                lg._insert_entries([dict(base, kind="asset")], shared)
+        with pytest.raises(ValueError, match="not in the ledger"):
+            with lg.transaction():
+                lg._insert_entries([dict(base, colour="red")], shared)
+        with pytest.raises(ValueError, match="no entries column"):
+            with lg.transaction():
+                lg._insert_entries([base], dict(shared, colour="red"))
+        assert lg.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0
+        with lg.transaction():
+            lg._insert_entries([base, dict(base, category="social", units=2)], shared)
+        got = lg.conn.execute("SELECT kind, category, units, description, who FROM entries ORDER BY id").fetchall()
+        assert [tuple(r) for r in got] == [("manual", "crm", 1, "nul \x00 inside", "a@b"),
+                                           ("manual", "social", 2, "nul \x00 inside", "a@b")]
+        _assert_totals_match(lg.conn)
+
+
+def test_totals_match_entries_after_every_kind_of_write(tmp_path):
+    path = seed_demo(tmp_path / "demo.sqlite")  # runs, manual entries, a void and a review
+    with Ledger(path) as lg:
+        _assert_totals_match(lg.conn)

@@ -31,8 +31,8 @@ KILLER = textwrap.dedent("""
     from assetkit import ledger as L
     from ledger_fixtures import manifest
     real = L.Ledger._insert_entries
-    def insert_then_die(self, rows):
-        real(self, rows)          # rows are written inside the open transaction...
+    def insert_then_die(self, *args, **kwargs):
+        real(self, *args, **kwargs)   # rows are written inside the open transaction...
         os.kill(os.getpid(), signal.SIGKILL)   # ...and the process dies before COMMIT
     L.Ledger._insert_entries = insert_then_die
     L.record_run(manifest(run_id="killed"), Path("m.json"), Path(sys.argv[1]), None, None)
