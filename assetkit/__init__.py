@@ -6,34 +6,20 @@ Public API (heavy dependencies are imported lazily):
 """
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_brand", "load_brief", "load_campaign", "load_pipeline", "run_brief", "RunOptions"]
+#: public name → module that defines it (imported on first use, so ``import assetkit`` is instant)
+_API = {
+    "load_brand": "brand", "load_brief": "brief", "load_campaign": "campaign", "load_pipeline": "pipeline",
+    "run_brief": "runner", "RunOptions": "pipeline", "Ledger": "ledger", "build_report": "report",
+}
+
+__all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str):
-    if name == "load_brand":
-        from .brand import load_brand
-
-        return load_brand
-    if name == "load_brief":
-        from .brief import load_brief
-
-        return load_brief
-    if name == "load_campaign":
-        from .campaign import load_campaign
-
-        return load_campaign
-    if name == "load_pipeline":
-        from .pipeline import load_pipeline
-
-        return load_pipeline
-    if name == "run_brief":
-        from .runner import run_brief
-
-        return run_brief
-    if name == "RunOptions":
-        from .pipeline import RunOptions
-
-        return RunOptions
-    raise AttributeError(name)
+    if name in _API:
+        return getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module 'assetkit' has no attribute {name!r}")
