@@ -5,11 +5,16 @@ the SD VAE; AutoencoderTiny (default config) as the fast decoder. 512 px, 1 step
 
   (a) stock diffusers as its docs show SD-Turbo: fp32, full VAE, loaded once, one image a call
   (b) assetkit's DiffusersGenerator, preset fast: bf16 where the CPU/GPU has it, tiny VAE,
-      prompt encoded once, batched
+      prompt encoded once, channels_last on CPU; batch 1 by default (on CPU exact_batches runs
+      a batch image by image anyway, so batching cannot help there)
+  (c) with --compile: (b) plus ``compile=True`` (torch.compile, opt-in); its one-time compile
+      cost is reported separately and excluded from images/minute
+
+Both rates are steady state: model load and one warm-up image are timed and reported apart.
 
 Then a 20-asset ``run_brief`` on a tiny model: run wall time ÷ model compute time.
 
-    .venv/bin/python bench/diffusion.py [--quick] [--device cpu]
+    .venv/bin/python bench/diffusion.py [--quick] [--device cpu] [--compile] [--work DIR]
 """
 from __future__ import annotations
 
@@ -60,33 +65,49 @@ def build_sd_turbo(path: Path) -> Path:
     return path / "sd-turbo-random"
 
 
-def stock(model: Path, n: int, device: str) -> float:
+def stock(model: Path, n: int, device: str) -> tuple[float, dict]:
     """Images/minute, stock diffusers as documented for SD-Turbo (fp32, full VAE, one image per call)."""
     import torch
     from diffusers import AutoPipelineForText2Image
 
+    t0 = time.perf_counter()
     pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=torch.float32).to(device)
     pipe.set_progress_bar_config(disable=True)
-    pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0)  # warm-up
+    load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
+    pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0)  # warm-up
+    warm_s = time.perf_counter() - t0
+    times = []
     for _ in range(n):
-        pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0).images[0]
+        t0 = time.perf_counter()
+        img = pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0).images[0]
+        times.append(time.perf_counter() - t0)
+    assert img.size == (512, 512)
     del pipe
-    return n / (time.perf_counter() - t0) * 60
+    return n / sum(times) * 60, {"load_s": round(load_s, 2), "warmup_s": round(warm_s, 2),
+                                  "s_per_image": [round(t, 2) for t in times]}
 
 
-def assetkit_fast(model: Path, tiny_vae: Path, n: int, device: str, batch: int) -> tuple[float, dict]:
+def assetkit_fast(model: Path, tiny_vae: Path, n: int, device: str, batch: int,
+                  compile: bool = False) -> tuple[float, dict]:
     from assetkit.generators import GenerationRequest, get_generator
 
     gen = get_generator("diffusers", model=str(model), preset="fast", tiny_vae=str(tiny_vae), device=device,
-                        batch_size=batch, family="turbo")
+                        batch_size=batch, family="turbo", compile=compile)
     w, h = gen.native_size("square")
     reqs = [GenerationRequest("bench", i, PROMPT, "", w, h, seed=i, palette={}) for i in range(n)]
-    gen.generate(reqs[:1])  # warm-up (and load)
+    t0 = time.perf_counter()
+    gen.load()
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    gen.generate(reqs[:1])  # warm-up: encodes the prompt once (and compiles, with compile=True)
+    warm_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = gen.generate(reqs)
     ipm = n / (time.perf_counter() - t0) * 60
+    assert all(o.image.size == (w, h) and o.image.mode == "RGB" for o in out)
     info = {k: out[0].params[k] for k in ("dtype", "device", "steps", "size")}
+    info.update(load_s=round(load_s, 2), warmup_s=round(warm_s, 2), compile_s=round(gen.compile_seconds, 2))
     gen.close()
     return ipm, info
 
@@ -127,7 +148,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer images (a few minutes on 2 CPU cores)")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--compile", action="store_true", help="also measure (b) with compile=True (opt-in)")
+    ap.add_argument("--work", type=Path, help="keep the random models here and reuse them (saves ~30 s)")
     ap.add_argument("--skip-run", action="store_true", help="skip the 20-asset run")
     args = ap.parse_args()
     from assetkit.generators.diffusers import pick_device, quiet_libraries
@@ -137,18 +160,33 @@ def main() -> None:
     n_stock, n_fast = (2, 4) if args.quick else (4, 12)
     if device != "cpu":
         n_stock, n_fast = n_stock * 5, n_fast * 5
-    work = Path(tempfile.mkdtemp(prefix="assetkit-bench-"))
+    keep = args.work is not None
+    work = args.work or Path(tempfile.mkdtemp(prefix="assetkit-bench-"))
     try:
         t = time.perf_counter()
-        model = build_sd_turbo(work)
-        print(f"built SD-Turbo-shaped random model in {time.perf_counter() - t:.1f}s ({device})", flush=True)
-        a = stock(model, n_stock, device)
-        print(f"(a) stock diffusers  fp32, full VAE, 1 image/call : {a:7.2f} images/min", flush=True)
+        if keep and (work / "sd-turbo-random" / "model_index.json").exists() and (work / "taesd-random").is_dir():
+            model = work / "sd-turbo-random"
+        else:
+            work.mkdir(parents=True, exist_ok=True)
+            model = build_sd_turbo(work)
+        print(f"SD-Turbo-shaped random model ready in {time.perf_counter() - t:.1f}s ({device}); "
+              f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+        a, ainfo = stock(model, n_stock, device)
+        print(f"(a) stock diffusers  fp32, full VAE, 1 image/call : {a:7.2f} images/min  "
+              f"(load {ainfo['load_s']}s, warm-up {ainfo['warmup_s']}s, s/image {ainfo['s_per_image']})", flush=True)
         b, info = assetkit_fast(model, work / "taesd-random", n_fast, device, args.batch)
-        print(f"(b) assetkit fast    {info['dtype']}, tiny VAE, batch {args.batch}  : {b:7.2f} images/min", flush=True)
+        print(f"(b) assetkit fast    {info['dtype']}, tiny VAE, batch {args.batch}  : {b:7.2f} images/min  "
+              f"(load {info['load_s']}s, warm-up {info['warmup_s']}s)", flush=True)
         print(f"speed-up (b)/(a): {b / a:.2f}x  (target >= 8x)", flush=True)
-        result = {"device": device, "stock_ipm": round(a, 3), "assetkit_fast_ipm": round(b, 3),
+        result = {"device": device, "load_average": [round(x, 2) for x in os.getloadavg()],
+                  "stock_ipm": round(a, 3), "stock": ainfo, "assetkit_fast_ipm": round(b, 3),
                   "ratio": round(b / a, 2), "fast": info}
+        if args.compile:
+            c, cinfo = assetkit_fast(model, work / "taesd-random", n_fast, device, args.batch, compile=True)
+            print(f"(c) assetkit fast + compile=True, batch {args.batch}   : {c:7.2f} images/min  "
+                  f"(one-time compile {cinfo['compile_s']}s, not counted)", flush=True)
+            print(f"speed-up (c)/(a): {c / a:.2f}x", flush=True)
+            result.update(compiled_ipm=round(c, 3), compiled_ratio=round(c / a, 2), compiled=cinfo)
         if not args.skip_run:
             r = run_ratio(work / "run")
             print(f"20-asset run: {r['assets']} assets, wall {r['wall_s']}s, model compute {r['compute_s']}s, "
@@ -156,7 +194,8 @@ def main() -> None:
             result["run"] = r
         print(json.dumps(result))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
