@@ -59,6 +59,7 @@ class ExportStep(Step):
         t0 = time.perf_counter()
         master = state.masters.get(job.master_id)
         gen_params = dict(master.params) if master else {}
+        gen_params.setdefault("generator", state.generator_info.get("name", "draft"))
         data = encode(composed.image, p, metadata=_metadata(ctx, composed, gen_params) if p.metadata else None)
         rel = job.relpath(EXT[p.format])
         atomic_write_bytes(ctx.out_dir / rel, data)
