@@ -19,7 +19,9 @@ from .yamlfile import YamlDoc, display_path, load_yaml, problems_from_validation
 T = TypeVar("T")
 R = TypeVar("R")
 
-REPO_PIPELINES = Path(__file__).resolve().parent.parent / "pipelines"
+#: built-in pipelines: the repository's pipelines/ folder, shipped in the package through the
+#: assetkit/pipelines link (so an installed wheel has them too)
+BUILTIN_PIPELINES = Path(__file__).parent / "pipelines"
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Pipeline:
 
 def builtin_pipelines() -> dict[str, Path]:
     """Pipelines shipped with assetkit (``pipelines/*.yaml``)."""
-    return {p.stem: p for p in sorted(REPO_PIPELINES.glob("*.yaml"))}
+    return {p.stem: p for p in sorted(BUILTIN_PIPELINES.glob("*.yaml"))}
 
 
 def find_pipeline(ref: str, base_dir: Path | None = None) -> Path:
