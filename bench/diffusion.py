@@ -108,6 +108,7 @@ def assetkit_fast(model: Path, tiny_vae: Path, n: int, device: str, batch: int,
     assert all(o.image.size == (w, h) and o.image.mode == "RGB" for o in out)
     info = {k: out[0].params[k] for k in ("dtype", "device", "steps", "size")}
     info.update(load_s=round(load_s, 2), warmup_s=round(warm_s, 2), compile_s=round(gen.compile_seconds, 2))
+    info["_first"] = out[0].image
     gen.close()
     return ipm, info
 
@@ -178,13 +179,20 @@ def main() -> None:
         print(f"(b) assetkit fast    {info['dtype']}, tiny VAE, batch {args.batch}  : {b:7.2f} images/min  "
               f"(load {info['load_s']}s, warm-up {info['warmup_s']}s)", flush=True)
         print(f"speed-up (b)/(a): {b / a:.2f}x  (target >= 8x)", flush=True)
+        first_b = info.pop("_first")
         result = {"device": device, "load_average": [round(x, 2) for x in os.getloadavg()],
                   "stock_ipm": round(a, 3), "stock": ainfo, "assetkit_fast_ipm": round(b, 3),
                   "ratio": round(b / a, 2), "fast": info}
         if args.compile:
+            import numpy as np
+
             c, cinfo = assetkit_fast(model, work / "taesd-random", n_fast, device, args.batch, compile=True)
+            diff = np.abs(np.asarray(cinfo.pop("_first"), np.int16) - np.asarray(first_b, np.int16))
+            cinfo["pixel_diff_vs_eager"] = {"max": int(diff.max()), "mean": round(float(diff.mean()), 3)}
             print(f"(c) assetkit fast + compile=True, batch {args.batch}   : {c:7.2f} images/min  "
-                  f"(one-time compile {cinfo['compile_s']}s, not counted)", flush=True)
+                  f"(one-time compile {cinfo['compile_s']}s, not counted; pixels vs (b): "
+                  f"max |diff| {cinfo['pixel_diff_vs_eager']['max']}, mean {cinfo['pixel_diff_vs_eager']['mean']})",
+                  flush=True)
             print(f"speed-up (c)/(a): {c / a:.2f}x", flush=True)
             result.update(compiled_ipm=round(c, 3), compiled_ratio=round(c / a, 2), compiled=cinfo)
         if not args.skip_run:
