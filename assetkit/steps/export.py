@@ -158,7 +158,7 @@ def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, st
                     f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
         sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
         buf = io.BytesIO()
-        sheet.save(buf, "PNG", compress_level=3)
+        sheet.save(buf, "PNG", compress_level=1)
         atomic_write_bytes(ctx.out_dir / rel, buf.getvalue())
     return out
 

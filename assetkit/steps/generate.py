@@ -179,6 +179,10 @@ class GenerateStep(Step):
         if not todo:
             return
         chunk = max(1, int(getattr(gen, "batch_size", 0) or 0) if gen.name != "draft" else 4)
+        from concurrent.futures import ThreadPoolExecutor
+
+        writer = ThreadPoolExecutor(max_workers=1)  # cache writes overlap the next batch's generation
+        stored = []
         try:
             with ctx.progress.task("generate", len(todo)) as task:
                 for start in range(0, len(todo), chunk):
@@ -195,13 +199,16 @@ class GenerateStep(Step):
                     if shown["n"] < len(part):
                         task.advance(len(part) - shown["n"])
                     for (mid, req, key), img in zip(part, images):
-                        self._store(cache, key, img)
+                        stored.append(writer.submit(self._store, cache, key, img))
                         state.masters[mid] = Master(request=req, image=img.image, focal=tuple(img.focal),
                                                     params=img.params, compute_seconds=img.compute_seconds, key=key)
                         state.compute_seconds += img.compute_seconds
                     notify([mid for mid, _, _ in part])
         finally:
             gen.close()
+            writer.shutdown(wait=True)
+        for f in stored:
+            f.result()  # a failed cache write is an error of the run
 
     @staticmethod
     def _store(cache, key: str, img) -> None:
