@@ -88,7 +88,7 @@ from .money import from_micros
 from .yamlfile import display_path
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_LEDGER = Path(".assetkit") / "ledger.sqlite"
 LEDGER_ENV = "ASSETKIT_LEDGER"
 BUSY_TIMEOUT_MS = 60_000
@@ -271,8 +271,14 @@ DROP INDEX entries_month_category;
 {_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
 """
 
+#: Schema 3: the report lists runs without a baseline; a partial index finds their few entries
+#: without scanning the table.
+SCHEMA_V3 = """
+CREATE INDEX entries_no_baseline ON entries (occurred_at) WHERE no_baseline = 1;
+"""
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
 
 
 class LedgerError(AssetkitError):

@@ -84,9 +84,12 @@ SELECT category, campaign, brand, substr(day, 1, 7) AS month, kind AS k, no_base
        SUM(entries) AS n, SUM(units) AS units, SUM(baseline_micros) AS baseline,
        SUM(actual_compute_micros) AS compute, SUM(actual_human_micros) AS human,
        SUM(actual_tool_micros) AS tools, SUM(baseline_hours) AS bh, SUM(actual_hours) AS ah,
-       MIN(day) AS first, MAX(day) AS last
-FROM totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+       MIN(day) AS first, MAX(day) AS last, quote_id
+FROM totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 19
 """
+
+#: the current period's temp totals, kept for the methodology section after the roll-ups
+CURRENT_TABLE = "assetkit_report_current"
 
 _ROLLUP_SQL = """
 SELECT {key} AS key, k, no_baseline, currency, fxday, SUM(n) AS n, SUM(units) AS units,
@@ -290,14 +293,18 @@ def _rollup(groups: list[_Group], key, label, total_saving: Decimal) -> list[Row
 
 
 def _period_figures(conn, period: Period, brand, campaign, conv: _Converter, last: dt.date | None,
-                    count: bool = True) -> tuple[Figures, dict[str, list[_Group]]]:
-    """Roll the ledger's totals up for a period: total, category, campaign, brand, month."""
-    table = "assetkit_report_totals"
+                    count: bool = True, keep: bool = False) -> tuple[Figures, dict[str, list[_Group]]]:
+    """Roll the ledger's totals up for a period: total, category, campaign, brand, month.
+
+    With ``keep`` the period's temp table stays (as ``CURRENT_TABLE``) for the methodology.
+    """
+    table = CURRENT_TABLE if keep else "assetkit_report_totals"
     _fill(conn, table, period, brand, campaign, conv.currency)
     rollups = {"total": _groups(conn, table, "total", period, brand, campaign, conv, count)}
     for dim in ("category", "campaign", "brand", "month"):
         rollups[dim] = _groups(conn, table, dim, period, brand, campaign, conv)
-    conn.execute(f"DROP TABLE temp.{table}")
+    if not keep:
+        conn.execute(f"DROP TABLE temp.{table}")
     units = _units(rollups["campaign"])
     campaigns = sum(1 for k, u in units.items() if k and u > 0)
     return _figures(rollups["total"], period, last, campaigns), rollups
@@ -333,16 +340,14 @@ def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
 
 def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> Methodology:
     m = Methodology()
-    where, params = _totals_where(period, brand, campaign)
-    extra = " AND " if where else " WHERE "
     latest = {}
     for q in conn.execute("SELECT quote_id, version, agency, currency, valid_from FROM quotes ORDER BY quote_id, version"):
         latest[q["quote_id"]] = q
     cards: dict[tuple, RateCardUse] = {}
+    t = f"temp.{CURRENT_TABLE}"  # the period's totals, already filtered and summed (see _fill)
     for r in conn.execute(
-            f"SELECT quote_id, category, currency, CASE WHEN currency = ? THEN NULL ELSE day END AS fxday, "
-            f"SUM(entries) AS n, SUM(baseline_micros) AS b FROM totals{where}{extra}quote_id != '' "
-            f"GROUP BY 1, 2, 3, 4 ORDER BY 1, 2", [conv.currency, *params]):
+            f"SELECT quote_id, category, currency, fxday, SUM(n) AS n, SUM(baseline) AS b FROM {t} "
+            f"WHERE quote_id != '' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2"):
         key = (r["quote_id"], r["category"])
         if key not in cards:
             q = latest.get(r["quote_id"])
@@ -363,8 +368,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
         m.compute_rates.append(ComputeRateUse(r["device"], rate, hours, Decimal(0)))
     # Human time: the estimates from settings, and the recorded review time that replaced them.
     est_h = rev_h = Decimal(0)
-    for r in conn.execute(f"SELECT kind, SUM(entries) AS n, SUM(actual_hours) AS ah FROM totals{where} "
-                          f"GROUP BY 1", params):
+    for r in conn.execute(f"SELECT k AS kind, SUM(n) AS n, SUM(ah) AS ah FROM {t} GROUP BY 1"):
         if r["kind"] == "review":
             rev_h += _hours(r["ah"])
             m.human_recorded_entries += r["n"]
@@ -374,7 +378,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
     m.human_estimated_hours, m.human_recorded_hours = est_h, rev_h
     if settings is not None:
         m.hourly_rate = settings.internal_hourly_rate
-    nb = conn.execute(f"SELECT COUNT(*) FROM totals{where}{extra}no_baseline = 1", params).fetchone()[0]
+    nb = conn.execute(f"SELECT COUNT(*) FROM {t} WHERE no_baseline = 1").fetchone()[0]
     if nb:
         ewhere, eparams = _where(period, brand, campaign, "e")
         eextra = " AND " if ewhere else " WHERE "
@@ -390,8 +394,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
                 _m(r["cost"], conv.factor(r["currency"], r["at"][:10], 0)), r["reason"]))
     # Quotes in another currency than the entries were converted when recorded (rates from settings).
     pairs: dict[tuple[str, str], int] = {}
-    for r in conn.execute(f"SELECT quote_id, currency, SUM(entries) AS n FROM totals{where}{extra}quote_id != '' "
-                          f"GROUP BY 1, 2", params):
+    for r in conn.execute(f"SELECT quote_id, currency, SUM(n) AS n FROM {t} WHERE quote_id != '' GROUP BY 1, 2"):
         q = latest.get(r["quote_id"])
         if q is not None and q["currency"] != r["currency"]:
             pairs[(q["currency"], r["currency"])] = pairs.get((q["currency"], r["currency"]), 0) + r["n"]
@@ -510,7 +513,7 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         today = generated_on or dt.date.today()
         last = today
         conn.execute("PRAGMA temp_store = MEMORY")
-        fig, rollups = _period_figures(conn, period, brand, campaign, conv, last)
+        fig, rollups = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
         _turnaround(conn, period, brand, campaign, fig)
         data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
                           brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
