@@ -120,6 +120,7 @@ def run_ratio(work: Path) -> dict:
     from assetkit.pipeline import RunOptions
     from assetkit.runner import run_brief
 
+    shutil.rmtree(work, ignore_errors=True)  # a fresh run folder each time (--work reuses the parent)
     model = build_tiny_sd(work / "tiny-sd")
     shutil.copytree(ROOT / "brand" / "nordlicht", work / "brand" / "nordlicht")
     (work / "brief.yaml").write_text(f"""version: 1
