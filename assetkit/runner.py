@@ -15,7 +15,7 @@ from pathlib import Path
 from . import __version__
 from .campaign import Campaign, effective_copy, load_campaign
 from .errors import UsageError
-from .files import sha256_file
+from .files import remove_stale_temp_files, sha256_file
 from .pipeline import RunContext, RunOptions
 from .progress import Progress
 from .state import Job, RunState
@@ -156,6 +156,9 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
         check_ready(options.ledger, options.settings, campaign.brief)
     ctx = make_context(campaign, options, progress)
+    stale = remove_stale_temp_files(ctx.out_dir)  # what a killed run left half-written
+    if stale:
+        progress.log(f"removed {stale} unfinished temp file(s) of an interrupted run")
     plan = plan_run(ctx, campaign)
     state = RunState(jobs=plan.jobs, pending=plan.pending)
     ctx.extras["plan"] = plan

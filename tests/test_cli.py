@@ -240,3 +240,36 @@ def test_validate_every_shipped_file(repo_root, monkeypatch):
     assert result.exit_code == 0
     assert [line.rsplit(" ", 1)[-1] for line in result.output.splitlines()] == [
         "(quote)", "(quote)", "(settings)", "(pipeline)", "(pipeline)", "(brand)", "(brief)"]
+
+
+def test_a_killed_run_leaves_no_truncated_file_and_the_next_run_completes(small_run, tmp_path):
+    """SIGKILL a real `assetkit run` mid-way: every asset on disk decodes; the next run cleans up and finishes."""
+    import os
+    import signal
+    import time
+
+    from PIL import Image
+
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "assetkit", "run", BRIEF, "--out", str(out), "--no-ledger", "--force",
+           "--progress", "none", "--jobs", "1"]
+    proc = subprocess.Popen(cmd, cwd=small_run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.rglob("*.png")):
+        time.sleep(0.02)
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for png in out.rglob("*.png"):
+        with Image.open(png) as im:
+            im.load()  # raises on a truncated file
+    assert not (out / "spring-launch" / "manifest.json").exists() or json.loads(
+        (out / "spring-launch" / "manifest.json").read_text())
+    stale = out / "spring-launch" / "en-US" / ".roastery-v1.png.k3j2h1g0.tmp"  # as a kill mid-write leaves it
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"half an image")
+    keep = out / "spring-launch" / "notes.tmp"  # not ours: never touched
+    keep.write_text("mine")
+    done = subprocess.run(cmd[:-4] + ["--json"], cwd=small_run, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["assets"] == 12
+    assert [p.name for p in out.rglob("*.tmp")] == ["notes.tmp"]
