@@ -45,6 +45,8 @@ class GenerateParams(StepParams):
     tiny_vae: str | None = Field(None, description="local AutoencoderTiny (TAESD) folder for the fast decoder")
     width: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native width")
     height: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native height")
+    compile: bool = Field(False, description="torch.compile the UNet and decoder: faster images after a "
+                                             "one-time compile of about a minute per image size")
     allow_unsafe_weights: bool = Field(False, description="allow pickle weights (.ckpt/.bin): they can run code")
 
 
@@ -93,7 +95,7 @@ class GenerateStep(Step):
                 "diffusers", model=model, config=p.config, scheduler=p.scheduler, steps=p.steps,
                 guidance=p.guidance, strength=p.strength, mode=p.mode, batch_size=p.batch_size, preset=p.preset,
                 dtype=p.dtype, device=p.device, tiny_vae=p.tiny_vae, lora=lora, lora_weight=style.lora_weight,
-                width=p.width, height=p.height, base_dir=ctx.brief.base_dir,
+                width=p.width, height=p.height, base_dir=ctx.brief.base_dir, compile=p.compile,
                 allow_unsafe_weights=p.allow_unsafe_weights or ctx.options.allow_unsafe_weights,
                 log=lambda msg: ctx.progress.log(f"warning: {msg}"))
         ctx.extras[_GEN_KEY] = gen
