@@ -199,8 +199,13 @@ def run_steps(ctx: RunContext, state: RunState) -> None:
     else:
         for step in steps:
             _timed(state, step.name, step.run, ctx, state)
-    for step in steps:
-        _timed(state, step.name, step.finish, ctx, state)
+    try:
+        for step in steps:
+            _timed(state, step.name, step.finish, ctx, state)
+    finally:
+        closer = ctx.extras.pop("deferred_close", None)
+        if closer is not None:  # the generator, kept until the streamed steps were done
+            closer()
     order = [s.name for s in steps]
     state.timings = {k: round(state.timings[k], 4) for k in sorted(state.timings, key=lambda k: (
         order.index(k) if k in order else len(order), k))}

@@ -404,8 +404,13 @@ class DiffusersGenerator(Generator):
         return self._pipes[mode]
 
     def close(self) -> None:
+        """Drop the pipelines. On a GPU also collect and empty the allocator's cache, so the
+        memory is free for the next run in this process; on the CPU dropping the references
+        frees the tensors already (a full gc pass would only add ~0.2 s to every run)."""
         self._pipes.clear()
         self._embeds.clear()
+        if self._device is None or self._device == "cpu":
+            return
         try:
             import gc
 

@@ -181,6 +181,12 @@ class GenerateStep(Step):
         if not todo:
             return
         chunk = max(1, int(getattr(gen, "batch_size", 0) or 0) if gen.name != "draft" else 4)
+        # masters with the most deliverables first: what is left to compose after the model's
+        # last image (the run's tail when steps stream) is then as small as it can be
+        uses: dict = {}
+        for job in state.pending:
+            uses[job.master_id] = uses.get(job.master_id, 0) + 1
+        todo.sort(key=lambda t: -uses.get(t[0], 0))
         from concurrent.futures import ThreadPoolExecutor
 
         writer = ThreadPoolExecutor(max_workers=1)  # cache writes overlap the next batch's generation
@@ -207,7 +213,12 @@ class GenerateStep(Step):
                         state.compute_seconds += img.compute_seconds
                     notify([mid for mid, _, _ in part])
         finally:
-            gen.close()
+            if "on_masters" in ctx.extras:
+                # streaming: free the model once the later steps are done, not while they
+                # compose the last batch (gc.collect in close() would hold the GIL against them)
+                ctx.extras["deferred_close"] = gen.close
+            else:
+                gen.close()
             writer.shutdown(wait=True)
         for f in stored:
             f.result()  # a failed cache write is an error of the run
