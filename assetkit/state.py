@@ -68,6 +68,7 @@ class Frame:
     master_key: str
     crop: Box | None = None  # the crop taken from the master, in master pixels
     scale: float = 1.0  # master pixels → frame pixels (uniform: never stretched)
+    protect: list[Box] = field(default_factory=list)  # what copy must not cover (the product of a packshot)
 
 
 @dataclass

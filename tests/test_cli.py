@@ -235,11 +235,11 @@ def test_validate_every_shipped_file(repo_root, monkeypatch):
     monkeypatch.chdir(repo_root)
     files = ["examples/quotes/agency-2026.yaml", "examples/quotes/agency-2026.csv", "examples/assetkit.yaml",
              "pipelines/display-banners.yaml", "pipelines/social-campaign.yaml", "brand/nordlicht",
-             "examples/spring-launch/brief.yaml"]
+             "examples/spring-launch/brief.yaml", "examples/packshot/brief.yaml"]
     result = invoke("validate", *files)
     assert result.exit_code == 0
     assert [line.rsplit(" ", 1)[-1] for line in result.output.splitlines()] == [
-        "(quote)", "(quote)", "(settings)", "(pipeline)", "(pipeline)", "(brand)", "(brief)"]
+        "(quote)", "(quote)", "(settings)", "(pipeline)", "(pipeline)", "(brand)", "(brief)", "(brief)"]
 
 
 def test_a_killed_run_leaves_no_truncated_file_and_the_next_run_completes(small_run, tmp_path):

@@ -237,3 +237,53 @@ def test_custom_format_composes(masters):
     frame = reframe_master(masters[fmt.aspect_group], fmt, BRAND)
     c = compose_asset(BRAND, COPY["de-DE"], frame, job=job(fmt))
     assert im.contains(safe_box(fmt), c.boxes["text_area"])
+
+
+# -- packshots: the copy never covers the product ---------------------------------------------
+PRODUCT = ROOT / "examples" / "packshot" / "product.png"
+
+
+def packshot_master(aspect: str, focal=(0.7, 0.5)) -> Master:
+    g = DraftGenerator()
+    w, h = g.native_size(aspect)
+    req = GenerationRequest("bag", 1, "coffee bag", "", w, h, 7, BRAND.palette, aspect, product_image=PRODUCT,
+                            focal=focal)
+    out = g.generate([req])[0]
+    return Master(req, out.image, out.focal, out.params, 0.0, f"p-{aspect}")
+
+
+def test_draft_packshot_keeps_the_product_pixels_and_records_its_box():
+    m = packshot_master("square")
+    x0, y0, x1, y1 = m.params["product_box"]
+    with Image.open(PRODUCT) as p:
+        product = p.convert("RGBA")
+    k = (x1 - x0) / product.getchannel("A").getbbox()[2]
+    assert 0.2 < k < 1.0 and x1 > x0 and y1 > y0
+    # the middle of the product (the label) is opaque in the PNG: it must be there in the master
+    label = np.asarray(m.image.crop((x0 + (x1 - x0) // 3, y0 + (y1 - y0) // 2, x1 - (x1 - x0) // 3,
+                                     y0 + (y1 - y0) // 2 + 10)).convert("RGB"), dtype=int)
+    assert abs(label.mean(axis=(0, 1)) - np.array([27, 58, 75])).max() < 25  # navy label colour
+
+
+@pytest.mark.parametrize("name", ["meta-square", "meta-story", "iab-medium-rectangle", "iab-half-page",
+                                  "meta-portrait", "linkedin-landscape"])
+def test_copy_goes_beside_the_product(name):
+    fmt = CATALOG[name]
+    master = packshot_master(fmt.aspect_group)
+    frame = reframe_master(master, fmt, BRAND, ReframeParams(), "bag", 1)
+    assert frame.protect, "the product's box is carried into the frame"
+    for locale in COPY:
+        c = compose_asset(BRAND, COPY[locale], frame, ComposeParams(), job(fmt, locale))
+        for n in TEXT:
+            if n in c.boxes:
+                assert not im.overlaps(c.boxes[n], frame.protect[0]), (name, locale, n)
+        assert not [r for r in check_asset(BRAND, COPY[locale], c, frame) if r.check == "covers-product"]
+
+
+def test_check_flags_copy_over_the_product():
+    fmt = CATALOG["meta-square"]
+    frame = reframe_master(packshot_master("square", focal=(0.5, 0.5)), fmt, BRAND, ReframeParams(), "bag", 1)
+    c = compose_asset(BRAND, COPY["en-US"], frame, ComposeParams(), job(fmt, "en-US"))
+    frame.protect = [(0, 0, fmt.width, fmt.height)]  # pretend the product fills the frame
+    found = [r for r in check_asset(BRAND, COPY["en-US"], c, frame) if r.check == "covers-product"]
+    assert found and found[0].level == "warning" and "cover(s) the product" in found[0].message

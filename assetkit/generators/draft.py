@@ -137,10 +137,11 @@ class DraftGenerator(Generator):
             noise = rng.normal(0.0, self.grain, (H, W, 1)).astype(np.int16)
             arr = arr + noise
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
-        if req.product_image is not None:
-            image = self._paste_product(image, req, (fx, fy))
         params = {"generator": self.name, "version": VERSION, "seed": req.seed, "size": [W, H],
                   "prompt": req.prompt, "scheme": scheme}
+        if req.product_image is not None:
+            image, box = self._paste_product(image, req, (fx, fy))
+            params["product_box"] = list(box)  # copy must not cover the product (see compose)
         return GeneratedImage(image=image, focal=(float(fx), float(fy)), params=params,
                               compute_seconds=time.perf_counter() - t0)
 
@@ -176,8 +177,9 @@ class DraftGenerator(Generator):
         return img * 0.4 + graded * 0.6
 
     @staticmethod
-    def _paste_product(image: Image.Image, req: GenerationRequest, focal) -> Image.Image:
-        """The packshot, fitted to ~55 % of the short side, centred on the focal point."""
+    def _paste_product(image: Image.Image, req: GenerationRequest, focal) -> tuple[Image.Image, tuple]:
+        """The packshot, fitted to ~55 % of the short side, centred on the focal point; returns
+        the image and the product's box (its opaque pixels) in image pixels."""
         with Image.open(req.product_image) as p:
             product = p.convert("RGBA")
         target = 0.55 * min(image.size)
@@ -189,4 +191,5 @@ class DraftGenerator(Generator):
         y = min(max(y, 0), image.height - product.height)
         out = image.convert("RGBA")
         out.alpha_composite(product, (x, y))
-        return out.convert("RGB")
+        bx0, by0, bx1, by1 = product.getchannel("A").getbbox() or (0, 0, product.width, product.height)
+        return out.convert("RGB"), (x + bx0, y + by0, x + bx1, y + by1)

@@ -98,6 +98,14 @@ def check_asset(brand: "BrandKit", copy: "Copy", composed: Composed, frame: Fram
             if im.overlaps(boxes[a], boxes[b]):
                 add("overlap", "error", f"{a} overlaps {b}")
 
+    # the product of a packshot stays visible
+    for product in (frame.protect if frame is not None else []):
+        covering = [n for n in ("headline", "subline", "cta", "disclaimer") if n in boxes
+                    and im.overlaps(boxes[n], product)]
+        if covering:
+            add("covers-product", "warning", f"{', '.join(covering)} cover(s) the product: no free band beside "
+                                             f"it fits the copy on {fmt.name} ({fmt.width}×{fmt.height})")
+
     # words
     texts = {"headline": copy.headline, "subline": copy.subline, "cta": copy.cta, "disclaimer": copy.disclaimer}
     for field_name, text in texts.items():

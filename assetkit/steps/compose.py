@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from PIL import Image, ImageDraw
 from pydantic import Field
@@ -222,6 +222,34 @@ def _stack(texts: dict[str, str], fonts: dict[str, str], sizes: dict[str, tuple[
         scale *= 0.93
 
 
+def _free_band(texts, fonts, sizes, area: Box, avoid: Sequence[Box], plan: Plan, sizes_floor: int):
+    """The band of ``area`` beside the ``avoid`` boxes where the copy fits largest:
+    ``(band, stack_result, anchor)``, or None when the copy does not collide or fits nowhere."""
+    hits = [b for b in avoid if im.overlaps(b, area)]
+    if not hits:
+        return None
+    gap = max(6, sizes_floor // 40)
+    x0, y0, x1, y1 = area
+    top, bottom = min(b[1] for b in hits), max(b[3] for b in hits)
+    left, right = min(b[0] for b in hits), max(b[2] for b in hits)
+    bands = [((x0, bottom + gap, x1, y1), "bottom"), ((x0, y0, x1, top - gap), "top"),
+             ((x0, y0, left - gap, y1), "bottom"), ((right + gap, y0, x1, y1), "bottom")]
+    best = None
+    for band, anchor in bands:
+        bw, bh = band[2] - band[0], band[3] - band[1]
+        if bw < 40 or bh < 20:
+            continue
+        got = _stack(texts, fonts, sizes, bw, bh, int(bw * 0.92))
+        if got is None:
+            continue
+        head = got[0][0].size if got[0] else 0
+        if best is None or head > best[0]:
+            best = (head, band, got, anchor)
+    if best is None:
+        return None
+    return best[1], best[2], best[3]
+
+
 def _blame(texts: dict[str, str], fonts: dict[str, str], sizes: dict[str, tuple[int, int]], width: int,
            height: int, fmt: AdFormat) -> list[tuple[str, str]]:
     """Why the stack does not fit at minimum sizes, per copy field."""
@@ -254,9 +282,12 @@ def _blame(texts: dict[str, str], fonts: dict[str, str], sizes: dict[str, tuple[
 # -- planning ------------------------------------------------------------------------------
 def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: ComposeParams | None = None,
                 field_box: Box | None = None, image_box: Box | None = None, locale: str | None = None,
-                has_field: bool | None = None) -> Plan:
+                has_field: bool | None = None, avoid: Sequence[Box] = ()) -> Plan:
     """Place logo and copy on ``fmt`` without drawing. Raises :class:`FitError` when the
-    copy cannot fit even at minimum sizes (after dropping what may be dropped)."""
+    copy cannot fit even at minimum sizes (after dropping what may be dropped).
+
+    ``avoid`` are boxes the copy must not cover (a packshot's product): on full-bleed layouts
+    the copy goes into the largest free band beside them where it fits best."""
     params = params or ComposeParams()
     w, h = fmt.width, fmt.height
     if has_field is None and field_box is None and image_box is None:
@@ -342,7 +373,11 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: ComposeP
             # landscape: keep the copy in a column on the left, clear of the picture's subject
             attempts.insert(0, (int(aw * 0.6), int(ah * params.text_share)))
     result = None
-    for col_w, limit in attempts:
+    band = _free_band(texts, fonts, sizes, area, avoid, plan, sizes_floor=short) if layout == "full" and avoid else None
+    if band is not None:
+        area, result, plan.anchor = band
+        aw, ah = area[2] - area[0], area[3] - area[1]
+    for col_w, limit in ([] if result else attempts):
         head_w = int(col_w * 0.92) if layout == "full" else col_w
         result = _stack(texts, fonts, sizes, col_w, limit, head_w)
         if result:
@@ -481,6 +516,7 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
     locale = locale or (job.locale if job is not None else None)
     fmt = frame.format
     plan = plan_layout(brand, copy, fmt, params, field_box=frame.field_box, image_box=frame.image_box,
+                       avoid=getattr(frame, "protect", ()),
                        locale=locale, has_field=frame.field_box is not None)
     canvas = frame.image.convert("RGB").copy()
     target = params.min_contrast

@@ -52,9 +52,18 @@ def reframe_master(master: Master, fmt: AdFormat, brand: "BrandKit", params: Ref
     else:
         canvas = Image.new("RGB", (fmt.width, fmt.height), brand.colour(params.field_colour))
         canvas.paste(panel, image_box[:2])
+    protect = []
+    pb = (master.params or {}).get("product_box")
+    if pb:  # the product's box, master pixels → frame pixels, clipped to the image panel
+        x0, y0 = image_box[0] + (pb[0] - crop[0]) * scale, image_box[1] + (pb[1] - crop[1]) * scale
+        x1, y1 = image_box[0] + (pb[2] - crop[0]) * scale, image_box[1] + (pb[3] - crop[1]) * scale
+        box = (max(image_box[0], int(x0)), max(image_box[1], int(y0)),
+               min(image_box[2], int(round(x1))), min(image_box[3], int(round(y1))))
+        if box[2] > box[0] and box[3] > box[1]:
+            protect.append(box)
     return Frame(concept=concept or master.request.concept, variant=variant if concept else master.request.variant,
                  format=fmt, image=canvas, image_box=image_box, field_box=field_box, master_key=master.key,
-                 crop=crop, scale=scale)
+                 crop=crop, scale=scale, protect=protect)
 
 
 class ReframeStep(Step):
