@@ -33,7 +33,7 @@ def test_output_size_mode_params_and_fingerprint():
     assert out.image.size == (320, 200) and out.image.mode == "RGB"
     assert out.params["generator"] == "draft" and out.params["seed"] == 3
     assert out.params["size"] == [320, 200] and out.params["prompt"] == "a cup of coffee"
-    assert g.fingerprint() == {"generator": "draft", "version": 1}
+    assert g.fingerprint() == {"generator": "draft", "version": 2}
     assert g.native_size("portrait") == (832, 1216)
 
 

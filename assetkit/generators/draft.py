@@ -13,7 +13,7 @@ from PIL import Image, ImageFilter
 from ..brand import hex_to_rgb
 from .base import GeneratedImage, GenerationRequest, Generator, ProgressFn
 
-VERSION = 1
+VERSION = 2  # 2: packshot masters record their product box
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray) -> np.ndarray:
