@@ -23,14 +23,16 @@ DEMO_LEDGER := $(DEMO_OUT)/ledger.sqlite
 demo: $(STAMP)
 	$(BIN)/assetkit quotes import examples/quotes/agency-2026.yaml --ledger $(DEMO_LEDGER)
 	$(BIN)/assetkit run examples/spring-launch/brief.yaml --out $(DEMO_OUT) --ledger $(DEMO_LEDGER) --progress plain
+	$(BIN)/assetkit run examples/packshot/brief.yaml --out $(DEMO_OUT) --ledger $(DEMO_LEDGER) --progress plain
 	$(BIN)/assetkit report --ledger $(DEMO_LEDGER) --out $(DEMO_OUT)/savings-report.html
 	$(BIN)/assetkit report --ledger $(DEMO_LEDGER) --out $(DEMO_OUT)/savings-report.pdf
 	$(BIN)/python examples/demo-ledger/make_demo_ledger.py --out $(DEMO_OUT)/demo-ledger.sqlite --force --report $(DEMO_OUT)/demo-quarter-report
 	@echo
 	@echo "Demo done."
-	@echo "  assets:         $(DEMO_OUT)/spring-launch/<locale>/<format>/"
+	@echo "  assets:         $(DEMO_OUT)/spring-launch/<locale>/<format>/ and $(DEMO_OUT)/spring-roast-packshot/"
 	@echo "  contact sheets: $(DEMO_OUT)/spring-launch/contact-sheet-en-US.png, contact-sheet-de-DE.png"
-	@echo "  manifest:       $(DEMO_OUT)/spring-launch/manifest.json"
+	@echo "                  $(DEMO_OUT)/spring-roast-packshot/contact-sheet-en-US.png, contact-sheet-de-DE.png"
+	@echo "  manifests:      $(DEMO_OUT)/spring-launch/manifest.json, $(DEMO_OUT)/spring-roast-packshot/manifest.json"
 	@echo "  report:         $(DEMO_OUT)/savings-report.html (and .pdf)"
 	@echo "  six-month demo: $(DEMO_OUT)/demo-quarter-report.html (and .pdf, .de.pdf) from examples/demo-ledger/"
 	@echo "  ledger:         $(DEMO_LEDGER)"
