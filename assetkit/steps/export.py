@@ -46,14 +46,17 @@ class ExportStep(Step):
     def run(self, ctx: "RunContext", state: "RunState") -> None:
         p: ExportParams = self.params
         items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
-        entries = ctx.map(lambda c: self._write(ctx, state, c), items, "export")
+        sharing: dict = {}  # deliverables per master: a master's compute is split across them
+        for j in state.pending:
+            sharing[j.master_id] = sharing.get(j.master_id, 0) + 1
+        entries = ctx.map(lambda c: self._write(ctx, state, c, sharing.get(c.job.master_id, 1)), items, "export")
         state.outputs.extend(entries)
 
     def finish(self, ctx: "RunContext", state: "RunState") -> None:
         if self.params.contact_sheet:
             ctx.extras["contact_sheets"] = write_contact_sheets(ctx, ctx.extras["plan"], changed=bool(state.outputs))
 
-    def _write(self, ctx: "RunContext", state: "RunState", composed: "Composed") -> dict:
+    def _write(self, ctx: "RunContext", state: "RunState", composed: "Composed", sharing: int = 1) -> dict:
         p: ExportParams = self.params
         job = composed.job
         t0 = time.perf_counter()
@@ -67,7 +70,6 @@ class ExportStep(Step):
             thumb = composed.image.copy()
             thumb.thumbnail((THUMB, THUMB), Image.LANCZOS, reducing_gap=2.0)
             ctx.extras.setdefault("thumbs", {})[job.key] = thumb
-        sharing = sum(1 for j in state.pending if j.master_id == job.master_id) or 1
         return {
             "path": rel, "sha256": sha256_bytes(data), "bytes": len(data), "format": job.format.name,
             "format_class": job.format.format_class, "platform": job.format.platform,
