@@ -61,7 +61,10 @@ PRESETS: dict[str, dict[str, dict]] = {
 DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
 MODES = ("auto", "txt2img", "img2img", "inpaint")
-PORTRAIT_RATIO = 832 / 1216  # SDXL's 832×1216 bucket; the same shape is used for every family
+PORTRAIT_RATIO = 832 / 1216
+#: in the fingerprint of CPU runs with the CPU kernels (packed fp32 convolutions may round
+#: differently from stock PyTorch's; bf16 attention is blocked)
+CPU_KERNELS_VERSION = "cpu-1"  # SDXL's 832×1216 bucket; the same shape is used for every family
 
 
 def quiet_libraries() -> None:
@@ -163,11 +166,16 @@ class DiffusersGenerator(Generator):
     GPUs batches run as one (the throughput is the point there); images match to within float
     rounding, and ``exact_batches=True`` makes them exact too.
 
-    ``compile=True`` (opt-in) runs the UNet and the VAE decoder through ``torch.compile``
-    (inductor; on CPU with weight freezing). Steady state is faster (SD-Turbo UNet, 512 px, bf16,
-    2 CPU cores: 2.92 → 2.50 s), but the first image of every size pays a one-time compile of
-    ~50 s (warm inductor cache) to ~3 min (cold), kept in ``compile_seconds``; pixels differ from
-    eager within bf16 rounding, so it is part of the fingerprint.
+    On CPU, ``cpu_kernels`` (default on) pre-packs the UNet's and VAE's convolution weights for
+    oneDNN once instead of on every call and, in bf16, runs long self-attention as blocked bf16
+    GEMMs (:mod:`.cpu_kernels`): SD-Turbo UNet at 512 px, 2 cores, 2.9 → 2.4 s. Pixels move
+    within float rounding, so it is part of the fingerprint.
+
+    ``compile=True`` (opt-in) also runs the UNet and the VAE decoder through ``torch.compile``
+    (inductor; on CPU with weight freezing, the blocked attention kept as one opaque op). Steady
+    state is faster still, but the first image of every size pays a one-time compile (about a
+    minute here), kept in ``compile_seconds``; pixels differ from eager within bf16 rounding, so
+    it is part of the fingerprint.
     """
 
     name = "diffusers"
@@ -179,7 +187,7 @@ class DiffusersGenerator(Generator):
                  lora: str | os.PathLike | None = None, lora_weight: float = 0.8, width: int | None = None,
                  height: int | None = None, allow_unsafe_weights: bool = False, base_dir: Path | None = None,
                  family: str | None = None, exact_batches: bool | None = None, compile: bool = False,
-                 log: Callable[[str], None] | None = None):
+                 cpu_kernels: bool = True, log: Callable[[str], None] | None = None):
         self.ref: ModelRef = resolve_model(model, config, allow_unsafe=allow_unsafe_weights, base_dir=base_dir)
         self.allow_unsafe = allow_unsafe_weights
         if preset not in ("quality", "fast"):
@@ -224,6 +232,7 @@ class DiffusersGenerator(Generator):
             raise ModelError(f"`width` and `height` have to be divisible by 8 but are {width} and {height}")
         self.exact_batches = exact_batches
         self.compile = bool(compile)
+        self.cpu_kernels = bool(cpu_kernels)
         self.compile_seconds = 0.0  # one-time torch.compile cost, paid by the first image of each size
         self.log = log or (lambda msg: warnings.warn(msg, stacklevel=2))
         self._pipes: dict[str, Any] = {}
@@ -334,6 +343,8 @@ class DiffusersGenerator(Generator):
             }
             if self.compile:
                 self._fingerprint["compile"] = True
+            if self.cpu_kernels and device == "cpu":
+                self._fingerprint["kernels"] = CPU_KERNELS_VERSION
         return dict(self._fingerprint)
 
     # ---------------------------------------------------------------------------------- loading
@@ -376,6 +387,13 @@ class DiffusersGenerator(Generator):
                 for comp in ("unet", "vae"):  # (TAESD decode at 512 px: 0.70 → 0.44 s in bf16)
                     if getattr(pipe, comp, None) is not None:
                         getattr(pipe, comp).to(memory_format=torch.channels_last)
+            if device == "cpu" and self.cpu_kernels:
+                from . import cpu_kernels
+
+                cpu_kernels.keep_freed_memory()
+                for comp in ("unet", "vae"):  # inductor packs the weights itself when compiling
+                    if getattr(pipe, comp, None) is not None:
+                        cpu_kernels.accelerate(getattr(pipe, comp), pack=not self.compile)
             if self.compile:
                 _compile_pipe(pipe, device)
             pipe.set_progress_bar_config(disable=True)

@@ -1,0 +1,158 @@
+"""The CPU kernels of the diffusers backend: pre-packed convolutions and blocked attention."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+sys.path.insert(0, str(Path(__file__).parent))
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from assetkit.generators import cpu_kernels  # noqa: E402
+from assetkit.generators.cpu_kernels import PackedConv2d, accelerate, blocked_attention  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not cpu_kernels.available(), reason="torch built without oneDNN")
+BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+DTYPES = [torch.float32] + ([torch.bfloat16] if BF16 else [])
+
+
+def packed_copy(conv: nn.Conv2d) -> nn.Conv2d:
+    import copy
+
+    seq = nn.Sequential(copy.deepcopy(conv))
+    accelerate(seq)
+    assert type(seq[0]) is PackedConv2d
+    return seq[0]
+
+
+def same(a, b, dtype) -> bool:
+    """bf16 convolutions always run on oneDNN: packing is bit-identical. In fp32 stock PyTorch
+    sends small convolutions to other kernels, so only float rounding may differ."""
+    return torch.equal(a, b) if dtype == torch.bfloat16 else torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cin,cout,k,stride,pad,groups,bias", [
+    (8, 16, 3, 1, 1, 1, True), (16, 8, 1, 1, 0, 1, True), (8, 8, 3, 2, 1, 1, False), (8, 16, 3, 1, 1, 4, True),
+    (4, 32, 3, 1, 1, 1, True)])
+def test_packed_convolution_is_bit_identical(dtype, cin, cout, k, stride, pad, groups, bias):
+    torch.manual_seed(0)
+    conv = nn.Conv2d(cin, cout, k, stride=stride, padding=pad, groups=groups, bias=bias).to(dtype).eval()
+    packed = packed_copy(conv)
+    for shape in ((1, cin, 17, 23), (2, cin, 32, 32), (1, cin, 17, 23)):  # a new shape repacks, and back
+        x = torch.randn(shape).to(dtype).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            assert same(packed(x), conv(x), dtype)
+
+
+def test_a_changed_weight_is_repacked():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 8, 3, padding=1).eval()
+    packed = packed_copy(conv)
+    x = torch.randn(1, 8, 16, 16)
+    with torch.no_grad():
+        first = packed(x)
+        packed.weight.mul_(2)  # in place (fuse_lora does this): the packed copy is stale
+        conv.weight.mul_(2)
+        assert same(packed(x), conv(x), x.dtype) and not same(packed(x), first, x.dtype)
+        packed.weight.data = conv.weight.data * 0.5  # a new storage
+        assert same(packed(x), nn.functional.conv2d(x, conv.weight * 0.5, conv.bias, padding=1), x.dtype)
+
+
+def test_relu_after_a_convolution_is_fused_with_the_same_result():
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)).eval()
+    x = torch.randn(1, 4, 20, 20)
+    with torch.no_grad():
+        ref = seq(x)
+        assert accelerate(seq)["conv"] == 2
+        assert isinstance(seq[1], nn.Identity) and seq[0]._ak_post == "relu" and seq[2]._ak_post == "none"
+        fused = seq(x)
+        assert same(fused, ref, x.dtype) and seq[0](x).min() == 0  # the ReLU runs inside the conv
+    with torch.enable_grad():  # training falls back to the stock path, ReLU included
+        assert torch.equal(seq(x).detach(), ref)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5)] + ([(torch.bfloat16, 2e-2)] if BF16 else []))
+@pytest.mark.parametrize("b,n,h,d", [(1, 300, 2, 16), (2, 1024, 5, 64), (1, 4096, 1, 8)])
+def test_blocked_attention_matches_sdpa(dtype, tol, b, n, h, d):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(b, n, h, d).to(dtype) for _ in range(3))
+    ref = nn.functional.scaled_dot_product_attention(*(t.transpose(1, 2).float() for t in (q, k, v)))
+    ref = ref.transpose(1, 2).reshape(b, n, h * d)
+    out = blocked_attention(q, k, v, d ** -0.5)
+    assert out.shape == (b, n, h * d) and out.dtype == dtype
+    assert (out.float() - ref).abs().max().item() < tol
+
+
+def test_blocked_attention_is_one_opaque_op_for_torch_compile():
+    def f(q, k, v):
+        return blocked_attention(q, k, v, 0.25) * 2
+
+    q = torch.randn(1, 300, 2, 16)
+    out = torch.compile(f, backend="eager", fullgraph=True)(q, q, q)  # fullgraph: no graph break
+    assert torch.allclose(out, f(q, q, q))
+
+
+def tiny_unet(dtype):
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(0)
+    return UNet2DConditionModel(block_out_channels=(32, 64), layers_per_block=1, sample_size=32,
+                                down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32,
+                                norm_num_groups=32).to(dtype).eval()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_accelerated_unet_matches_the_stock_one(dtype):
+    unet = tiny_unet(dtype)
+    x, emb = torch.randn(1, 4, 32, 32).to(dtype), torch.randn(1, 77, 32).to(dtype)
+    with torch.inference_mode():
+        ref = unet(x, 10, emb).sample
+        counts = accelerate(unet)
+        out = unet(x, 10, emb).sample
+    assert counts["conv"] > 10 and counts["attention"] == 8  # 4 transformer blocks (1 down, mid, 2 up) × 2
+    procs = {type(p).__name__ for p in unet.attn_processors.values()}
+    assert procs == {"BlockedAttnProcessor"}
+    if dtype == torch.float32:  # fp32 attention keeps the SDPA path; packing moves float rounding only
+        assert torch.allclose(out, ref, rtol=1e-4, atol=1e-4)
+    else:  # bf16 self-attention over 1024 tokens goes blocked: within bf16 rounding
+        rel = ((out.float() - ref.float()).norm() / ref.float().norm()).item()
+        assert 0 < rel < 0.02
+
+
+def test_custom_attention_processors_are_left_alone():
+    from diffusers.models.attention_processor import AttnProcessor
+
+    unet = tiny_unet(torch.float32)
+    unet.set_attn_processor(AttnProcessor())
+    assert accelerate(unet)["attention"] == 0
+    assert {type(p) for p in unet.attn_processors.values()} == {AttnProcessor}
+
+
+def test_generator_uses_the_kernels_only_on_cpu_and_records_them(tmp_path):
+    from tinymodels import build_tiny_sd
+
+    from assetkit.generators import GenerationRequest, get_generator
+
+    model = build_tiny_sd(tmp_path / "sd")
+    r = GenerationRequest(concept="c", variant=1, prompt="a cup", negative_prompt="", width=64, height=64, seed=3,
+                          palette={})
+    opts = dict(model=str(model), steps=1, device="cpu")
+    on = get_generator("diffusers", dtype="float32", **opts)
+    off = get_generator("diffusers", dtype="float32", cpu_kernels=False, **opts)
+    a, b = on.generate([r])[0], off.generate([r])[0]
+    diff = np.abs(np.asarray(a.image, np.int16) - np.asarray(b.image, np.int16))
+    assert diff.max() <= 1  # fp32: float rounding at most
+    assert np.array_equal(np.asarray(on.generate([r])[0].image), np.asarray(a.image))  # and deterministic
+    assert any(type(m) is PackedConv2d for m in on.load().unet.modules())
+    assert not any(type(m) is PackedConv2d for m in off.load().unet.modules())
+    assert on.fingerprint()["kernels"] == "cpu-1" and "kernels" not in off.fingerprint()
