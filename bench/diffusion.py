@@ -12,9 +12,13 @@ the SD VAE; AutoencoderTiny (default config) as the fast decoder. 512 px, 1 step
 
 Both rates are steady state: model load and one warm-up image are timed and reported apart.
 
+The ceiling: the FLOPs of one fast image (UNet step + TAESD decode, counted on the meta device)
+at this CPU's measured bf16 GEMM rate; no implementation at this precision can beat it, so it
+says how far (b) is from the hardware and what ratio over (a) is possible here at all.
+
 Then a 20-asset ``run_brief`` on a tiny model: run wall time ÷ model compute time.
 
-    .venv/bin/python bench/diffusion.py [--quick] [--device cpu] [--compile] [--work DIR]
+    .venv/bin/python bench/diffusion.py [--quick] [--device cpu] [--compile] [--ablation] [--work DIR]
 """
 from __future__ import annotations
 
@@ -88,12 +92,41 @@ def stock(model: Path, n: int, device: str) -> tuple[float, dict]:
                                   "s_per_image": [round(t, 2) for t in times]}
 
 
+def ceiling(model: Path, tiny_vae: Path, size: int = 512) -> dict:
+    """FLOPs of one image (UNet step, math attention so its GEMMs count, + TAESD decode) and the
+    best bf16 GEMM rate measured on this CPU: the fastest one image can possibly be made here."""
+    import torch
+    from diffusers import AutoencoderTiny, UNet2DConditionModel
+    from diffusers.models.attention_processor import AttnProcessor
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.device("meta"):
+        unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(model / "unet"))
+        taesd = AutoencoderTiny.from_config(AutoencoderTiny.load_config(tiny_vae))
+    unet.set_attn_processor(AttnProcessor())
+    lat = torch.empty(1, 4, size // 8, size // 8, device="meta")
+    emb = torch.empty(1, 77, unet.config.cross_attention_dim, device="meta")
+    with FlopCounterMode(display=False) as fc:
+        unet(lat, 999, emb)
+        taesd.decode(lat)
+    flops = fc.get_total_flops()
+    a, b = torch.randn(4096, 1024, dtype=torch.bfloat16), torch.randn(1024, 1024, dtype=torch.bfloat16)
+    best = float("inf")
+    for _ in range(12):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    peak = 2 * 4096 * 1024 * 1024 / best
+    return {"gflop_per_image": round(flops / 1e9, 1), "bf16_gemm_gflops": round(peak / 1e9),
+            "s_per_image": round(flops / peak, 3)}
+
+
 def assetkit_fast(model: Path, tiny_vae: Path, n: int, device: str, batch: int,
-                  compile: bool = False) -> tuple[float, dict]:
+                  compile: bool = False, cpu_kernels: bool = True) -> tuple[float, dict]:
     from assetkit.generators import GenerationRequest, get_generator
 
     gen = get_generator("diffusers", model=str(model), preset="fast", tiny_vae=str(tiny_vae), device=device,
-                        batch_size=batch, family="turbo", compile=compile)
+                        batch_size=batch, family="turbo", compile=compile, cpu_kernels=cpu_kernels)
     w, h = gen.native_size("square")
     reqs = [GenerationRequest("bench", i, PROMPT, "", w, h, seed=i, palette={}) for i in range(n)]
     t0 = time.perf_counter()
@@ -143,7 +176,7 @@ concepts:
     m = result.manifest
     compute = m["compute_seconds"]
     return {"assets": len(m["assets"]), "wall_s": round(wall, 3), "compute_s": round(compute, 3),
-            "ratio": round(wall / compute, 2) if compute else None, "timings": m["timings"]}
+            "ratio": round(wall / compute, 3) if compute else None, "timings": m["timings"]}
 
 
 def main() -> None:
@@ -152,6 +185,7 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--compile", action="store_true", help="also measure (b) with compile=True (opt-in)")
+    ap.add_argument("--ablation", action="store_true", help="also measure (b) without the CPU kernels")
     ap.add_argument("--work", type=Path, help="keep the random models here and reuse them (saves ~30 s)")
     ap.add_argument("--skip-run", action="store_true", help="skip the 20-asset run")
     args = ap.parse_args()
@@ -184,6 +218,20 @@ def main() -> None:
         result = {"device": device, "load_average": [round(x, 2) for x in os.getloadavg()],
                   "stock_ipm": round(a, 3), "stock": ainfo, "assetkit_fast_ipm": round(b, 3),
                   "ratio": round(b / a, 2), "fast": info}
+        if device == "cpu":
+            top = ceiling(model, work / "taesd-random")
+            best_ipm = 60 / top["s_per_image"]
+            print(f"ceiling: {top['gflop_per_image']} GFLOP per image at this CPU's bf16 GEMM peak of "
+                  f"{top['bf16_gemm_gflops']} GFLOPS = {top['s_per_image']} s/image = {best_ipm:.2f} images/min "
+                  f"→ at most {best_ipm / a:.2f}x over (a) at 100 % efficiency; (b) runs at "
+                  f"{b / best_ipm:.0%} of it", flush=True)
+            result.update(ceiling=top, ceiling_ratio=round(best_ipm / a, 2))
+        if args.ablation:
+            n_, ninfo = assetkit_fast(model, work / "taesd-random", n_fast, device, args.batch, cpu_kernels=False)
+            ninfo.pop("_first")
+            print(f"(b') assetkit fast without cpu_kernels            : {n_:7.2f} images/min → {n_ / a:.2f}x",
+                  flush=True)
+            result.update(no_kernels_ipm=round(n_, 3), no_kernels_ratio=round(n_ / a, 2))
         if args.compile:
             import numpy as np
 

@@ -133,36 +133,45 @@ def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict
 
 
 def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, str]:
-    """One contact sheet PNG per locale of every asset of the run (made now or up to date)."""
+    """One contact sheet PNG per locale of every asset of the run (made now or up to date); the
+    locales' sheets are drawn and encoded side by side on ``--jobs`` threads (after the model's
+    last image this is most of a run's tail)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [loc for loc in ctx.brief.locales
+            if changed or not (ctx.out_dir / f"contact-sheet-{loc}.png").exists()]
+    if len(todo) > 1 and ctx.workers > 1:
+        with ThreadPoolExecutor(max_workers=min(ctx.workers, len(todo))) as pool:
+            list(pool.map(lambda loc: _contact_sheet(ctx, plan, loc), todo))
+    else:
+        for loc in todo:
+            _contact_sheet(ctx, plan, loc)
+    return {loc: f"contact-sheet-{loc}.png" for loc in ctx.brief.locales}
+
+
+def _contact_sheet(ctx: "RunContext", plan, locale: str) -> None:
     from ..imaging import contact_sheet
 
     p: ExportParams = ctx.pipeline.step("export").params
-    out: dict[str, str] = {}
-    for locale in ctx.brief.locales:
-        rel = f"contact-sheet-{locale}.png"
-        out[locale] = rel
-        if not changed and (ctx.out_dir / rel).exists():
+    tiles = []
+    thumbs = ctx.extras.get("thumbs", {})
+    for job in plan.jobs:
+        if job.locale != locale:
             continue
-        tiles = []
-        thumbs = ctx.extras.get("thumbs", {})
-        for job in plan.jobs:
-            if job.locale != locale:
-                continue
-            thumb = thumbs.get(job.key)
-            if thumb is None:  # up to date from an earlier run: read it back
-                with Image.open(ctx.out_dir / job.relpath(EXT[p.format])) as im:
-                    im.draft("RGB", (THUMB, THUMB))
-                    thumb = im.convert("RGB")
-                    thumb.thumbnail((THUMB, THUMB), Image.LANCZOS)
-            tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
-        title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
-        subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "
-                    f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
-        sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
-        buf = io.BytesIO()
-        sheet.save(buf, "PNG", compress_level=1)
-        atomic_write_bytes(ctx.out_dir / rel, buf.getvalue())
-    return out
+        thumb = thumbs.get(job.key)
+        if thumb is None:  # up to date from an earlier run: read it back
+            with Image.open(ctx.out_dir / job.relpath(EXT[p.format])) as im:
+                im.draft("RGB", (THUMB, THUMB))
+                thumb = im.convert("RGB")
+                thumb.thumbnail((THUMB, THUMB), Image.LANCZOS)
+        tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
+    title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
+    subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "
+                f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
+    sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
+    buf = io.BytesIO()
+    sheet.save(buf, "PNG", compress_level=1)
+    atomic_write_bytes(ctx.out_dir / f"contact-sheet-{locale}.png", buf.getvalue())
 
 
 def prune(ctx: "RunContext", plan, manifest: dict) -> None:
