@@ -281,6 +281,27 @@ CREATE INDEX entries_no_baseline ON entries (occurred_at) WHERE no_baseline = 1;
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
 
 
+
+@contextmanager
+def _setup_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock (``LEDGER.lock`` beside the ledger) while a connection checks, creates
+    or migrates the schema: SQLite's own locks do not cover switching a new file to WAL, and a
+    half-created ledger must not be read as another application's database. Where no lock
+    file can be made (read-only folder, no ``fcntl``) it is skipped: there is nothing to create."""
+    try:
+        import fcntl
+
+        fh = open(path.with_name(path.name + ".lock"), "a+b")
+    except (ImportError, OSError):
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
 class LedgerError(AssetkitError):
     """The ledger file cannot be used (foreign, damaged, newer) or a ledger command is invalid."""
 
@@ -495,13 +516,14 @@ class Ledger:
         conn.row_factory = sqlite3.Row
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._check_identity(conn)
-            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a killed process never half-commits
-            conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB: a big run's pages stay in memory
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
+            with _setup_lock(p):  # two processes creating one ledger: one creates, the other waits
+                self._check_identity(conn)
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a killed process never half-commits
+                conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB: a big run's pages stay in memory
+                conn.execute("PRAGMA foreign_keys = ON")
+                self._migrate(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise LedgerError(f"{self.name}: the ledger file is damaged ({exc}); it was not changed — "
@@ -512,14 +534,21 @@ class Ledger:
         return conn
 
     def _check_identity(self, conn: sqlite3.Connection) -> None:
-        app = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        own = not conn.in_transaction  # one snapshot: another process may be creating the ledger meanwhile
+        if own:
+            conn.execute("BEGIN")
+        try:
+            app = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            if own:
+                conn.execute("COMMIT")
         if app == APPLICATION_ID:
             if version > SCHEMA_VERSION:
                 raise LedgerError(f"{self.name}: ledger schema version {version} was written by a newer "
                                   f"assetkit (this one reads up to {SCHEMA_VERSION}); upgrade assetkit")
             return
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if app != 0 or tables or version:
             raise LedgerError(f"{self.name}: an SQLite database of another application, not an assetkit "
                               "ledger; refusing to touch it — choose another --ledger")
