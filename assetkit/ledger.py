@@ -284,23 +284,22 @@ MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
 
 @contextmanager
 def _setup_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock (``LEDGER.lock`` beside the ledger) while a connection checks, creates
-    or migrates the schema: SQLite's own locks do not cover switching a new file to WAL, and a
-    half-created ledger must not be read as another application's database. Where no lock
-    file can be made (read-only folder, no ``fcntl``) it is skipped: there is nothing to create."""
+    """An exclusive ``flock`` on the ledger's folder while a connection checks, creates or
+    migrates the schema (milliseconds): SQLite's own locks do not cover switching a new file to
+    WAL, and a half-created ledger must not be read as another application's database. No file
+    is made for it; where the folder cannot be locked (no ``fcntl``) it is skipped."""
     try:
         import fcntl
 
-        fh = open(path.with_name(path.name + ".lock"), "a+b")
+        fd = os.open(path.parent, os.O_RDONLY)
     except (ImportError, OSError):
         yield
         return
-    with fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 class LedgerError(AssetkitError):
     """The ledger file cannot be used (foreign, damaged, newer) or a ledger command is invalid."""
