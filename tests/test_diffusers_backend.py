@@ -80,12 +80,53 @@ def test_native_sizes_are_multiples_of_the_latent_grid(sd_gen):
     assert sd_gen.native_size("landscape") == (80, 48)
 
 
-def test_long_prompt_is_truncated_with_a_warning(tiny):
+LONG = "a ceramic cup of light roast coffee " * 12  # more than one window of 75 tokens
+
+
+def test_long_prompt_is_truncated_with_a_warning_when_asked(tiny):
     logged = []
-    gen = get_generator("diffusers", model=str(tiny["sd"]), log=logged.append, **FAST)
+    gen = get_generator("diffusers", model=str(tiny["sd"]), log=logged.append, long_prompts="truncate", **FAST)
     [out] = gen.generate([req(prompt="espresso " * 90)])
     assert len(logged) == 1 and "truncated" in logged[0] and "reads 75" in logged[0]
     assert out.params["warnings"] == logged
+    # what comes after token 75 is lost
+    a, b = gen.generate([req(prompt=LONG + "in red"), req(prompt=LONG + "in blue")])
+    assert np.array_equal(arr(a.image), arr(b.image))
+
+
+def test_long_prompts_are_read_in_chunks_by_default(tiny):
+    logged = []
+    gen = get_generator("diffusers", model=str(tiny["sd"]), log=logged.append, **FAST)
+    assert gen.fingerprint()["long_prompts"] == "chunk"
+    a, b = gen.generate([req(prompt=LONG + "in red"), req(prompt=LONG + "in blue")])
+    assert not logged and a.params["warnings"] == []
+    assert not np.array_equal(arr(a.image), arr(b.image))  # the words after token 75 reach the UNet
+    pipe = gen.load()
+    pe, npe, _, _ = gen._encode(pipe, LONG + "in red", "blurry", True, "cpu")
+    n = gen._chunks(pipe, LONG + "in red")
+    assert n >= 2 and pe.shape[1] == npe.shape[1] == n * 77  # the negative padded to the same length
+
+
+@pytest.mark.parametrize("family", ["sd", "sdxl"])
+def test_one_chunk_is_exactly_what_diffusers_encodes(tiny, tmp_path_factory, family):
+    """The chunked encoder, given a prompt that fits, reproduces the pipeline's own encode_prompt."""
+    import torch
+
+    model = tiny["sd"] if family == "sd" else build_tiny_sdxl(tmp_path_factory.mktemp("xl") / "tiny-sdxl")
+    gen = get_generator("diffusers", model=str(model), **FAST)
+    pipe = gen.load()
+    own = gen._encode(pipe, "a cup of coffee", "blurry", True, "cpu")  # fits: diffusers' encode_prompt
+    mine = gen._encode_chunked(pipe, "a cup of coffee", "blurry", True, "cpu", sdxl=family == "sdxl")
+    for x, y in zip(own, mine):
+        assert (x is None and y is None) or torch.equal(x, y)
+
+
+def test_long_and_short_prompts_batched_are_the_same_images(tiny, sd_gen):
+    reqs = [req(seed=1, prompt=LONG + "in red"), req(seed=2), req(seed=3, prompt=LONG + "in blue")]
+    alone = [sd_gen.generate([r])[0] for r in reqs]
+    batched = get_generator("diffusers", model=str(tiny["sd"]), batch_size=3, **FAST).generate(reqs)
+    for a, b in zip(alone, batched):
+        assert np.array_equal(arr(a.image), arr(b.image))
 
 
 def test_img2img_follows_the_concept_image(tmp_path, sd_gen, tiny):

@@ -187,7 +187,7 @@ class DiffusersGenerator(Generator):
                  lora: str | os.PathLike | None = None, lora_weight: float = 0.8, width: int | None = None,
                  height: int | None = None, allow_unsafe_weights: bool = False, base_dir: Path | None = None,
                  family: str | None = None, exact_batches: bool | None = None, compile: bool = False,
-                 cpu_kernels: bool = True, log: Callable[[str], None] | None = None):
+                 cpu_kernels: bool = True, long_prompts: str = "chunk", log: Callable[[str], None] | None = None):
         self.ref: ModelRef = resolve_model(model, config, allow_unsafe=allow_unsafe_weights, base_dir=base_dir)
         self.allow_unsafe = allow_unsafe_weights
         if preset not in ("quality", "fast"):
@@ -233,6 +233,9 @@ class DiffusersGenerator(Generator):
         self.exact_batches = exact_batches
         self.compile = bool(compile)
         self.cpu_kernels = bool(cpu_kernels)
+        if long_prompts not in ("chunk", "truncate"):
+            raise ModelError(f"unknown long_prompts {long_prompts!r}; use chunk or truncate")
+        self.long_prompts = long_prompts
         self.compile_seconds = 0.0  # one-time torch.compile cost, paid by the first image of each size
         self.log = log or (lambda msg: warnings.warn(msg, stacklevel=2))
         self._pipes: dict[str, Any] = {}
@@ -343,6 +346,7 @@ class DiffusersGenerator(Generator):
             }
             if self.compile:
                 self._fingerprint["compile"] = True
+            self._fingerprint["long_prompts"] = self.long_prompts
             if self.cpu_kernels and device == "cpu":
                 self._fingerprint["kernels"] = CPU_KERNELS_VERSION
         return dict(self._fingerprint)
@@ -442,15 +446,15 @@ class DiffusersGenerator(Generator):
 
     # ---------------------------------------------------------------------------------- prompts
     def _check_length(self, pipe, text: str, what: str) -> list[str]:
-        """Warn (and say so) when a prompt is longer than the text encoder reads: it is truncated."""
+        """Warn (and say so) when a prompt is longer than the text encoder reads and is truncated:
+        with ``long_prompts: truncate``, or a pipeline that takes no prompt embeddings."""
         tok = getattr(pipe, "tokenizer", None) or getattr(pipe, "tokenizer_2", None)
         if tok is None or not text:
             return []
-        limit = int(getattr(tok, "model_max_length", 77) or 77)
-        if limit > 10_000:
-            limit = 77
+        if self.long_prompts == "chunk" and self._supports_embeds(pipe):
+            return []  # chunked: every token is read
+        room = _token_room(tok)
         ids = tok(text, truncation=False, add_special_tokens=False)["input_ids"]
-        room = limit - 2  # start and end tokens
         if len(ids) <= room:
             return []
         dropped = tok.decode(ids[room:]).strip()
@@ -459,12 +463,20 @@ class DiffusersGenerator(Generator):
         return [msg]
 
     def _encode(self, pipe, prompt: str, negative: str, cfg: bool, device: str) -> tuple:
+        """``(prompt_embeds, negative_embeds, pooled, negative_pooled)`` of a prompt, once per run.
+
+        Prompts that fit the text encoder go through the pipeline's own ``encode_prompt``; longer
+        ones (with ``long_prompts: chunk``) are read in 75-token chunks, each encoded on its own
+        and concatenated (the way A1111 and compel do it), so brand style keywords at the end of
+        a long concept prompt still reach the UNet."""
         key = (prompt, negative if cfg else "", cfg)
         if key not in self._embeds:
             import inspect
 
-            params = inspect.signature(pipe.encode_prompt).parameters
-            if "pooled_prompt_embeds" in params:  # SDXL
+            sdxl = "pooled_prompt_embeds" in inspect.signature(pipe.encode_prompt).parameters
+            if self.long_prompts == "chunk" and self._chunks(pipe, prompt, negative if cfg else "") > 1:
+                self._embeds[key] = self._encode_chunked(pipe, prompt, negative, cfg, device, sdxl)
+            elif sdxl:
                 pe, npe, ppe, nppe = pipe.encode_prompt(prompt=prompt, device=device, num_images_per_prompt=1,
                                                         do_classifier_free_guidance=cfg,
                                                         negative_prompt=negative if cfg else None)
@@ -473,6 +485,46 @@ class DiffusersGenerator(Generator):
                 pe, npe = pipe.encode_prompt(prompt, device, 1, cfg, negative_prompt=negative if cfg else None)
                 self._embeds[key] = (pe, npe, None, None)
         return self._embeds[key]
+
+    @staticmethod
+    def _chunks(pipe, *texts: str) -> int:
+        """How many 75-token chunks the longest of ``texts`` needs."""
+        tok = pipe.tokenizer if getattr(pipe, "tokenizer", None) is not None else pipe.tokenizer_2
+        room = _token_room(tok)
+        return max(max(1, math.ceil(len(tok(t, truncation=False, add_special_tokens=False)["input_ids"]) / room))
+                   for t in texts)
+
+    def _encode_chunked(self, pipe, prompt: str, negative: str, cfg: bool, device: str, sdxl: bool) -> tuple:
+        import torch
+
+        n = self._chunks(pipe, prompt, negative if cfg else "")
+        pairs = [(pipe.tokenizer, pipe.text_encoder)]
+        if sdxl:
+            pairs = [(t, e) for t, e in ((getattr(pipe, "tokenizer", None), getattr(pipe, "text_encoder", None)),
+                                         (pipe.tokenizer_2, pipe.text_encoder_2)) if t is not None and e is not None]
+
+        def encode(text: str) -> tuple:
+            per_encoder, pooled = [], None
+            for tok, enc in pairs:
+                ids, mask = _chunk_ids(tok, text, n)
+                use_mask = getattr(enc.config, "use_attention_mask", False)
+                out = enc(ids.to(device), attention_mask=mask.to(device) if use_mask else None,
+                          output_hidden_states=sdxl)
+                if sdxl:
+                    if pooled is None and out[0].ndim == 2:  # the projection encoder's pooled output
+                        pooled = out[0][:1]  # of the first chunk, as a single prompt gives it
+                    hidden = out.hidden_states[-2]
+                else:
+                    hidden = out[0]
+                per_encoder.append(hidden.reshape(1, -1, hidden.shape[-1]))  # chunks one after another
+            dtype = pairs[-1][1].dtype
+            embeds = torch.cat(per_encoder, dim=-1).to(dtype=dtype, device=device)
+            return embeds, pooled.to(dtype=dtype, device=device) if pooled is not None else None
+
+        with torch.inference_mode():
+            pe, ppe = encode(prompt)
+            npe, nppe = encode(negative) if cfg else (None, None)
+        return pe, npe, ppe, nppe
 
     def _supports_embeds(self, pipe) -> bool:
         return type(pipe).__name__.startswith("StableDiffusion") and hasattr(pipe, "encode_prompt")
@@ -508,8 +560,13 @@ class DiffusersGenerator(Generator):
         pipe0 = self.load()
         device, dtype = self.resolved_device()
         groups: dict[tuple, list[int]] = {}
+        chunked = self.long_prompts == "chunk" and self._supports_embeds(pipe0)
+        cfg = self.guidance > 1.0
         for i, p in enumerate(plans):
-            key = (p.mode, p.width, p.height, str(p.request.init_image), str(p.request.product_image), p.strength)
+            key = (p.mode, p.width, p.height, str(p.request.init_image), str(p.request.product_image), p.strength,
+                   # a batch shares one prompt length: padding a prompt with empty chunks would change it
+                   self._chunks(pipe0, p.request.prompt, p.request.negative_prompt if cfg else "")
+                   if chunked else 1)
             groups.setdefault(key, []).append(i)
         batches = [idx[j:j + self.batch_size] for idx in groups.values() for j in range(0, len(idx), self.batch_size)]
         expected = [self._expected_steps(plans[b[0]]) for b in batches]
@@ -654,6 +711,29 @@ class DiffusersGenerator(Generator):
             "lora_weight": self.lora_weight if self.lora else None,
             "tiny_vae": str(self.tiny_vae) if self.tiny_vae else None, "warnings": warns, **extra,
         }
+
+
+def _token_room(tok) -> int:
+    """Tokens of text one pass of a CLIP text encoder reads (its window less start and end)."""
+    limit = int(getattr(tok, "model_max_length", 77) or 77)
+    return (77 if limit > 10_000 else limit) - 2
+
+
+def _chunk_ids(tok, text: str, chunks: int) -> tuple:
+    """``text`` as ``chunks`` rows of ``[start] + 75 tokens + [end]`` padded to the window, and
+    their attention masks: the way the tokenizer pads one short prompt (one chunk equals the
+    input diffusers gives the text encoder)."""
+    import torch
+
+    room = _token_room(tok)
+    ids = tok(text, truncation=False, add_special_tokens=False)["input_ids"]
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    rows, masks = [], []
+    for c in range(chunks):
+        row = [tok.bos_token_id, *ids[c * room:(c + 1) * room], tok.eos_token_id]
+        masks.append([1] * len(row) + [0] * (room + 2 - len(row)))
+        rows.append(row + [pad] * (room + 2 - len(row)))
+    return torch.tensor(rows, dtype=torch.long), torch.tensor(masks, dtype=torch.long)
 
 
 def _take(obj, idx, n: int):

@@ -47,6 +47,9 @@ class GenerateParams(StepParams):
     height: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native height")
     compile: bool = Field(False, description="torch.compile the UNet and decoder: faster images after a "
                                              "one-time compile of about a minute per image size")
+    long_prompts: Literal["chunk", "truncate"] = Field(
+        "chunk", description="prompts over the text encoder's 75 tokens: read in 75-token chunks, or truncated "
+                             "with a warning")
     cpu_kernels: bool = Field(True, description="on CPU: pre-packed oneDNN convolutions and blocked bf16 "
                                                 "self-attention (off: stock PyTorch kernels)")
     allow_unsafe_weights: bool = Field(False, description="allow pickle weights (.ckpt/.bin): they can run code")
@@ -98,7 +101,7 @@ class GenerateStep(Step):
                 guidance=p.guidance, strength=p.strength, mode=p.mode, batch_size=p.batch_size, preset=p.preset,
                 dtype=p.dtype, device=p.device, tiny_vae=p.tiny_vae, lora=lora, lora_weight=style.lora_weight,
                 width=p.width, height=p.height, base_dir=ctx.brief.base_dir, compile=p.compile,
-                cpu_kernels=p.cpu_kernels,
+                cpu_kernels=p.cpu_kernels, long_prompts=p.long_prompts,
                 allow_unsafe_weights=p.allow_unsafe_weights or ctx.options.allow_unsafe_weights,
                 log=lambda msg: ctx.progress.log(f"warning: {msg}"))
         ctx.extras[_GEN_KEY] = gen
