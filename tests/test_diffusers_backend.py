@@ -187,33 +187,23 @@ def test_schedulers_by_name(tiny):
         get_generator("diffusers", model=str(tiny["sd"]), scheduler="dpm2m")
 
 
-def test_single_file_needs_config_and_loads_with_it(tmp_path, tiny, monkeypatch):
-    """A .safetensors checkpoint: without config a clear error; with it from_single_file(config=...)
+def test_single_file_needs_config_and_loads_with_it(tmp_path, tiny, sd_gen):
+    """A community-style checkpoint: one .safetensors in the original (LDM) layout. Without
+    `config:` a clear error; with the local config folder diffusers' own converter loads it
+    offline, and it makes exactly the images of the diffusers folder it was written from."""
+    from tinymodels import save_original_layout
 
-    (An LDM-layout tiny checkpoint would need diffusers' reverse converter; the load call is
-    checked instead: right class, our file, the local config folder, offline, no pickle.)"""
-    from diffusers import StableDiffusionPipeline
-    from safetensors.torch import save_file
-    import torch
-
-    ckpt = tmp_path / "tiny.safetensors"
-    save_file({"w": torch.zeros(2)}, str(ckpt))
+    ckpt = save_original_layout(tiny["sd"], tmp_path / "tiny.safetensors")
     with pytest.raises(ModelError, match="needs `config:` naming a local diffusers folder"):
         get_generator("diffusers", model=str(ckpt))
-    calls = []
-
-    def fake(cls, path, **kw):
-        calls.append((cls.__name__, path, kw))
-        return StableDiffusionPipeline.from_pretrained(kw["config"], local_files_only=True)
-
-    monkeypatch.setattr(StableDiffusionPipeline, "from_single_file", classmethod(fake))
     gen = get_generator("diffusers", model=str(ckpt), config=str(tiny["sd"]), **FAST)
     [out] = gen.generate([req()])
-    [(cls, path, kw)] = calls
-    assert (cls, path, kw["config"], kw["local_files_only"]) == ("StableDiffusionPipeline", str(ckpt.resolve()),
-                                                                   str(tiny["sd"].resolve()), True)
+    [ref] = sd_gen.generate([req()])
+    assert np.array_equal(arr(out.image), arr(ref.image))
     assert out.params["model"] == "tiny.safetensors" and gen.ref.kind == "single_file"
+    assert out.params["pipeline"] == "StableDiffusionPipeline"
     assert out.params["weights_sha256"] == __import__("hashlib").sha256(ckpt.read_bytes()).hexdigest()
+    assert "Model hash: " + out.params["weights_sha256"][:10] in out.params["parameters_text"]
 
 
 def test_pickle_weights_are_refused_and_never_unpickled(tmp_path):

@@ -2,7 +2,8 @@
 
 ``build_tiny_sd(dir)`` saves a Stable-Diffusion-shaped pipeline (~8 MB, 64 px native) the
 diffusers backend loads like any real model folder; ``build_tiny_sdxl`` does the same with two
-text encoders; ``build_tiny_taesd`` an AutoencoderTiny; ``build_tiny_lora`` a style LoRA file.
+text encoders; ``build_tiny_taesd`` an AutoencoderTiny; ``build_tiny_lora`` a style LoRA file;
+``save_original_layout`` writes a tiny SD folder as a single-file checkpoint in the original layout.
 """
 from __future__ import annotations
 
@@ -167,3 +168,97 @@ def layout_hf_cache(hub_dir: str | Path, repo_id: str, src: str | Path, revision
 
 def write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data))
+
+
+def save_original_layout(model_dir: str | Path, out_file: str | Path) -> Path:
+    """Write a diffusers SD-1.x folder as one ``.safetensors`` checkpoint in the original
+    (CompVis/LDM) layout, as community checkpoints come: ``model.diffusion_model.*``,
+    ``first_stage_model.*``, ``cond_stage_model.transformer.*``. The key mapping follows
+    diffusers' ``scripts/convert_diffusers_to_original_stable_diffusion.py``, generalised to any
+    number of blocks (the tiny models have two)."""
+    from safetensors.torch import load_file, save_file
+
+    model_dir = Path(model_dir)
+    unet_cfg = json.loads((model_dir / "unet" / "config.json").read_text())
+    vae_cfg = json.loads((model_dir / "vae" / "config.json").read_text())
+    unet = load_file(str(model_dir / "unet" / "diffusion_pytorch_model.safetensors"))
+    vae = load_file(str(model_dir / "vae" / "diffusion_pytorch_model.safetensors"))
+    text = load_file(str(model_dir / "text_encoder" / "model.safetensors"))
+    out = {}
+    out.update({"model.diffusion_model." + k: v for k, v in _ldm_unet(unet, unet_cfg).items()})
+    out.update({"first_stage_model." + k: v for k, v in _ldm_vae(vae, vae_cfg).items()})
+    out.update({"cond_stage_model.transformer." + (k if k.startswith("text_model.") else "text_model." + k): v
+                for k, v in text.items()})  # transformers ≥ 5.6 saves CLIPTextModel without text_model.
+    save_file({k: v.contiguous() for k, v in out.items()}, str(out_file))
+    return Path(out_file)
+
+
+def _rename(state: dict, pairs: list[tuple[str, str]]) -> dict:
+    """Apply (original, diffusers) substring pairs to every key, in order."""
+    out = {}
+    for k, v in state.items():
+        for sd_part, hf_part in pairs:
+            k = k.replace(hf_part, sd_part)
+        out[k] = v
+    return out
+
+
+def _ldm_unet(state: dict, cfg: dict) -> dict:
+    n, per = len(cfg["block_out_channels"]), cfg["layers_per_block"]
+    fixed = {"time_embedding.linear_1.": "time_embed.0.", "time_embedding.linear_2.": "time_embed.2.",
+             "conv_in.": "input_blocks.0.0.", "conv_norm_out.": "out.0.", "conv_out.": "out.2."}
+    resnet = [("in_layers.0", "norm1"), ("in_layers.2", "conv1"), ("out_layers.0", "norm2"),
+              ("out_layers.3", "conv2"), ("emb_layers.1", "time_emb_proj"), ("skip_connection", "conv_shortcut")]
+    layers = []
+    for i in range(n):
+        for j in range(per):
+            layers.append((f"input_blocks.{(per + 1) * i + j + 1}.0.", f"down_blocks.{i}.resnets.{j}."))
+            layers.append((f"input_blocks.{(per + 1) * i + j + 1}.1.", f"down_blocks.{i}.attentions.{j}."))
+        layers.append((f"input_blocks.{(per + 1) * (i + 1)}.0.op.", f"down_blocks.{i}.downsamplers.0.conv."))
+        for j in range(per + 1):
+            layers.append((f"output_blocks.{(per + 1) * i + j}.0.", f"up_blocks.{i}.resnets.{j}."))
+            layers.append((f"output_blocks.{(per + 1) * i + j}.1.", f"up_blocks.{i}.attentions.{j}."))
+        has_attn = "CrossAttn" in cfg["up_block_types"][i]
+        layers.append((f"output_blocks.{(per + 1) * i + per}.{2 if has_attn else 1}.", f"up_blocks.{i}.upsamplers.0."))
+    layers += [("middle_block.1.", "mid_block.attentions.0."), ("middle_block.0.", "mid_block.resnets.0."),
+               ("middle_block.2.", "mid_block.resnets.1.")]
+    out = {}
+    for k, v in state.items():
+        for hf, sd in fixed.items():
+            if k.startswith(hf):
+                k = sd + k[len(hf):]
+        if "resnets" in k:
+            for sd_part, hf_part in resnet:
+                k = k.replace(hf_part, sd_part)
+        for sd_part, hf_part in layers:
+            if k.startswith(hf_part):
+                k = sd_part + k[len(hf_part):]
+        out[k] = v
+    return out
+
+
+def _ldm_vae(state: dict, cfg: dict) -> dict:
+    n, per = len(cfg["block_out_channels"]), cfg.get("layers_per_block", 1)
+    pairs = [("nin_shortcut", "conv_shortcut"), ("norm_out", "conv_norm_out"), ("mid.attn_1.", "mid_block.attentions.0.")]
+    for i in range(n):
+        for j in range(per):
+            pairs.append((f"encoder.down.{i}.block.{j}.", f"encoder.down_blocks.{i}.resnets.{j}."))
+        pairs.append((f"down.{i}.downsample.", f"down_blocks.{i}.downsamplers.0."))
+        pairs.append((f"up.{n - 1 - i}.upsample.", f"up_blocks.{i}.upsamplers.0."))
+        for j in range(per + 1):
+            pairs.append((f"decoder.up.{n - 1 - i}.block.{j}.", f"decoder.up_blocks.{i}.resnets.{j}."))
+    pairs += [("mid.block_1.", "mid_block.resnets.0."), ("mid.block_2.", "mid_block.resnets.1.")]
+    out = _rename(state, pairs)
+    attn = [("norm.", "group_norm."), ("q.", "to_q."), ("k.", "to_k."), ("v.", "to_v."), ("proj_out.", "to_out.0.")]
+    final = {}
+    for k, v in out.items():
+        if "mid.attn_1." in k:
+            head, tail = k.split("mid.attn_1.")
+            for sd_part, hf_part in attn:
+                if tail.startswith(hf_part):
+                    tail = sd_part + tail[len(hf_part):]
+            k = head + "mid.attn_1." + tail
+            if k.endswith(("q.weight", "k.weight", "v.weight", "proj_out.weight")) and v.ndim == 2:
+                v = v.reshape(*v.shape, 1, 1)  # linear → 1×1 conv, as the original VAE has it
+        final[k] = v
+    return final
