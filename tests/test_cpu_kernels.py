@@ -80,6 +80,22 @@ def test_relu_after_a_convolution_is_fused_with_the_same_result():
         assert torch.equal(seq(x).detach(), ref)
 
 
+def test_a_convolution_onednn_cannot_pack_stays_stock(monkeypatch):
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU()).eval()
+    x = torch.randn(1, 4, 12, 12)
+    with torch.no_grad():
+        ref = seq(x)
+        accelerate(seq)
+
+        def refuse(*a, **kw):
+            raise RuntimeError("mkldnn: unsupported")
+
+        monkeypatch.setattr(torch._C._nn, "mkldnn_reorder_conv2d_weight", refuse)
+        assert torch.equal(seq(x), ref)  # stock path, the fused ReLU still applied
+        assert "_ak_stock" in seq[0].__dict__ and torch.equal(seq(x), ref)
+
+
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5)] + ([(torch.bfloat16, 2e-2)] if BF16 else []))
 @pytest.mark.parametrize("b,n,h,d", [(1, 300, 2, 16), (2, 1024, 5, 64), (1, 4096, 1, 8)])
 def test_blocked_attention_matches_sdpa(dtype, tol, b, n, h, d):

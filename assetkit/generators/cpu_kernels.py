@@ -51,16 +51,20 @@ class PackedConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         if (x.device.type != "cpu" or x.dtype != self.weight.dtype or x.dtype not in self._ak_dtypes or x.dim() != 4
-                or torch.is_grad_enabled()):
+                or torch.is_grad_enabled() or "_ak_stock" in self.__dict__):
             y = super().forward(x)
             return torch.relu(y) if self._ak_post == "relu" else y
         w = self.weight
         key = (tuple(x.shape), w._version, w.data_ptr(), w.dtype)
         packed = self.__dict__.get("_ak_packed")
         if packed is None or packed[0] != key:
-            weight = torch._C._nn.mkldnn_reorder_conv2d_weight(
-                w.detach().to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation), self.groups,
-                list(x.shape))
+            try:
+                weight = torch._C._nn.mkldnn_reorder_conv2d_weight(
+                    w.detach().to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation), self.groups,
+                    list(x.shape))
+            except RuntimeError:  # a shape or build oneDNN cannot pack: this module stays stock
+                self.__dict__["_ak_stock"] = True
+                return self.forward(x)
             packed = self.__dict__["_ak_packed"] = (key, weight)
         return torch.ops.mkldnn._convolution_pointwise(
             x, packed[1], self.bias, list(self.padding), list(self.stride), list(self.dilation), self.groups,
