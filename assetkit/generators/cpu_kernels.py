@@ -5,9 +5,10 @@ Two changes, applied in place to a loaded UNet / VAE by :func:`accelerate`:
 * **Pre-packed oneDNN weights.** An ``nn.Conv2d`` call in eager PyTorch reorders its weight into
   oneDNN's blocked layout on every call; for the wide convolutions of a UNet's low-resolution
   blocks (1280×2560×3×3 at 8×8 px) that reorder costs more than the arithmetic (30 ms vs 8 ms
-  per call here). Packed once per input shape and reused, the result is bit-identical
-  (same oneDNN kernel) and a ReLU that follows a convolution is fused into it. This is what
-  inductor's weight freezing does, without the minutes of ``torch.compile``.
+  per call here). Packed once per input shape and reused: in bf16 the result is bit-identical
+  (the same oneDNN kernel; in fp32 stock PyTorch runs small convolutions elsewhere, so float
+  rounding may differ), and a ReLU that follows a convolution is fused into it. This is what
+  inductor's weight freezing does, without the minute of ``torch.compile``.
 * **Chunked self-attention in bf16.** PyTorch's CPU flash-attention kernel runs bf16 at
   fp32 speed (≈150 GFLOPS on this machine's AVX-512 BF16 cores, where bf16 GEMMs reach
   ≈420). For long self-attention (≥ 256 tokens) the scores are computed a block of queries at
@@ -34,9 +35,8 @@ _MIN_KEYS = 256
 
 
 def available() -> bool:
-    """oneDNN (mkldnn) with the pointwise ops that packing needs is in this torch build."""
-    return (torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
-            and hasattr(torch.ops.mkldnn, "_linear_pointwise"))
+    """oneDNN (mkldnn) with the pointwise convolution that packing needs is in this torch build."""
+    return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
 
 
 class PackedConv2d(nn.Conv2d):
@@ -140,8 +140,8 @@ def keep_freed_memory() -> bool:
 
 
 def accelerate(module: nn.Module, *, pack: bool = True, attention: bool = True) -> dict[str, int]:
-    """Pre-pack ``module``'s convolutions (ReLU fused where one follows) and linears, and give its
-    diffusers ``Attention`` blocks the blocked processor. Returns how many of each were changed."""
+    """Pre-pack ``module``'s convolutions (ReLU fused where one follows) and give its diffusers
+    ``Attention`` blocks the blocked processor. Returns how many of each were changed."""
     counts = {"conv": 0, "attention": 0}
     if pack and available():
         PackedConv2d._ak_dtypes = frozenset(
