@@ -61,10 +61,10 @@ PRESETS: dict[str, dict[str, dict]] = {
 DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
 MODES = ("auto", "txt2img", "img2img", "inpaint")
-PORTRAIT_RATIO = 832 / 1216
+PORTRAIT_RATIO = 832 / 1216  # SDXL's 832×1216 bucket; the same shape is used for every family
 #: in the fingerprint of CPU runs with the CPU kernels (packed fp32 convolutions may round
 #: differently from stock PyTorch's; bf16 attention is blocked)
-CPU_KERNELS_VERSION = "cpu-1"  # SDXL's 832×1216 bucket; the same shape is used for every family
+CPU_KERNELS_VERSION = "cpu-1"
 
 
 def quiet_libraries() -> None:
