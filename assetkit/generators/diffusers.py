@@ -486,13 +486,16 @@ class DiffusersGenerator(Generator):
                 self._embeds[key] = (pe, npe, None, None)
         return self._embeds[key]
 
-    @staticmethod
-    def _chunks(pipe, *texts: str) -> int:
-        """How many 75-token chunks the longest of ``texts`` needs."""
+    def _chunks(self, pipe, *texts: str) -> int:
+        """How many 75-token chunks the longest of ``texts`` needs (token counts kept per text:
+        grouping, encoding and chunking all ask)."""
         tok = pipe.tokenizer if getattr(pipe, "tokenizer", None) is not None else pipe.tokenizer_2
         room = _token_room(tok)
-        return max(max(1, math.ceil(len(tok(t, truncation=False, add_special_tokens=False)["input_ids"]) / room))
-                   for t in texts)
+        counts = self.__dict__.setdefault("_token_counts", {})
+        for t in texts:
+            if t not in counts:
+                counts[t] = len(tok(t, truncation=False, add_special_tokens=False)["input_ids"])
+        return max(max(1, math.ceil(counts[t] / room)) for t in texts)
 
     def _encode_chunked(self, pipe, prompt: str, negative: str, cfg: bool, device: str, sdxl: bool) -> tuple:
         import torch
