@@ -80,7 +80,7 @@ def fit_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline) ->
     step = pipe.step("compose")
     if step is None:
         return []
-    from .steps.compose import fit_problems as measure
+    from .layout import fit_problems as measure
 
     out = []
     for locale, copy in brief.copy.items():

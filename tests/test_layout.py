@@ -15,10 +15,11 @@ from assetkit.errors import StepError
 from assetkit.formats import CATALOG, resolve_format
 from assetkit.generators.base import GenerationRequest
 from assetkit.generators.draft import DraftGenerator
+from assetkit.layout import fit_problems, panel_boxes, safe_box
 from assetkit.state import Job, Master, RunState
 from assetkit.steps.check import CheckParams, CheckStep, banned_words_in, check_asset
-from assetkit.steps.compose import ComposeParams, ComposeStep, compose_asset, fit_problems, safe_box
-from assetkit.steps.reframe import ReframeParams, ReframeStep, panel_boxes, reframe_master
+from assetkit.steps.compose import ComposeParams, ComposeStep, compose_asset
+from assetkit.steps.reframe import ReframeParams, ReframeStep, reframe_master
 
 ROOT = Path(__file__).resolve().parent.parent
 BRAND = load_brand(ROOT / "brand" / "nordlicht")

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from ..config_base import StrictModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import RunContext, RunState
 
 
-class StepParams(BaseModel):
+class StepParams(StrictModel):
     """Base of every step's params model: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Step:

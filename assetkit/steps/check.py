@@ -8,9 +8,9 @@ from pydantic import Field
 
 from .. import imaging as im
 from ..brand import hex_to_rgb
+from ..layout import safe_box
 from ..state import CheckResult, Composed, Frame
 from .base import Step, StepParams
-from .compose import safe_box
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..brand import BrandKit

@@ -7,7 +7,8 @@ from PIL import Image
 
 from ..formats import AdFormat
 from ..imaging import cover_crop
-from ..state import Box, Frame, Master
+from ..layout import DEFAULT_PANEL, panel_boxes
+from ..state import Frame, Master
 from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -16,26 +17,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ReframeParams(StepParams):
-    panel: float = 0.38
+    panel: float = DEFAULT_PANEL
     """Image panel share of a strip's width / a tower's height (the rest is the colour field)."""
     field_colour: str = "primary"
     """Palette role of the colour field that carries the text in strip and tower layouts."""
     focal: Literal["auto", "center"] = "auto"
     """Crop around the master's focal point, or always around its centre."""
-
-
-def panel_boxes(fmt: AdFormat, panel: float = 0.38) -> tuple[Box, Box | None]:
-    """``(image_box, field_box)`` of a format: the whole canvas for ``full`` layouts; for a
-    ``strip`` the image on the left (at most 2× the height wide), for a ``tower`` on top
-    (at most 1.6× the width tall)."""
-    w, h = fmt.width, fmt.height
-    if fmt.layout == "strip":
-        pw = int(round(min(panel * w, (2.0 if h >= 80 else 1.2) * h)))  # tiny banners: room for copy
-        return (0, 0, pw, h), (pw, 0, w, h)
-    if fmt.layout == "tower":
-        ph = int(round(min(panel * h, 1.6 * w)))
-        return (0, 0, w, ph), (0, ph, w, h)
-    return (0, 0, w, h), None
 
 
 def reframe_master(master: Master, fmt: AdFormat, brand: "BrandKit", params: ReframeParams | None = None,
