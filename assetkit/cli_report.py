@@ -51,8 +51,10 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
     """
     from .files import atomic_write_bytes
     from .report import build_report, iter_entry_lines
-    from .report_model import ALL_TIME, compare_period, parse_date, parse_period, range_period
-    from .report_render import render_csv, render_html, render_json, render_md, render_pdf
+    from .report.html import render_html
+    from .report.model import ALL_TIME, compare_period, parse_date, parse_period, range_period
+    from .report.pdf import render_pdf
+    from .report.tabular import render_csv, render_json, render_md
     from .settings import load_settings
 
     if period_ and (date_from or date_to):

@@ -22,9 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assetkit import ledger as L  # noqa: E402
 from assetkit.formats import CATALOG  # noqa: E402
-from assetkit.ledger import Ledger  # noqa: E402
+from assetkit.ledger import (
+    Ledger,  # noqa: E402
+    pricing,  # noqa: E402
+)
 from assetkit.quotes import load_quotes  # noqa: E402
 from assetkit.settings import load_settings  # noqa: E402
 
@@ -75,7 +77,7 @@ def insert_run(folder: Path, n: int, repeat: int) -> None:
             quotes = lg.quotes()
             with lg.transaction():  # Ledger.record_run, timed in two parts
                 t = time.perf_counter()
-                run_row, batches = L._price_run(manifest, f"out/spring-launch/{manifest['run_id']}/manifest.json",
+                run_row, batches = pricing._price_run(manifest, f"out/spring-launch/{manifest['run_id']}/manifest.json",
                                                 settings, None, quotes, lg._has_deliverable)
                 price_s = time.perf_counter() - t
                 t, cpu = time.perf_counter(), time.process_time()

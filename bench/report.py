@@ -20,10 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assetkit.ledger import _TOTALS_FROM_ENTRIES, Ledger  # noqa: E402
+from assetkit.ledger import Ledger  # noqa: E402
+from assetkit.ledger.schema import _TOTALS_FROM_ENTRIES  # noqa: E402
 from assetkit.report import build_report  # noqa: E402
-from assetkit.report_model import parse_period  # noqa: E402
-from assetkit.report_render import render_html  # noqa: E402
+from assetkit.report.html import render_html  # noqa: E402
+from assetkit.report.model import parse_period  # noqa: E402
 from assetkit.settings import Settings  # noqa: E402
 
 RUNS = """

@@ -1,18 +1,18 @@
 """The savings ledger: pricing a run, append-only storage, corrections, queries, file safety."""
 from __future__ import annotations
 
+import socket
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from ledger_fixtures import QUOTE_YAML, SETTINGS_YAML, manifest
 
 from assetkit import ledger as L
-from assetkit.ledger import Ledger, LedgerError, record_run, seed_demo
+from assetkit.ledger import Ledger, LedgerError, record_run, records, schema, seed_demo
 from assetkit.quotes import load_quotes
 from assetkit.settings import load_settings
-
-from ledger_fixtures import QUOTE_YAML, SETTINGS_YAML, manifest
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_run_is_priced_against_the_quote(project):
         first = lg.entry(1)
         assert (first.category, first.format_class, first.locale, first.concept) == ("social", "social", "en-US", "morning")
         assert first.quote_lines == "social-static,format-template,art-direction,project-management"
-        assert first.who == "tester@" + L.socket.gethostname()
+        assert first.who == "tester@" + socket.gethostname()
         assert first.occurred_at == "2026-11-25T08:31:00Z" and first.brief_sha256 == "f" * 64
         assert first.manifest_path == "out/manifest.json" and first.run_id == rec.run_id
 
@@ -252,7 +252,7 @@ def test_migrates_a_version_1_file(tmp_path):
     path = tmp_path / "v1.sqlite"
     c = sqlite3.connect(path, isolation_level=None)
     c.execute("BEGIN")
-    for stmt in L._statements(L.SCHEMA_V1):
+    for stmt in schema._statements(L.SCHEMA_V1):
         c.execute(stmt)
     c.execute("INSERT INTO entries (kind, category, occurred_at, month, currency, baseline_micros, units, who,"
               " recorded_at) VALUES ('manual', 'crm', '2026-03-04T12:00:00Z', '2026-03', 'EUR', 5000000, 1, 'a@b',"
@@ -271,8 +271,8 @@ def _totals_recomputed(conn) -> tuple[list, list]:
     """(totals as kept, totals recomputed from every entry), both sorted by their dimensions."""
     dims = ", ".join(L.TOTALS_DIMENSIONS)
     kept = [tuple(r) for r in conn.execute(
-        f"SELECT {dims}, {', '.join(L._TOTALS_MEASURES)} FROM totals ORDER BY {dims}")]
-    select = L._TOTALS_FROM_ENTRIES.split("SELECT", 1)[1].split("ON CONFLICT")[0].replace("WHERE id > ?", "")
+        f"SELECT {dims}, {', '.join(schema._TOTALS_MEASURES)} FROM totals ORDER BY {dims}")]
+    select = schema._TOTALS_FROM_ENTRIES.split("SELECT", 1)[1].split("ON CONFLICT")[0].replace("WHERE id > ?", "")
     fresh = [tuple(r) for r in conn.execute(f"SELECT {select} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")]
     return kept, fresh
 
@@ -294,7 +294,7 @@ def test_shared_run_values_round_trip_exactly(project, monkeypatch):
     with Ledger() as lg:
         rows = lg.conn.execute("SELECT DISTINCT run_id, campaign, brand, who, manifest_path, brief_sha256, kind, "
                                "device, typeof(variant) FROM entries WHERE kind = 'asset'").fetchall()
-        assert [tuple(r) for r in rows] == [(m["run_id"], m["campaign"], m["brand"], f"o'neil@{L.socket.gethostname()}",
+        assert [tuple(r) for r in rows] == [(m["run_id"], m["campaign"], m["brand"], f"o'neil@{socket.gethostname()}",
                                              "out/it's/manifest.json", "line\nbreak'", "asset", "cpu", "integer")]
         n = lg.conn.execute("SELECT COUNT(*) FROM entries WHERE run_id = ?", (m["run_id"],)).fetchone()[0]
         assert n == 6  # 4 assets, a translation, overhead
@@ -305,7 +305,7 @@ def test_shared_run_values_round_trip_exactly(project, monkeypatch):
                                    float("inf"), float("nan"), "", "it's", "''", "a\nb", "ü☕", "x\x00y", True,
                                    b"bytes", Decimal("1.5")])
 def test_sql_literal_equals_binding(value):
-    lit = L._sql_literal(value)
+    lit = records._sql_literal(value)
     if lit is None:  # not expressible as a literal with certainty: bound per row instead
         assert (isinstance(value, (bool, bytes, Decimal)) or (isinstance(value, int) and abs(value) >= 2 ** 63)
                 or (isinstance(value, float) and value != value or value in (float("inf"),))

@@ -11,18 +11,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from report_fixtures import entry, random_ledger, write_ledger
 
 from assetkit.cli import cli
 from assetkit.errors import UsageError
 from assetkit.ledger import Ledger
 from assetkit.report import build_report, cause_of, iter_entry_lines
-from assetkit.report_i18n import Fmt
-from assetkit.report_model import ALL_TIME, compare_period, parse_period
-from assetkit.report_render import render_csv, render_html, render_json, render_md, render_pdf
+from assetkit.report.html import render_html
+from assetkit.report.i18n import Fmt
+from assetkit.report.model import ALL_TIME, compare_period, parse_period
+from assetkit.report.pdf import render_pdf
+from assetkit.report.tabular import render_csv, render_json, render_md
 from assetkit.settings import Settings
-
-from report_fixtures import entry, random_ledger, write_ledger
 
 EVIL = "<script>alert(1)</script> & co"
 TODAY = dt.date(2026, 11, 25)
@@ -388,7 +391,7 @@ def test_render_dispatch(tmp_path):
 def test_table_percentages_have_one_fixed_decimal():
     from decimal import Decimal
 
-    from assetkit.report_i18n import Fmt
+    from assetkit.report.i18n import Fmt
 
     en, de = Fmt("en-US", "EUR"), Fmt("de-DE", "EUR")
     assert [en.pct(Decimal(x), fixed=True) for x in ("0.89", "0.9712", "1")] == ["89.0%", "97.1%", "100.0%"]

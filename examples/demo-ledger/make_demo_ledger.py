@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         from assetkit.files import atomic_write_bytes
         from assetkit.report import build_report
-        from assetkit.report_model import parse_period
-        from assetkit.report_render import render_html, render_pdf
+        from assetkit.report.html import render_html
+        from assetkit.report.model import parse_period
+        from assetkit.report.pdf import render_pdf
         from assetkit.settings import Settings
 
         period = parse_period(QUARTER)

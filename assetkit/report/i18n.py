@@ -12,9 +12,14 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_compact_currency,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
 
-from .errors import UsageError
+from ..errors import UsageError
 
 #: What an absent figure prints as (no baseline, empty period): never "0 %" or "NaN".
 DASH = "—"

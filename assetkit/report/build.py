@@ -1,8 +1,9 @@
 """The savings report for management: one headline, breakdowns, charts and the method.
 
-``build_report(...)`` fills a :class:`~assetkit.report_model.ReportData` from the ledger with
+``build_report(...)`` fills a :class:`~assetkit.report.model.ReportData` from the ledger with
 grouped SQL over the ledger's running ``totals``; ``render(data, fmt)`` turns it into HTML, PDF,
-Markdown, CSV or JSON (:mod:`assetkit.report_render`). Renderers format, they never compute, so every
+Markdown, CSV or JSON (:mod:`~assetkit.report.html`, :mod:`~assetkit.report.pdf`,
+:mod:`~assetkit.report.tabular`). Renderers format, they never compute, so every
 format prints the same figures.
 
 Definitions (also printed in the report's methodology):
@@ -21,16 +22,29 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import sqlite3
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
-from .errors import UsageError
-from .money import MICROS, FxError, FxTable
-from .report_i18n import DASH, Fmt
-from .report_model import (ALL_TIME, ComputeRateUse, CostItem, EntryLine, Figures, FxUse, Methodology,
-                           MissingBaseline, Period, RateCardUse, ReportData, Row, Thumbnail)
+from ..errors import UsageError
+from ..ledger import rollups
+from ..money import MICROS, FxError, FxTable
+from .i18n import DASH, Fmt
+from .model import (
+    ALL_TIME,
+    ComputeRateUse,
+    CostItem,
+    EntryLine,
+    Figures,
+    FxUse,
+    Methodology,
+    MissingBaseline,
+    Period,
+    RateCardUse,
+    ReportData,
+    Row,
+    Thumbnail,
+)
 
 FORMATS = ("html", "pdf", "md", "csv", "json")
 #: Entries listed in the HTML/PDF/Markdown appendix (CSV and JSON list all of them).
@@ -52,72 +66,6 @@ def cause_of(kind: str) -> str:
     if kind == "translation":
         return "translation"
     return "manual"
-
-
-# -- reading the ledger ----------------------------------------------------------------------
-
-def _where(period: Period, brand: str | None, campaign: str | None, alias: str = "",
-           time_col: str = "occurred_at") -> tuple[str, list]:
-    a = f"{alias}." if alias else ""
-    clauses, params = [], []
-    if period.start is not None:
-        clauses.append(f"{a}{time_col} >= ?")
-        params.append(period.start.isoformat())
-    if period.end is not None:
-        clauses.append(f"{a}{time_col} < ?")
-        params.append((period.end + dt.timedelta(days=1)).isoformat())
-    for col, val in (("brand", brand), ("campaign", campaign)):
-        if val is not None:
-            clauses.append(f"{a}{col} = ?")
-            params.append(val)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-#: Roll-ups read the ledger's ``totals`` table (schema 2: running sums per day × category ×
-#: campaign × brand × kind × currency × no_baseline × quote_id, kept in every insert's
-#: transaction), so a report over millions of entries reads a few thousand rows. A foreign
-#: currency is split per day for dated FX rates.
-_FILL_SQL = """
-CREATE TEMP TABLE {table} AS
-SELECT category, campaign, brand, substr(day, 1, 7) AS month, kind AS k, no_baseline, currency,
-       CASE WHEN currency = ? THEN NULL ELSE day END AS fxday,
-       SUM(entries) AS n, SUM(units) AS units, SUM(baseline_micros) AS baseline,
-       SUM(actual_compute_micros) AS compute, SUM(actual_human_micros) AS human,
-       SUM(actual_tool_micros) AS tools, SUM(baseline_hours) AS bh, SUM(actual_hours) AS ah,
-       MIN(day) AS first, MAX(day) AS last, quote_id
-FROM totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 19
-"""
-
-#: the current period's temp totals, kept for the methodology section after the roll-ups
-CURRENT_TABLE = "assetkit_report_current"
-
-_ROLLUP_SQL = """
-SELECT {key} AS key, k, no_baseline, currency, fxday, SUM(n) AS n, SUM(units) AS units,
-       SUM(baseline) AS baseline, SUM(compute) AS compute, SUM(human) AS human, SUM(tools) AS tools,
-       SUM(bh) AS bh, SUM(ah) AS ah, MIN(first) AS first, MAX(last) AS last
-FROM {table} GROUP BY 1, 2, 3, 4, 5
-"""
-
-#: ``totals`` keeps a void under kind 'void'; the report credits it to its original's cause, so
-#: void entries are moved (subtracted from 'void', added to the original kind) from ``entries``.
-_VOIDS_SQL = """
-SELECT {key} AS key, o.kind AS k, v.no_baseline, v.currency,
-       CASE WHEN v.currency = ? THEN NULL ELSE substr(v.occurred_at, 1, 10) END AS fxday,
-       COUNT(*) AS n, SUM(v.units) AS units, SUM(v.baseline_micros) AS baseline,
-       SUM(v.actual_compute_micros) AS compute, SUM(v.actual_human_micros) AS human,
-       SUM(v.actual_tool_micros) AS tools, SUM(v.baseline_hours) AS bh, SUM(v.actual_hours) AS ah,
-       MIN(substr(v.occurred_at, 1, 10)) AS first, MAX(substr(v.occurred_at, 1, 10)) AS last
-FROM entries v JOIN entries o ON o.id = v.voids_entry_id
-WHERE v.voids_entry_id IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5
-"""
-
-_KEYS = {
-    "total": ("''", "''"),
-    "category": ("category", "v.category"),
-    "campaign": ("campaign", "COALESCE(v.campaign, '')"),
-    "brand": ("brand", "COALESCE(v.brand, '')"),
-    "month": ("month", "substr(v.occurred_at, 1, 7)"),
-}
 
 
 @dataclass
@@ -177,21 +125,6 @@ def _hours(value: float | None) -> Decimal:
     return Decimal(repr(float(value or 0.0))).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
-def _totals_where(period: Period, brand, campaign) -> tuple[str, list]:
-    clauses, params = [], []
-    if period.start is not None:
-        clauses.append("day >= ?")
-        params.append(period.start.isoformat())
-    if period.end is not None:
-        clauses.append("day <= ?")
-        params.append(period.end.isoformat())
-    for col, val in (("brand", brand), ("campaign", campaign)):
-        if val is not None:
-            clauses.append(f"{col} = ?")
-            params.append(val)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
 def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None) -> list[_Group]:
     out = []
     for r in rows:
@@ -207,22 +140,11 @@ def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | 
     return out
 
 
-def _fill(conn: sqlite3.Connection, table: str, period: Period, brand, campaign, currency: str) -> None:
-    """The period's totals without day and quote, in a temp table the roll-ups then read."""
-    where, params = _totals_where(period, brand, campaign)
-    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    conn.execute(_FILL_SQL.format(table=table, where=where), [currency, *params])
-
-
-def _groups(conn: sqlite3.Connection, table: str, dim: str, period: Period, brand, campaign, conv: _Converter,
+def _groups(conn, table: str, dim: str, period: Period, brand, campaign, conv: _Converter,
             count: bool = False) -> list[_Group]:
     """Sums by ``dim`` (total, category, campaign, brand, month) × kind × baseline flag × currency."""
-    key, vkey = _KEYS[dim]
-    out = _group_rows(conn.execute(_ROLLUP_SQL.format(key=key, table=table)), conv, count)
-    vwhere, vparams = _where(period, brand, campaign, "v")
-    # Unary + keeps SQLite on the small partial index of voids instead of the date/campaign ones.
-    vwhere = vwhere.replace(" WHERE ", " AND ", 1).replace("v.", "+v.")
-    voids = conn.execute(_VOIDS_SQL.format(key=vkey, where=vwhere), [conv.currency, *vparams]).fetchall()
+    rows, voids = rollups.period_groups(conn, table, dim, period, brand, campaign, conv.currency)
+    out = _group_rows(rows, conv, count)
     out += _group_rows(voids, conv, False, -1, "void")  # out of the 'void' bucket …
     out += _group_rows(voids, conv, False, 1)  # … into the original's kind
     return out
@@ -296,18 +218,18 @@ def _period_figures(conn, period: Period, brand, campaign, conv: _Converter, las
                     count: bool = True, keep: bool = False) -> tuple[Figures, dict[str, list[_Group]]]:
     """Roll the ledger's totals up for a period: total, category, campaign, brand, month.
 
-    With ``keep`` the period's temp table stays (as ``CURRENT_TABLE``) for the methodology.
+    With ``keep`` the period's temp table stays (as ``rollups.CURRENT_TABLE``) for the methodology.
     """
-    table = CURRENT_TABLE if keep else "assetkit_report_totals"
-    _fill(conn, table, period, brand, campaign, conv.currency)
-    rollups = {"total": _groups(conn, table, "total", period, brand, campaign, conv, count)}
+    table = rollups.CURRENT_TABLE if keep else "assetkit_report_totals"
+    rollups.fill_period(conn, table, period, brand, campaign, conv.currency)
+    dims = {"total": _groups(conn, table, "total", period, brand, campaign, conv, count)}
     for dim in ("category", "campaign", "brand", "month"):
-        rollups[dim] = _groups(conn, table, dim, period, brand, campaign, conv)
+        dims[dim] = _groups(conn, table, dim, period, brand, campaign, conv)
     if not keep:
-        conn.execute(f"DROP TABLE temp.{table}")
-    units = _units(rollups["campaign"])
+        rollups.drop_period(conn, table)
+    units = _units(dims["campaign"])
     campaigns = sum(1 for k, u in units.items() if k and u > 0)
-    return _figures(rollups["total"], period, last, campaigns), rollups
+    return _figures(dims["total"], period, last, campaigns), dims
 
 
 def _units(groups: list[_Group]) -> dict[str, int]:
@@ -317,37 +239,23 @@ def _units(groups: list[_Group]) -> dict[str, int]:
     return out
 
 
-def _median(conn, sql: str, params: list) -> Decimal | None:
-    n = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
-    if not n:
-        return None
-    vals = [r[0] for r in conn.execute(f"SELECT v FROM ({sql}) ORDER BY v LIMIT ? OFFSET ?",
-                                       [*params, 2 - n % 2, (n - 1) // 2])]
-    return Decimal(repr(sum(vals) / len(vals))).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
-
-
 def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
-    where, params = _where(period, brand, campaign, "", "finished_at")
-    f.runs = conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
-    extra = " AND " if where else " WHERE "
-    f.turnaround_agency_days = _median(
-        conn, f"SELECT baseline_days AS v FROM runs{where}{extra}baseline_days IS NOT NULL AND no_baseline = 0",
-        params)
-    f.turnaround_inhouse_hours = _median(
-        conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_hours AS v "
-              f"FROM runs{where}{extra}started_at IS NOT NULL", params)
+    f.runs, days, hours = rollups.turnaround(conn, period, brand, campaign)
+    f.turnaround_agency_days = _median(days)
+    f.turnaround_inhouse_hours = _median(hours)
+
+
+def _median(vals: list[float]) -> Decimal | None:
+    if not vals:
+        return None
+    return Decimal(repr(sum(vals) / len(vals))).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
 
 
 def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> Methodology:
     m = Methodology()
-    latest = {}
-    for q in conn.execute("SELECT quote_id, version, agency, currency, valid_from FROM quotes ORDER BY quote_id, version"):
-        latest[q["quote_id"]] = q
+    latest = rollups.latest_quotes(conn)
     cards: dict[tuple, RateCardUse] = {}
-    t = f"temp.{CURRENT_TABLE}"  # the period's totals, already filtered and summed (see _fill)
-    for r in conn.execute(
-            f"SELECT quote_id, category, currency, fxday, SUM(n) AS n, SUM(baseline) AS b FROM {t} "
-            f"WHERE quote_id != '' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2"):
+    for r in rollups.card_use(conn):
         key = (r["quote_id"], r["category"])
         if key not in cards:
             q = latest.get(r["quote_id"])
@@ -360,15 +268,13 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
         cards[key].baseline += _m(r["b"], conv.factor(r["currency"], r["fxday"], 0))
     m.rate_cards = list(cards.values())
     # Compute: hours per device from the runs; the cost is the ledger's compute total.
-    rwhere, rparams = _where(period, brand, campaign, "", "finished_at")
-    for r in conn.execute(f"SELECT COALESCE(device, 'cpu') AS device, SUM(compute_seconds) AS s FROM runs{rwhere} "
-                          f"GROUP BY 1 ORDER BY 1", rparams):
+    for r in rollups.compute_by_device(conn, period, brand, campaign):
         hours = (Decimal(repr(float(r["s"] or 0))) / 3600).quantize(Decimal("0.01"))
         rate = settings.compute.per_hour(r["device"]) if settings is not None else None
         m.compute_rates.append(ComputeRateUse(r["device"], rate, hours, Decimal(0)))
     # Human time: the estimates from settings, and the recorded review time that replaced them.
     est_h = rev_h = Decimal(0)
-    for r in conn.execute(f"SELECT k AS kind, SUM(n) AS n, SUM(ah) AS ah FROM {t} GROUP BY 1"):
+    for r in rollups.hours_by_kind(conn):
         if r["kind"] == "review":
             rev_h += _hours(r["ah"])
             m.human_recorded_entries += r["n"]
@@ -378,23 +284,14 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
     m.human_estimated_hours, m.human_recorded_hours = est_h, rev_h
     if settings is not None:
         m.hourly_rate = settings.internal_hourly_rate
-    nb = conn.execute(f"SELECT COUNT(*) FROM {t} WHERE no_baseline = 1").fetchone()[0]
-    if nb:
-        ewhere, eparams = _where(period, brand, campaign, "e")
-        eextra = " AND " if ewhere else " WHERE "
-        for r in conn.execute(
-                f"SELECT COALESCE(run_id, '') AS run, MIN(id) AS id, MIN(occurred_at) AS at, "
-                f"COALESCE(MAX(brand), '') AS brand, COALESCE(MAX(campaign), '') AS campaign, e.currency, "
-                f"SUM(actual_compute_micros + actual_human_micros + actual_tool_micros) AS cost, "
-                f"COALESCE(MAX(no_baseline_reason), '') AS reason FROM entries e{ewhere}{eextra}no_baseline = 1 "
-                f"GROUP BY COALESCE(run_id, 'entry:' || id), e.currency ORDER BY at, id LIMIT ?",
-                [*eparams, MISSING_LIMIT]):
+    if rollups.has_unbaselined(conn):
+        for r in rollups.unbaselined(conn, period, brand, campaign, MISSING_LIMIT):
             m.missing_baseline.append(MissingBaseline(
                 r["run"], str(r["id"]), dt.date.fromisoformat(r["at"][:10]), r["brand"], r["campaign"],
                 _m(r["cost"], conv.factor(r["currency"], r["at"][:10], 0)), r["reason"]))
     # Quotes in another currency than the entries were converted when recorded (rates from settings).
     pairs: dict[tuple[str, str], int] = {}
-    for r in conn.execute(f"SELECT quote_id, currency, SUM(n) AS n FROM {t} WHERE quote_id != '' GROUP BY 1, 2"):
+    for r in rollups.quote_currencies(conn):
         q = latest.get(r["quote_id"])
         if q is not None and q["currency"] != r["currency"]:
             pairs[(q["currency"], r["currency"])] = pairs.get((q["currency"], r["currency"]), 0) + r["n"]
@@ -412,12 +309,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
 
 
 def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):
-    where, params = _where(period, brand, campaign, "e")
-    sql = (f"SELECT e.*, CASE WHEN e.kind = 'void' THEN COALESCE((SELECT o.kind FROM entries o "
-           f"WHERE o.id = e.voids_entry_id), 'manual') ELSE e.kind END AS k FROM entries e{where} ORDER BY e.occurred_at, e.id")
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    for r in conn.execute(sql, params):
+    for r in rollups.entry_rows(conn, period, brand, campaign, limit):
         f = conv.factor(r["currency"], r["occurred_at"][:10], 0)
         compute, human, tools = (_m(r["actual_compute_micros"], f), _m(r["actual_human_micros"], f),
                                  _m(r["actual_tool_micros"], f))
@@ -445,12 +337,9 @@ def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir:
     for camp in campaigns:
         if len(out) >= total:
             break
-        where, params = _where(period, brand, camp, "", "finished_at")
         candidates: list[Path] = []
-        for r in conn.execute(f"SELECT manifest_path FROM runs{where} AND manifest_path IS NOT NULL "
-                              f"ORDER BY finished_at DESC LIMIT 3" if where else
-                              "SELECT manifest_path FROM runs WHERE 0", params):
-            mp = Path(r["manifest_path"])
+        for manifest_path in rollups.recent_manifests(conn, period, brand, camp, 3):
+            mp = Path(manifest_path)
             if not mp.is_absolute():
                 mp = ledger_dir / mp if (ledger_dir / mp).exists() else mp
             try:
@@ -495,9 +384,9 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
     the documented rates; None loads ``assetkit.yaml`` if there is one. ``appendix_limit=None``
     reads every entry line (CSV/JSON export).
     """
-    from .ledger import Ledger
-    from .money import check_currency
-    from .settings import load_settings
+    from ..ledger import Ledger
+    from ..money import check_currency
+    from ..settings import load_settings
 
     if settings is None:
         settings = load_settings()
@@ -512,8 +401,7 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         conn = led.conn
         today = generated_on or dt.date.today()
         last = today
-        conn.execute("PRAGMA temp_store = MEMORY")
-        fig, rollups = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
+        fig, dims = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
         _turnaround(conn, period, brand, campaign, fig)
         data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
                           brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
@@ -523,17 +411,17 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
             _turnaround(conn, compare, brand, campaign, data.previous)
         s = fig.saving
         cat_rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
-        data.by_category = sorted(_rollup(rollups["category"], lambda g: g.category, lambda k: k, s),
+        data.by_category = sorted(_rollup(dims["category"], lambda g: g.category, lambda k: k, s),
                                   key=lambda r: (cat_rank.get(r.key, 99), r.key))
-        data.by_campaign = sorted(_rollup(rollups["campaign"], lambda g: g.campaign, lambda k: k or DASH, s),
+        data.by_campaign = sorted(_rollup(dims["campaign"], lambda g: g.campaign, lambda k: k or DASH, s),
                                   key=lambda r: (-r.saving, r.key))
-        data.by_brand = sorted(_rollup(rollups["brand"], lambda g: g.brand, lambda k: k or DASH, s),
+        data.by_brand = sorted(_rollup(dims["brand"], lambda g: g.brand, lambda k: k or DASH, s),
                                key=lambda r: (-r.saving, r.key))
-        data.by_month = sorted(_rollup(rollups["month"], lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
-        data.by_cause = sorted(_rollup(rollups["total"], lambda g: g.cause, lambda k: k, s),
+        data.by_month = sorted(_rollup(dims["month"], lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
+        data.by_cause = sorted(_rollup(dims["total"], lambda g: g.cause, lambda k: k, s),
                                key=lambda r: CAUSES.index(r.key) if r.key in CAUSES else 9)
         parts = {"compute": Decimal(0), "human": Decimal(0), "tools": Decimal(0)}
-        for g in rollups["total"]:
+        for g in dims["total"]:
             if not g.no_baseline:
                 parts["compute"] += g.compute
                 parts["human"] += g.human
@@ -553,8 +441,8 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
 
 def iter_entry_lines(ledger, data: ReportData, settings=None):
     """Every entry line of the report's period and filter (for CSV/JSON export), streamed."""
-    from .ledger import Ledger
-    from .settings import load_settings
+    from ..ledger import Ledger
+    from ..settings import load_settings
 
     settings = settings or load_settings()
     conv = _Converter(data.currency, settings.fx_table)
@@ -568,18 +456,20 @@ def render(data: ReportData, fmt: str, ledger=None, settings=None) -> bytes:
     JSON and CSV list every entry of the period, streamed from ``ledger`` (``data.entries``
     otherwise); CSV is the figures table, a blank line, then the entries table.
     """
-    from . import report_render as rr
+    from .html import render_html
+    from .pdf import render_pdf
+    from .tabular import render_csv, render_json, render_md
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")
     if fmt == "pdf":
-        return rr.render_pdf(data)
+        return render_pdf(data)
     if fmt == "html":
-        return rr.render_html(data).encode("utf-8")
+        return render_html(data).encode("utf-8")
     if fmt == "md":
-        return rr.render_md(data).encode("utf-8")
+        return render_md(data).encode("utf-8")
     entries = iter_entry_lines(ledger, data, settings) if ledger is not None else None
     if fmt == "json":
-        return rr.render_json(data, entries).encode("utf-8")
-    figures, lines = rr.render_csv(data, entries)
+        return render_json(data, entries).encode("utf-8")
+    figures, lines = render_csv(data, entries)
     return (figures + "\n" + lines).encode("utf-8")

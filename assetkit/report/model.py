@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,546 @@
+"""The ledger's records: entries, runs and quotes, read and appended (the :class:`Ledger`)."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+import sqlite3
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import UsageError
+from ..money import from_micros
+from ..yamlfile import display_path
+from . import rollups
+from .pricing import _micros_of, _price_run
+from .schema import (
+    _ENTRY_COLUMN_SET,
+    _ENTRY_DEFAULTS,
+    _GENERATED,
+    _TOTALS_FROM_ENTRIES,
+    _TOTALS_MEASURES,
+    ENTRY_COLUMNS,
+    TOTALS_DIMENSIONS,
+)
+from .store import LedgerError, Store, _day_bounds, utc_iso, who
+from .store import ledger_path as resolve_ledger_path
+
+# -- rows ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger line as read back; money as Decimal in ``currency``."""
+
+    id: int
+    run_id: str | None
+    kind: str
+    category: str
+    description: str | None
+    campaign: str | None
+    brand: str | None
+    locale: str | None
+    format: str | None
+    format_class: str | None
+    concept: str | None
+    variant: int | None
+    asset_path: str | None
+    units: int
+    words: int | None
+    occurred_at: str
+    month: str
+    currency: str
+    baseline: Decimal
+    actual_compute: Decimal
+    actual_human: Decimal
+    actual_tool: Decimal
+    actual: Decimal
+    saving: Decimal
+    baseline_hours: float
+    actual_hours: float
+    hours_saved: float
+    baseline_days: float | None
+    compute_seconds: float
+    device: str | None
+    human_minutes_estimated: float
+    review_minutes_recorded: float | None
+    quote_id: str | None
+    quote_version: int | None
+    quote_lines: str | None
+    baseline_currency: str | None
+    baseline_source: Decimal | None
+    fx_rate: str | None
+    deliverable_key: str | None
+    no_baseline: bool
+    no_baseline_reason: str | None
+    voids_entry_id: int | None
+    reason: str | None
+    manifest_path: str | None
+    brief_sha256: str | None
+    who: str
+    recorded_at: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Entry":
+        data: dict[str, Any] = {}
+        keys = row.keys()
+        for f in fields(cls):
+            if f.name + "_micros" in keys:
+                raw = row[f.name + "_micros"]
+                data[f.name] = None if raw is None and f.name == "baseline_source" else from_micros(raw)
+            elif f.name == "no_baseline":
+                data[f.name] = bool(row[f.name])
+            else:
+                data[f.name] = row[f.name]
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly: Decimals as text."""
+        return {f.name: (str(getattr(self, f.name)) if isinstance(getattr(self, f.name), Decimal)
+                         else getattr(self, f.name)) for f in fields(self)}
+
+
+ENTRY_SELECT = ", ".join(
+    (f.name + "_micros" if f.name in {"baseline", "actual_compute", "actual_human", "actual_tool", "actual", "saving",
+                                   "baseline_source"}
+     else f.name) for f in fields(Entry))
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StoredQuote:
+    """An imported quote: its ledger version and the validated rate card."""
+
+    quote_id: str
+    version: int
+    agency: str
+    category: str
+    currency: str
+    valid_from: str
+    valid_to: str
+    source_file: str | None
+    sha256: str
+    imported_at: str
+    who: str
+    quote: Any  # quotes.Quote
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What recording one run added to the ledger (the runner prints ``describe()``)."""
+
+    run_id: str
+    entries: int
+    baseline: Decimal
+    actual: Decimal
+    saving: Decimal
+    currency: str
+    no_baseline: bool
+    no_baseline_reason: str | None = None
+    baseline_hours: float = 0.0
+    actual_hours: float = 0.0
+    baseline_days: float | None = None
+    assets_new: int = 0
+    assets_cached: int = 0
+    quotes_used: tuple[str, ...] = ()
+    ledger_path: str = ""
+    money_locale: str = "en_US"
+
+    @property
+    def hours_saved(self) -> float:
+        return self.baseline_hours - self.actual_hours
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "entries": self.entries, "currency": self.currency,
+                "baseline": str(self.baseline), "actual": str(self.actual), "saving": str(self.saving),
+                "baseline_hours": round(self.baseline_hours, 4), "actual_hours": round(self.actual_hours, 4),
+                "hours_saved": round(self.hours_saved, 4), "baseline_days": self.baseline_days,
+                "no_baseline": self.no_baseline, "no_baseline_reason": self.no_baseline_reason,
+                "assets_new": self.assets_new, "assets_cached": self.assets_cached,
+                "quotes_used": list(self.quotes_used), "ledger": self.ledger_path}
+
+    def describe(self) -> str:
+        from ..money import format_money
+
+        def m(x: Decimal) -> str:
+            return format_money(x, self.currency, self.money_locale)
+
+        if self.entries == 0 or (self.assets_new == 0 and self.baseline == 0 and not self.no_baseline):
+            return f"nothing new to record ({self.assets_cached} assets up to date) → {self.ledger_path}"
+        if self.no_baseline and self.baseline == 0:
+            return (f"NO BASELINE — saving unknown; cost here {m(self.actual)}, {self.actual_hours:.1f} h "
+                    f"→ {self.ledger_path}\n  {self.no_baseline_reason}")
+        text = (f"saved {m(self.saving)} and {self.hours_saved:.1f} h against "
+                f"{', '.join(self.quotes_used) or 'no quote'} (agency {m(self.baseline)}, "
+                f"{self.baseline_hours:.1f} h")
+        if self.baseline_days:
+            text += f", {self.baseline_days:g} days"
+        text += f"; here {m(self.actual)}, {self.actual_hours:.1f} h) → {self.ledger_path}"
+        if self.no_baseline:
+            text += f"\n  NO BASELINE: {self.no_baseline_reason}"
+        return text
+
+
+def _sql_literal(value) -> str | None:
+    """``value`` as an SQLite literal equal to binding it, or None where that is not certain."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value) if -2 ** 63 <= value < 2 ** 63 else None
+    if type(value) is float:
+        return repr(value) if math.isfinite(value) else None
+    if type(value) is str:
+        # SQLite string literals have one escape ('' for '); NUL cannot appear in statement text
+        return None if "\x00" in value else "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _row_tuples(rows, varying: list[str], bound_shared: dict, shared: set) -> Iterator[tuple]:
+    """Each row as a tuple of the ``varying`` columns (defaults filled in), checked for stray keys."""
+    get = operator.itemgetter(*varying) if len(varying) > 1 else (lambda r: (r[varying[0]],))
+    n = len(varying)
+    base = {c: _ENTRY_DEFAULTS.get(c) for c in varying}
+    base.update(bound_shared)
+    allowed = _ENTRY_COLUMN_SET - shared
+    for r in rows:
+        if len(r) == n:  # the fast path: exactly the varying columns
+            try:
+                yield get(r)
+                continue
+            except KeyError:
+                pass
+        stray = r.keys() - allowed
+        if stray:
+            raise ValueError(f"entry columns {', '.join(sorted(stray))} are "
+                             f"{'shared by every row' if stray <= shared else 'not in the ledger'}")
+        yield get({**base, **r})
+
+
+def _totals_sql(literals: dict[str, str]) -> str:
+    """``_TOTALS_FROM_ENTRIES`` for rows whose ``literals`` columns are constants: those dimensions
+    are not grouped on (fewer sort keys), the statement is otherwise the same."""
+    if not literals:
+        return _TOTALS_FROM_ENTRIES
+    e = {c: literals.get(c, c) for c in ("occurred_at", "category", "campaign", "brand", "kind", "currency",
+                                         "no_baseline", "quote_id", "units", "baseline_micros",
+                                         "actual_compute_micros", "actual_human_micros", "actual_tool_micros",
+                                         "baseline_hours", "actual_hours", "compute_seconds")}
+    dims = [(f"substr({e['occurred_at']}, 1, 10)", "occurred_at"), (e["category"], "category"),
+            (f"COALESCE({e['campaign']}, '')", "campaign"), (f"COALESCE({e['brand']}, '')", "brand"),
+            (e["kind"], "kind"), (e["currency"], "currency"), (e["no_baseline"], "no_baseline"),
+            (f"COALESCE({e['quote_id']}, '')", "quote_id")]
+    group = [str(i) for i, (_, col) in enumerate(dims, 1) if col not in literals] or ["1"]
+    return f"""
+INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+SELECT {', '.join(x for x, _ in dims)}, COUNT(*), SUM({e['units']}), SUM({e['baseline_micros']}),
+       SUM({e['actual_compute_micros']}), SUM({e['actual_human_micros']}), SUM({e['actual_tool_micros']}),
+       SUM({e['baseline_hours']}), SUM({e['actual_hours']}), SUM({e['compute_seconds']}),
+       SUM(CASE WHEN {e['no_baseline']} = 1 THEN {e['units']} ELSE 0 END)
+FROM entries WHERE id > ?
+GROUP BY {', '.join(group)}
+ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+"""
+
+
+class Ledger(Store):
+    """An open ledger: :class:`Store` plus reading and appending its records."""
+
+    def entries(self, since: dt.date | str | None = None, until: dt.date | str | None = None,
+                campaign: str | None = None, brand: str | None = None, category: str | None = None,
+                run_id: str | None = None, kind: str | None = None) -> Iterator[Entry]:
+        """Entries in id order, filtered by day range (inclusive, UTC) and dimensions."""
+        where, params = rollups.filters(since, until, campaign, brand, category, run_id, kind)
+        for row in self.conn.execute(f"SELECT {ENTRY_SELECT} FROM entries{where} ORDER BY id", params):
+            yield Entry.from_row(row)
+
+    def entry(self, entry_id: int) -> Entry | None:
+        row = self.conn.execute(f"SELECT {ENTRY_SELECT} FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        return Entry.from_row(row) if row else None
+
+    def aggregate(self, group_by: list[str] | tuple[str, ...] = ("month", "category"), since=None,
+                  until=None, campaign=None, brand=None, category=None) -> list[dict]:
+        """Sums per group (see :func:`assetkit.ledger.rollups.aggregate`)."""
+        return rollups.aggregate(self.conn, group_by, since, until, campaign, brand, category)
+
+    def summary(self, since=None, until=None, campaign=None, brand=None) -> list[dict]:
+        """One row per run and per manual entry (see :func:`assetkit.ledger.rollups.summary`)."""
+        return rollups.summary(self.conn, since, until, campaign, brand)
+
+    def runs(self, since=None, until=None, campaign=None, brand=None) -> list[dict]:
+        """Run summaries (as recorded), oldest first, as plain dicts."""
+        clauses, params = [], []
+        lo, hi = _day_bounds(since, until)
+        if lo:
+            clauses.append("finished_at >= ?")
+            params.append(lo)
+        if hi:
+            clauses.append("finished_at < ?")
+            params.append(hi)
+        for col, val in (("campaign", campaign), ("brand", brand)):
+            if val is not None:
+                clauses.append(f"{col} = ?")
+                params.append(val)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [dict(r) for r in self.conn.execute(f"SELECT * FROM runs{where} ORDER BY finished_at, run_id",
+                                                   params)]
+
+    def run(self, run_id: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return dict(row) if row else None
+
+
+    # .. quotes .....................................................................................
+    def import_quote(self, quote, source_file: str | Path | None = None) -> tuple[str, int, str]:
+        """Store a validated Quote. Returns (quote_id, version, 'new' | 'updated' | 'unchanged')."""
+        sha = quote.sha256
+        with self.transaction() as c:
+            same = c.execute("SELECT version FROM quotes WHERE quote_id = ? AND sha256 = ?",
+                             (quote.id, sha)).fetchone()
+            if same:
+                return quote.id, same[0], "unchanged"
+            last = c.execute("SELECT MAX(version) FROM quotes WHERE quote_id = ?", (quote.id,)).fetchone()[0]
+            version = (last or 0) + 1
+            c.execute("INSERT INTO quotes (quote_id, version, agency, category, currency, valid_from, valid_to,"
+                      " source_file, sha256, body, who, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                      (quote.id, version, quote.agency, quote.category, quote.currency,
+                       quote.valid_from.isoformat(), quote.valid_to.isoformat(),
+                       display_path(source_file) if source_file else None, sha, quote.canonical_json(),
+                       who(), utc_iso()))
+        return quote.id, version, "new" if version == 1 else "updated"
+
+    def quotes(self, all_versions: bool = False) -> list[StoredQuote]:
+        """Imported quotes (latest version of each unless ``all_versions``), by id."""
+        from ..quotes import Quote
+
+        sql = "SELECT * FROM quotes q"
+        if not all_versions:
+            sql += " WHERE version = (SELECT MAX(version) FROM quotes WHERE quote_id = q.quote_id)"
+        sql += " ORDER BY quote_id, version"
+        out = []
+        for r in self.conn.execute(sql):
+            out.append(StoredQuote(r["quote_id"], r["version"], r["agency"], r["category"], r["currency"],
+                                   r["valid_from"], r["valid_to"], r["source_file"], r["sha256"],
+                                   r["imported_at"], r["who"], Quote.model_validate_json(r["body"])))
+        return out
+
+    # .. runs ......................................................................................
+    def record_run(self, manifest: dict, manifest_path: str | Path | None, settings, brief=None) -> RunRecord:
+        """Price a run's new deliverables against the quotes and append them in one transaction."""
+        run_id = manifest.get("run_id")
+        if not run_id:
+            raise LedgerError("the run manifest has no run_id; cannot record it")
+        quotes = self.quotes()
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise LedgerError(f"run {run_id} is already in the ledger {self.name}")
+            run_row, batches = _price_run(manifest, manifest_path, settings, brief, quotes, self._has_deliverable)
+            self._store_run(run_row, batches)
+        return RunRecord(
+            run_id=run_id, entries=sum(len(rows) for _, rows in batches),
+            baseline=from_micros(run_row["baseline_micros"]),
+            actual=from_micros(run_row["actual_micros"]),
+            saving=from_micros(run_row["baseline_micros"] - run_row["actual_micros"]),
+            currency=run_row["currency"], no_baseline=bool(run_row["no_baseline"]),
+            no_baseline_reason=run_row["no_baseline_reason"], baseline_hours=run_row["baseline_hours"],
+            actual_hours=run_row["actual_hours"], baseline_days=run_row["baseline_days"],
+            assets_new=run_row["assets_new"], assets_cached=run_row["assets_cached"],
+            quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
+            ledger_path=self.name, money_locale=settings.money_locale)
+
+    def _has_deliverable(self, key: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM entries e WHERE deliverable_key = ? AND kind != 'void' AND NOT EXISTS "
+            "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id)", (key,)).fetchone() is not None
+
+    def _store_run(self, run_row: dict, batches: list[tuple[dict | None, list[dict]]]) -> None:
+        """Insert a priced run (``_price_run``'s result); the caller holds the transaction."""
+        cols = list(run_row)
+        self.conn.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                          [run_row[k] for k in cols])
+        for shared, rows in batches:
+            self._insert_entries(rows, shared)
+
+    def _insert_entries(self, rows: list[dict], shared: dict | None = None) -> None:
+        """Append entries and add them to ``totals``; the caller holds the transaction.
+
+        ``rows``: dicts of column → value; a missing column gets its schema default. ``shared``:
+        values that every row has (the run's dimensions), written into the statement once instead
+        of being bound per row — per-row binding is most of a bulk insert's cost. A row then
+        must not repeat a shared column. Rows holding exactly the other columns take the fast path.
+        """
+        if not rows:
+            return
+        literals: dict[str, str] = {}
+        bound_shared: dict[str, Any] = {}
+        for col, value in (shared or {}).items():
+            if col not in _ENTRY_COLUMN_SET:
+                raise ValueError(f"no entries column {col!r}")
+            lit = _sql_literal(value)
+            if lit is None:
+                bound_shared[col] = value  # (rare) not expressible as a literal: bound per row
+            else:
+                literals[col] = lit
+        varying = [c for c in ENTRY_COLUMNS if c not in literals]
+        cols = varying + list(literals)
+        sql = (f"INSERT INTO entries ({', '.join(cols)}) VALUES "
+               f"({', '.join(['?'] * len(varying) + list(literals.values()))})")
+        last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+        self.conn.executemany(sql, _row_tuples(rows, varying, bound_shared, set(shared or ())))
+        self.conn.execute(_totals_sql(literals), (last,))
+
+    # .. corrections and manual entries .......................................................................
+    def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,
+                   hours: float = 0.0, baseline_hours: float = 0.0, currency: str | None = None,
+                   campaign: str | None = None, brand: str | None = None, on: dt.date | None = None,
+                   settings=None) -> int:
+        """Append a manual entry (work done outside assetkit runs); returns its id."""
+        from ..money import FxError, check_currency, to_decimal
+        from ..quotes import _check_category
+        from ..settings import Settings
+
+        settings = settings or Settings()
+        try:
+            category = _check_category(category)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if not description or not description.strip():
+            raise UsageError("a manual entry needs a --description")
+        baseline, actual = to_decimal(baseline), to_decimal(actual)
+        if baseline < 0 or actual < 0 or hours < 0 or baseline_hours < 0:
+            raise UsageError("amounts and hours must be zero or more (use `assetkit ledger void` to correct)")
+        day = on or dt.date.today()
+        cur = settings.currency
+        src = currency or cur
+        try:
+            check_currency(src)
+            rate = settings.fx_table.rate(src, cur, day)
+        except (ValueError, FxError) as exc:
+            raise UsageError(str(exc)) from None
+        now = utc_iso()
+        occurred = now if on is None else f"{day.isoformat()}T12:00:00Z"
+        row = dict(kind="manual", category=category, description=description.strip(), campaign=campaign,
+                   brand=brand, units=1, occurred_at=occurred, month=occurred[:7], currency=cur,
+                   baseline_micros=_micros_of(baseline * rate), actual_tool_micros=_micros_of(actual * rate),
+                   baseline_hours=float(baseline_hours), actual_hours=float(hours),
+                   baseline_currency=src, baseline_source_micros=_micros_of(baseline),
+                   fx_rate=str(rate) if src != cur else None, who=who(), recorded_at=now)
+        with self.transaction():
+            self._insert_entries([row])
+            return self.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+    def void(self, target: int | str, reason: str) -> list[int]:
+        """Reverse an entry (by id) or every live entry of a run (by run id); returns new ids."""
+        if not reason or not reason.strip():
+            raise UsageError("a void needs a --reason")
+        with self.transaction() as c:
+            if isinstance(target, int) or str(target).isdigit():
+                rows = c.execute("SELECT * FROM entries WHERE id = ?", (int(target),)).fetchall()
+                if not rows:
+                    raise LedgerError(f"no ledger entry {target}")
+                r = rows[0]
+                if r["kind"] == "void":
+                    raise LedgerError(f"entry {target} is itself a void; it cannot be voided")
+                if c.execute("SELECT id FROM entries WHERE voids_entry_id = ?", (r["id"],)).fetchone():
+                    raise LedgerError(f"entry {target} is already voided")
+            else:
+                if not c.execute("SELECT 1 FROM runs WHERE run_id = ?", (target,)).fetchone():
+                    raise LedgerError(f"no run {target} in the ledger")
+                rows = c.execute("SELECT * FROM entries e WHERE run_id = ? AND kind != 'void' AND NOT EXISTS "
+                                 "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id",
+                                 (target,)).fetchall()
+                if not rows:
+                    raise LedgerError(f"run {target} has no live entries to void")
+            now, me = utc_iso(), who()
+            new = []
+            for r in rows:
+                d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}
+                for k in ("units", "words", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                          "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds",
+                          "human_minutes_estimated", "baseline_source_micros"):
+                    if d.get(k) is not None:
+                        d[k] = -d[k]
+                d.update(kind="void", voids_entry_id=r["id"], reason=reason.strip(), deliverable_key=None,
+                         who=me, recorded_at=now)
+                new.append(d)
+            first = c.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+            self._insert_entries(new)
+        return list(range(first + 1, first + 1 + len(new)))
+
+    def record_review(self, run_id: str, minutes: float, settings=None, note: str | None = None) -> list[int]:
+        """Real human minutes for a run replace its estimate (entries carry the difference)."""
+        from ..settings import Settings
+
+        settings = settings or Settings()
+        if minutes < 0:
+            raise UsageError(f"--minutes must be zero or more, got {minutes:g}")
+        with self.transaction() as c:
+            run = c.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if run is None:
+                raise LedgerError(f"no run {run_id} in the ledger")
+            cur = run["currency"]
+            day = dt.date.today()
+            try:
+                rate = settings.fx_table.rate(settings.currency, cur, day) * settings.internal_hourly_rate
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+            per_cat = c.execute(
+                "SELECT category, SUM(human_minutes_estimated) AS est, SUM(actual_hours) AS hours, "
+                "SUM(actual_human_micros) AS human FROM entries WHERE run_id = ? GROUP BY category ORDER BY category",
+                (run_id,)).fetchall()
+            total_est = sum(max(r["est"] or 0, 0) for r in per_cat)
+            now, me = utc_iso(), who()
+            rows = []
+            targets = ([(r, (max(r["est"] or 0, 0) / total_est) if total_est else 0) for r in per_cat]
+                       if total_est else [])
+            if not targets:
+                targets = [({"category": "production", "hours": 0, "human": 0}, 1)]
+            for r, share in targets:
+                want_min = Decimal(str(minutes)) * Decimal(str(share))
+                want_micros = _micros_of(want_min / 60 * rate)
+                rows.append(dict(
+                    run_id=run_id, kind="review", category=r["category"], campaign=run["campaign"],
+                    brand=run["brand"], description=note or f"recorded review time: {minutes:g} min",
+                    occurred_at=run["finished_at"], month=run["month"], currency=cur,
+                    actual_human_micros=want_micros - (r["human"] or 0),
+                    actual_hours=float(want_min) / 60 - (r["hours"] or 0),
+                    review_minutes_recorded=float(want_min), manifest_path=run["manifest_path"],
+                    brief_sha256=run["brief_sha256"], who=me, recorded_at=now))
+            first = c.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+            self._insert_entries(rows)
+        return list(range(first + 1, first + 1 + len(rows)))
+
+
+
+# -- the runner's entry point -------------------------------------------------------------------
+
+def record_run(manifest: dict, manifest_path: Path, ledger_path: Path | None, settings_path: Path | None,
+               brief) -> RunRecord:
+    """Record a finished run (called by the runner unless --no-ledger). One transaction."""
+    from ..settings import load_settings
+
+    settings = load_settings(settings_path)
+    with Ledger(ledger_path) as ledger:
+        return ledger.record_run(manifest, manifest_path, settings, brief)
+
+
+def check_ready(ledger_path: Path | None, settings_path: Path | None, brief=None) -> None:
+    """Fail early (before a run starts) on bad settings, an unusable ledger or an unknown quote."""
+    from ..settings import load_settings
+
+    load_settings(settings_path)
+    path = resolve_ledger_path(ledger_path)
+    named = getattr(brief, "quote", None)
+    if not path.exists():
+        if named:
+            raise UsageError(f"the brief names quote {named!r}, but there is no ledger yet at "
+                             f"{display_path(path)}; import it with: assetkit quotes import FILE")
+        return
+    with Ledger(path, create=False) as ledger:
+        if named and named not in {q.quote_id for q in ledger.quotes()}:
+            known = ", ".join(q.quote_id for q in ledger.quotes()) or "none imported"
+            raise UsageError(f"the brief names quote {named!r}, which is not in the ledger {ledger.name} "
+                             f"(known: {known}); import it with: assetkit quotes import FILE")
+

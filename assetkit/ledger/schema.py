@@ -1,0 +1,292 @@
+"""The ledger's schema and its migrations (pure declaration: no connection here).
+
+Default location ``.assetkit/ledger.sqlite`` under the working directory (``--ledger PATH`` or
+``$ASSETKIT_LEDGER`` override it). The file is an ordinary SQLite database that any tool can
+read; assetkit marks it with ``PRAGMA application_id`` (``0x41534B4C``, "ASKL") and versions its
+schema with ``PRAGMA user_version``, so a foreign or newer file is refused, never overwritten.
+
+The ledger is **append-only**: triggers abort every UPDATE and DELETE on ``runs``, ``entries``
+and ``quotes``. A correction is a new entry (``kind='void'``) that repeats the original's
+dimensions with every amount negated and points at it through ``voids_entry_id``; sums over
+entries therefore net out by themselves. Every run is written in one ``BEGIN IMMEDIATE``
+transaction (complete record or none); concurrent writers wait on ``busy_timeout``.
+
+Money is stored as INTEGER *micro-units* of ``currency`` (amount × 10⁶; exact, summable in SQL,
+no floats). Hours and minutes are REAL (they are estimates, not money).
+
+Schema (version 1)
+------------------
+``runs`` — one row per recorded ``assetkit run`` (a summary *as recorded*; later reviews and
+voids are entries, so totals for reporting come from ``entries``):
+    run_id (PK, e.g. ``20261125T083000Z-ab12cd``), campaign, brand, brand_slug, pipeline,
+    generator, model, device, started_at, finished_at (UTC ISO ``YYYY-MM-DDTHH:MM:SSZ``),
+    month (``YYYY-MM`` of finished_at), source_locale, quote_requested (the brief's ``quote:``),
+    quotes_used (comma-separated quote ids that gave a baseline), assets_total, assets_new,
+    assets_cached, compute_seconds, currency, baseline_micros, actual_micros, baseline_hours,
+    actual_hours, baseline_days (agency turnaround: the longest matched line), no_baseline
+    (1 when some new deliverable matched no quote line), no_baseline_reason, manifest_path,
+    brief_path, brief_sha256, assetkit_version, settings_sha256, who (user@host),
+    recorded_at (UTC ISO).
+
+``entries`` — the ledger lines; one per new asset, per translated locale, per manual entry,
+per recorded review and per void:
+    id (PK), run_id (NULL for manual entries), kind (``asset`` | ``translation`` | ``overhead``
+    (run compute not attributable to an asset) | ``review`` (real human time replacing the
+    estimate: carries the *difference*) | ``manual`` | ``void``), category (``translation`` |
+    ``production`` | ``crm`` | ``social`` | ``photography`` | ``other``), description,
+    campaign, brand, locale, format, format_class, concept, variant, asset_path,
+    deliverable_key (dedup key: translation entries are recorded once per campaign, locale and
+    copy text), units (deliverables this entry adds: 1 for an asset/translation/manual entry, 0
+    for overhead/review, minus the original's for a void), words (translation only),
+    occurred_at (UTC ISO, when the work happened), month (``YYYY-MM``), currency,
+    baseline_micros (what the agency quote would have charged), actual_compute_micros,
+    actual_human_micros (human minutes × internal hourly rate), actual_tool_micros (tool
+    licences per asset; a manual entry's actual cost), actual_micros and saving_micros
+    (generated: actual = compute + human + tool, saving = baseline − actual), baseline_hours
+    (agency hours), actual_hours (human hours), hours_saved (generated), baseline_days
+    (agency turnaround for this deliverable), compute_seconds, device,
+    human_minutes_estimated, review_minutes_recorded (review entries: the real minutes),
+    quote_id, quote_version, quote_lines (comma-separated line ids), baseline_currency and
+    baseline_source_micros (the baseline in the quote's own currency), fx_rate (decimal text
+    used to convert it), no_baseline (1 = a deliverable no quote line matched: its baseline
+    is unknown, not zero), no_baseline_reason, voids_entry_id, reason (void/manual note),
+    manifest_path, brief_sha256, who, recorded_at.
+
+``quotes`` — imported agency rate cards (``assetkit quotes import``); a changed file with the
+same id adds a new version, the highest version is the one matched:
+    id (PK), quote_id, version, agency, category, currency, valid_from, valid_to,
+    source_file, sha256 (of the canonical JSON), body (canonical JSON of the validated quote,
+    amounts as decimal text), who, imported_at.
+
+``meta`` — key/value facts about the file (created_at, created_by).
+
+``totals`` (schema 2) — running sums of ``entries`` per day × category × campaign × brand × kind ×
+currency × no_baseline × quote_id, kept in the same transaction as every insert, so reports
+over millions of entries read a few thousand rows. Text dimensions that are NULL in entries are
+'' here. Measures: entries, units, baseline_micros, actual_compute_micros, actual_human_micros,
+actual_tool_micros, baseline_hours, actual_hours, compute_seconds, no_baseline_units.
+``Ledger.aggregate`` uses it whenever the grouping and filters allow.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+APPLICATION_ID = 0x41534B4C  # "ASKL"
+SCHEMA_VERSION = 3
+
+CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
+KINDS = ("asset", "translation", "overhead", "review", "manual", "void")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    # OR-chains, not IN (...): SQLite evaluates an IN list in a CHECK about twice as slowly per row
+    return " OR ".join(f"{column} = '{v}'" for v in values)
+
+
+_APPEND_ONLY = """
+CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t}
+BEGIN SELECT RAISE(ABORT, 'the assetkit ledger is append-only: {t} cannot be changed (void an entry instead)'); END;
+CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t}
+BEGIN SELECT RAISE(ABORT, 'the assetkit ledger is append-only: {t} cannot be deleted (void an entry instead)'); END;
+"""
+
+SCHEMA_V1 = f"""
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE quotes (
+    id INTEGER PRIMARY KEY,
+    quote_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    agency TEXT NOT NULL,
+    category TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL,
+    source_file TEXT,
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    who TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    UNIQUE (quote_id, version),
+    UNIQUE (quote_id, sha256)
+) STRICT;
+
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    brand_slug TEXT,
+    pipeline TEXT,
+    generator TEXT,
+    model TEXT,
+    device TEXT,
+    started_at TEXT,
+    finished_at TEXT NOT NULL,
+    month TEXT NOT NULL,
+    source_locale TEXT,
+    quote_requested TEXT,
+    quotes_used TEXT,
+    assets_total INTEGER NOT NULL DEFAULT 0,
+    assets_new INTEGER NOT NULL DEFAULT 0,
+    assets_cached INTEGER NOT NULL DEFAULT 0,
+    compute_seconds REAL NOT NULL DEFAULT 0,
+    currency TEXT NOT NULL,
+    baseline_micros INTEGER NOT NULL DEFAULT 0,
+    actual_micros INTEGER NOT NULL DEFAULT 0,
+    baseline_hours REAL NOT NULL DEFAULT 0,
+    actual_hours REAL NOT NULL DEFAULT 0,
+    baseline_days REAL,
+    no_baseline INTEGER NOT NULL DEFAULT 0 CHECK (no_baseline = 0 OR no_baseline = 1),
+    no_baseline_reason TEXT,
+    manifest_path TEXT,
+    brief_path TEXT,
+    brief_sha256 TEXT,
+    assetkit_version TEXT,
+    settings_sha256 TEXT,
+    who TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX runs_finished ON runs (finished_at);
+CREATE INDEX runs_campaign ON runs (campaign, finished_at);
+
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT REFERENCES runs (run_id),
+    kind TEXT NOT NULL CHECK ({_one_of("kind", KINDS)}),
+    category TEXT NOT NULL CHECK ({_one_of("category", CATEGORIES)}),
+    description TEXT,
+    campaign TEXT,
+    brand TEXT,
+    locale TEXT,
+    format TEXT,
+    format_class TEXT,
+    concept TEXT,
+    variant INTEGER,
+    asset_path TEXT,
+    deliverable_key TEXT,
+    units INTEGER NOT NULL DEFAULT 0,
+    words INTEGER,
+    occurred_at TEXT NOT NULL,
+    month TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    baseline_micros INTEGER NOT NULL DEFAULT 0,
+    actual_compute_micros INTEGER NOT NULL DEFAULT 0,
+    actual_human_micros INTEGER NOT NULL DEFAULT 0,
+    actual_tool_micros INTEGER NOT NULL DEFAULT 0,
+    actual_micros INTEGER GENERATED ALWAYS AS
+        (actual_compute_micros + actual_human_micros + actual_tool_micros) VIRTUAL,
+    saving_micros INTEGER GENERATED ALWAYS AS
+        (baseline_micros - actual_compute_micros - actual_human_micros - actual_tool_micros) VIRTUAL,
+    baseline_hours REAL NOT NULL DEFAULT 0,
+    actual_hours REAL NOT NULL DEFAULT 0,
+    hours_saved REAL GENERATED ALWAYS AS (baseline_hours - actual_hours) VIRTUAL,
+    baseline_days REAL,
+    compute_seconds REAL NOT NULL DEFAULT 0,
+    device TEXT,
+    human_minutes_estimated REAL NOT NULL DEFAULT 0,
+    review_minutes_recorded REAL,
+    quote_id TEXT,
+    quote_version INTEGER,
+    quote_lines TEXT,
+    baseline_currency TEXT,
+    baseline_source_micros INTEGER,
+    fx_rate TEXT,
+    no_baseline INTEGER NOT NULL DEFAULT 0 CHECK (no_baseline = 0 OR no_baseline = 1),
+    no_baseline_reason TEXT,
+    voids_entry_id INTEGER REFERENCES entries (id),
+    reason TEXT,
+    manifest_path TEXT,
+    brief_sha256 TEXT,
+    who TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX entries_occurred ON entries (occurred_at);
+CREATE INDEX entries_month_category ON entries (month, category);
+CREATE INDEX entries_campaign ON entries (campaign, occurred_at);
+CREATE INDEX entries_run ON entries (run_id);
+CREATE UNIQUE INDEX entries_voided_once ON entries (voids_entry_id) WHERE voids_entry_id IS NOT NULL;
+CREATE INDEX entries_deliverable ON entries (deliverable_key) WHERE deliverable_key IS NOT NULL;
+""" + "".join(_APPEND_ONLY.format(t=t) for t in ("runs", "entries", "quotes"))
+
+#: Dimensions of the ``totals`` table (NULL text dimensions are stored as '').
+TOTALS_DIMENSIONS = ("day", "category", "campaign", "brand", "kind", "currency", "no_baseline", "quote_id")
+_TOTALS_MEASURES = ("entries", "units", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                    "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds", "no_baseline_units")
+_TOTALS_FROM_ENTRIES = f"""
+INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+SELECT substr(occurred_at, 1, 10), category, COALESCE(campaign, ''), COALESCE(brand, ''), kind, currency,
+       no_baseline, COALESCE(quote_id, ''), COUNT(*), SUM(units), SUM(baseline_micros),
+       SUM(actual_compute_micros), SUM(actual_human_micros), SUM(actual_tool_micros), SUM(baseline_hours),
+       SUM(actual_hours), SUM(compute_seconds), SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END)
+FROM entries WHERE id > ?
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+"""
+
+SCHEMA_V2 = f"""
+CREATE TABLE totals (
+    day TEXT NOT NULL,
+    category TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    no_baseline INTEGER NOT NULL,
+    quote_id TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    baseline_micros INTEGER NOT NULL,
+    actual_compute_micros INTEGER NOT NULL,
+    actual_human_micros INTEGER NOT NULL,
+    actual_tool_micros INTEGER NOT NULL,
+    baseline_hours REAL NOT NULL,
+    actual_hours REAL NOT NULL,
+    compute_seconds REAL NOT NULL,
+    no_baseline_units INTEGER NOT NULL,
+    PRIMARY KEY ({', '.join(TOTALS_DIMENSIONS)})
+) STRICT, WITHOUT ROWID;
+DROP INDEX entries_month_category;
+{_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
+"""
+
+#: Schema 3: the report lists runs without a baseline; a partial index finds their few entries
+#: without scanning the table.
+SCHEMA_V3 = """
+CREATE INDEX entries_no_baseline ON entries (occurred_at) WHERE no_baseline = 1;
+"""
+
+#: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements (triggers contain ';' inside BEGIN…END)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+_GENERATED = {"actual_micros", "saving_micros", "hours_saved"}
+_ENTRY_DEFAULTS = {"units": 0, "baseline_micros": 0, "actual_compute_micros": 0, "actual_human_micros": 0,
+                   "actual_tool_micros": 0, "baseline_hours": 0.0, "actual_hours": 0.0, "compute_seconds": 0.0,
+                   "human_minutes_estimated": 0.0, "no_baseline": 0}
+#: The columns an insert writes (all of ``entries`` but ``id`` and the generated ones), in table order.
+ENTRY_COLUMNS = (
+    "run_id", "kind", "category", "description", "campaign", "brand", "locale", "format", "format_class",
+    "concept", "variant", "asset_path", "deliverable_key", "units", "words", "occurred_at", "month", "currency",
+    "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros", "baseline_hours",
+    "actual_hours", "baseline_days", "compute_seconds", "device", "human_minutes_estimated",
+    "review_minutes_recorded", "quote_id", "quote_version", "quote_lines", "baseline_currency",
+    "baseline_source_micros", "fx_rate", "no_baseline", "no_baseline_reason", "voids_entry_id", "reason",
+    "manifest_path", "brief_sha256", "who", "recorded_at")
+_ENTRY_COLUMN_SET = frozenset(ENTRY_COLUMNS)

@@ -1,0 +1,236 @@
+"""The report as PDF (fpdf2, vector charts, the bundled DejaVu fonts for every glyph)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+from .i18n import Fmt
+from .model import ReportData
+from .view import charts, view
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+
+
+# -- PDF -------------------------------------------------------------------------------------
+
+def render_pdf(data: ReportData) -> bytes:
+    """A4 PDF with fpdf2: the same sections and charts as HTML (charts embedded as SVG vectors)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    fmt = Fmt(data.locale, data.currency)
+    v = view(data, fmt)
+    svgs = charts(data, fmt, "path")
+    ink, muted, accent, soft, line = (30, 41, 59), (100, 116, 139), (15, 118, 110), (241, 245, 249), (226, 232, 240)
+    footer_text = v["footer"]
+    page_word = fmt.t("page", n="{n}")
+
+    class Doc(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("DejaVu", "", 7)
+            self.set_text_color(*muted)
+            self.cell(0, 5, footer_text, align="L")
+            self.set_x(-40)
+            self.cell(30, 5, page_word.format(n=self.page_no()), align="R")
+
+    pdf = Doc(orientation="P", unit="mm", format="A4")
+    pdf.set_creation_date(dt.datetime.combine(data.generated_on or dt.date(2000, 1, 1), dt.time(),
+                                              tzinfo=dt.timezone.utc))
+    pdf.set_title(f"{v['title']} — {v['period_text']}")
+    pdf.set_creator("assetkit")
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_margins(14, 14, 14)
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.add_page()
+    W = pdf.epw
+
+    def font(size, bold=False, color=ink):
+        pdf.set_font("DejaVu", "B" if bold else "", size)
+        pdf.set_text_color(*color)
+
+    def h2(text):
+        if pdf.get_y() > pdf.h - 50:
+            pdf.add_page()
+        pdf.ln(4)
+        font(12.5, True)
+        pdf.cell(W, 7, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(*line)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + W, pdf.get_y())
+        pdf.ln(2.5)
+
+    def para(text, size=9, color=ink):
+        font(size, False, color)
+        pdf.multi_cell(W, size * 0.5, text, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.ln(1.5)
+
+    def chart(name, height_hint=70):
+        # fpdf2 cannot resolve matplotlib's clip paths (defined after use); nothing is drawn
+        # outside the axes anyway, so they are dropped, with the RDF metadata it ignores.
+        svg = re.sub(r' clip-path="[^"]*"', "", svgs[name])
+        svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+        if pdf.get_y() + height_hint > pdf.h - 18:
+            pdf.add_page()
+        # SVG shapes without a fill (matplotlib's default black text) take the current PDF colours.
+        pdf.set_fill_color(0, 0, 0)
+        pdf.set_draw_color(0, 0, 0)
+        pdf.image(io.BytesIO(svg.encode("utf-8")), x=pdf.l_margin, w=W)
+        pdf.ln(2)
+
+    breakdown_widths = [26, 24, 22, 24, 14, 13, 18, 19, 14]
+
+    def table(tb, size=7, widths=None):
+        if not tb["rows"]:
+            para(fmt.t("empty_table"), 8.5, muted)
+            return
+        font(size)
+        n = len(tb["columns"])
+        widths = widths or ([2.2] + [1] * (n - 1))
+        aligns = tuple("RIGHT" if num else "LEFT" for num in tb["numeric"])
+        head = FontFace(emphasis="BOLD", color=muted, fill_color=soft, size_pt=size - 0.5)
+        pdf.set_draw_color(*line)
+        pdf.set_fill_color(255, 255, 255)
+        with pdf.table(col_widths=widths, text_align=aligns, headings_style=head, line_height=size * 0.55,
+                       borders_layout="HORIZONTAL_LINES", first_row_as_headings=True, width=W,
+                       padding=(1, 1.2)) as t:
+            r = t.row()
+            for c in tb["columns"]:
+                r.cell(c)
+            for row in tb["rows"]:
+                r = t.row()
+                for c in row:
+                    r.cell(c)
+            if tb["total"]:
+                r = t.row(style=FontFace(emphasis="BOLD"))
+                for c in tb["total"]:
+                    r.cell(c)
+        if tb["note"]:
+            para(tb["note"], 7.5, muted)
+        pdf.ln(2)
+
+    # Title block
+    font(8, True, accent)
+    pdf.cell(W, 5, v["subtitle"].upper(), new_x="LMARGIN", new_y="NEXT")
+    font(18, True)
+    pdf.multi_cell(W, 9, f"{v['title']} · {v['period_text']}", new_x="LMARGIN", new_y="NEXT", align="L")
+    font(8, False, muted)
+    pdf.multi_cell(W, 4.5, "   ".join(f"{k}: {val}" for k, val in v["meta"]), new_x="LMARGIN", new_y="NEXT",
+                   align="L")
+    pdf.set_draw_color(*accent)
+    pdf.set_line_width(0.8)
+    pdf.line(pdf.l_margin, pdf.get_y() + 1.5, pdf.l_margin + W, pdf.get_y() + 1.5)
+    pdf.set_line_width(0.2)
+    pdf.ln(6)
+
+    # Headline box
+    hl = v["headline"]
+    y0 = pdf.get_y()
+    font(16, True)
+    lines_big = pdf.multi_cell(W - 16, 8, hl["big"], dry_run=True, output="LINES", align="L")
+    box_h = 10 + 8 * len(lines_big) + 6 * len(hl["lines"]) + 4
+    if hl["positive"]:
+        pdf.set_fill_color(*accent)
+    else:
+        pdf.set_fill_color(*soft)
+    pdf.rect(pdf.l_margin, y0, W, box_h, style="F", round_corners=True, corner_radius=2.5)
+    pdf.set_xy(pdf.l_margin + 8, y0 + 6)
+    font(16, True, (255, 255, 255) if hl["positive"] else ink)
+    pdf.multi_cell(W - 16, 8, hl["big"], new_x="LEFT", new_y="NEXT", align="L")
+    font(10, False, (204, 251, 241) if hl["positive"] else muted)
+    for ln in hl["lines"]:
+        pdf.multi_cell(W - 16, 6, ln, new_x="LEFT", new_y="NEXT", align="L")
+    pdf.set_xy(pdf.l_margin, y0 + box_h + 4)
+
+    # KPI tiles
+    h2(fmt.t("kpis"))
+    cols, gap = 4, 3
+    tw, th = (W - gap * (cols - 1)) / cols, 24
+    for i, k in enumerate(v["kpis"]):
+        if i % cols == 0:
+            y = pdf.get_y() if i == 0 else y + th + gap
+        x = pdf.l_margin + (i % cols) * (tw + gap)
+        pdf.set_draw_color(*line)
+        pdf.rect(x, y, tw, th, round_corners=True, corner_radius=1.5)
+        pdf.set_xy(x + 2.5, y + 2)
+        font(6.3, False, muted)
+        pdf.multi_cell(tw - 5, 2.8, k["label"].upper(), new_x="LEFT", new_y="NEXT", align="L")
+        pdf.set_xy(x + 2.5, y + 9)
+        font(13, True, accent if i == 0 else ink)
+        pdf.cell(tw - 5, 6, k["value"])
+        pdf.set_xy(x + 2.5, y + 16)
+        font(6.3, False, muted)
+        pdf.multi_cell(tw - 5, 2.8, k["note"], new_x="LEFT", new_y="NEXT", align="L")
+    pdf.set_xy(pdf.l_margin, y + th + 4)
+
+    tb = v["tables"]
+    h2(fmt.t("by_month"))
+    chart("month", 75)
+    table(tb["month"], widths=breakdown_widths)
+    h2(fmt.t("by_category"))
+    chart("category", 60)
+    table(tb["category"], widths=breakdown_widths)
+    h2(fmt.t("by_cause"))
+    table(tb["cause"], widths=breakdown_widths)
+    h2(fmt.t("cost_structure"))
+    chart("structure", 40)
+    table(tb["structure"], widths=[3, 1, 1])
+    pdf.add_page()
+    h2(fmt.t("by_campaign"))
+    chart("campaign", 70)
+    table(tb["campaign"], widths=breakdown_widths)
+    h2(fmt.t("by_brand"))
+    table(tb["brand"], widths=breakdown_widths)
+    h2(fmt.t("samples"))
+    if v["thumbnails"]:
+        n, gap = 4, 3
+        tw = (W - gap * (n - 1)) / n
+        y = pdf.get_y()
+        if y + tw + 10 > pdf.h - 18:
+            pdf.add_page()
+            y = pdf.get_y()
+        row_h = 0.0
+        for i, th_ in enumerate(data.thumbnails):
+            if i and i % n == 0:
+                y += row_h + 8
+                row_h = 0.0
+                if y + tw + 10 > pdf.h - 18:
+                    pdf.add_page()
+                    y = pdf.get_y()
+            x = pdf.l_margin + (i % n) * (tw + gap)
+            h = min(tw, tw * th_.height / max(th_.width, 1))
+            w = h * th_.width / max(th_.height, 1)
+            pdf.image(io.BytesIO(th_.jpeg), x=x + (tw - w) / 2, y=y, w=w, h=h)
+            pdf.set_xy(x, y + tw + 0.5)
+            font(6.5, False, muted)
+            pdf.cell(tw, 4, f"{th_.campaign} · {th_.path}"[:48])
+            row_h = max(row_h, tw)
+        pdf.set_xy(pdf.l_margin, y + row_h + 8)
+    else:
+        para(fmt.t("no_samples"), 9, muted)
+
+    pdf.add_page()
+    h2(fmt.t("methodology"))
+    para(fmt.t("method_intro"))
+    para(fmt.t("method_annualised"))
+    for note in v["notes"]:
+        para(note)
+    for title, key, none_text in (("method_rate_cards", "rate_cards", None), ("method_compute", "compute", None),
+                                  ("method_human", "human", None), ("method_fx", "fx", v["fx_none"]),
+                                  ("method_no_baseline", "missing", fmt.t("method_no_baseline_none"))):
+        font(10, True)
+        pdf.ln(1)
+        pdf.cell(W, 6, fmt.t(title), new_x="LMARGIN", new_y="NEXT")
+        if key == "human":
+            para(fmt.t("method_human_text"), 8.5)
+        if none_text and not tb[key]["rows"]:
+            para(none_text, 8.5)
+        else:
+            widths = [2.4, 0.7, 1.1, 1.4, 1.1, 3.3] if key == "missing" else [2] + [1] * (len(tb[key]["columns"]) - 1)
+            table(tb[key], widths=widths)
+    pdf.add_page()
+    h2(fmt.t("appendix"))
+    table(tb["entries"], size=6, widths=[0.7, 2.9, 1.3, 1.7, 1.4, 1.7, 1.4, 1.3, 1.3, 1.6])
+    return bytes(pdf.output())

@@ -1,0 +1,192 @@
+"""The report as Markdown, CSV and JSON: the same figures as HTML/PDF, for people and for tools."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from typing import Iterable
+
+from ..money import round_minor
+from .i18n import Fmt
+from .model import EntryLine, Figures, ReportData
+from .view import view
+
+# -- Markdown --------------------------------------------------------------------------------
+
+def _md_cell(text: str) -> str:
+    from html import escape
+
+    return escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(tb: dict, empty: str) -> str:
+    if not tb["rows"]:
+        return f"_{empty}_\n"
+    lines = ["| " + " | ".join(_md_cell(c) for c in tb["columns"]) + " |",
+             "|" + "|".join("---:" if n else "---" for n in tb["numeric"]) + "|"]
+    for r in tb["rows"]:
+        lines.append("| " + " | ".join(_md_cell(c) for c in r) + " |")
+    if tb["total"]:
+        lines.append("| " + " | ".join(f"**{_md_cell(c)}**" if c else "" for c in tb["total"]) + " |")
+    out = "\n".join(lines) + "\n"
+    if tb["note"]:
+        out += f"\n_{_md_cell(tb['note'])}_\n"
+    return out
+
+
+def render_md(data: ReportData) -> str:
+    """Markdown (GitHub flavour): the same sections as HTML, without charts and thumbnails."""
+    fmt = Fmt(data.locale, data.currency)
+    v = view(data, fmt)
+    t, tb, e = v["t"], v["tables"], fmt.t("empty_table")
+    out = [f"# {_md_cell(v['title'])} · {_md_cell(v['period_text'])}", "", f"_{_md_cell(v['subtitle'])}_", ""]
+    out += [f"- **{_md_cell(k)}:** {_md_cell(val)}" for k, val in v["meta"]] + [""]
+    out += [f"## {_md_cell(v['headline']['big'])}", ""] + [_md_cell(x) + "  " for x in v["headline"]["lines"]] + [""]
+    out += [f"## {t['kpis']}", "", "| | | |", "|---|---:|---|"]
+    out += [f"| {_md_cell(k['label'])} | **{_md_cell(k['value'])}** | {_md_cell(k['note'])} |" for k in v["kpis"]] + [""]
+    for key, title in (("month", "by_month"), ("category", "by_category"), ("cause", "by_cause"),
+                       ("structure", "cost_structure"), ("campaign", "by_campaign"), ("brand", "by_brand")):
+        out += [f"## {t[title]}", "", _md_table(tb[key], e)]
+    out += [f"## {t['methodology']}", "", _md_cell(t["method_intro"]), "", _md_cell(t["method_annualised"]), ""]
+    out += [f"### {t['method_rate_cards']}", "", _md_table(tb["rate_cards"], e)]
+    out += [f"### {t['method_compute']}", "", _md_table(tb["compute"], e)]
+    out += [f"### {t['method_human']}", "", _md_cell(t["method_human_text"]), "", _md_table(tb["human"], e)]
+    out += [f"### {t['method_fx']}", "", _md_table(tb["fx"], e) if tb["fx"]["rows"] else _md_cell(v["fx_none"]) + "\n"]
+    out += [f"### {t['method_no_baseline']}", "",
+            _md_table(tb["missing"], e) if tb["missing"]["rows"] else _md_cell(t["method_no_baseline_none"]) + "\n"]
+    out += [f"## {t['appendix']}", "", _md_table(tb["entries"], e), "---", "", _md_cell(v["footer"]), ""]
+    return "\n".join(out)
+
+
+# -- CSV / JSON ------------------------------------------------------------------------------
+
+def _plain(value, currency: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{round_minor(value, currency):f}"
+    return str(value)
+
+
+def _ratio_text(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.quantize(Decimal('0.0001')):f}"
+
+
+def figure_rows(data: ReportData) -> Iterable[list[str]]:
+    """Every figure as (section, key, metric, value); money rounded to the minor unit, ratios 0.0–1.0."""
+    c = data.currency
+
+    def fig_rows(section: str, f: Figures):
+        for name in ("entries", "runs", "baseline", "actual", "saving", "saving_pct", "ai_saving", "ai_share",
+                     "hours_saved", "assets", "campaigns", "turnaround_agency_days", "turnaround_inhouse_hours",
+                     "unbaselined_entries", "unbaselined_cost", "days", "annual_saving", "first_day", "last_day"):
+            v = getattr(f, name)
+            text = _ratio_text(v) if name in ("saving_pct", "ai_share") else _plain(v, c)
+            yield [section, "", name, text]
+
+    yield from fig_rows("current", data.current)
+    if data.previous is not None:
+        yield from fig_rows("compare", data.previous)
+    for section, rows in (("category", data.by_category), ("cause", data.by_cause), ("campaign", data.by_campaign),
+                          ("brand", data.by_brand), ("month", data.by_month)):
+        for r in rows:
+            for name in ("baseline", "actual", "saving", "saving_pct", "share", "hours_saved", "assets", "entries"):
+                v = getattr(r, name)
+                yield [section, r.key, name, _ratio_text(v) if name in ("saving_pct", "share") else _plain(v, c)]
+    for item in data.cost_structure:
+        yield ["cost_structure", item.key, "amount", _plain(item.amount, c)]
+        yield ["cost_structure", item.key, "share", _ratio_text(item.share)]
+
+
+ENTRY_COLUMNS = ["entry_id", "run_id", "date", "brand", "campaign", "category", "cause", "source_currency",
+                 "baseline", "compute", "human", "tools", "actual", "saving", "hours_saved", "deliverables", "rate_card"]
+
+
+def entry_row(e: EntryLine, currency: str) -> list[str]:
+    return [e.entry_id, e.run_id, e.day.isoformat(), e.brand, e.campaign, e.category, e.cause, e.source_currency,
+            _plain(e.baseline, currency), _plain(e.compute, currency), _plain(e.human, currency),
+            _plain(e.tools, currency), _plain(e.actual, currency), _plain(e.saving, currency),
+            f"{e.hours_saved:f}", str(e.assets), e.rate_card]
+
+
+def _csv_safe(cell: str) -> str:
+    # Spreadsheets run cells that start with = + - @ as formulas; names are user input.
+    if cell and cell[0] in "=+@\t\r" or (cell.startswith("-") and not _is_number(cell)):
+        return "'" + cell
+    return cell
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+        return True
+    except Exception:
+        return False
+
+
+def render_csv(data: ReportData, entries: Iterable[EntryLine] | None = None) -> tuple[str, str]:
+    """(figures CSV, entries CSV): every figure in long form, and one line per ledger entry."""
+    fig = io.StringIO()
+    w = csv.writer(fig, lineterminator="\n")
+    w.writerow(["section", "key", "metric", "value"])
+    w.writerow(["report", "", "currency", data.currency])
+    w.writerow(["report", "", "period", data.period.label])
+    w.writerow(["report", "", "compare", data.compare.label if data.compare else ""])
+    w.writerow(["report", "", "brand", _csv_safe(data.brand or "")])
+    w.writerow(["report", "", "campaign", _csv_safe(data.campaign or "")])
+    for row in figure_rows(data):
+        w.writerow([_csv_safe(c) for c in row])
+    ent = io.StringIO()
+    w = csv.writer(ent, lineterminator="\n")
+    w.writerow(ENTRY_COLUMNS)
+    for e in (data.entries if entries is None else entries):
+        w.writerow([_csv_safe(c) for c in entry_row(e, data.currency)])
+    return fig.getvalue(), ent.getvalue()
+
+
+def to_json(data: ReportData, entries: Iterable[EntryLine] | None = None) -> dict:
+    """The report as JSON-ready data: money as decimal text (minor unit), ratios as 0.0–1.0 text."""
+    c = data.currency
+
+    def conv(obj):
+        if isinstance(obj, Decimal):
+            return f"{obj:f}"
+        if isinstance(obj, (dt.date, dt.datetime)):
+            return obj.isoformat()
+        if isinstance(obj, bytes):
+            return None
+        if isinstance(obj, dict):
+            return {k: conv(v) for k, v in obj.items() if not isinstance(v, bytes)}
+        if isinstance(obj, (list, tuple)):
+            return [conv(v) for v in obj]
+        return obj
+
+    def money_round(d: dict) -> dict:
+        for k, v in d.items():
+            if isinstance(v, Decimal) and k not in ("saving_pct", "ai_share", "share", "rate", "hours_saved",
+                                                     "turnaround_agency_days", "turnaround_inhouse_hours", "hours",
+                                                     "human_recorded_hours", "human_estimated_hours"):
+                d[k] = round_minor(v, c)
+            elif isinstance(v, Decimal) and k in ("saving_pct", "ai_share", "share"):
+                d[k] = v.quantize(Decimal("0.0001"))
+            elif isinstance(v, dict):
+                money_round(v)
+            elif isinstance(v, list):
+                for x in v:
+                    if isinstance(x, dict):
+                        money_round(x)
+        return d
+
+    from dataclasses import asdict
+
+    d = asdict(data)
+    d.pop("thumbnails", None)
+    d["thumbnails"] = [{"campaign": t.campaign, "path": t.path} for t in data.thumbnails]
+    d["entries"] = [asdict(e) for e in (data.entries if entries is None else entries)]
+    return conv(money_round(d))
+
+
+def render_json(data: ReportData, entries: Iterable[EntryLine] | None = None) -> str:
+    return json.dumps(to_json(data, entries), indent=2, ensure_ascii=False) + "\n"

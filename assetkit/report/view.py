@@ -1,0 +1,235 @@
+"""The report's shared view: the same localised strings in the same order for HTML, PDF and
+Markdown (:func:`view`), and its four charts (:func:`charts`)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from .i18n import DASH, Fmt
+from .model import EntryLine, Figures, ReportData, Row
+
+# -- the shared view -------------------------------------------------------------------------
+
+def _period_text(data: ReportData, fmt: Fmt, period=None, fig: Figures | None = None) -> str:
+    p = period or data.period
+    if p.kind == "all":
+        fig = fig or data.current
+        if fig.first_day and fig.first_day == fig.last_day:
+            return f"{fmt.t('all_time')} ({fmt.date(fig.first_day)})"
+        if fig.first_day:
+            return f"{fmt.t('all_time')} ({fmt.date(fig.first_day)} – {fmt.date(fig.last_day)})"
+        return fmt.t("all_time")
+    if p.kind == "quarter":
+        return f"Q{(p.start.month - 1) // 3 + 1} {p.start.year}"
+    if p.kind == "month":
+        from babel.dates import format_date
+
+        return format_date(p.start, "LLLL y", locale=fmt.locale)
+    if p.kind == "year":
+        return str(p.start.year)
+    return f"{fmt.date(p.start)} – {fmt.date(p.end)}"
+
+
+def _cause_label(fmt: Fmt, key: str) -> str:
+    return fmt.t(f"cause_{key}") if f"cause_{key}" in fmt.strings else key
+
+
+def _category_label(key: str, fmt: Fmt) -> str:
+    if f"cat_{key}" in fmt.strings:
+        return fmt.t(f"cat_{key}")
+    return key
+
+
+def _delta_pct(now: int | Decimal, before: int | Decimal) -> Decimal | None:
+    return (Decimal(now) - Decimal(before)) / Decimal(before) if before else None
+
+
+def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
+    f, p = data.current, data.previous
+    cmp_name = _period_text(data, fmt, data.compare, p) if data.compare else ""
+
+    def vs(text: str) -> str:
+        return fmt.t("vs_compare", delta=text, period=cmp_name) if p is not None else ""
+
+    change = None if f.saving_pct is None else -f.saving_pct
+    k = []
+    note = f"{fmt.money_whole(f.baseline)} → {fmt.money_whole(f.actual)}" if f.saving_pct is not None else fmt.t("no_baseline")
+    k.append({"label": fmt.t("kpi_cost_change"), "value": fmt.pct(change, signed=True) if change is not None else DASH,
+              "note": note})
+    snote = ""
+    if f.annual_saving is not None:
+        snote = fmt.t("per_year", annual=fmt.money_short(f.annual_saving))
+    if p is not None:
+        d = _delta_pct(f.saving, p.saving) if p.saving > 0 else None
+        snote = (snote + " · " if snote else "") + vs(fmt.pct(d, signed=True))
+    k.append({"label": fmt.t("kpi_saving"), "value": fmt.money_whole(f.saving) if f.saving_pct is not None else DASH,
+              "note": snote})
+    k.append({"label": fmt.t("kpi_ai_share"), "value": fmt.pct(f.ai_share),
+              "note": fmt.money_whole(f.ai_saving) if f.ai_share is not None else ""})
+    k.append({"label": fmt.t("kpi_hours"), "value": fmt.hours(f.hours_saved) if f.entries else DASH,
+              "note": vs(fmt.pct(_delta_pct(f.hours_saved, p.hours_saved) if p and p.hours_saved > 0 else None,
+                                 signed=True)) if p else ""})
+    k.append({"label": fmt.t("kpi_assets"), "value": fmt.number(f.assets),
+              "note": vs(f"{fmt.signed_int(f.assets - p.assets)} ({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") if p else ""})
+    k.append({"label": fmt.t("kpi_campaigns"), "value": fmt.number(f.campaigns),
+              "note": vs(fmt.signed_int(f.campaigns - p.campaigns)) if p else ""})
+    k.append({"label": fmt.t("kpi_turnaround"), "value": fmt.hours(f.turnaround_inhouse_hours),
+              "note": fmt.t("turnaround_value", inhouse=fmt.hours(f.turnaround_inhouse_hours),
+                            agency=fmt.days(f.turnaround_agency_days))})
+    k.append({"label": fmt.t("kpi_baseline"), "value": fmt.money_whole(f.baseline) if f.baseline else DASH,
+              "note": f"{fmt.t('kpi_actual')}: {fmt.money_whole(f.actual)}"})
+    return k
+
+
+def _headline(data: ReportData, fmt: Fmt) -> dict:
+    f = data.current
+    if not f.entries:
+        return {"big": fmt.t("headline_empty"), "lines": [], "positive": False}
+    if f.saving_pct is None:
+        lines = [fmt.t("headline_period", saving=DASH).replace(DASH, fmt.t("no_baseline"), 1)] if False else []
+        return {"big": fmt.t("headline_no_baseline"), "lines": lines, "positive": False}
+    pct = fmt.pct(abs(f.saving_pct))
+    if f.annual_saving is not None:
+        big = fmt.t("headline", pct=pct, annual=fmt.money_short(f.annual_saving))
+    else:
+        big = fmt.t("headline_short", pct=pct)
+    if f.saving_pct < 0:  # costs went up: say so plainly
+        big = big.replace("down", "up").replace("niedriger", "höher")
+    lines = [fmt.t("headline_period", saving=fmt.money_whole(f.saving))]
+    if f.ai_share is not None:
+        lines.append(fmt.t("headline_ai", pct=fmt.pct(f.ai_share)))
+    return {"big": big, "lines": lines, "positive": f.saving_pct > 0}
+
+
+def _table(columns: list[str], numeric: list[bool], rows: list[list[str]], total: list[str] | None = None,
+           note: str = "") -> dict:
+    return {"columns": columns, "numeric": numeric, "rows": rows, "total": total, "note": note}
+
+
+def _breakdown(rows: list[Row], fmt: Fmt, first: str, label=lambda r: r.label, total: Figures | None = None,
+               limit: int | None = None) -> dict:
+    cols = [first, fmt.t("col_baseline"), fmt.t("col_actual"), fmt.t("col_saving"), fmt.t("col_saving_pct"),
+            fmt.t("col_share"), fmt.t("col_hours"), fmt.t("col_assets"), fmt.t("col_entries")]
+    num = [False] + [True] * 8
+    body = []
+    shown = rows if limit is None else rows[:limit]
+    for r in shown:
+        nb = r.saving_pct is None and r.baseline == 0
+        body.append([label(r), fmt.money(r.baseline) if not nb else fmt.t("no_baseline"), fmt.money(r.actual),
+                     fmt.money(r.saving) if not nb else DASH, fmt.pct(r.saving_pct, fixed=True),
+                     fmt.pct(r.share, fixed=True),
+                     fmt.number(r.hours_saved, 1), fmt.number(r.assets), fmt.number(r.entries)])
+    tot = None
+    if total is not None and rows:
+        tot = [fmt.t("total"), fmt.money(total.baseline), fmt.money(total.actual),
+               fmt.money(total.saving) if total.saving_pct is not None else DASH,
+               fmt.pct(total.saving_pct, fixed=True), fmt.pct(Decimal(1), fixed=True) if total.saving > 0 else DASH, fmt.number(total.hours_saved, 1),
+               fmt.number(sum(r.assets for r in rows)), fmt.number(sum(r.entries for r in rows))]
+    note = ""
+    if limit is not None and len(rows) > limit:
+        note = f"{limit} / {len(rows)}"
+    return _table(cols, num, body, tot, note)
+
+
+def _entries_table(entries: list[EntryLine], total: int, fmt: Fmt) -> dict:
+    cols = [fmt.t("col_id"), fmt.t("col_run"), fmt.t("col_date"), fmt.t("campaign"), fmt.t("col_category"),
+            fmt.t("col_cause"), fmt.t("col_baseline"), fmt.t("col_actual"), fmt.t("col_saving"), fmt.t("col_rate_card")]
+    num = [True, False, False, False, False, False, True, True, True, False]
+    rows = [[e.entry_id, e.run_id or DASH, fmt.date(e.day), e.campaign or DASH, _category_label(e.category, fmt),
+             _cause_label(fmt, e.cause.split(" ")[0]) + (" (void)" if e.cause.endswith("(void)") else ""),
+             fmt.money(e.baseline) if e.baseline is not None else fmt.t("no_baseline"), fmt.money(e.actual),
+             fmt.money(e.saving), e.rate_card or DASH] for e in entries]
+    note = fmt.t("appendix_truncated", shown=fmt.number(len(entries)), total=fmt.number(total)) if total > len(entries) else ""
+    return _table(cols, num, rows, None, note)
+
+
+def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
+    """Everything the human formats print, as localised strings (not yet escaped)."""
+    f = data.current
+    t = fmt.strings | {k: v for k, v in fmt.strings.items()}
+    meta = [(fmt.t("period"), _period_text(data, fmt))]
+    if data.compare is not None:
+        meta.append((fmt.t("compare_period"), _period_text(data, fmt, data.compare, data.previous)))
+    meta.append((fmt.t("brand"), data.brand or fmt.t("all")))
+    meta.append((fmt.t("campaign"), data.campaign or fmt.t("all")))
+    meta.append((fmt.t("currency"), data.currency))
+    meta.append((fmt.t("generated"), fmt.date(data.generated_on)))
+    m = data.methodology
+    tables = {
+        "month": _breakdown(data.by_month, fmt, fmt.t("col_month"),
+                            lambda r: fmt.month(dt.date.fromisoformat(r.key + "-01")), f),
+        "category": _breakdown(data.by_category, fmt, fmt.t("col_category"), lambda r: _category_label(r.key, fmt), f),
+        "cause": _breakdown(data.by_cause, fmt, fmt.t("col_cause"), lambda r: _cause_label(fmt, r.key), f),
+        "campaign": _breakdown(data.by_campaign, fmt, fmt.t("campaign"), total=f, limit=25),
+        "brand": _breakdown(data.by_brand, fmt, fmt.t("brand"), total=f),
+        "structure": _table([fmt.t("col_item"), fmt.t("col_amount"), fmt.t("col_share")], [False, True, True],
+                            [[fmt.t(c.key), fmt.money(c.amount), fmt.pct(c.share)] for c in data.cost_structure],
+                            [fmt.t("total"), fmt.money(f.actual), fmt.pct(Decimal(1)) if f.actual > 0 else DASH]
+                            if data.cost_structure else None),
+        "rate_cards": _table([fmt.t("col_rate_card"), fmt.t("col_category"), fmt.t("col_valid_from"),
+                              fmt.t("col_entries"), fmt.t("col_baseline")], [False, False, False, True, True],
+                             [[r.name, _category_label(r.category, fmt), fmt.date(r.dated), fmt.number(r.entries),
+                               fmt.money(r.baseline)] for r in m.rate_cards]),
+        "compute": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_hours").split(" ")[0], fmt.t("col_amount")],
+                          [False, True, True, True],
+                          [[c.device, (fmt.money(c.rate) + " / h") if c.rate is not None else DASH,
+                            fmt.hours(c.hours), DASH] for c in m.compute_rates],
+                          [fmt.t("total"), "", fmt.hours(sum((c.hours for c in m.compute_rates), Decimal(0))),
+                           fmt.money(next((c.amount for c in data.cost_structure if c.key == "compute"), None))]
+                          if m.compute_rates else None),
+        "human": _table([fmt.t("col_item"), fmt.t("col_entries"), fmt.t("col_hours").split(" ")[0]],
+                        [False, True, True],
+                        [[fmt.t("col_estimated"), fmt.number(m.human_estimated_entries), fmt.hours(m.human_estimated_hours)],
+                         [fmt.t("col_recorded"), fmt.number(m.human_recorded_entries), fmt.hours(m.human_recorded_hours)]]
+                        + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]] if m.hourly_rate is not None else []),
+                        [fmt.t("total"), "", fmt.hours(m.human_estimated_hours + m.human_recorded_hours)]),
+        "fx": _table([fmt.t("currency"), fmt.t("col_rate"), fmt.t("col_valid_from"), fmt.t("col_entries")],
+                     [False, True, False, True],
+                     [[x.currency, fmt.number(x.rate), fmt.date(x.dated), fmt.number(x.entries)] for x in m.fx]),
+        "missing": _table([fmt.t("col_run"), fmt.t("col_id"), fmt.t("col_date"), fmt.t("campaign"),
+                           fmt.t("col_actual"), fmt.t("col_cause")], [False, True, False, False, True, False],
+                          [[x.run_id or DASH, x.entry_id, fmt.date(x.day), x.campaign or DASH, fmt.money(x.cost),
+                            x.reason or DASH] for x in m.missing_baseline],
+                          [fmt.t("total"), "", "", "", fmt.money(f.unbaselined_cost), ""] if m.missing_baseline else None,
+                          ""),
+        "entries": _entries_table(data.entries, data.entries_total, fmt),
+    }
+    notes = list(m.notes)
+    footer = (f"assetkit · {data.ledger_path} · {fmt.t('period')} {data.period.label}"
+              + (f" · {fmt.t('compare_period')} {data.compare.label}" if data.compare else ""))
+    return {
+        "lang": fmt.lang, "t": t, "title": fmt.t("title"), "subtitle": fmt.t("subtitle"),
+        "period_text": _period_text(data, fmt), "meta": meta, "headline": _headline(data, fmt),
+        "kpis": _kpis(data, fmt), "tables": tables, "charts": charts or {},
+        "thumbnails": [{"campaign": th.campaign, "name": th.path, "data_uri": th.data_uri, "width": th.width,
+                        "height": th.height} for th in data.thumbnails],
+        "notes": notes, "fx_none": fmt.t("method_fx_none", currency=data.currency), "footer": footer,
+    }
+
+
+# -- charts --------------------------------------------------------------------------------
+
+def charts(data: ReportData, fmt: Fmt, text: str = "none") -> dict[str, str]:
+    """The four charts as SVG text (``text='path'`` for PDF embedding)."""
+    from . import charts as ch
+
+    cur = data.currency
+    months = [fmt.month(dt.date.fromisoformat(r.key + "-01")) for r in data.by_month]
+    month = ch.grouped_bars(
+        fmt.t("chart_month_title"), months,
+        [ch.Series(fmt.t("baseline_series"), [float(r.baseline) for r in data.by_month], ch.BASELINE),
+         ch.Series(fmt.t("actual_series"), [float(r.actual) for r in data.by_month], ch.ACTUAL)],
+        fmt.t("chart_month_x"), fmt.t("chart_cost_y", currency=cur), "month", text,
+        line=ch.Series(fmt.t("saving_series"), [float(r.saving) for r in data.by_month], "#f59e0b"))
+    cats = [r for r in data.by_category if r.baseline or r.actual]
+    category = ch.hbars(fmt.t("chart_category_title"), [_category_label(r.key, fmt) for r in cats],
+                        [float(r.saving) for r in cats], fmt.t("chart_saving_x", currency=cur), "category", text,
+                        [fmt.money_short(r.saving) for r in cats])
+    structure = ch.stacked_share(fmt.t("chart_structure_title"), [fmt.t(c.key) for c in data.cost_structure],
+                                 [float(c.amount) for c in data.cost_structure], fmt.t("chart_share_x"), "structure", text,
+                                 [fmt.money_whole(c.amount) for c in data.cost_structure])
+    top = [r for r in data.by_campaign if r.baseline or r.actual][:10]
+    campaign = ch.hbars(fmt.t("chart_campaign_title"), [r.label for r in top], [float(r.saving) for r in top],
+                        fmt.t("chart_saving_x", currency=cur), "campaign", text,
+                        [fmt.money_short(r.saving) for r in top])
+    return {"month": month, "category": category, "structure": structure, "campaign": campaign}
