@@ -13,7 +13,8 @@ from . import __version__
 from .errors import AssetkitError, ConfigError
 
 #: Modules that contribute commands (each exposes ``commands = [...]``).
-COMMAND_MODULES: list[str] = ["assetkit.cli_ledger", "assetkit.cli_report", "assetkit.cli_models"]
+COMMAND_MODULES: list[str] = ["assetkit.cli_ledger", "assetkit.cli_report", "assetkit.cli_models",
+                               "assetkit.cli_provenance"]
 
 
 def _offline() -> None:

@@ -91,8 +91,10 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
             step_fps.append({**step.fingerprint(), "generator": step.describe_generator(ctx)})
         else:
             step_fps.append(step.fingerprint())
+    prov = ctx.extras.get("provenance")
     common = _hash({"assetkit": __version__, "brand": brand.fingerprint(), "steps": step_fps,
-                    "model": options.model, "generator": options.generator})
+                    "model": options.model, "generator": options.generator,
+                    "signing": prov.fingerprint() if prov is not None else None})
     files = {}
     jobs = []
     for concept in brief.concepts:
@@ -155,14 +157,24 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
         from .ledger import check_ready
 
         check_ready(options.ledger, options.settings, campaign.brief)
+    from .provenance.run import setup_signing
+    from .settings import load_settings
+
+    settings = load_settings(options.settings)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     ctx = make_context(campaign, options, progress)
+    # PROVENANCE HOOK: the signing identity is checked before any work (provenance.required → exit 2)
+    ctx.extras["provenance"] = setup_signing(settings, run_id)
     stale = remove_stale_temp_files(ctx.out_dir)  # what a killed run left half-written
     if stale:
         progress.log(f"removed {stale} unfinished temp file(s) of an interrupted run")
     plan = plan_run(ctx, campaign)
+    from .provenance.run import describe_run
+
+    ctx.extras["provenance"].run_info.update(describe_run(ctx, campaign))
     state = RunState(jobs=plan.jobs, pending=plan.pending)
     ctx.extras["plan"] = plan
-    ctx.extras["run_id"] = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    ctx.extras["run_id"] = run_id
     ctx.extras["started_at"] = started
     ctx.extras["t0"] = t0
     if plan.cached and not state.pending:
@@ -316,4 +328,12 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "assets": assets,
         "checks": [c.to_dict() for c in state.checks],
         "contact_sheets": ctx.extras.get("contact_sheets", {}),
+        "provenance": _provenance(ctx),
     }
+
+
+def _provenance(ctx: RunContext) -> dict:
+    from .provenance.run import provenance_record
+
+    prov = ctx.extras.get("provenance")
+    return provenance_record(prov, ctx.extras.get("provenance_extra")) if prov is not None else {}

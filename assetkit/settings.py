@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .money import FxRate, FxTable, check_currency, to_decimal
+from .provenance.config import LicensePolicy, ProvenanceSettings
+from .provenance.licenses import Usage
 from .yamlfile import load_yaml, validate
 
 #: Name of the settings file looked up in the working directory.
@@ -131,8 +133,12 @@ DEFAULT_FX = [
 ]
 
 
-class Settings(_Strict):
-    """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use."""
+class Settings(LicensePolicy):
+    """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use.
+
+    The model-licence policy (``licenses``, ``annual_revenue_usd``, ``allow_models``) is
+    inherited from :class:`~assetkit.provenance.config.LicensePolicy`.
+    """
 
     version: int = Field(1, ge=1, le=1)
     currency: str = "EUR"
@@ -142,6 +148,8 @@ class Settings(_Strict):
     tool_cost_per_asset: Decimal = Decimal(0)
     human_minutes: HumanMinutes = Field(default_factory=HumanMinutes)
     fx: list[FxEntry] = Field(default_factory=lambda: [FxEntry(**e) for e in DEFAULT_FX])
+    provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
+    usage: Usage = Field("commercial", description="default usage of a campaign; a brief's `usage:` wins")
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("currency")

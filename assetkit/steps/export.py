@@ -11,6 +11,8 @@ from PIL import Image
 from pydantic import Field
 
 from ..files import atomic_write_bytes, atomic_write_text, sha256_bytes
+from ..provenance.manifest import source_types
+from ..provenance.sign import seal
 from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,11 +21,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 THUMB = 280
 EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
-# IPTC digital source types: how the picture was made (AI disclosure in XMP)
-SOURCE_TYPE = {
-    "draft": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation",
-    "diffusers": "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
-}
 
 
 class ExportParams(StepParams):
@@ -64,6 +61,9 @@ class ExportStep(Step):
         gen_params = dict(master.params) if master else {}
         gen_params.setdefault("generator", state.generator_info.get("name", "draft"))
         data = encode(composed.image, p, metadata=_metadata(ctx, composed, gen_params) if p.metadata else None)
+        content_sha256 = sha256_bytes(data)
+        # (file-weight optimisation of the encoded bytes belongs here, before signing)
+        data, c2pa = seal(ctx, state, composed, data, p.format)  # C2PA signing: the last change to the bytes
         rel = job.relpath(EXT[p.format])
         atomic_write_bytes(ctx.out_dir / rel, data)
         if p.contact_sheet:  # keep a thumbnail: the contact sheet need not decode the file again
@@ -78,7 +78,8 @@ class ExportStep(Step):
             "generator_params": {k: v for k, v in gen_params.items() if k != "parameters_text"},
             "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
             "master": master.key if master else None, "master_cached": bool(master and master.cached),
-            "compose": composed.info, "export_seconds": round(time.perf_counter() - t0, 4),
+            "compose": composed.info, "content_sha256": content_sha256, "c2pa": c2pa,
+            "export_seconds": round(time.perf_counter() - t0, 4),
             "cached": False, "key": job.key,
         }
 
@@ -120,7 +121,7 @@ def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict
         'xmlns:assetkit="https://assetkit.dev/ns/1.0/">'
         f'<dc:title><rdf:Alt><rdf:li xml:lang="{escape(job.locale)}">{escape(copy.headline)}</rdf:li></rdf:Alt></dc:title>'
         f'<dc:creator><rdf:Seq><rdf:li>{escape(ctx.brand.name)}</rdf:li></rdf:Seq></dc:creator>'
-        f'<Iptc4xmpExt:DigitalSourceType>{SOURCE_TYPE.get(gen, SOURCE_TYPE["diffusers"])}</Iptc4xmpExt:DigitalSourceType>'
+        f'<Iptc4xmpExt:DigitalSourceType>{source_types(str(gen))[1]}</Iptc4xmpExt:DigitalSourceType>'
         f'<assetkit:campaign>{escape(ctx.brief.campaign)}</assetkit:campaign>'
         f'<assetkit:concept>{escape(job.concept)}</assetkit:concept>'
         f'<assetkit:variant>{job.variant}</assetkit:variant>'

@@ -1,0 +1,178 @@
+"""``assetkit verify``: read and validate the C2PA Content Credentials of delivered files.
+
+A file is
+
+* ``valid``     — the manifest and the pixels' hash check out and the signer chains to a trust anchor,
+* ``untrusted`` — the manifest checks out, but the signer is not (or no trust anchor is) configured,
+* ``invalid``   — the manifest does not match the file (e.g. a pixel was changed) or is broken,
+* ``unsigned``  — no Content Credentials at all.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+from .manifest import ASSERTION
+
+IMAGE_SUFFIXES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
+_SOURCE_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+
+
+@dataclass
+class Verdict:
+    """What ``verify`` found about one file."""
+
+    path: str
+    status: str  # valid | untrusted | invalid | unsigned
+    why: list[str] = field(default_factory=list)
+    signed_by: str | None = None
+    issuer: str | None = None
+    signed_at: str | None = None
+    timestamped: bool = False
+    source_type: str | None = None
+    ingredients: list[dict] = field(default_factory=list)
+    claim_generator: str | None = None
+    assetkit: dict = field(default_factory=dict)  # assetkit's own assertion (model, weights, licence, run)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def files_to_verify(paths: list[Path]) -> list[Path]:
+    """Files named, and for a folder the assets its ``manifest.json`` lists (every image below it
+    when it has none; hidden folders such as ``.cache`` and contact sheets are skipped)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_file():
+            out.append(p)
+        elif p.is_dir():
+            manifests = sorted(m for m in p.rglob("manifest.json") if not _hidden(m.relative_to(p)))
+            if manifests:
+                for m in manifests:
+                    try:
+                        assets = json.loads(m.read_text(encoding="utf-8")).get("assets", [])
+                        out.extend(m.parent / a["path"] for a in assets if "path" in a)
+                    except (OSError, ValueError, TypeError, KeyError):
+                        raise UsageError(f"{m}: not a readable assetkit manifest") from None
+            else:
+                out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file()
+                                  and not _hidden(f.relative_to(p)) and not f.name.startswith("contact-sheet-")))
+        else:
+            raise UsageError(f"{p}: no such file or folder")
+    return out
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") for part in rel.parts)
+
+
+def reader_context(trust_anchors: str | None):
+    """A c2pa Context that verifies trust against ``trust_anchors`` (PEM text) when given."""
+    import c2pa  # type: ignore[import-untyped]
+
+    cfg: dict = {"verify": {"verify_trust": bool(trust_anchors)}}
+    if trust_anchors:
+        cfg["trust"] = {"trust_anchors": trust_anchors}
+    return c2pa.Context.from_dict(cfg)
+
+
+def verify_file(path: Path, context, anchors_configured: bool) -> Verdict:
+    """Read one file's manifest store and judge it (see the module docstring)."""
+    import c2pa  # type: ignore[import-untyped]
+
+    mime = IMAGE_SUFFIXES.get(path.suffix.lower())
+    if mime is None:
+        return Verdict(str(path), "invalid", [f"not a PNG, JPEG or WebP file ({path.suffix or 'no suffix'})"])
+    try:
+        with open(path, "rb") as fh:
+            reader = c2pa.Reader.try_create(mime, fh, None, context)
+            if reader is None:
+                return Verdict(str(path), "unsigned", ["no Content Credentials (C2PA manifest) in the file"])
+            with reader:
+                store = json.loads(reader.json())
+    except c2pa.C2paError as exc:
+        return Verdict(str(path), "invalid", [f"the manifest cannot be read: {exc}"])
+    except OSError as exc:
+        return Verdict(str(path), "invalid", [f"cannot read the file: {exc.strerror}"])
+    active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})
+    results = (store.get("validation_results") or {}).get("activeManifest") or {}
+    failures = [f"{f.get('code')}: {f.get('explanation', '')}" for f in results.get("failure", [])]
+    state = (store.get("validation_state") or "").lower()
+    sig = active.get("signature_info") or {}
+    v = Verdict(str(path), "invalid", signed_by=sig.get("common_name"), issuer=sig.get("issuer"),
+                signed_at=sig.get("time"), timestamped=bool(sig.get("time")))
+    gens = active.get("claim_generator_info") or []
+    if gens:
+        v.claim_generator = " ".join(str(gens[0].get(k, "")) for k in ("name", "version")).strip()
+    for assertion in active.get("assertions", []):
+        label, data = assertion.get("label", ""), assertion.get("data") or {}
+        if label.startswith("c2pa.actions"):
+            for act in data.get("actions", []):
+                if act.get("digitalSourceType"):
+                    v.source_type = str(act["digitalSourceType"]).removeprefix(_SOURCE_PREFIX)
+        elif label == ASSERTION:
+            v.assetkit = data
+    if not v.signed_at and v.assetkit.get("signed_at"):
+        v.signed_at = v.assetkit["signed_at"]
+    for ing in active.get("ingredients", []):
+        entry = {"title": ing.get("title"), "relationship": ing.get("relationship")}
+        parent = store.get("manifests", {}).get(ing.get("active_manifest", ""), {})
+        for assertion in parent.get("assertions", []):
+            if assertion.get("label", "").startswith("c2pa.actions"):
+                for act in (assertion.get("data") or {}).get("actions", []):
+                    if act.get("action") == "c2pa.created" and act.get("digitalSourceType"):
+                        entry["source_type"] = str(act["digitalSourceType"]).removeprefix(_SOURCE_PREFIX)
+        v.ingredients.append(entry)
+    untrusted = [f for f in failures if f.startswith("signingCredential.untrusted")]
+    other = [f for f in failures if f not in untrusted]
+    if state == "invalid" or other:
+        v.status, v.why = "invalid", other or ["the manifest does not validate"]
+    elif state == "trusted" and anchors_configured:
+        v.status, v.why = "valid", ["signature, content hash and certificate chain check out"]
+    else:
+        v.status = "untrusted"
+        v.why = (["the signer's certificate does not chain to a configured trust anchor"] if anchors_configured
+                 else ["no trust anchors configured (provenance.trust_anchors in assetkit.yaml)"])
+    return v
+
+
+def verify_paths(paths: list[Path], trust_anchors: Path | None = None) -> list[Verdict]:
+    """Verify every file :func:`files_to_verify` finds under ``paths``."""
+    anchors = None
+    if trust_anchors is not None:
+        try:
+            anchors = trust_anchors.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read trust anchors {trust_anchors}: {exc.strerror}") from None
+        if "BEGIN CERTIFICATE" not in anchors:
+            raise UsageError(f"{trust_anchors}: not a PEM certificate file")
+    context = reader_context(anchors)
+    return [verify_file(f, context, anchors is not None) for f in files_to_verify(paths)]
+
+
+def describe(v: Verdict) -> list[str]:
+    """Lines ``assetkit verify`` prints for one file."""
+    lines = [f"{v.path}: {v.status.upper()} — {'; '.join(v.why)}"]
+    if v.status == "unsigned":
+        return lines
+    if v.signed_by or v.issuer:
+        lines.append(f"  signed by: {v.signed_by or '?'} (issuer: {v.issuer or '?'})")
+    if v.signed_at:
+        lines.append(f"  when:      {v.signed_at}" + ("" if v.timestamped else " (signer's clock; no timestamp authority)"))
+    if v.source_type:
+        lines.append(f"  source:    {v.source_type}")
+    if v.ingredients:
+        parts = [f"{i['title']} ({i['relationship']}{', ' + i['source_type'] if i.get('source_type') else ''})"
+                 for i in v.ingredients]
+        lines.append(f"  ingredients: {', '.join(parts)}")
+    a = v.assetkit
+    models = a.get("models") or []
+    for m in models:
+        lines.append(f"  {m.get('role', 'model')}: {m.get('name')} sha256 {str(m.get('weights_sha256'))[:16]}… "
+                     f"licence {m.get('license') or 'unknown'}")
+    if a.get("run_id"):
+        lines.append(f"  run: {a['run_id']} · campaign {a.get('campaign', '?')} · brief sha256 "
+                     f"{str(a.get('brief_sha256', ''))[:16]}…")
+    return lines
