@@ -8,12 +8,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .files import check_font, check_image, resolve_ref, sha256_file
+from .typeface import FontStack, check_script_code
 from .yamlfile import load_model
 
 HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 FONTS_DIR = Path(__file__).parent / "fonts"
 FALLBACK_FONTS = {"headline": FONTS_DIR / "DejaVuSans-Bold.ttf", "body": FONTS_DIR / "DejaVuSans.ttf"}
 REQUIRED_ROLES = ("primary", "background", "text")
+#: which font role draws each copy field
+COPY_FONT_ROLE = {"headline": "headline", "subline": "body", "disclaimer": "body", "cta": "cta"}
 
 
 def _hex(value: str) -> str:
@@ -40,18 +43,31 @@ def _base(info: ValidationInfo) -> Path | None:
     return (info.context or {}).get("base_dir")
 
 
+ScriptCode = Annotated[str, AfterValidator(check_script_code)]
+
+
 class Fonts(Strict):
-    """Font files (TTF/OTF) relative to the kit; missing roles fall back to bundled DejaVu Sans."""
+    """Font files (TTF/OTF/TTC) relative to the kit; missing roles fall back to bundled DejaVu Sans.
+    ``scripts`` maps ISO 15924 codes (``Jpan``, ``Arab``, ``Hebr``...) to the font that draws runs
+    of that script in every role."""
 
     headline: str | None = None
     body: str | None = None
     cta: str | None = None
+    scripts: dict[ScriptCode, str] = {}
 
     @field_validator("headline", "body", "cta")
     @classmethod
     def _font_exists(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is not None:
             check_font(v, _base(info))
+        return v
+
+    @field_validator("scripts")
+    @classmethod
+    def _script_fonts(cls, v: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        for path in v.values():
+            check_font(path, _base(info))
         return v
 
 
@@ -134,12 +150,18 @@ class BrandKit(Strict):
             return FALLBACK_FONTS["headline" if role == "headline" else "body"]
         return resolve_ref(value, self.root)
 
+    def font_stack(self, role: str, locale: str | None = None) -> FontStack:
+        """The font of ``role`` with the kit's per-script fonts (what draws that role's text)."""
+        scripts = tuple((k, str(resolve_ref(v, self.root))) for k, v in self.fonts.scripts.items())
+        return FontStack(str(self.font_path(role)), scripts, locale if scripts else None)
+
     def logo_path(self) -> Path | None:
         return resolve_ref(self.logo.file, self.root) if self.logo else None
 
     def files(self) -> list[Path]:
         """Every file the kit refers to (for content hashing)."""
         out = [self.font_path(r) for r in ("headline", "body", "cta")]
+        out += [resolve_ref(v, self.root) for v in self.fonts.scripts.values()]
         if self.logo:
             out.append(self.logo_path())
         return out

@@ -52,6 +52,9 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
         problems.extend(exc.problems)
     if brand is not None:
         problems.extend(brand_problems(doc, brief, brand))
+        glyphs = glyph_problems(doc, brief, brand)
+        problems.extend(glyphs)
+        fit = fit and not glyphs  # text the fonts cannot draw is not measured
         if fit and pipe is not None:
             problems.extend(fit_problems(doc, brief, brand, pipe))
     if problems:
@@ -73,6 +76,43 @@ def brand_problems(doc: YamlDoc, brief: Brief, brand: BrandKit) -> list[Problem]
             out.append(doc.problem(("copy", locale), f"the brand requires a disclaimer: add 'disclaimer' here "
                                    f"or in the brand kit's voice.disclaimer.{locale}"))
     return out
+
+
+def glyph_problems(doc: YamlDoc, brief: Brief, brand: BrandKit) -> list[Problem]:
+    """Characters of the copy that the font drawing them does not have (read from its cmap):
+    at the copy's position, naming the characters, the font and the locale."""
+    from .brand import COPY_FONT_ROLE
+    from .typeface import describe_chars, missing_glyphs, scripts_in, suggest_script_key
+
+    out = []
+    brand_doc = None
+    for locale, copy in brief.copy.items():
+        full = effective_copy(brand, copy, locale)
+        for field, role in COPY_FONT_ROLE.items():
+            text = getattr(full, field) or ""
+            if not text:
+                continue
+            for path, chars in missing_glyphs(text, brand.font_stack(role, locale)).items():
+                key = suggest_script_key(scripts_in("".join(chars)))
+                fix = (f"add a font that has them under the brand kit's fonts.scripts ({key}: fonts/your-font.otf)"
+                       if key else f"use a {role} font that has them")
+                msg = (f"{len(chars)} character(s) in {locale} are not in the font that draws them "
+                       f"({_font_name(path, brand)}, {role} font): {describe_chars(chars)}; {fix}")
+                if getattr(copy, field, None):
+                    out.append(doc.problem(("copy", locale, field), msg))
+                else:  # the brand kit's own disclaimer
+                    if brand_doc is None:
+                        brand_doc = load_yaml(brief.brand_path())
+                    out.append(brand_doc.problem(("voice", "disclaimer", locale), msg))
+    return out
+
+
+def _font_name(path: str, brand: BrandKit) -> str:
+    p = Path(path)
+    try:
+        return str(p.relative_to(brand.root))
+    except ValueError:
+        return p.name
 
 
 def fit_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline) -> list[Problem]:

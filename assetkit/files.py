@@ -53,13 +53,14 @@ def check_image(value: str, base_dir: Path | None, need_alpha: bool = False) -> 
 
 
 def check_font(value: str, base_dir: Path | None) -> Path:
-    from PIL import ImageFont
+    """Raise ValueError unless ``value`` is a regular file that parses as a TrueType/OpenType font."""
+    from .typeface import FontFileError, read_font
 
-    path = check_file(value, base_dir)
+    path = resolve_ref(value, base_dir)
     try:
-        ImageFont.truetype(str(path), 12)
-    except OSError:
-        raise ValueError(f"{value} is not a TrueType/OpenType font") from None
+        read_font(path, value)
+    except FontFileError as exc:
+        raise ValueError(str(exc)) from None
     return path
 
 

@@ -14,6 +14,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from .typeface import FontStack, assign, script_of, text_direction
+
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
 
@@ -194,12 +196,76 @@ _local = threading.local()
 
 @lru_cache(maxsize=1024)
 def _font(path: str, size: int, thread: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size)
+    # the constructor opens exactly this file; ImageFont.truetype() would fall back to a system
+    # font of the same file name when this one cannot be read
+    return ImageFont.FreeTypeFont(path, size)
 
 
-def font(path: str | Path, size: int) -> ImageFont.FreeTypeFont:
-    """A cached TrueType font (``ImageFont.truetype`` is slow); one instance per thread."""
+@lru_cache(maxsize=512)
+def _stacked(stack: FontStack, size: int, thread: int) -> StackedFont:
+    return StackedFont(stack, size)
+
+
+def font(path: str | Path | FontStack, size: int) -> ImageFont.FreeTypeFont | StackedFont:
+    """A cached TrueType font (opening one is slow); one instance per thread. A
+    :class:`~assetkit.typeface.FontStack` with script fonts gives a :class:`StackedFont`."""
+    if isinstance(path, FontStack):
+        if path.scripts:
+            return _stacked(path, int(size), threading.get_ident())
+        path = path.primary
     return _font(str(path), int(size), threading.get_ident())
+
+
+class StackedFont:
+    """A role's font plus the kit's script fonts at one size: measures and draws a text run by
+    run, each run in the font that has its script (shaping and bidi within a run by raqm)."""
+
+    def __init__(self, stack: FontStack, size: int):
+        self.stack, self.size = stack, size
+        self._fonts = {p: _font(p, size, threading.get_ident()) for p in stack.paths()}
+        self._runs: dict[str, list[tuple[ImageFont.FreeTypeFont, str]]] = {}
+        metrics = [f.getmetrics() for f in self._fonts.values()]
+        self._metrics = (max(a for a, _ in metrics), max(d for _, d in metrics))
+
+    def runs(self, text: str) -> list[tuple[ImageFont.FreeTypeFont, str]]:
+        got = self._runs.get(text)
+        if got is None:
+            got = [(self._fonts[p], t) for p, t in assign(text, self.stack)]
+            if len(self._runs) < 4096:
+                self._runs[text] = got
+        return got
+
+    def getlength(self, text: str) -> float:
+        return sum(f.getlength(t) for f, t in self.runs(text))
+
+    def getmetrics(self) -> tuple[int, int]:
+        return self._metrics
+
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill, anchor: str = "ls") -> None:
+        """Draw ``text`` at ``xy`` with a Pillow-style anchor (``l``/``m`` + ``s``/``m``)."""
+        runs = self.runs(text)
+        width = sum(f.getlength(t) for f, t in runs)
+        x, y = xy
+        if anchor[0] == "m":
+            x -= width / 2
+        elif anchor[0] == "r":
+            x -= width
+        if anchor[1] == "m":  # Pillow's middle: halfway between ascender and descender
+            ascent, descent = self._metrics
+            y += (ascent - descent) / 2
+        if text_direction(text) == "rtl":  # runs of a right-to-left line go from the right
+            runs = runs[::-1]
+        for f, t in runs:
+            draw.text((x, y), t, font=f, fill=fill, anchor="ls")
+            x += f.getlength(t)
+
+
+def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, f, fill, anchor: str = "ls") -> None:
+    """``draw.text`` for one line in a plain or stacked font."""
+    if isinstance(f, StackedFont):
+        f.draw(draw, xy, text, tuple(fill), anchor)
+    else:
+        draw.text(xy, text, font=f, fill=tuple(fill), anchor=anchor)
 
 
 class TextFitError(ValueError):
@@ -221,7 +287,7 @@ class FittedText:
 
     lines: list[str]
     size: int
-    font_path: str
+    font_path: str | FontStack
     line_height: int
     width: int
     height: int
@@ -259,26 +325,58 @@ def _split_long_word(word: str, f: ImageFont.FreeTypeFont, max_width: float) -> 
     return pieces
 
 
-def wrap_words(text: str, f: ImageFont.FreeTypeFont, max_width: float, hyphenate: bool = False
+#: no line starts with these (closing marks, small kana) nor ends with the opening ones (JIS X 4051 kinsoku)
+_NO_LINE_START = set("、。，．・：；？！ー」』）】〕〉》’”" "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〻‐゠–〜" "!),.:;?]}%")
+_NO_LINE_END = set("「『（【〔〈《‘“([{")
+_CJK = {"Hira", "Kana", "Hani"}
+
+
+def _is_cjk(ch: str) -> bool:
+    return script_of(ch) in _CJK or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
+
+
+def break_tokens(text: str) -> list[tuple[str, str]]:
+    """``(token, glue)`` pieces a line may break between: words (glue ``" "``) and, in Chinese
+    and Japanese, single characters (glue ``""``) except where kinsoku rules forbid a break."""
+    out: list[tuple[str, str]] = []
+    for chunk in text.split():
+        if not any(_is_cjk(c) for c in chunk):
+            out.append((chunk, " "))
+            continue
+        piece, glue = chunk[0], " "
+        for prev, ch in zip(chunk, chunk[1:]):
+            if (_is_cjk(prev) or _is_cjk(ch)) and ch not in _NO_LINE_START and prev not in _NO_LINE_END \
+                    and not (prev.isascii() and ch.isascii()):
+                out.append((piece, glue))
+                piece, glue = ch, ""
+            else:
+                piece += ch
+        out.append((piece, glue))
+    return out
+
+
+def wrap_words(text: str, f, max_width: float, hyphenate: bool = False, splitter=None
                ) -> tuple[list[str], bool] | None:
-    """Greedy word wrap to ``max_width``. ``None`` when a word is wider than the box
-    (unless ``hyphenate``, which splits such words). Returns ``(lines, hyphenated)``."""
-    words = text.split()
+    """Greedy word wrap to ``max_width`` (Chinese and Japanese break between characters).
+    ``None`` when a word is wider than the box (unless ``hyphenate``: such words are split by
+    ``splitter(word, font, width)``, default :func:`_split_long_word`). Returns
+    ``(lines, hyphenated)``."""
+    splitter = splitter or _split_long_word
     lines: list[str] = []
     current = ""
     hyph = False
-    for word in words:
+    for word, glue in break_tokens(text):
         if f.getlength(word) > max_width:
             if not hyphenate:
                 return None
-            parts = _split_long_word(word, f, max_width)
+            parts = splitter(word, f, max_width)
             if parts is None:
                 return None
             hyph = True
         else:
             parts = [word]
         for j, part in enumerate(parts):
-            trial = f"{current} {part}" if current else part
+            trial = f"{current}{glue}{part}" if current else part
             if j > 0:  # the previous piece ended in a hyphen: break after it
                 lines.append(current)
                 current = part
@@ -372,7 +470,7 @@ def draw_text(draw: ImageDraw.ImageDraw, fitted: FittedText, box: Box, fill: Seq
         else:
             x = x0
         xs.append((x, x + w))
-        draw.text((x, y0 + ascent + i * lh), line, font=f, fill=tuple(fill), anchor="ls")
+        draw_line(draw, (x, y0 + ascent + i * lh), line, f, fill, "ls")
     return (int(math.floor(min(a for a, _ in xs))), y0, int(math.ceil(max(b for _, b in xs))), y0 + fitted.height)
 
 

@@ -15,9 +15,11 @@ from PIL import Image
 from pydantic import Field
 
 from . import imaging as im
+from .brand import COPY_FONT_ROLE
 from .config_base import StrictModel
 from .formats import AdFormat
 from .state import Box
+from .typeface import FontStack
 
 if TYPE_CHECKING:  # pragma: no cover
     from .brand import BrandKit
@@ -26,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TEXT_ELEMENTS = ("headline", "subline", "disclaimer")
 LEADING = {"headline": 1.08, "subline": 1.22, "disclaimer": 1.2, "cta": 1.0}
-FONT_ROLE = {"headline": "headline", "subline": "body", "disclaimer": "body", "cta": "cta"}
+FONT_ROLE = COPY_FONT_ROLE
 
 # (max, min) font sizes as fractions of the layout's unit length, per layout family
 SIZES = {
@@ -167,7 +169,7 @@ class _Fit:
     text: str
 
 
-def _fit_one(name: str, text: str, font_path: str, width: int, size: int, min_size: int) -> _Fit | None:
+def _fit_one(name: str, text: str, font_path: "str | FontStack", width: int, size: int, min_size: int) -> _Fit | None:
     f = im.font(font_path, size)
     if name == "cta":
         tw = int(math.ceil(f.getlength(text)))
@@ -194,7 +196,7 @@ def _gap(prev: _Fit, nxt: _Fit) -> int:
     return int(round(max(prev.size, nxt.size) * 0.8))
 
 
-def _stack(texts: dict[str, str], fonts: dict[str, str], sizes: dict[str, tuple[int, int]], width: int,
+def _stack(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, tuple[int, int]], width: int,
            height: int, head_width: int | None = None) -> tuple[list[_Fit], int] | None:
     """Fit the elements in order into ``width``×``height`` at the largest common scale."""
     order = [n for n in ("headline", "subline", "cta", "disclaimer") if n in texts]
@@ -248,7 +250,7 @@ def _free_band(texts, fonts, sizes, area: Box, avoid: Sequence[Box], plan: Plan,
     return best[1], best[2], best[3]
 
 
-def _blame(texts: dict[str, str], fonts: dict[str, str], sizes: dict[str, tuple[int, int]], width: int,
+def _blame(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, tuple[int, int]], width: int,
            height: int, fmt: AdFormat) -> list[tuple[str, str]]:
     """Why the stack does not fit at minimum sizes, per copy field."""
     where = f"{fmt.name} ({fmt.width}×{fmt.height})"
@@ -293,7 +295,7 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: LayoutPa
     safe = safe_box(fmt)
     short = min(w, h)
     texts = _copy_texts(copy, brand, locale, params)
-    fonts = {n: str(brand.font_path(FONT_ROLE[n])) for n in ("headline", "subline", "cta", "disclaimer")}
+    fonts = {n: brand.font_stack(FONT_ROLE[n], locale) for n in ("headline", "subline", "cta", "disclaimer")}
     show_logo = params.show_logo and brand.logo is not None
     required = brand.voice.disclaimer_required
 
@@ -408,7 +410,7 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: LayoutPa
     return plan
 
 
-def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, str], sizes: dict[str, tuple[int, int]],
+def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, tuple[int, int]],
               params: LayoutParams, required: bool) -> None:
     """Very wide, short banners: [logo] [headline / disclaimer] [CTA] in one row."""
     cx0, cy0, cx1, cy1 = plan.content

@@ -94,7 +94,8 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
     canvas = frame.image.convert("RGB").copy()
     target = params.min_contrast
     text_boxes = {n: p.box for n, p in plan.elements.items() if n in TEXT_ELEMENTS}
-    info: dict = {"layout": plan.layout, "dropped": plan.dropped, "font_px": {}, "contrast": {}, "scrim": False}
+    info: dict = {"layout": plan.layout, "dropped": plan.dropped, "font_px": {}, "lines": {}, "contrast": {},
+                  "scrim": False}
 
     # text colour on the real pixels; a scrim only if no colour reaches the target
     if text_boxes:
@@ -126,6 +127,7 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
                            LEADING[name])
         boxes[name] = placed.box if im.contains(placed.box, box) else im.union([placed.box, box])
         info["font_px"][name] = placed.fitted.size
+        info["lines"][name] = list(placed.fitted.lines)
         info["contrast"][name] = round(im.measure_contrast(background, boxes[name], colour), 2)
 
     if "cta" in plan.elements:
@@ -135,7 +137,7 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
         radius = int(round(brand.style.corner_radius * (y1 - y0) / 2))
         draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=radius, fill=fill)
         f = placed.fitted.font
-        draw.text(((x0 + x1) / 2, (y0 + y1) / 2), placed.text, font=f, fill=label, anchor="mm")
+        im.draw_line(draw, ((x0 + x1) / 2, (y0 + y1) / 2), placed.text, f, label, anchor="mm")
         boxes["cta"] = placed.box
         info["font_px"]["cta"] = placed.fitted.size
         info["contrast"]["cta"] = round(im.contrast_ratio(label, fill), 2)
