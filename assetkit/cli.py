@@ -72,7 +72,7 @@ def json_option(fn):
 
 @cli.command()
 @click.argument("brief", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder; assets go to OUT/<campaign>/.")
 @click.option("--pipeline", "-p", help="Pipeline to use instead of the brief's (built-in name or path).")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Parallel compose/export workers (0 = CPUs).")
@@ -131,7 +131,8 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
 @cli.command()
 @click.argument("brief", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True)
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Output folder the run would write to.")
 @click.option("--pipeline", "-p", help="Pipeline to use instead of the brief's.")
 @json_option
 def plan(brief, out, pipeline, as_json):
@@ -218,7 +219,7 @@ def formats(as_json):
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--name", default="Acme Studio", show_default=True, help="Brand name for the new kit.")
 def init(directory, name):
     """Scaffold a working brand kit and brief you can edit and run.

@@ -15,6 +15,10 @@ def _out_name(period_label: str, fmt: str) -> Path:
     return Path(f"savings-report-{safe}{EXT[fmt]}")
 
 
+def _entries_name(target: Path) -> Path:
+    return target.with_name(target.stem + "-entries.csv")
+
+
 @click.command()
 @click.option("--period", "period_", metavar="PERIOD",
               help="2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30 or all (default: all time).")
@@ -29,15 +33,17 @@ def _out_name(period_label: str, fmt: str) -> Path:
                                   "converted with the settings' fx rates.")
 @click.option("--format", "fmt", type=click.Choice(list(EXT)), default=None,
               help="Output format (default: from --out's extension, else html).")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Output file ('-' for stdout; csv also writes OUT-entries.csv). "
                    "Default: savings-report-PERIOD.EXT; md/csv/json go to stdout.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
               help="Ledger file (default: $ASSETKIT_LEDGER or .assetkit/ledger.sqlite).")
+@click.option("--follow-symlinks", is_flag=True,
+              help="If --out is a symbolic link, replace the file it points to (refused otherwise).")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Settings file with fx rates and rates (default: ./assetkit.yaml if any).")
 def report(period_, date_from, date_to, compare_to, brand, campaign, locale, currency, fmt, out, ledger,
-           settings_path):
+           follow_symlinks, settings_path):
     """Write the savings report for management: headline, breakdowns, charts, method.
 
     The default period is all time (everything in the ledger); give --period or --from/--to for
@@ -49,7 +55,7 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
     \b
         assetkit report --period 2026-Q3 --compare-to previous --locale de-DE --out q3.pdf
     """
-    from .files import atomic_write_bytes
+    from .outroot import safe_output_file, write_output_file
     from .report import build_report, iter_entry_lines
     from .report.html import render_html
     from .report.model import ALL_TIME, compare_period, parse_date, parse_period, range_period
@@ -73,6 +79,11 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
     to_stdout = str(out) == "-" or (out is None and fmt in ("md", "csv", "json"))
     if to_stdout and fmt == "pdf":
         raise UsageError("--format pdf needs --out FILE (PDF is not written to a terminal)")
+    if not to_stdout:  # a FIFO, device, folder or link as --out: exit 2 before any work
+        target = out or _out_name(period.label, fmt)
+        safe_output_file(target, follow_symlinks)
+        if fmt == "csv":
+            safe_output_file(_entries_name(target), follow_symlinks)
     settings = load_settings(settings_path)
     full = fmt in ("csv", "json")
     data = build_report(ledger, period, compare, brand=brand, campaign=campaign, locale=locale,
@@ -94,18 +105,13 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
         else:
             target = out or _out_name(period.label, fmt)
             files.append((target, figures.encode("utf-8")))
-            files.append((target.with_name(target.stem + "-entries.csv"), entries.encode("utf-8")))
+            files.append((_entries_name(target), entries.encode("utf-8")))
     for path, payload in files:
         if to_stdout:
             click.echo(payload.decode("utf-8"), nl=False)
             continue
         path = path or _out_name(period.label, fmt)
-        if path.exists() and path.is_dir():
-            raise UsageError(f"--out {path} is a folder; give a file name")
-        try:
-            atomic_write_bytes(path, payload)
-        except OSError as exc:
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_output_file(path, payload, follow_symlinks)
         click.echo(f"wrote {path}", err=True)
 
 

@@ -108,27 +108,5 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-def remove_stale_temp_files(folder: str | Path) -> int:
-    """Delete temp files an interrupted (killed) run left behind in ``folder``; returns how many.
-
-    Only names :func:`atomic_write_bytes` makes (``.<name>.<random>.tmp``) are touched.
-    """
-    import re
-
-    pattern = re.compile(r"^\..+\.[A-Za-z0-9_]{6,}\.tmp$")
-    removed = 0
-    folder = Path(folder)
-    if not folder.is_dir():
-        return 0
-    for path in folder.rglob(".*.tmp"):
-        if path.is_file() and pattern.match(path.name):
-            try:
-                path.unlink()
-                removed += 1
-            except OSError:
-                pass
-    return removed
-
-
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))

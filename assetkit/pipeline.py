@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from .brand import BrandKit
 from .brief import Brief
 from .errors import ConfigError, Problem
+from .outroot import OutRoot
 from .progress import Progress
 from .steps import Step, step_class
 from .yamlfile import YamlDoc, display_path, load_yaml, problems_from_validation
@@ -83,6 +84,7 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
                                     else f"unsupported version {data.get('version')!r}; expected 1"))
     steps_raw = data.get("steps")
     steps: list[Step] = []
+    declared: list[tuple[int, type[Step]]] = []
     if not isinstance(steps_raw, list) or not steps_raw:
         problems.append(doc.problem(("steps",), "expected a non-empty list of steps like '- generate: {}'"))
         steps_raw = []
@@ -102,6 +104,7 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
             problems.append(doc.problem(("steps", i, name) if isinstance(item, dict) else ("steps", i),
                                         str(exc), at_key=True))
             continue
+        declared.append((i, cls))  # known steps, valid params or not: the order check needs them all
         try:
             from .yamlfile import to_plain
 
@@ -112,14 +115,17 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
             continue
         steps.append(cls(p))
     produced: set[str] = set()
-    for i, step in enumerate(steps):
-        missing = [x for x in step.inputs if x not in produced]
+    for i, cls in declared:
+        missing = [x for x in cls.inputs if x not in produced]
         if missing:
             makers = sorted({n for n in ("generate", "reframe", "compose", "check", "export")
                              if set(step_class(n).outputs) & set(missing)})
-            problems.append(doc.problem(("steps", i), f"step {step.name!r} needs {', '.join(missing)}, made by "
+            problems.append(doc.problem(("steps", i), f"step {cls.name!r} needs {', '.join(missing)}, made by "
                                         f"{' or '.join(makers)}: put that step before it", at_key=False))
-        produced.update(step.outputs)
+        produced.update(cls.outputs)
+    if declared and len(declared) == len(steps_raw) and not any(cls.name == "export" for _, cls in declared):
+        problems.append(doc.problem(("steps",), "the pipeline has no 'export' step, so a run would write no "
+                                    "assets and no manifest: add '- export: {}' as its last step"))
     if problems:
         raise ConfigError(problems)
     return Pipeline(name=str(data.get("name") or doc.path.stem), path=doc.path, steps=steps,
@@ -153,6 +159,16 @@ class RunContext:
     progress: Progress
     out_dir: Path  # <out>/<campaign>
     extras: dict[str, Any] = field(default_factory=dict)
+    #: ``<out>/<campaign>``: every write, read and delete there goes through it (never a path)
+    files: OutRoot = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.files = OutRoot(self.options.out).sub(self.out_dir.name)
+
+    @property
+    def cache(self) -> OutRoot:
+        """``<out>/<campaign>/.cache``: masters kept between runs."""
+        return self.files.sub(".cache")
 
     @property
     def cache_dir(self) -> Path:

@@ -15,7 +15,8 @@ from pathlib import Path
 from . import __version__
 from .campaign import Campaign, effective_copy, load_campaign
 from .errors import UsageError
-from .files import remove_stale_temp_files, sha256_file
+from .files import sha256_file
+from .outroot import OutRoot, OutRootError
 from .pipeline import RunContext, RunOptions
 from .progress import Progress
 from .state import Job, RunState
@@ -81,9 +82,8 @@ def job_seed(base: int, concept: str, variant: int) -> int:
 def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
     """Every deliverable of the brief with its content key; marks those already on disk."""
     brief, brand, pipe, options = campaign.brief, campaign.brand, campaign.pipeline, ctx.options
-    out_root = Path(options.out)
-    out_dir = out_root / brief.campaign
-    if out_dir.resolve().parent != out_root.resolve():
+    out_dir = Path(options.out) / brief.campaign
+    if Path(brief.campaign).name != brief.campaign or brief.campaign in ("", ".", ".."):
         raise UsageError(f"campaign id {brief.campaign!r} would write outside --out")
     step_fps = []
     for step in pipe.steps:
@@ -112,31 +112,36 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
                                  "seed": seed, "format": fmt.to_dict(), "locale": locale, "copy": copy})[:32]
                     jobs.append(Job(concept.id, variant, fmt, locale, seed, key))
     plan = Plan(campaign, out_dir, jobs)
-    plan.previous = _previous_entries(out_dir)
+    plan.previous = _previous_entries(ctx.files)
     if not options.force:
         for job in jobs:
             entry = plan.previous.get(job.key)
-            if entry and _file_matches(out_dir / entry["path"], entry):
+            if entry and _file_matches(ctx.files, entry):
                 plan.cached.append(job)
     return plan
 
 
-def _previous_entries(out_dir: Path) -> dict:
-    path = out_dir / MANIFEST
+def _previous_entries(files: OutRoot) -> dict:
+    """The last run's manifest entries by key; every path they name is checked now, so a link
+    planted on the way (pruning would follow it) is refused before any work."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return {a["key"]: a for a in data.get("assets", []) if "key" in a and "path" in a}
-    except (OSError, ValueError, TypeError, KeyError):
+        data = json.loads(files.read_text(MANIFEST))
+        entries = {a["key"]: a for a in data.get("assets", []) if "key" in a and "path" in a}
+    except FileNotFoundError:
         return {}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return {}  # not a manifest of ours: nothing is pruned, every asset is made again
+    for entry in entries.values():
+        try:
+            files.check_file_path(str(entry["path"]))
+        except OutRootError as exc:
+            raise OutRootError(f"{files.display(MANIFEST)} lists {str(entry['path'])!r}: {exc}") from None
+    return entries
 
 
-def _file_matches(path: Path, entry: dict) -> bool:
-    try:
-        if path.stat().st_size != entry.get("bytes"):
-            return False
-        return sha256_file(path) == entry.get("sha256")
-    except OSError:
-        return False
+def _file_matches(files: OutRoot, entry: dict) -> bool:
+    info = files.file_info(str(entry["path"]))
+    return info is not None and info == (entry.get("bytes"), entry.get("sha256"))
 
 
 def make_context(campaign: Campaign, options: RunOptions, progress: Progress | None = None) -> RunContext:
@@ -165,7 +170,9 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     ctx = make_context(campaign, options, progress)
     # PROVENANCE HOOK: the signing identity is checked before any work (provenance.required → exit 2)
     ctx.extras["provenance"] = setup_signing(settings, run_id)
-    stale = remove_stale_temp_files(ctx.out_dir)  # what a killed run left half-written
+    OutRoot(options.out).ensure()  # --out a file, under a file, in /proc, unwritable: exit 2 now
+    ctx.files.check_folders(_folders(campaign))  # a link or file where a folder goes: exit 2 now
+    stale = ctx.files.remove_stale_temp_files()  # what a killed run left half-written
     if stale:
         progress.log(f"removed {stale} unfinished temp file(s) of an interrupted run")
     plan = plan_run(ctx, campaign)
@@ -194,6 +201,16 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
         result.ledger = record_run(manifest, manifest_path, options.ledger, options.settings, campaign.brief)
     return result
+
+
+def _folders(campaign: Campaign) -> list[str]:
+    """Every folder of the campaign a run writes in (checked before any work)."""
+    brief = campaign.brief
+    out = [".", ".cache", ".cache/masters"]
+    for locale in brief.locales:
+        out.append(locale)
+        out.extend(f"{locale}/{fmt.name}" for fmt in brief.ad_formats())
+    return out
 
 
 def run_steps(ctx: RunContext, state: RunState) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .brand import FALLBACK_FONTS
 from .errors import UsageError
-from .files import atomic_write_bytes, atomic_write_text
+from .outroot import OutRoot
 
 BRAND_YAML = """\
 # Brand kit for {name}. Edit colours, fonts and logo; `assetkit validate brand/brand.yaml` checks it.
@@ -83,11 +83,12 @@ def make_logo(name: str, colour: tuple[int, int, int] = (45, 58, 140)) -> bytes:
 def scaffold(directory: str | Path, name: str) -> Path:
     """Create ``directory`` with ``brand/brand.yaml``, ``brand/logo.png`` and ``brief.yaml``."""
     directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise UsageError(f"{directory} exists and is not empty; choose a new folder")
     if not name.strip() or any(c in name for c in "\n\r\"\\"):
         raise UsageError("--name must be one line without quotes or backslashes")
-    atomic_write_text(directory / "brand" / "brand.yaml", BRAND_YAML.format(name=name))
-    atomic_write_bytes(directory / "brand" / "logo.png", make_logo(name))
-    atomic_write_text(directory / "brief.yaml", BRIEF_YAML.format(name=name))
+    root = OutRoot(directory).ensure(option="")  # a file, under a file, unwritable: exit 2
+    if any(directory.iterdir()):
+        raise UsageError(f"{directory} exists and is not empty; choose a new folder")
+    root.write_text("brand/brand.yaml", BRAND_YAML.format(name=name))
+    root.write_bytes("brand/logo.png", make_logo(name))
+    root.write_text("brief.yaml", BRIEF_YAML.format(name=name))
     return directory / "brief.yaml"

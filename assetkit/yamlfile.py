@@ -251,6 +251,11 @@ def _message(err: dict) -> str:
         kind = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
                 "dict": "a mapping (key: value)", "list": "a list", "model": "a mapping (key: value)"}[etype.split("_")[0]]
         return f"expected {kind}, got {_show(inp)}"
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if etype in bounds:
+        words, key = bounds[etype]
+        return f"must be {words} {err.get('ctx', {}).get(key)}, got {_show(inp)}"
     if etype == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return f"{_show(inp)} is not one of {expected}"

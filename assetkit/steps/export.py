@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 from PIL import Image
 from pydantic import Field
 
-from ..files import atomic_write_bytes, atomic_write_text, sha256_bytes
+from ..files import sha256_bytes
 from ..provenance.manifest import source_types
 from ..provenance.sign import seal
 from .base import Step, StepParams
@@ -65,7 +65,7 @@ class ExportStep(Step):
         # (file-weight optimisation of the encoded bytes belongs here, before signing)
         data, c2pa = seal(ctx, state, composed, data, p.format)  # C2PA signing: the last change to the bytes
         rel = job.relpath(EXT[p.format])
-        atomic_write_bytes(ctx.out_dir / rel, data)
+        ctx.files.write_bytes(rel, data)
         if p.contact_sheet:  # keep a thumbnail: the contact sheet need not decode the file again
             thumb = composed.image.copy()
             thumb.thumbnail((THUMB, THUMB), Image.LANCZOS, reducing_gap=2.0)
@@ -140,7 +140,7 @@ def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, st
     from concurrent.futures import ThreadPoolExecutor
 
     todo = [loc for loc in ctx.brief.locales
-            if changed or not (ctx.out_dir / f"contact-sheet-{loc}.png").exists()]
+            if changed or not ctx.files.exists(f"contact-sheet-{loc}.png")]
     if len(todo) > 1 and ctx.workers > 1:
         with ThreadPoolExecutor(max_workers=min(ctx.workers, len(todo))) as pool:
             list(pool.map(lambda loc: _contact_sheet(ctx, plan, loc), todo))
@@ -161,7 +161,7 @@ def _contact_sheet(ctx: "RunContext", plan, locale: str) -> None:
             continue
         thumb = thumbs.get(job.key)
         if thumb is None:  # up to date from an earlier run: read it back
-            with Image.open(ctx.out_dir / job.relpath(EXT[p.format])) as im:
+            with Image.open(io.BytesIO(ctx.files.read_bytes(job.relpath(EXT[p.format])))) as im:
                 im.draft("RGB", (THUMB, THUMB))
                 thumb = im.convert("RGB")
                 thumb.thumbnail((THUMB, THUMB), Image.LANCZOS)
@@ -172,21 +172,25 @@ def _contact_sheet(ctx: "RunContext", plan, locale: str) -> None:
     sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
     buf = io.BytesIO()
     sheet.save(buf, "PNG", compress_level=1)
-    atomic_write_bytes(ctx.out_dir / f"contact-sheet-{locale}.png", buf.getvalue())
+    ctx.files.write_bytes(f"contact-sheet-{locale}.png", buf.getvalue())
 
 
-def prune(ctx: "RunContext", plan, manifest: dict) -> None:
-    """Remove files the previous manifest listed that this run no longer makes (only those)."""
+def prune(ctx: "RunContext", plan, manifest: dict) -> list[str]:
+    """Delete the files the previous manifest listed that this run no longer makes; returns them.
+
+    Only regular files inside the campaign folder are deleted, never through a link (the paths
+    were checked when the run was planned; :meth:`OutRoot.unlink` checks again as it deletes).
+    """
     keep = {a["path"] for a in manifest["assets"]}
+    removed = []
     for entry in plan.previous.values():
-        rel = entry.get("path", "")
-        if rel in keep or ".." in rel.split("/") or rel.startswith("/"):
+        rel = str(entry.get("path", ""))
+        if rel in keep:
             continue
-        try:
-            (ctx.out_dir / rel).unlink()
-        except OSError:
-            pass
+        if ctx.files.unlink(rel):
+            removed.append(rel)
+    return removed
 
 
 def write_manifest(ctx: "RunContext", manifest: dict) -> None:
-    atomic_write_text(ctx.out_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    ctx.files.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -163,16 +163,16 @@ class GenerateStep(Step):
         if not requests:
             return
         notify = ctx.extras.get("on_masters") or (lambda mids: None)
-        cache = ctx.cache_dir / "masters"
+        cache = ctx.cache.sub("masters")
         todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
         ready: list[tuple[str, int, str]] = []
         for mid, req in requests.items():
             key = self.master_key(req, fp)
-            png, meta = cache / f"{key}.png", cache / f"{key}.json"
-            if not ctx.options.force and png.is_file() and meta.is_file():
+            png, meta = f"{key}.png", f"{key}.json"
+            if not ctx.options.force and cache.exists(png) and cache.exists(meta):
                 try:
-                    info = json.loads(meta.read_text(encoding="utf-8"))
-                    with Image.open(png) as im:
+                    info = json.loads(cache.read_text(meta))
+                    with Image.open(io.BytesIO(cache.read_bytes(png))) as im:
                         image = im.convert("RGB")
                     state.masters[mid] = Master(request=req, image=image, focal=tuple(info["focal"]),
                                                 params=info["params"], compute_seconds=info["compute_seconds"],
@@ -232,11 +232,9 @@ class GenerateStep(Step):
     @staticmethod
     def _store(cache, key: str, img) -> None:
         """Keep a master in the run's cache (PNG + JSON sidecar), atomically."""
-        from ..files import atomic_write_bytes, atomic_write_text
-
         buf = io.BytesIO()
         img.image.save(buf, format="PNG", compress_level=1)  # a cache: speed over size
-        atomic_write_bytes(cache / f"{key}.png", buf.getvalue())
-        atomic_write_text(cache / f"{key}.json", json.dumps(
+        cache.write_bytes(f"{key}.png", buf.getvalue())
+        cache.write_text(f"{key}.json", json.dumps(
             {"focal": list(img.focal), "params": img.params, "compute_seconds": img.compute_seconds},
             default=str, indent=1))

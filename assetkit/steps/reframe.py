@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
+from pydantic import Field
 
 from ..formats import AdFormat
 from ..imaging import cover_crop
@@ -17,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ReframeParams(StepParams):
-    panel: float = DEFAULT_PANEL
+    panel: float = Field(DEFAULT_PANEL, ge=0.1, le=0.9)
     """Image panel share of a strip's width / a tower's height (the rest is the colour field)."""
     field_colour: str = "primary"
     """Palette role of the colour field that carries the text in strip and tower layouts."""
