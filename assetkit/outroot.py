@@ -235,28 +235,9 @@ class OutRoot:
         full = self.prefix + parts
         dfd = self._open_dir(parts[:-1], create=True)
         name = parts[-1]
-        tmp = f".{name}.{secrets.token_hex(5)}.tmp"
         try:
             self._refuse_target(dfd, name, full)
-            try:
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                             0o666, dir_fd=dfd)
-            except OSError as exc:
-                raise OutRootError(f"cannot write {self._show(full)}: {_reason(exc)}") from None
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-            except BaseException as exc:
-                try:
-                    os.unlink(tmp, dir_fd=dfd)
-                except OSError:
-                    pass
-                if isinstance(exc, OSError):
-                    raise OutRootError(f"cannot write {self._show(full)}: {_reason(exc)}") from None
-                raise
+            _atomic_write(dfd, name, data, self._show(full))
         finally:
             os.close(dfd)
 
@@ -381,6 +362,32 @@ class OutRoot:
         return removed
 
 
+def _atomic_write(dir_fd: int, name: str, data: bytes, shown: str, before_replace=None) -> None:
+    """``data`` → a temp file next to ``name`` in ``dir_fd``, fsynced, renamed over ``name``."""
+    tmp = f".{name}.{secrets.token_hex(5)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                     0o666, dir_fd=dir_fd)
+    except OSError as exc:
+        raise OutRootError(f"cannot write {shown}: {_reason(exc)}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp, dir_fd=dir_fd)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise OutRootError(f"cannot write {shown}: {_reason(exc)}") from None
+        raise
+
+
 # ----------------------------------------------------------------- files the user names
 def safe_output_file(path: str | Path, follow_symlinks: bool = False, option: str = "--out") -> Path:
     """The path a user-named output file will be written to; exit 2 unless it is safe.
@@ -432,26 +439,14 @@ def write_output_file(path: str | Path, data: bytes, follow_symlinks: bool = Fal
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutRootError(f"{option} {shown}: cannot create {_shown(folder)}: {_reason(exc)}") from None
-    tmp = folder / f".{target.name}.{secrets.token_hex(5)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o666)
+        dfd = os.open(folder, _DIR_FLAGS & ~os.O_NOFOLLOW)
     except OSError as exc:
         raise OutRootError(f"cannot write {shown}: {_reason(exc)}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        safe_output_file(target, False, option)  # still a regular file or nothing, just before the rename
-        os.replace(tmp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise OutRootError(f"cannot write {shown}: {_reason(exc)}") from None
-        raise
+    try:  # still a regular file or nothing just before the rename
+        _atomic_write(dfd, target.name, data, shown, lambda: safe_output_file(target, False, option))
+    finally:
+        os.close(dfd)
     return target
 
 
