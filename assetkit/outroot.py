@@ -85,7 +85,7 @@ class OutRoot:
         self.prefix = _prefix
 
     # --------------------------------------------------------------------------- naming
-    def sub(self, rel: str) -> "OutRoot":
+    def sub(self, rel: str) -> OutRoot:
         """A view of the folder ``rel`` below this one (same out root, same rules)."""
         return OutRoot(self.given, self.prefix + self._parts(rel), self.real)
 
@@ -113,7 +113,7 @@ class OutRoot:
         return parts
 
     # ---------------------------------------------------------------------- the root
-    def ensure(self, option: str = "--out") -> "OutRoot":
+    def ensure(self, option: str = "--out") -> OutRoot:
         """Make the out root (and this view's folders) if missing; exit 2 when it cannot be.
 
         Checks up front what would otherwise fail half-way: a file where a folder should be,

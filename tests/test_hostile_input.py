@@ -36,9 +36,9 @@ def test_reframe_panel_out_of_range(tmp_path, monkeypatch, panel, message):
 def test_pipeline_without_export_is_an_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = validate(write(tmp_path / "p.yaml", "version: 1\nsteps:\n  - generate: {}\n  - reframe: {}\n  - compose: {}\n"))
-    assert (r.exit_code, r.output) == (2, "p.yaml:2:1: steps: the pipeline has no 'export' step, so a run would "
-                                          "write no assets and no manifest: add '- export: {}' as its last step\n"
-                                          "Error: 1 problem found; nothing was run.\n")
+    assert (r.exit_code, r.output) == (2, ("p.yaml:2:1: steps: the pipeline has no 'export' step, so a run would "
+                                           "write no assets and no manifest: add '- export: {}' as its last step\n"
+                                           "Error: 1 problem found; nothing was run.\n"))
 
 
 def test_a_step_with_bad_params_still_counts_for_the_order_check(tmp_path, monkeypatch):
