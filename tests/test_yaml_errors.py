@@ -159,6 +159,8 @@ steps:
 def test_pipeline_step_order_checked(workdir):
     f = write(workdir / "p.yaml", "version: 1\nsteps:\n  - compose: {}\n  - generate: {}\n")
     assert problems(load_pipeline, f) == [
+        "p.yaml:2:1: steps: the pipeline has no 'export' step, so a run would write no assets and no manifest: "
+        "add '- export: {}' as its last step",
         "p.yaml:3:5: steps[0]: step 'compose' needs frames, made by reframe: put that step before it"]
 
 
