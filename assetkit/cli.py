@@ -14,7 +14,7 @@ from .errors import AssetkitError, ConfigError
 
 #: Modules that contribute commands (each exposes ``commands = [...]``).
 COMMAND_MODULES: list[str] = ["assetkit.cli_ledger", "assetkit.cli_report", "assetkit.cli_models",
-                               "assetkit.cli_provenance"]
+                               "assetkit.cli_provenance", "assetkit.cli_review"]
 
 
 def _offline() -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .money import FxRate, FxTable, check_currency, to_decimal
 from .provenance.config import LicensePolicy, ProvenanceSettings
 from .provenance.licenses import Usage
+from .review.naming import DEFAULT_NAMING, check_naming
 from .yamlfile import load_yaml, validate
 
 #: Name of the settings file looked up in the working directory.
@@ -133,6 +134,24 @@ DEFAULT_FX = [
 ]
 
 
+class ReviewSettings(_Strict):
+    """The review app (``assetkit review``)."""
+
+    reviewer: str | None = Field(None, min_length=1, max_length=80,
+                                 description="name recorded with decisions (default: the OS user)")
+
+
+class DeliverySettings(_Strict):
+    """The hand-off package (``assetkit deliver``)."""
+
+    naming: str = Field(DEFAULT_NAMING, description="file name template of every delivered asset")
+
+    @field_validator("naming")
+    @classmethod
+    def _naming(cls, v: str) -> str:
+        return check_naming(v)
+
+
 class Settings(LicensePolicy):
     """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use.
 
@@ -150,6 +169,8 @@ class Settings(LicensePolicy):
     fx: list[FxEntry] = Field(default_factory=lambda: [FxEntry(**e) for e in DEFAULT_FX])
     provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
     usage: Usage = Field("commercial", description="default usage of a campaign; a brief's `usage:` wins")
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("currency")

@@ -10,7 +10,8 @@ from .yamlfile import load_yaml
 #: extra file kinds other modules can validate: kind → ("module:function", detector keys)
 EXTRA_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "quote": ("assetkit.quotes:load_quotes", ("agency", "lines")),
-    "settings": ("assetkit.settings:load_settings", ("internal_hourly_rate", "human_minutes", "compute", "fx")),
+    "settings": ("assetkit.settings:load_settings", ("internal_hourly_rate", "human_minutes", "compute", "fx",
+                                                    "review", "delivery")),
 }
 
 

@@ -79,6 +79,7 @@ class ExportStep(Step):
             "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
             "master": master.key if master else None, "master_cached": bool(master and master.cached),
             "compose": composed.info, "content_sha256": content_sha256, "c2pa": c2pa,
+            "boxes": {k: list(v) for k, v in composed.boxes.items()},
             "export_seconds": round(time.perf_counter() - t0, 4),
             "cached": False, "key": job.key,
         }

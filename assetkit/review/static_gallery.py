@@ -1,0 +1,58 @@
+"""``assetkit review --static``: one self-contained HTML file (images inlined, no server, no
+external URL) of the gallery and its decisions, for people who only need to look."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from pathlib import Path
+
+from .catalog import ReviewAsset, load_catalog
+from .pages import render_gallery
+from .states import asset_states
+
+PREVIEW_PX = 1200
+
+
+def _jpeg_data_uri(path: Path, px: int, quality: int) -> str:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.draft("RGB", (px, px))
+        im = im.convert("RGB")
+        im.thumbnail((px, px), Image.LANCZOS, reducing_gap=2.0)
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def static_gallery(folder: str | Path, out: str | Path | None = None, ledger: str | Path | None = None) -> tuple[Path, int]:
+    """Write the gallery to ``out`` (default ``FOLDER/review.html``); returns (path, assets)."""
+    from ..files import atomic_write_text
+    from ..ledger import ledger_path
+    from .app import THUMB_PX
+    from .store import ReviewStore
+
+    cat = load_catalog(folder)
+    decisions = []
+    if ledger_path(ledger).exists():
+        with ReviewStore(ledger, create=False) as store:
+            decisions = store.decisions(cat.campaign)
+    states = asset_states(cat, decisions)
+    thumbs: dict[str, str] = {}
+    fulls: dict[str, str] = {}
+    for a in cat.assets.values():
+        if states[a.id].sha256 is None:
+            thumbs[a.id] = fulls[a.id] = ""
+            continue
+        thumbs[a.id] = _jpeg_data_uri(cat.file(a), THUMB_PX, 80)
+        fulls[a.id] = _jpeg_data_uri(cat.file(a), PREVIEW_PX, 82)
+
+    def href(a: ReviewAsset) -> str:
+        return "#" + a.id
+
+    html = render_gallery(cat, states, href=href, thumb=lambda a: thumbs[a.id], full=lambda a: fulls[a.id],
+                          static=True, generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    target = Path(out) if out is not None else cat.folder / "review.html"
+    atomic_write_text(target, html)
+    return target, len(cat.assets)
