@@ -6,60 +6,22 @@ be served. Request bodies are capped; the access log never shows the token.
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from urllib.parse import parse_qsl, urlencode
 
 from .catalog import ReviewAsset
 from .pages import render_gallery, render_view
 from .service import DecisionRefused, ReviewService
 from .states import STATE_LABELS, STATES
+from .thumbs import ThumbCache
 
 MAX_BODY = 64 * 1024
-THUMB_PX = 360  # a tile's pixels (2× its CSS size for sharp thumbnails on HiDPI screens)
 MEDIA = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
 FILTER_KEYS = ("status", "locale", "format", "severity")
 log = logging.getLogger("assetkit.review")
-
-
-class ThumbCache:
-    """Thumbnails made on first request, kept in memory by (asset id, sha256): nothing is written."""
-
-    def __init__(self, limit: int = 2048):
-        self.limit = limit
-        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, service: ReviewService, asset: ReviewAsset, sha: str) -> bytes:
-        key = (asset.id, sha)
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit
-        data = make_thumbnail(service.catalog.file(asset))
-        with self._lock:
-            self._items[key] = data
-            while len(self._items) > self.limit:
-                self._items.popitem(last=False)
-        return data
-
-
-def make_thumbnail(path, px: int = THUMB_PX) -> bytes:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im.draft("RGB", (px, px))
-        im = im.convert("RGB")
-        im.thumbnail((px, px), Image.LANCZOS, reducing_gap=2.0)
-        buf = io.BytesIO()
-        im.save(buf, "JPEG", quality=82, optimize=False)
-    return buf.getvalue()
 
 
 def redact(query: str) -> str:

@@ -191,6 +191,10 @@ def _safe_relpath(rel: object) -> str | None:
     return str(p)
 
 
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def load_catalog(folder: str | Path) -> Catalog:
     """Load a campaign folder for review; every bad asset entry of the manifest is listed at once."""
     from ..formats import CATALOG
@@ -243,8 +247,7 @@ def load_catalog(folder: str | Path) -> Catalog:
             format_class=str(a.get("format_class") or (fmt.format_class if fmt else "social")),
             placement=fmt.label if fmt else str(a["format"]), concept=str(a["concept"]), variant=variant,
             width=int(a.get("width") or 0), height=int(a.get("height") or 0), bytes=int(a.get("bytes") or 0),
-            compose=a.get("compose") if isinstance(a.get("compose"), dict) else {},
-            boxes=a.get("boxes") if isinstance(a.get("boxes"), dict) else {},
+            compose=_dict(a.get("compose")), boxes=_dict(a.get("boxes")),
             checks=checks, generator=str(a.get("generator") or ""))
         masters.setdefault(mid, Master(mid, str(a["concept"]), variant)).assets.append(aid)
     if problems:
@@ -255,6 +258,6 @@ def load_catalog(folder: str | Path) -> Catalog:
         brand=str(manifest.get("brand") or ""), locales=list(manifest.get("locales") or
                                                               sorted({a.locale for a in assets.values()})),
         formats=list(manifest.get("formats") or sorted({a.format for a in assets.values()})),
-        copy=manifest.get("copy") if isinstance(manifest.get("copy"), dict) else {},
+        copy=_dict(manifest.get("copy")),
         assets=assets, masters=masters, manifest_sha256=hashlib.sha256(data).hexdigest(),
         generator=str(gen.get("name", "")) if isinstance(gen, dict) else str(gen or ""))

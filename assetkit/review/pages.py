@@ -57,17 +57,17 @@ def gallery_model(cat: Catalog, states: dict[str, AssetState], href: Callable[[R
         for fmt in sorted(by_fmt, key=lambda f: format_order.get(f, len(format_order))):
             per_loc = by_fmt[fmt]
             first = next(iter(per_loc.values()))
-            cells = []
+            cells: list[dict] = []
             for loc in cat.locales:
-                a = per_loc.get(loc)
-                if a is None:
+                cell = per_loc.get(loc)
+                if cell is None:
                     cells.append({"locale": loc, "asset": None})
                     continue
-                st = states[a.id]
-                w, h = thumb_size(a)
-                cells.append({"locale": loc, "asset": a, "state": st.state, "sha": st.sha256 or "",
-                              "decision": st.decision, "href": href(a), "thumb": thumb(a), "w": w, "h": h,
-                              "full": full(a) if full else None})
+                st = states[cell.id]
+                w, h = thumb_size(cell)
+                cells.append({"locale": loc, "asset": cell, "state": st.state, "sha": st.sha256 or "",
+                              "decision": st.decision, "href": href(cell), "thumb": thumb(cell), "w": w, "h": h,
+                              "full": full(cell) if full else None})
             platforms.setdefault(first.platform, []).append(
                 {"format": fmt, "placement": first.placement, "size": f"{first.width}×{first.height}",
                  "cells": cells})

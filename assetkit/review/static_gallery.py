@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from pathlib import Path
 
 from .catalog import ReviewAsset, load_catalog
 from .pages import render_gallery
 from .states import asset_states
+from .thumbs import THUMB_PX, jpeg_thumbnail
 
 PREVIEW_PX = 1200
 
 
 def _jpeg_data_uri(path: Path, px: int, quality: int) -> str:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        im.draft("RGB", (px, px))
-        im = im.convert("RGB")
-        im.thumbnail((px, px), Image.LANCZOS, reducing_gap=2.0)
-        buf = io.BytesIO()
-        im.save(buf, "JPEG", quality=quality)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg_thumbnail(path, px, quality)).decode("ascii")
 
 
 def static_gallery(folder: str | Path, out: str | Path | None = None, ledger: str | Path | None = None) -> tuple[Path, int]:
     """Write the gallery to ``out`` (default ``FOLDER/review.html``); returns (path, assets)."""
     from ..files import atomic_write_text
     from ..ledger import ledger_path
-    from .app import THUMB_PX
     from .store import ReviewStore
 
     cat = load_catalog(folder)

@@ -1,0 +1,50 @@
+"""Thumbnails and previews of campaign files: JPEG bytes made on demand, never written to disk."""
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .catalog import ReviewAsset
+    from .service import ReviewService
+
+THUMB_PX = 360  # a tile's pixels (2× its CSS size for sharp thumbnails on HiDPI screens)
+
+
+def jpeg_thumbnail(path: str | Path, px: int = THUMB_PX, quality: int = 82) -> bytes:
+    """The image at ``path`` fitted into ``px``×``px``, as JPEG bytes."""
+    from PIL import Image
+
+    with Image.open(path) as src:
+        src.draft("RGB", (px, px))
+        im = src.convert("RGB")
+    im.thumbnail((px, px), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+class ThumbCache:
+    """Thumbnails made on first request, kept in memory by (asset id, sha256): nothing is written."""
+
+    def __init__(self, limit: int = 2048):
+        self.limit = limit
+        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, service: ReviewService, asset: ReviewAsset, sha: str) -> bytes:
+        key = (asset.id, sha)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        data = jpeg_thumbnail(service.catalog.file(asset))
+        with self._lock:
+            self._items[key] = data
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+        return data
