@@ -515,6 +515,36 @@ def test_deliver_without_any_review_writes_nothing(folder, work):
     assert not (work / "x.zip").exists() and not (work / "ledger.sqlite").exists()
 
 
+def test_deliver_refuses_an_approved_file_whose_credentials_fail(template, tmp_path, monkeypatch):
+    from test_provenance import tamper_png_pixel
+
+    work = tmp_path / "signed"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("ASSETKIT_SETTINGS", raising=False)
+    monkeypatch.delenv("ASSETKIT_C2PA_KEY", raising=False)
+    assert CliRunner().invoke(cli, ["keys", "init", "keys"]).exit_code == 0
+    (work / "assetkit.yaml").write_text("provenance:\n  cert: keys/chain.pem\n  key: keys/signer.key\n"
+                                        "  trust_anchors: keys/ca.pem\n")
+    folder = make_campaign(work)
+    cat = load_catalog(folder)
+    assert all(a.signed for a in cat.assets.values())
+    victim = cat.assets[list(cat.assets)[2]]
+    tamper_png_pixel(cat.file(victim))  # changed after signing, then approved as it is now
+    with ReviewService(folder, work / "ledger.sqlite", "Rita") as svc:
+        client = TestClient(create_app(svc, token=TOKEN))
+        for m in svc.catalog.masters.values():
+            assert post(client, {"scope": "master", "id": m.id, "action": "approve",
+                                 "assets": shas(svc, m.assets)}).status_code == 201
+    result = CliRunner().invoke(cli, ["deliver", str(folder), "--to", str(work / "h.zip"), "--ledger",
+                                      str(work / "ledger.sqlite")])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[:2] == [
+        "Error: 1 approved asset fails Content Credentials (C2PA) verification, nothing was delivered:",
+        f"  {victim.label}: invalid — " + result.output.splitlines()[1].split(" — ", 1)[1]]
+    assert not (work / "h.zip").exists()
+
+
 def test_index_csv_neutralises_formulas():
     assert neutralise_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
     assert [neutralise_cell(v) for v in ("+1", "-1", "@a", "\tx", "ok", None)] == ["'+1", "'-1", "'@a", "'\tx", "ok", ""]

@@ -72,6 +72,7 @@ class ReviewAsset:
     boxes: dict = field(default_factory=dict)
     checks: list[dict] = field(default_factory=list)  # {check, level, message}
     generator: str = ""
+    signed: bool = False  # the run signed it with C2PA Content Credentials
 
     @property
     def ext(self) -> str:
@@ -248,7 +249,8 @@ def load_catalog(folder: str | Path) -> Catalog:
             placement=fmt.label if fmt else str(a["format"]), concept=str(a["concept"]), variant=variant,
             width=int(a.get("width") or 0), height=int(a.get("height") or 0), bytes=int(a.get("bytes") or 0),
             compose=_dict(a.get("compose")), boxes=_dict(a.get("boxes")),
-            checks=checks, generator=str(a.get("generator") or ""))
+            checks=checks, generator=str(a.get("generator") or ""),
+            signed=bool(_dict(a.get("c2pa")).get("signed")))
         masters.setdefault(mid, Master(mid, str(a["concept"]), variant)).assets.append(aid)
     if problems:
         raise CampaignError("\n".join(problems))

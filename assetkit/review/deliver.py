@@ -122,6 +122,44 @@ def plan_delivery(cat: Catalog, states: dict[str, AssetState], naming: str = DEF
     return plan
 
 
+def check_credentials(plan: DeliveryPlan, settings=None) -> None:
+    """Refuse (nothing written) when a file the run signed fails C2PA verification: its pixels
+    changed after signing, its manifest was stripped or broken. Unsigned runs are not checked;
+    a signer that no configured trust anchor vouches for is accepted ("untrusted")."""
+    signed = [(rel, a) for rel, a, _ in plan.files if a.signed]
+    if not signed:
+        return
+    try:
+        from ..provenance.verify import reader_context, verify_file
+    except ImportError:  # pragma: no cover - the provenance module is part of assetkit
+        return
+    anchors = None
+    prov = getattr(settings, "provenance", None)
+    if prov is not None and prov.trust_anchors:
+        base = settings.path.parent if getattr(settings, "path", None) else Path.cwd()
+        anchors_path = Path(prov.trust_anchors)
+        anchors_path = anchors_path if anchors_path.is_absolute() else base / anchors_path
+        try:
+            anchors = anchors_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise DeliveryRefused(f"provenance.trust_anchors {prov.trust_anchors}: cannot read it ({exc.strerror})") \
+                from None
+    try:
+        context = reader_context(anchors)
+    except ImportError:
+        raise DeliveryRefused("these assets carry C2PA Content Credentials but c2pa-python is not installed to "
+                              "verify them: pip install 'assetkit[provenance]'") from None
+    bad = []
+    for _, a in signed:
+        verdict = verify_file(plan.catalog.file(a), context, anchors is not None)
+        if verdict.status in ("invalid", "unsigned"):
+            bad.append(f"  {a.label}: {verdict.status} — {'; '.join(verdict.why)}")
+    if bad:
+        raise DeliveryRefused(f"{len(bad)} approved asset{'s fail' if len(bad) > 1 else ' fails'} Content Credentials "
+                              "(C2PA) verification, nothing was delivered:\n" + "\n".join(bad)
+                              + "\nre-run the campaign to re-sign them, then review them again")
+
+
 def _read_checked(cat: Catalog, a: ReviewAsset, sha: str) -> bytes:
     import hashlib
 
@@ -231,6 +269,7 @@ def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None
                 + "\nreview them (`assetkit review`) or deliver only the approved ones with --allow-pending")
         if not plan.files:
             raise DeliveryRefused(f"{cat.campaign}: no approved assets to deliver (nothing was written)")
+        check_credentials(plan, settings)
         members = package_members(plan)
         index_sha = sha256_bytes(dict(members)["index.json"])
         if kind == "zip":

@@ -84,6 +84,12 @@ class ReviewService:
     def close(self) -> None:
         self.store.close()
 
+    def __enter__(self) -> "ReviewService":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _manifest_stamp(self) -> tuple:
         st = (self.folder / "manifest.json").stat()
         return (st.st_ino, st.st_size, st.st_mtime_ns)
