@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/diffusion.py --quick
+	$(BIN)/python bench/campaign.py --quick
 
 clean:
 	rm -rf out .assetkit

@@ -1,0 +1,290 @@
+"""A real campaign at benchmark speed: the reference campaign end to end through ``assetkit run``.
+
+The reference campaign: 4 concepts × 4 variants × 8 formats (Meta square/portrait/story/landscape,
+IAB 300×250, 728×90, 300×600, 160×600) × 2 locales = 256 assets from 48 masters in three sizes
+(512×512, 448×640, 640×448), on the SD-Turbo-shaped random model of ``bench/diffusion.py``
+(``preset: fast``, TAESD decoder, default settings, no compile). ``--quick``: 1 concept, so
+64 assets from 12 masters. Each run is the CLI (``assetkit run --no-ledger``) in a fresh out
+folder, in its own process, so model load and every warm-up are counted.
+
+Measured in this one process, after the runs:
+  * steady state: the same generator (same model, preset, sizes) made image after image, per
+    size, after one warm-up image of that size; s/image per size;
+  * stock diffusers (fp32, full VAE, one image per call, as its docs show SD-Turbo), per size
+    (``--quick``: 512×512 only, used for every size);
+  * the compose/export share: the same brief re-run with its masters from the run's cache and
+    the steps one after another (as ``bench/compose.py`` does), so reframe + compose + check +
+    export time is their own.
+
+Prints per run: wall, masters, s/master, campaign speed-up = masters × stock s/image ÷ wall, and
+the target check wall ≤ 1.15 × (Σ masters × steady s/image) + compose/export share. The load
+average (``os.getloadavg``) is printed before and after each phase: this CPU may be shared.
+
+    .venv/bin/python bench/campaign.py [--quick] [--runs N] [--work DIR] [--masters per-aspect|shared]
+                                       [--worker-nice N] [--skip-stock S_PER_IMAGE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+FORMATS = ["meta-square", "meta-portrait", "meta-story", "meta-landscape", "iab-medium-rectangle",
+           "iab-leaderboard", "iab-half-page", "iab-wide-skyscraper"]
+CONCEPTS = [
+    ("morning-ritual", "a ceramic cup of light roast coffee on a wooden table by a window, spring morning"),
+    ("roastery", "freshly roasted coffee beans pouring from a drum roaster, steam, warm light"),
+    ("pour-over", "a barista pouring hot water over a glass pour-over dripper, close up, morning light"),
+    ("picnic", "a thermos and two enamel mugs of coffee on a blanket in a birch forest, spring picnic"),
+]
+
+
+def load() -> str:
+    a, b, c = os.getloadavg()
+    return f"{a:.2f}/{b:.2f}/{c:.2f}"
+
+
+def write_campaign(work: Path, model: Path, tiny_vae: Path, concepts: int, masters: str) -> Path:
+    """The reference brief and its pipeline (social-campaign with the fast preset) under ``work``."""
+    brand = work / "brand" / "nordlicht"
+    if not brand.is_dir():
+        shutil.copytree(ROOT / "brand" / "nordlicht", brand)
+    gen = f"      preset: fast\n      tiny_vae: {tiny_vae}\n"
+    if masters != "per-aspect":
+        gen += f"      masters: {masters}\n"
+    (work / "pipeline.yaml").write_text(f"""version: 1
+name: bench-campaign
+steps:
+  - generate:
+{gen}  - reframe: {{}}
+  - compose: {{}}
+  - check:
+      fail_on: error
+  - export:
+      format: png
+      contact_sheet: true
+""")
+    lines = "\n".join(f"  - id: {cid}\n    prompt: {prompt}" for cid, prompt in CONCEPTS[:concepts])
+    brief = work / "brief.yaml"
+    brief.write_text(f"""version: 1
+campaign: reference
+brand: brand/nordlicht
+model: {model}
+seed: 20270301
+variants: 4
+formats: [{", ".join(FORMATS)}]
+copy:
+  en-US:
+    headline: Spring tastes like fresh coffee
+    subline: Our new light roast, fairly traded and roasted in small batches.
+    cta: Discover now
+  de-DE:
+    headline: Der Frühling schmeckt nach Kaffee
+    subline: "Unsere neue Frühlingsröstung, fair gehandelt."
+    cta: Jetzt entdecken
+concepts:
+{lines}
+""")
+    return brief
+
+
+def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None) -> dict:
+    """``assetkit run`` in its own process, a fresh out folder, no ledger: wall time and manifest."""
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if worker_nice is not None:
+        env["ASSETKIT_WORKER_NICE"] = str(worker_nice)
+    cmd = [sys.executable, "-m", "assetkit", "run", str(brief), "--out", str(out), "--no-ledger",
+           "--pipeline", str(work / "pipeline.yaml"), "--progress", "none", "--json"]
+    before = load()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = load()
+    if proc.returncode != 0:
+        sys.exit(f"assetkit run failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    manifest = json.loads((out / "reference" / "manifest.json").read_text())
+    masters = {a["master"] for a in manifest["assets"] if a.get("master")}
+    return {"wall_s": round(wall, 2), "assets": len(manifest["assets"]), "masters": len(masters),
+            "timings": manifest["timings"],
+            "compute_s": round(manifest["compute_seconds"], 2), "load_before": before, "load_after": after}
+
+
+def master_sizes(out: Path) -> dict[str, int]:
+    """Masters per size, read from the run's master cache sidecars."""
+    sizes: dict[str, int] = {}
+    for meta in sorted((out / "reference" / ".cache" / "masters").glob("*.json")):
+        w, h = json.loads(meta.read_text())["params"]["size"]
+        sizes[f"{w}x{h}"] = sizes.get(f"{w}x{h}", 0) + 1
+    return sizes
+
+
+def compose_share(work: Path, brief: Path, out: Path) -> dict:
+    """reframe + compose + check + export of the same brief, masters from the run's cache, steps
+    one after another (not streamed), so their time is their own."""
+    from assetkit.pipeline import RunOptions
+    from assetkit.runner import run_brief
+
+    camp = out / "reference"
+    for child in camp.iterdir():  # keep only the master cache
+        if child.name != ".cache":
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    t0 = time.perf_counter()
+    res = run_brief(brief, RunOptions(out=out, record=False, stream=False), pipeline=str(work / "pipeline.yaml"))
+    wall = time.perf_counter() - t0
+    tm = res.manifest["timings"]
+    share = sum(tm.get(k, 0.0) for k in ("reframe", "compose", "check", "export"))
+    return {"share_s": round(share, 2), "wall_s": round(wall, 2), "generate_s": round(tm.get("generate", 0.0), 2),
+            "timings": tm}
+
+
+def steady(model: Path, tiny_vae: Path, sizes: list[tuple[int, int]], n: int) -> dict[str, dict]:
+    """Steady-state s/image per size of the run's generator: one warm-up image, then ``n``."""
+    from assetkit.generators import GenerationRequest, get_generator
+
+    prompt = ", ".join([CONCEPTS[0][1], "warm morning light, nordic interior, specialty coffee"])
+    gen = get_generator("diffusers", model=str(model), preset="fast", tiny_vae=str(tiny_vae))
+    gen.load()
+    out = {}
+    for w, h in sizes:
+        reqs = [GenerationRequest("bench", i, prompt, "", w, h, seed=i, palette={}) for i in range(n + 1)]
+        t0 = time.perf_counter()
+        gen.generate(reqs[:1])
+        warm = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        gen.generate(reqs[1:])
+        out[f"{w}x{h}"] = {"s_per_image": round((time.perf_counter() - t0) / n, 3), "warmup_s": round(warm, 2)}
+    gen.close()
+    return out
+
+
+def stock(model: Path, sizes: list[tuple[int, int]], n: int) -> dict[str, dict]:
+    """Stock diffusers as documented for SD-Turbo (fp32, full VAE, one image per call), per size."""
+    import torch
+    from diffusers import AutoPipelineForText2Image
+
+    from diffusion import PROMPT
+
+    pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    out = {}
+    for w, h in sizes:
+        t0 = time.perf_counter()
+        pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0, width=w, height=h)  # warm-up
+        warm = time.perf_counter() - t0
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0, width=w, height=h)
+            times.append(time.perf_counter() - t0)
+        out[f"{w}x{h}"] = {"s_per_image": round(sum(times) / n, 2), "warmup_s": round(warm, 2),
+                           "times": [round(t, 2) for t in times]}
+    del pipe
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 concept: 64 assets from 12 masters")
+    ap.add_argument("--runs", type=int, default=1, help="campaign runs (each a fresh CLI process and folder)")
+    ap.add_argument("--work", type=Path, help="keep the random models here and reuse them (saves ~30 s)")
+    ap.add_argument("--masters", default="per-aspect", help="the generate step's masters option")
+    ap.add_argument("--steady-images", type=int, default=2, help="steady-state images per size (default 2)")
+    ap.add_argument("--stock-images", type=int, default=1, help="stock images per size after its warm-up")
+    ap.add_argument("--worker-nice", type=int, help="ASSETKIT_WORKER_NICE for the runs (0: workers keep normal "
+                                                     "priority while the model runs; default 10)")
+    ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",
+                    help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
+    args = ap.parse_args()
+    from diffusion import build_sd_turbo
+
+    from assetkit.generators.diffusers import quiet_libraries
+
+    quiet_libraries()
+    keep = args.work is not None
+    work = args.work or Path(tempfile.mkdtemp(prefix="assetkit-campaign-"))
+    try:
+        t = time.perf_counter()
+        work.mkdir(parents=True, exist_ok=True)
+        if (work / "sd-turbo-random" / "model_index.json").exists() and (work / "taesd-random").is_dir():
+            model = work / "sd-turbo-random"
+        else:
+            model = build_sd_turbo(work)
+        tiny = work / "taesd-random"
+        print(f"model ready in {time.perf_counter() - t:.1f}s; {os.cpu_count()} CPUs; load average {load()}",
+              flush=True)
+        brief = write_campaign(work, model, tiny, 1 if args.quick else 4, args.masters)
+        runs = []
+        for r in range(args.runs):
+            res = cli_run(work, brief, work / f"out{r}", args.worker_nice)
+            res["masters_by_size"] = master_sizes(work / f"out{r}")
+            runs.append(res)
+            print(f"run {r + 1}: {res['assets']} assets from {res['masters']} masters "
+                  f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master "
+                  f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s); "
+                  f"load average {res['load_before']} → {res['load_after']}", flush=True)
+        sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
+                       key=lambda s: (s[0] != s[1], s))
+        before = load()
+        share = compose_share(work, brief, work / "out0")
+        print(f"compose/export share: {share['share_s']} s (reframe+compose+check+export, masters from cache, "
+              f"not streamed); load average {before} → {load()}", flush=True)
+        before = load()
+        st = steady(model, tiny, sizes, args.steady_images)
+        print(f"steady state (same generator, after one warm-up per size): "
+              + ", ".join(f"{k} {v['s_per_image']} s/image (warm-up {v['warmup_s']} s)" for k, v in st.items())
+              + f"; load average {before} → {load()}", flush=True)
+        if args.skip_stock:
+            sk = {k: {"s_per_image": args.skip_stock, "given": True} for k in st}
+            print(f"stock: {args.skip_stock} s/image GIVEN on the command line, not measured", flush=True)
+        else:
+            before = load()
+            stock_sizes = sizes[:1] if args.quick else sizes
+            sk = stock(model, stock_sizes, args.stock_images)
+            for k in st:  # --quick: the square's figure stands for every size
+                sk.setdefault(k, dict(sk[f"{stock_sizes[0][0]}x{stock_sizes[0][1]}"], assumed_from=stock_sizes[0]))
+            print("stock diffusers (fp32, full VAE, 1 image/call): "
+                  + ", ".join(f"{k} {v['s_per_image']} s/image" + (" (square's figure)" if "assumed_from" in v else
+                                                                   f" (warm-up {v['warmup_s']} s)")
+                              for k, v in sk.items()) + f"; load average {before} → {load()}", flush=True)
+        summary = []
+        for i, r in enumerate(runs):
+            m = r["masters"]
+            steady_total = sum(n * st[k]["s_per_image"] for k, n in r["masters_by_size"].items())
+            stock_total = sum(n * sk[k]["s_per_image"] for k, n in r["masters_by_size"].items())
+            speedup = stock_total / r["wall_s"]
+            limit = 1.15 * steady_total + share["share_s"]
+            row = {"run": i + 1, "wall_s": r["wall_s"], "masters": m, "s_per_master": round(r["wall_s"] / m, 2),
+                   "steady_total_s": round(steady_total, 1), "stock_total_s": round(stock_total, 1),
+                   "speedup": round(speedup, 2), "target_wall_s": round(limit, 1),
+                   "wall_over_steady": round(r["wall_s"] / steady_total, 3)}
+            summary.append(row)
+            print(f"run {i + 1}: wall {r['wall_s']} s, {m} masters, {row['s_per_master']} s/master; "
+                  f"masters × steady = {row['steady_total_s']} s (wall ÷ that = {row['wall_over_steady']}); "
+                  f"campaign speed-up = masters × stock {row['stock_total_s']} s ÷ wall = {speedup:.2f}x "
+                  f"(target ≥ 6x: {'met' if speedup >= 6 else 'MISSED'}); wall ≤ 1.15 × steady + share = "
+                  f"{limit:.1f} s: {'met' if r['wall_s'] <= limit else 'MISSED'}", flush=True)
+        print(json.dumps({"quick": args.quick, "masters_option": args.masters, "worker_nice": args.worker_nice,
+                          "runs": runs, "steady": st,
+                          "stock": sk, "compose_share": share, "summary": summary, "load_average_end": load()},
+                         default=str))
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
