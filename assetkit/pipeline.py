@@ -15,6 +15,7 @@ from .errors import ConfigError, Problem
 from .outroot import OutRoot
 from .progress import Progress
 from .steps import Step, step_class
+from .threads import worker_started
 from .yamlfile import YamlDoc, display_path, load_yaml, problems_from_validation
 
 T = TypeVar("T")
@@ -189,7 +190,7 @@ class RunContext:
                     out.append(fn(it))
                     task.advance()
                 return out
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            with ThreadPoolExecutor(max_workers=self.workers, initializer=worker_started) as pool:
                 futures = [pool.submit(fn, it) for it in items]
                 out = []
                 for f in futures:

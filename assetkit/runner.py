@@ -20,6 +20,7 @@ from .outroot import OutRoot, OutRootError
 from .pipeline import RunContext, RunOptions
 from .progress import Progress
 from .state import Job, RunState
+from .threads import model_running
 
 MANIFEST = "manifest.json"
 
@@ -97,6 +98,8 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
                     "signing": prov.fingerprint() if prov is not None else None})
     files = {}
     jobs = []
+    gen_step = pipe.step("generate")
+    master = "shared" if getattr(getattr(gen_step, "params", None), "masters", "per-aspect") == "shared" else ""
     for concept in brief.concepts:
         cdump = concept.model_dump(mode="json")
         for ref in (concept.image, concept.product):
@@ -110,7 +113,7 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
                     copy = effective_copy(brand, brief.copy[locale], locale).model_dump(mode="json")
                     key = _hash({"common": common, "concept": cdump, "files": files, "variant": variant,
                                  "seed": seed, "format": fmt.to_dict(), "locale": locale, "copy": copy})[:32]
-                    jobs.append(Job(concept.id, variant, fmt, locale, seed, key))
+                    jobs.append(Job(concept.id, variant, fmt, locale, seed, key, master))
     plan = Plan(campaign, out_dir, jobs)
     plan.previous = _previous_entries(ctx.files)
     if not options.force:
@@ -287,7 +290,8 @@ def _run_streaming(ctx: RunContext, state: RunState, first, rest) -> None:
     worker.start()
     ctx.extras["on_masters"] = hand_on
     try:
-        _timed(state, first.name, first.run, ctx, state)
+        with model_running():  # the streamed steps' worker threads leave the model its cores
+            _timed(state, first.name, first.run, ctx, state)
     finally:
         ctx.extras.pop("on_masters", None)
         batches.put(None)

@@ -24,10 +24,11 @@ class Job:
     locale: str
     seed: int
     key: str = ""  # hash of everything that determines the output (set by the planner)
+    master: str = ""  # the master it is cut from: "" = its format's aspect group; "shared" = one per variant
 
     @property
     def master_id(self) -> tuple[str, int, str]:
-        return (self.concept, self.variant, self.format.aspect_group)
+        return (self.concept, self.variant, self.master or self.format.aspect_group)
 
     @property
     def frame_id(self) -> tuple[str, int, str]:

@@ -172,3 +172,29 @@ def test_generator_uses_the_kernels_only_on_cpu_and_records_them(tmp_path):
     assert any(type(m) is PackedConv2d for m in on.load().unet.modules())
     assert not any(type(m) is PackedConv2d for m in off.load().unet.modules())
     assert on.fingerprint()["kernels"] == "cpu-1" and "kernels" not in off.fingerprint()
+
+
+def test_packed_weights_are_kept_per_input_shape_and_reused(monkeypatch):
+    monkeypatch.setattr(cpu_kernels, "PACKED_SHAPES", 3)
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)).eval()
+    ref = nn.Sequential(nn.Conv2d(4, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1)).eval()
+    ref.load_state_dict(seq.state_dict())
+    accelerate(seq)
+    shapes = [(1, 4, 16, 16), (1, 4, 12, 20), (1, 4, 20, 12)]  # a campaign's three master sizes
+    xs = {s: torch.randn(s) for s in shapes}
+    with torch.inference_mode():
+        before = cpu_kernels.stats["packs"]
+        for s in shapes * 3:  # sizes interleaved, three rounds
+            assert same(seq(xs[s]), ref(xs[s]), torch.float32)
+        assert cpu_kernels.stats["packs"] - before == 2 * 3  # two convolutions × three shapes, packed once each
+        assert len(seq[0].__dict__["_ak_packed"][1]) == 3
+        assert cpu_kernels.packed_bytes(seq) >= 3 * sum(m.weight.numel() * 4 for m in (seq[0], seq[2]))
+        seq(torch.randn(1, 4, 8, 8))  # a fourth shape: the least recently used one is dropped
+        assert list(seq[0].__dict__["_ak_packed"][1]) == [shapes[1], shapes[2], (1, 4, 8, 8)]
+        before = cpu_kernels.stats["packs"]
+        seq(xs[shapes[2]])
+        assert cpu_kernels.stats["packs"] == before
+        seq[0].weight.mul_(2)  # a changed weight drops every shape's copy of it
+        seq(xs[shapes[2]])
+        assert cpu_kernels.stats["packs"] == before + 1 and len(seq[0].__dict__["_ak_packed"][1]) == 1

@@ -54,6 +54,18 @@ class Generator(ABC):
         """The master size for an aspect group (square / portrait / landscape)."""
         return {"square": (1024, 1024), "portrait": (832, 1216), "landscape": (1216, 832)}[aspect]
 
+    def size_for_ratio(self, ratio: float) -> tuple[int, int]:
+        """A master of the native square's area shaped ``ratio`` (width ÷ height), both sides on
+        the model's grid (``masters: shared``: one master cut to every format)."""
+        import math
+
+        w, h = self.native_size("square")
+        side, m = math.sqrt(w * h), self.size_multiple
+        return (max(m, int(side * math.sqrt(ratio) / m + 0.5) * m), max(m, int(side / math.sqrt(ratio) / m + 0.5) * m))
+
+    #: master sides are multiples of this (a diffusion model's latent grid)
+    size_multiple: int = 64
+
     @abstractmethod
     def generate(self, requests: list[GenerationRequest], progress: ProgressFn | None = None) -> list[GeneratedImage]:
         """Make one image per request, in order. Same request → same pixels."""

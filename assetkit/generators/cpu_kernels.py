@@ -25,6 +25,8 @@ Importing this module imports torch; the diffusers backend imports it only when 
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -39,11 +41,22 @@ def available() -> bool:
     return torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
 
 
+#: packed weights kept per convolution, one per input shape (least recently used dropped first):
+#: a campaign's three master sizes each keep theirs, so changing size does not re-pack. Each
+#: entry is a copy of the weight in the model's dtype (SD-Turbo's UNet: ≈ 0.9 GB per shape in bf16;
+#: :func:`packed_bytes` counts them)
+PACKED_SHAPES = 3
+#: how many times a weight was packed, and how many modules fell back to stock kernels (all
+#: modules, this process): the generator, tests and benches read it
+stats = {"packs": 0, "fallbacks": 0}
+
+
 class PackedConv2d(nn.Conv2d):
     """An ``nn.Conv2d`` whose weight is handed to oneDNN pre-packed (see the module docstring).
 
-    Instances are ordinary ``Conv2d`` modules whose class was swapped by :func:`accelerate`; the
-    packed copy is remade when the input shape or the weight changes (``_version``/storage).
+    Instances are ordinary ``Conv2d`` modules whose class was swapped by :func:`accelerate`. The
+    packed copies are kept per input shape (at most :data:`PACKED_SHAPES`, least recently used
+    dropped first) and all dropped when the weight changes (``_version``/storage, e.g. a fused LoRA).
     """
 
     _ak_post = "none"  # "relu" when the following ReLU was fused into this convolution
@@ -55,20 +68,48 @@ class PackedConv2d(nn.Conv2d):
             y = super().forward(x)
             return torch.relu(y) if self._ak_post == "relu" else y
         w = self.weight
-        key = (tuple(x.shape), w._version, w.data_ptr(), w.dtype)
-        packed = self.__dict__.get("_ak_packed")
-        if packed is None or packed[0] != key:
+        ident = (w._version, w.data_ptr(), w.dtype)
+        cache = self.__dict__.get("_ak_packed")
+        if cache is None or cache[0] != ident:  # a new weight: every packed copy is stale
+            cache = self.__dict__["_ak_packed"] = (ident, OrderedDict())
+        shapes: OrderedDict = cache[1]
+        shape = tuple(x.shape)
+        weight = shapes.get(shape)
+        if weight is None:
             try:
                 weight = torch._C._nn.mkldnn_reorder_conv2d_weight(
                     w.detach().to_mkldnn(), list(self.padding), list(self.stride), list(self.dilation), self.groups,
-                    list(x.shape))
+                    list(shape))
             except RuntimeError:  # a shape or build oneDNN cannot pack: this module stays stock
-                self.__dict__["_ak_stock"] = True
-                return self.forward(x)
-            packed = self.__dict__["_ak_packed"] = (key, weight)
-        return torch.ops.mkldnn._convolution_pointwise(
-            x, packed[1], self.bias, list(self.padding), list(self.stride), list(self.dilation), self.groups,
-            self._ak_post, [], "")
+                return self._stock(x)
+            stats["packs"] += 1
+            shapes[shape] = weight
+            while len(shapes) > max(1, PACKED_SHAPES):
+                shapes.popitem(last=False)
+        else:
+            shapes.move_to_end(shape)
+        try:
+            return torch.ops.mkldnn._convolution_pointwise(
+                x, weight, self.bias, list(self.padding), list(self.stride), list(self.dilation), self.groups,
+                self._ak_post, [], "")
+        except RuntimeError:  # oneDNN refuses this input at run time: stock from now on
+            return self._stock(x)
+
+    def _stock(self, x: torch.Tensor) -> torch.Tensor:
+        self.__dict__["_ak_stock"] = True
+        self.__dict__.pop("_ak_packed", None)
+        stats["fallbacks"] += 1
+        return self.forward(x)
+
+
+def packed_bytes(module: nn.Module) -> int:
+    """Bytes held by the packed weight copies of ``module``'s convolutions (all shapes)."""
+    total = 0
+    for m in module.modules():
+        cache = m.__dict__.get("_ak_packed") if isinstance(m, PackedConv2d) else None
+        if cache:
+            total += sum(t.numel() * t.element_size() for t in cache[1].values())
+    return total
 
 
 @torch.library.custom_op("assetkit::blocked_attention", mutates_args=())

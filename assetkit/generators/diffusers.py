@@ -241,6 +241,7 @@ class DiffusersGenerator(Generator):
         self._pipes: dict[str, Any] = {}
         self._embeds: dict[tuple[str, str, bool], tuple] = {}
         self._compiled_sizes: set[tuple] = set()
+        self._eager = False  # the accelerated path failed once: diffusers' own kernels from then on
         self._device = self._dtype = None
         self._fingerprint: dict | None = None
         self.load_seconds = 0.0
@@ -300,6 +301,14 @@ class DiffusersGenerator(Generator):
         m = 8 * vsf
         w, h = _round_to(side * math.sqrt(PORTRAIT_RATIO), m), _round_to(side / math.sqrt(PORTRAIT_RATIO), m)
         return (w, h) if aspect == "portrait" else (h, w)
+
+    @property
+    def size_multiple(self) -> int:  # type: ignore[override]
+        return 8 * self.vae_scale_factor
+
+    def size_for_ratio(self, ratio: float) -> tuple[int, int]:
+        """The native square's area shaped ``ratio``; ``width``/``height`` override it too."""
+        return self.size_override or super().size_for_ratio(ratio)
 
     def sampler_name(self) -> str:
         if self.scheduler:
@@ -660,8 +669,7 @@ class DiffusersGenerator(Generator):
             exact = self.exact_batches if self.exact_batches is not None else device == "cpu"
             size_key = (first.mode, first.width, first.height)
             first_of_size = self.compile and size_key not in self._compiled_sizes
-            with torch.inference_mode(), _per_image(pipe, len(plans), cfg, enabled=exact and len(plans) > 1):
-                images = pipe(**kwargs).images
+            images = self._call(pipe, kwargs, len(plans), cfg, exact, device, first, warn_list)
             if first_of_size:  # this call compiled the graphs for this size (and made its images)
                 self._compiled_sizes.add(size_key)
                 self.compile_seconds += time.perf_counter() - t0
@@ -687,6 +695,67 @@ class DiffusersGenerator(Generator):
             params = self._params(p, steps, warn_list[k], dtype, device, extra)
             out.append(GeneratedImage(image=img, focal=focal, params=params, compute_seconds=seconds / len(plans)))
         return out, max(counted["n"], expected)
+
+    def _accelerated(self, device: str) -> bool:
+        return self.compile or (device == "cpu" and self.cpu_kernels and not self._eager)
+
+    def _call(self, pipe, kwargs: dict, images: int, cfg: bool, exact: bool, device: str, first: _Plan,
+              warn_list: dict[int, list[str]]):
+        """The pipeline call; when the accelerated path (``compile``, the CPU kernels) fails, one
+        clear warning and the same batch again on diffusers' own eager path, which then serves
+        the rest of the run (a campaign never stops half-way for a speed-up that does not work)."""
+        import torch
+
+        from . import cpu_kernels
+
+        fallbacks = cpu_kernels.stats["fallbacks"]
+        seeds = [g.initial_seed() for g in kwargs["generator"]]
+        try:
+            with torch.inference_mode(), _per_image(pipe, images, cfg, enabled=exact and images > 1):
+                out = pipe(**kwargs).images
+        except Exception as exc:  # noqa: BLE001
+            oom = isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
+            if oom or not self._accelerated(device):
+                raise
+            what = "compile: true" if self.compile else "the CPU kernels"
+            msg = (f"{what} failed at {first.width}×{first.height} ({type(exc).__name__}: "
+                   f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); the rest of the run uses the eager "
+                   "stock path (same images within float rounding, slower)")
+            self.log(msg)
+            self._to_eager()
+            for k in warn_list:
+                warn_list[k] = [*warn_list[k], msg]
+            # the failed call drew noise from the generators: the same seeds again for the same images
+            kwargs["generator"] = [torch.Generator("cpu").manual_seed(s) for s in seeds]
+            with torch.inference_mode(), _per_image(pipe, images, cfg, enabled=exact and images > 1):
+                out = pipe(**kwargs).images
+        if cpu_kernels.stats["fallbacks"] > fallbacks:
+            self.log(f"{cpu_kernels.stats['fallbacks'] - fallbacks} convolution(s) oneDNN could not run packed at "
+                     f"{first.width}×{first.height} run on stock kernels (same images within float rounding)")
+        return out
+
+    def _to_eager(self) -> None:
+        """Undo ``compile`` and the CPU kernels on every loaded pipeline (they share modules)."""
+        from diffusers.models.attention_processor import AttnProcessor2_0
+
+        from . import cpu_kernels
+
+        self.compile, self._eager = False, True
+        for pipe in self._pipes.values():
+            for comp in ("unet", "vae"):
+                module = getattr(pipe, comp, None)
+                if module is None:
+                    continue
+                for owner in (module, getattr(module, "decoder", None)):
+                    if owner is not None:
+                        owner.__dict__.pop("forward", None)  # the compiled forward, if any
+                for m in module.modules():
+                    if isinstance(m, cpu_kernels.PackedConv2d):
+                        m.__dict__["_ak_stock"] = True
+                        m.__dict__.pop("_ak_packed", None)
+                procs = getattr(module, "attn_processors", None)
+                if procs and any(type(p).__name__ == "BlockedAttnProcessor" for p in procs.values()):
+                    module.set_attn_processor(AttnProcessor2_0())
 
     def _params(self, p: _Plan, steps: int, warns: list[str], dtype: str, device: str, extra: dict) -> dict:
         fp = self.fingerprint()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
 from ..errors import ModelError
 from ..state import Master
+from ..threads import worker_started
 from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,6 +55,58 @@ class GenerateParams(StepParams):
     cpu_kernels: bool = Field(True, description="on CPU: pre-packed oneDNN convolutions and blocked bf16 "
                                                 "self-attention (off: stock PyTorch kernels)")
     allow_unsafe_weights: bool = Field(False, description="allow pickle weights (.ckpt/.bin): they can run code")
+    masters: Literal["per-aspect", "shared"] = Field(
+        "per-aspect", description="per-aspect: a master per concept variant and aspect group (square, portrait, "
+                                  "landscape); shared: one per concept variant, shaped to cover every format's "
+                                  "crop (a third of the masters; each format's crop loss is reported)")
+
+
+def image_ratios(ctx: "RunContext") -> dict[str, float]:
+    """Width ÷ height of the picture each of the brief's formats shows (a strip's or tower's
+    image panel, else the whole format)."""
+    from .reframe import ReframeParams, panel_boxes
+
+    step = ctx.pipeline.step("reframe")
+    panel = getattr(getattr(step, "params", None), "panel", ReframeParams().panel)
+    out = {}
+    for fmt in ctx.brief.ad_formats():
+        box = panel_boxes(fmt, panel)[0]
+        out[fmt.name] = (box[2] - box[0]) / (box[3] - box[1])
+    return out
+
+
+def shared_ratio(ctx: "RunContext") -> float:
+    """The shape of a shared master: the geometric mean of the widest and the tallest picture,
+    which makes the largest crop loss of any format as small as one master can."""
+    ratios = image_ratios(ctx).values()
+    return math.sqrt(min(ratios) * max(ratios))
+
+
+def crop_losses(ctx: "RunContext", sizes: dict[str, tuple[int, int]]) -> dict[str, float]:
+    """Per format: the share of its master's pixels a cover crop cuts away (0 = the whole master
+    shows). ``sizes``: master size per aspect group ("shared" for one master)."""
+    out = {}
+    for fmt in ctx.brief.ad_formats():
+        w, h = sizes.get("shared") or sizes[fmt.aspect_group]
+        r, R = image_ratios(ctx)[fmt.name], w / h
+        out[fmt.name] = round(1 - min(r, R) / max(r, R), 3)
+    return out
+
+
+def generation_order(todo: list, uses: dict) -> list:
+    """``(master_id, request, key)`` items in the order the model makes them: grouped by size
+    (every master of one size, then the next: a model warms up and packs its weights once per
+    size, and interleaving sizes pays that again and again), and within a size the masters with
+    the most deliverables first. The size whose busiest master has the fewest deliverables goes
+    last, so what is left to compose after the model's last image (the run's tail when steps
+    stream) stays as small as it can be."""
+    groups: dict[tuple[int, int], list] = {}
+    for item in todo:
+        groups.setdefault((item[1].width, item[1].height), []).append(item)
+    for items in groups.values():
+        items.sort(key=lambda t: -uses.get(t[0], 0))  # stable: job order within equal counts
+    ordered = sorted(groups.values(), key=lambda items: -uses.get(items[0][0], 0))
+    return [item for items in ordered for item in items]
 
 
 class GenerateStep(Step):
@@ -127,7 +181,7 @@ class GenerateStep(Step):
             concept = concepts[job.concept]
             prompt = ", ".join([concept.prompt.strip(), *brand.style.keywords])
             negative = ", ".join([*brand.style.negative, *([concept.negative] if concept.negative else [])])
-            width, height = gen.native_size(mid[2])
+            width, height = gen.size_for_ratio(shared_ratio(ctx)) if mid[2] == "shared" else gen.native_size(mid[2])
             out[mid] = GenerationRequest(
                 concept=concept.id, variant=job.variant, prompt=prompt, negative_prompt=negative, width=width,
                 height=height, seed=job.seed, palette=dict(brand.palette), aspect=mid[2],
@@ -162,6 +216,15 @@ class GenerateStep(Step):
         requests = self.requests(ctx, state)
         if not requests:
             return
+        sizes = {mid[2]: (r.width, r.height) for mid, r in requests.items()}
+        if self.params.masters == "per-aspect":
+            sizes = {f.aspect_group: gen.native_size(f.aspect_group) for f in ctx.brief.ad_formats()}
+        losses = crop_losses(ctx, sizes)
+        state.generator_info["masters"] = {"mode": self.params.masters, "sizes": sizes, "crop_loss": losses}
+        if self.params.masters == "shared":
+            w, h = sizes["shared"]
+            ctx.progress.log(f"masters: shared, one {w}×{h} master per concept variant; crop loss per format: "
+                             + ", ".join(f"{k} {v:.0%}" for k, v in losses.items()))
         notify = ctx.extras.get("on_masters") or (lambda mids: None)
         cache = ctx.cache.sub("masters")
         todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
@@ -187,15 +250,13 @@ class GenerateStep(Step):
         if not todo:
             return
         chunk = max(1, int(getattr(gen, "batch_size", 0) or 0) if gen.name != "draft" else 4)
-        # masters with the most deliverables first: what is left to compose after the model's
-        # last image (the run's tail when steps stream) is then as small as it can be
         uses: dict = {}
         for job in state.pending:
             uses[job.master_id] = uses.get(job.master_id, 0) + 1
-        todo.sort(key=lambda t: -uses.get(t[0], 0))
+        todo = generation_order(todo, uses)
         from concurrent.futures import ThreadPoolExecutor
 
-        writer = ThreadPoolExecutor(max_workers=1)  # cache writes overlap the next batch's generation
+        writer = ThreadPoolExecutor(max_workers=1, initializer=worker_started)  # cache writes overlap the next batch's generation
         stored = []
         try:
             with ctx.progress.task("generate", len(todo)) as task:

@@ -1,0 +1,222 @@
+"""A campaign at benchmark speed: masters made size by size, packed weights kept per size, the
+same pixels in any order, and ``masters: shared`` with its crop loss reported (issue 13)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from assetkit.generators.base import GenerationRequest  # noqa: E402
+from assetkit.pipeline import RunOptions  # noqa: E402
+from assetkit.runner import run_brief  # noqa: E402
+from assetkit.steps.generate import generation_order  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def req(concept: str, w: int, h: int) -> GenerationRequest:
+    return GenerationRequest(concept, 1, "p", "", w, h, seed=1, palette={})
+
+
+def test_masters_are_made_size_by_size_busiest_first():
+    sizes = {"square": (64, 64), "portrait": (48, 80), "landscape": (80, 48)}
+    todo, uses = [], {}
+    for concept in ("a", "b"):  # job order interleaves the sizes
+        for aspect, n in (("square", 4), ("portrait", 8), ("landscape", 2)):
+            mid = (concept, 1, aspect)
+            todo.append((mid, req(concept, *sizes[aspect]), f"{concept}-{aspect}"))
+            uses[mid] = n + (concept == "b")  # b's masters have one deliverable more
+    order = generation_order(todo, uses)
+    assert [k for _, _, k in order] == ["b-portrait", "a-portrait", "b-square", "a-square", "b-landscape",
+                                        "a-landscape"]
+    assert sorted(order, key=lambda t: t[2]) == sorted(todo, key=lambda t: t[2])  # nothing lost or doubled
+
+
+def write_brief(root: Path, formats: list[str], variants: int, pipeline: str, name: str) -> Path:
+    brand = root / "brand" / "nordlicht"
+    if not brand.is_dir():
+        shutil.copytree(ROOT / "brand" / "nordlicht", brand)
+    brief = root / f"{name}.yaml"
+    brief.write_text(f"""version: 1
+campaign: {name}
+brand: brand/nordlicht
+pipeline: {pipeline}
+variants: {variants}
+formats: [{", ".join(formats)}]
+copy:
+  en-US: {{headline: Spring tastes like fresh coffee, cta: Discover now}}
+concepts:
+  - id: cup
+    prompt: a ceramic cup of coffee on a wooden table
+""")
+    return brief
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    pytest.importorskip("torch")
+    from tinymodels import build_tiny_sd
+
+    root = tmp_path_factory.mktemp("speed")
+    model = build_tiny_sd(root / "tiny-sd")
+    (root / "tiny.yaml").write_text(
+        f"version: 1\nsteps:\n  - generate: {{generator: diffusers, model: {model}, steps: 1, dtype: float32, "
+        "device: cpu}\n  - reframe: {}\n  - compose: {}\n  - check: {}\n  - export: {}\n")
+    return root, model
+
+
+def masters_of(out: Path, campaign: str) -> dict[tuple, np.ndarray]:
+    """The run's masters by (size, seed), read from its master cache."""
+    from PIL import Image
+
+    found = {}
+    for meta in (out / campaign / ".cache" / "masters").glob("*.json"):
+        params = json.loads(meta.read_text())["params"]
+        with Image.open(meta.with_suffix(".png")) as im:
+            found[(tuple(params["size"]), params["seed"])] = np.asarray(im.convert("RGB"))
+    return found
+
+
+def test_a_master_is_the_same_alone_and_inside_a_mixed_size_campaign(tiny, monkeypatch):
+    from assetkit.generators.diffusers import DiffusersGenerator
+
+    root, _ = tiny
+    made: list[tuple[int, int]] = []
+    real = DiffusersGenerator.generate
+
+    def recording(self, requests, progress=None):
+        made.extend((r.width, r.height) for r in requests)
+        return real(self, requests, progress)
+
+    monkeypatch.setattr(DiffusersGenerator, "generate", recording)
+    mixed = write_brief(root, ["meta-landscape", "meta-square", "meta-portrait", "meta-story"], 2, "tiny.yaml", "mixed")
+    run_brief(mixed, RunOptions(out=root / "out-mixed", record=False))
+    assert len(made) == 6  # 2 variants × 3 aspect groups
+    runs = [s for i, s in enumerate(made) if i == 0 or made[i - 1] != s]
+    assert len(runs) == len(set(made)) == 3 and runs[0] == (48, 80)  # each size once; portrait (2 formats) first
+    alone = write_brief(root, ["meta-square"], 1, "tiny.yaml", "alone")
+    run_brief(alone, RunOptions(out=root / "out-alone", record=False))
+    a, m = masters_of(root / "out-alone", "alone"), masters_of(root / "out-mixed", "mixed")
+    assert len(a) == 1 and len(m) == 6
+    key = next(iter(a))
+    assert key in m and np.array_equal(a[key], m[key])  # bit for bit
+
+
+def test_packed_weights_are_packed_once_per_size_however_the_sizes_come(tiny, monkeypatch):
+    from assetkit.generators import cpu_kernels, get_generator
+
+    if not cpu_kernels.available():
+        pytest.skip("torch built without oneDNN")
+    _, model = tiny
+    sizes = [(64, 64), (48, 80), (80, 48)]
+
+    def packs(order, shapes_kept):
+        monkeypatch.setattr(cpu_kernels, "PACKED_SHAPES", shapes_kept)
+        gen = get_generator("diffusers", model=str(model), steps=1, dtype="float32", device="cpu")
+        before = cpu_kernels.stats["packs"]
+        images = [gen.generate([req("c", w, h)])[0].image for w, h in order]
+        gen.close()
+        return cpu_kernels.stats["packs"] - before, images
+
+    once, first = packs(sizes, 3)
+    interleaved, again = packs(sizes * 3, 3)
+    assert once > 0 and interleaved == once  # three rounds of three sizes: still packed once per size
+    one_slot, _ = packs(sizes * 3, 1)  # the old one-shape cache re-packs at every size change
+    assert one_slot == 3 * once
+    for a, b in zip(first, again[-3:]):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_shared_masters_one_per_variant_with_the_crop_loss_of_every_format(tmp_path):
+    (tmp_path / "shared-pipe.yaml").write_text(
+        "version: 1\nsteps:\n  - generate: {generator: draft, masters: shared}\n  - reframe: {}\n  - compose: {}\n"
+        "  - check: {}\n  - export: {}\n")
+    formats = ["meta-square", "meta-story", "meta-landscape", "iab-leaderboard", "iab-wide-skyscraper"]
+    brief = write_brief(tmp_path, formats, 2, "shared-pipe.yaml", "shared")
+    logs = []
+
+    from assetkit.progress import Progress
+
+    class Recorder(Progress):
+        def log(self, message: str) -> None:
+            logs.append(message)
+
+    res = run_brief(brief, RunOptions(out=tmp_path / "out", record=False), progress=Recorder())
+    m = res.manifest
+    assert len(m["assets"]) == 10
+    masters = {a["master"] for a in m["assets"]}
+    assert len(masters) == 2  # one per variant, cut to all five formats
+    info = m["generator"]["masters"]
+    assert info["mode"] == "shared" and set(info["crop_loss"]) == set(formats)
+    w, h = info["sizes"]["shared"]
+    assert w % 64 == 0 and h % 64 == 0 and abs(w * h - 1024 * 1024) / (1024 * 1024) < 0.1
+    loss = info["crop_loss"]
+    # story (9:16) and landscape (1.91:1) are the extremes: one master loses about as much for each
+    assert loss["meta-story"] > 0.4 and loss["meta-landscape"] > 0.4 and loss["meta-square"] < 0.1
+    assert any("masters: shared" in line and "meta-story" in line for line in logs)
+    per_aspect = run_brief(write_brief(tmp_path, formats, 2, "social-campaign", "per"),
+                           RunOptions(out=tmp_path / "out", record=False)).manifest
+    assert len({a["master"] for a in per_aspect["assets"]}) == 6
+    pa = per_aspect["generator"]["masters"]
+    assert pa["mode"] == "per-aspect" and pa["crop_loss"]["meta-square"] == 0
+    assert pa["crop_loss"]["meta-story"] < loss["meta-story"]
+
+
+def test_a_failing_compile_falls_back_to_the_eager_path_with_one_clear_warning(tiny, monkeypatch):
+    from assetkit.generators import diffusers as backend
+    from assetkit.generators import get_generator
+
+    _, model = tiny
+
+    def broken_compile(pipe, device):  # what an unwritable or corrupt inductor cache looks like to us
+        def fail(*a, **kw):
+            raise RuntimeError("[Errno 20] Not a directory: '/cache/inductor/fxgraph/ab/entry'")
+
+        pipe.unet.forward = fail
+
+    monkeypatch.setattr(backend, "_compile_pipe", broken_compile)
+    logs: list[str] = []
+    opts = dict(model=str(model), steps=1, dtype="float32", device="cpu")
+    gen = get_generator("diffusers", compile=True, log=logs.append, **opts)
+    out = gen.generate([req("c", 64, 64), req("c", 48, 80)])
+    assert len(logs) == 1 and "compile: true failed at 64×64" in logs[0] and "eager" in logs[0]
+    assert logs[0] in out[0].params["warnings"]
+    stock = get_generator("diffusers", cpu_kernels=False, **opts).generate([req("c", 64, 64), req("c", 48, 80)])
+    for a, b in zip(out, stock):  # the eager path is diffusers' own: the stock images exactly
+        assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+
+
+def test_a_convolution_onednn_refuses_at_run_time_runs_stock_and_says_so(tiny, monkeypatch):
+    import torch
+
+    from assetkit.generators import cpu_kernels, get_generator
+
+    if not cpu_kernels.available():
+        pytest.skip("torch built without oneDNN")
+    _, model = tiny
+    logs: list[str] = []
+    opts = dict(model=str(model), steps=1, dtype="float32", device="cpu")
+    gen = get_generator("diffusers", log=logs.append, **opts)
+    ref = gen.generate([req("c", 64, 64)])[0].image
+
+    class Refusing:  # oneDNN refusing an input shape (the latent grid of a model it cannot run)
+        def __getattr__(self, name):
+            if name == "_convolution_pointwise":
+                def refuse(*a, **kw):
+                    raise RuntimeError("could not create a primitive descriptor")
+                return refuse
+            return getattr(torch.ops.mkldnn, name)
+
+    monkeypatch.setattr(torch.ops, "mkldnn", Refusing())
+    img = gen.generate([req("c", 64, 64)])[0].image
+    assert len(logs) == 1 and "could not run packed at 64×64" in logs[0]
+    assert np.abs(np.asarray(img, np.int16) - np.asarray(ref, np.int16)).max() <= 1  # fp32 rounding at most
