@@ -64,10 +64,10 @@ class GenerateParams(StepParams):
 def image_ratios(ctx: "RunContext") -> dict[str, float]:
     """Width ÷ height of the picture each of the brief's formats shows (a strip's or tower's
     image panel, else the whole format)."""
-    from .reframe import ReframeParams, panel_boxes
+    from ..layout import DEFAULT_PANEL, panel_boxes
 
     step = ctx.pipeline.step("reframe")
-    panel = getattr(getattr(step, "params", None), "panel", ReframeParams().panel)
+    panel = getattr(getattr(step, "params", None), "panel", DEFAULT_PANEL)
     out = {}
     for fmt in ctx.brief.ad_formats():
         box = panel_boxes(fmt, panel)[0]
