@@ -52,6 +52,15 @@ CONCEPTS = [
 ]
 
 
+def child_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children: on a shared machine the
+    work a run did, which other processes' load inflates far less than its wall time."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def load() -> str:
     a, b, c = os.getloadavg()
     return f"{a:.2f}/{b:.2f}/{c:.2f}"
@@ -110,15 +119,17 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None) 
     cmd = [sys.executable, "-m", "assetkit", "run", str(brief), "--out", str(out), "--no-ledger",
            "--pipeline", str(work / "pipeline.yaml"), "--progress", "none", "--json"]
     before = load()
+    cpu0 = child_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    cpu = child_cpu() - cpu0
     after = load()
     if proc.returncode != 0:
         sys.exit(f"assetkit run failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     manifest = json.loads((out / "reference" / "manifest.json").read_text())
     masters = {a["master"] for a in manifest["assets"] if a.get("master")}
-    return {"wall_s": round(wall, 2), "assets": len(manifest["assets"]), "masters": len(masters),
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "assets": len(manifest["assets"]), "masters": len(masters),
             "timings": manifest["timings"],
             "compute_s": round(manifest["compute_seconds"], 2), "load_before": before, "load_after": after}
 
@@ -164,9 +175,10 @@ def steady(model: Path, tiny_vae: Path, sizes: list[tuple[int, int]], n: int) ->
         t0 = time.perf_counter()
         gen.generate(reqs[:1])
         warm = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         gen.generate(reqs[1:])
-        out[f"{w}x{h}"] = {"s_per_image": round((time.perf_counter() - t0) / n, 3), "warmup_s": round(warm, 2)}
+        out[f"{w}x{h}"] = {"s_per_image": round((time.perf_counter() - t0) / n, 3), "warmup_s": round(warm, 2),
+                           "cpu_s_per_image": round((time.process_time() - c0) / n, 3)}
     gen.close()
     return out
 
@@ -186,17 +198,48 @@ def stock(model: Path, sizes: list[tuple[int, int]], n: int) -> dict[str, dict]:
         pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0, width=w, height=h)  # warm-up
         warm = time.perf_counter() - t0
         times = []
+        c0 = time.process_time()
         for _ in range(n):
             t0 = time.perf_counter()
             pipe(prompt=PROMPT, num_inference_steps=1, guidance_scale=0.0, width=w, height=h)
             times.append(time.perf_counter() - t0)
         out[f"{w}x{h}"] = {"s_per_image": round(sum(times) / n, 2), "warmup_s": round(warm, 2),
-                           "times": [round(t, 2) for t in times]}
+                           "times": [round(t, 2) for t in times],
+                           "cpu_s_per_image": round((time.process_time() - c0) / n, 2)}
     del pipe
     return out
 
 
+def in_child(phase: str, model: Path, tiny_vae: Path, sizes: list[tuple[int, int]], n: int) -> dict:
+    """Run a measuring phase in a fresh process: each holds its model alone (peak memory is the
+    largest phase's, not their sum) and none inherits another's warm caches."""
+    cmd = [sys.executable, __file__, "--phase", phase, "--phase-args",
+           json.dumps({"model": str(model), "tiny_vae": str(tiny_vae), "sizes": sizes, "n": n})]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{phase} phase failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_gb() -> float:
+    """The largest resident set of any finished child process (file-backed model pages included)."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2)
+
+
 def main() -> None:
+    if "--phase" in sys.argv:  # a measuring phase in its own process (see in_child)
+        phase = sys.argv[sys.argv.index("--phase") + 1]
+        a = json.loads(sys.argv[sys.argv.index("--phase-args") + 1])
+        from assetkit.generators.diffusers import quiet_libraries
+
+        quiet_libraries()
+        sizes = [tuple(s) for s in a["sizes"]]
+        out = (steady(Path(a["model"]), Path(a["tiny_vae"]), sizes, a["n"]) if phase == "steady"
+               else stock(Path(a["model"]), sizes, a["n"]))
+        print(json.dumps(out))
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 concept: 64 assets from 12 masters")
     ap.add_argument("--runs", type=int, default=1, help="campaign runs (each a fresh CLI process and folder)")
@@ -233,7 +276,8 @@ def main() -> None:
             res["masters_by_size"] = master_sizes(work / f"out{r}")
             runs.append(res)
             print(f"run {r + 1}: {res['assets']} assets from {res['masters']} masters "
-                  f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master "
+                  f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master, "
+                  f"CPU {res['cpu_s']} s "
                   f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s); "
                   f"load average {res['load_before']} → {res['load_after']}", flush=True)
         sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
@@ -243,7 +287,7 @@ def main() -> None:
         print(f"compose/export share: {share['share_s']} s (reframe+compose+check+export, masters from cache, "
               f"not streamed); load average {before} → {load()}", flush=True)
         before = load()
-        st = steady(model, tiny, sizes, args.steady_images)
+        st = in_child("steady", model, tiny, sizes, args.steady_images)
         print(f"steady state (same generator, after one warm-up per size): "
               + ", ".join(f"{k} {v['s_per_image']} s/image (warm-up {v['warmup_s']} s)" for k, v in st.items())
               + f"; load average {before} → {load()}", flush=True)
@@ -253,13 +297,15 @@ def main() -> None:
         else:
             before = load()
             stock_sizes = sizes[:1] if args.quick else sizes
-            sk = stock(model, stock_sizes, args.stock_images)
+            sk = in_child("stock", model, tiny, stock_sizes, args.stock_images)
             for k in st:  # --quick: the square's figure stands for every size
                 sk.setdefault(k, dict(sk[f"{stock_sizes[0][0]}x{stock_sizes[0][1]}"], assumed_from=stock_sizes[0]))
             print("stock diffusers (fp32, full VAE, 1 image/call): "
                   + ", ".join(f"{k} {v['s_per_image']} s/image" + (" (square's figure)" if "assumed_from" in v else
                                                                    f" (warm-up {v['warmup_s']} s)")
                               for k, v in sk.items()) + f"; load average {before} → {load()}", flush=True)
+        print(f"peak resident memory of any process of this bench: {peak_rss_gb()} GB (file-backed model "
+              "pages included)", flush=True)
         summary = []
         for i, r in enumerate(runs):
             m = r["masters"]
@@ -267,19 +313,27 @@ def main() -> None:
             stock_total = sum(n * sk[k]["s_per_image"] for k, n in r["masters_by_size"].items())
             speedup = stock_total / r["wall_s"]
             limit = 1.15 * steady_total + share["share_s"]
+            cpu_stock = sum(n * sk[k].get("cpu_s_per_image", float("nan")) for k, n in r["masters_by_size"].items())
+            cpu_steady = sum(n * st[k]["cpu_s_per_image"] for k, n in r["masters_by_size"].items())
             row = {"run": i + 1, "wall_s": r["wall_s"], "masters": m, "s_per_master": round(r["wall_s"] / m, 2),
                    "steady_total_s": round(steady_total, 1), "stock_total_s": round(stock_total, 1),
                    "speedup": round(speedup, 2), "target_wall_s": round(limit, 1),
-                   "wall_over_steady": round(r["wall_s"] / steady_total, 3)}
+                   "wall_over_steady": round(r["wall_s"] / steady_total, 3),
+                   "cpu_s": r["cpu_s"], "cpu_speedup": round(cpu_stock / r["cpu_s"], 2),
+                   "cpu_over_steady": round(r["cpu_s"] / cpu_steady, 3)}
             summary.append(row)
             print(f"run {i + 1}: wall {r['wall_s']} s, {m} masters, {row['s_per_master']} s/master; "
                   f"masters × steady = {row['steady_total_s']} s (wall ÷ that = {row['wall_over_steady']}); "
                   f"campaign speed-up = masters × stock {row['stock_total_s']} s ÷ wall = {speedup:.2f}x "
                   f"(target ≥ 6x: {'met' if speedup >= 6 else 'MISSED'}); wall ≤ 1.15 × steady + share = "
                   f"{limit:.1f} s: {'met' if r['wall_s'] <= limit else 'MISSED'}", flush=True)
+            print(f"run {i + 1} in CPU seconds (less sensitive to other load): campaign {r['cpu_s']} s, "
+                  f"masters × steady {cpu_steady:.1f} s (ratio {row['cpu_over_steady']}), speed-up over stock "
+                  f"{row['cpu_speedup']}x", flush=True)
         print(json.dumps({"quick": args.quick, "masters_option": args.masters, "worker_nice": args.worker_nice,
                           "runs": runs, "steady": st,
-                          "stock": sk, "compose_share": share, "summary": summary, "load_average_end": load()},
+                          "stock": sk, "compose_share": share, "summary": summary, "load_average_end": load(),
+                          "peak_rss_gb": peak_rss_gb()},
                          default=str))
     finally:
         if not keep:
