@@ -21,7 +21,7 @@ the target check wall ≤ 1.15 × (Σ masters × steady s/image) + compose/expor
 average (``os.getloadavg``) is printed before and after each phase: this CPU may be shared.
 
     .venv/bin/python bench/campaign.py [--quick] [--runs N] [--work DIR] [--masters per-aspect|shared]
-                                       [--worker-nice N] [--skip-stock S_PER_IMAGE]
+                                       [--worker-nice N] [--compare SRC] [--skip-stock S_PER_IMAGE]
 """
 from __future__ import annotations
 
@@ -110,10 +110,11 @@ concepts:
     return brief
 
 
-def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None) -> dict:
-    """``assetkit run`` in its own process, a fresh out folder, no ledger: wall time and manifest."""
+def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, code: Path = ROOT) -> dict:
+    """``assetkit run`` (from the source tree ``code``) in its own process, a fresh out folder, no
+    ledger: wall time, CPU time and manifest."""
     shutil.rmtree(out, ignore_errors=True)
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(code) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if worker_nice is not None:
         env["ASSETKIT_WORKER_NICE"] = str(worker_nice)
     cmd = [sys.executable, "-m", "assetkit", "run", str(brief), "--out", str(out), "--no-ledger",
@@ -249,6 +250,8 @@ def main() -> None:
     ap.add_argument("--stock-images", type=int, default=1, help="stock images per size after its warm-up")
     ap.add_argument("--worker-nice", type=int, help="ASSETKIT_WORKER_NICE for the runs (0: workers keep normal "
                                                      "priority while the model runs; default 10)")
+    ap.add_argument("--compare", type=Path, metavar="SRC", help="another source tree (e.g. a checkout of an older "
+                    "commit): its runs alternate with this tree's, so both see the same load drift")
     ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",
                     help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
     args = ap.parse_args()
@@ -271,11 +274,14 @@ def main() -> None:
               flush=True)
         brief = write_campaign(work, model, tiny, 1 if args.quick else 4, args.masters)
         runs = []
-        for r in range(args.runs):
-            res = cli_run(work, brief, work / f"out{r}", args.worker_nice)
+        codes = [("this", ROOT)] + ([("compare", args.compare.resolve())] if args.compare else [])
+        for r in range(args.runs * len(codes)):
+            label, code = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same load drift)
+            res = cli_run(work, brief, work / f"out{r}", args.worker_nice, code)
             res["masters_by_size"] = master_sizes(work / f"out{r}")
+            res["code"] = label if label == "this" else str(code)
             runs.append(res)
-            print(f"run {r + 1}: {res['assets']} assets from {res['masters']} masters "
+            print(f"run {r + 1} ({label} code): {res['assets']} assets from {res['masters']} masters "
                   f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master, "
                   f"CPU {res['cpu_s']} s "
                   f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s); "
@@ -322,7 +328,8 @@ def main() -> None:
                    "cpu_s": r["cpu_s"], "cpu_speedup": round(cpu_stock / r["cpu_s"], 2),
                    "cpu_over_steady": round(r["cpu_s"] / cpu_steady, 3)}
             summary.append(row)
-            print(f"run {i + 1}: wall {r['wall_s']} s, {m} masters, {row['s_per_master']} s/master; "
+            row["code"] = r["code"]
+            print(f"run {i + 1} ({r['code']}): wall {r['wall_s']} s, {m} masters, {row['s_per_master']} s/master; "
                   f"masters × steady = {row['steady_total_s']} s (wall ÷ that = {row['wall_over_steady']}); "
                   f"campaign speed-up = masters × stock {row['stock_total_s']} s ÷ wall = {speedup:.2f}x "
                   f"(target ≥ 6x: {'met' if speedup >= 6 else 'MISSED'}); wall ≤ 1.15 × steady + share = "
@@ -330,6 +337,15 @@ def main() -> None:
             print(f"run {i + 1} in CPU seconds (less sensitive to other load): campaign {r['cpu_s']} s, "
                   f"masters × steady {cpu_steady:.1f} s (ratio {row['cpu_over_steady']}), speed-up over stock "
                   f"{row['cpu_speedup']}x", flush=True)
+        if args.compare:
+            import statistics
+
+            for label in {r["code"] for r in summary}:
+                rows = [r for r in summary if r["code"] == label]
+                print(f"{label}: wall {[r['wall_s'] for r in rows]} (median "
+                      f"{statistics.median(r['wall_s'] for r in rows)} s), CPU {[r['cpu_s'] for r in rows]} "
+                      f"(median {statistics.median(r['cpu_s'] for r in rows)} s), speed-up "
+                      f"{[r['speedup'] for r in rows]}, CPU speed-up {[r['cpu_speedup'] for r in rows]}", flush=True)
         print(json.dumps({"quick": args.quick, "masters_option": args.masters, "worker_nice": args.worker_nice,
                           "runs": runs, "steady": st,
                           "stock": sk, "compose_share": share, "summary": summary, "load_average_end": load(),
