@@ -54,6 +54,9 @@ class Copy(Strict):
     subline: str | None = Field(None, max_length=300)
     cta: str | None = Field(None, max_length=40)
     disclaimer: str | None = Field(None, max_length=400)
+    #: Who wrote this locale's copy: ``agency`` (bought; no translation saving, the default),
+    #: ``in-house`` or ``machine`` (a translation the agency would have charged for).
+    source: Literal["agency", "in-house", "machine"] = "agency"
 
     def words(self) -> int:
         return sum(len((t or "").split()) for t in (self.headline, self.subline, self.cta, self.disclaimer))

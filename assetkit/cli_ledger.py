@@ -113,7 +113,7 @@ def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings)
     from .settings import load_settings
 
     locale = load_settings(settings).money_locale
-    with Ledger(ledger_file, create=False) as lg:
+    with Ledger(ledger_file, readonly=True) as lg:
         rows = lg.summary(since=since, until=until, campaign=campaign, brand=brand)
     columns = ["date", "ref", "campaign", "brand", "categories", "deliverables", "currency", "baseline", "actual",
                "saving", "baseline_hours", "actual_hours", "hours_saved", "no_baseline", "voided"]
@@ -164,7 +164,7 @@ def show(run_id, as_json, ledger_file, settings):
     from .settings import load_settings
 
     locale = load_settings(settings).money_locale
-    with Ledger(ledger_file, create=False) as lg:
+    with Ledger(ledger_file, readonly=True) as lg:
         if run_id.lstrip("#").isdigit():
             e = lg.entry(int(run_id.lstrip("#")))
             if e is None:
@@ -284,6 +284,26 @@ def review(run_id, minutes, note, ledger_file, settings):
     click.echo(f"Recorded {minutes:g} min of human time for run {run_id} (replaces the estimate)")
 
 
+@ledger.command("verify")
+@ledger_options
+def verify(ledger_file, settings):
+    """Check the ledger is intact: SQLite's quick_check, the append-only triggers, every row's
+    link in the sha256 hash chain, and the running totals against the entries. Exit 2 naming
+    the first problem.
+
+    Example:
+
+        assetkit ledger verify
+    """
+    from .ledger import Ledger
+
+    with Ledger(ledger_file, readonly=True) as lg:
+        result = lg.verify(full=True)
+        name = lg.name
+    click.echo(f"{name}: verified — {result.links} chain links, {result.entries} entries"
+               + (f", last entry #{result.last_entry} recorded {result.last_recorded}" if result.last_entry else ""))
+
+
 # -- quotes ------------------------------------------------------------------------------------
 
 @click.group()
@@ -330,7 +350,7 @@ def list_quotes(as_json, as_csv, ledger_file, settings):
     """
     from .ledger import Ledger
 
-    with Ledger(ledger_file, create=False) as lg:
+    with Ledger(ledger_file, readonly=True) as lg:
         stored = lg.quotes()
     rows = [{"quote_id": s.quote_id, "version": s.version, "agency": s.agency, "category": s.category,
              "currency": s.currency, "valid_from": s.valid_from, "valid_to": s.valid_to, "lines": len(s.quote.lines),

@@ -40,6 +40,10 @@ from .yamlfile import display_path, load_yaml, validate
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 UNITS = ("per_asset", "per_format", "per_hour", "per_word", "flat")
+#: What a deliverable is to the agency: the first visual of a concept (``master``), that visual
+#: in another format (``resize``) or locale (``locale``), a second or later variant of a concept
+#: (``variant``), or a changed output of a deliverable already delivered (``revision``).
+ROLES = ("master", "resize", "locale", "variant", "revision")
 FORMAT_CLASSES = ("social", "display", "video", "print")
 
 
@@ -122,7 +126,11 @@ class QuoteLine(_Strict):
     turnaround_days: Decimal = Decimal(0)
     minimum: Decimal = Decimal(0)
     match: Match = Field(default_factory=Match)
+    #: The deliverable roles this line prices (see ROLES); absent = every role. A line naming
+    #: roles beats a line of the same service that names none.
+    applies_to: list[Literal["master", "resize", "locale", "variant", "revision"]] | None = None
 
+    _roles = field_validator("applies_to", mode="before")(classmethod(lambda cls, v: _listify(v)))
     _amounts = field_validator("unit_price", "hours_per_unit", "turnaround_days", "minimum",
                                mode="before")(_money)
 
@@ -199,7 +207,16 @@ class Quote(_Strict):
         return line.category or ("translation" if line.unit == "per_word" else self.category)
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        body = self.model_dump(mode="json")
+        for line in body["lines"]:  # a card without roles keeps the hash it had before roles existed
+            if line.get("applies_to") is None:
+                line.pop("applies_to", None)
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def has_roles(self) -> bool:
+        """Whether the card prices adaptations (resize, locale, variant, revision) apart."""
+        return any(line.applies_to for line in self.lines)
 
     @property
     def sha256(self) -> str:
@@ -223,7 +240,7 @@ CSV_QUOTE_COLUMNS = {"quote_id": "id", "agency": "agency", "category": "category
 CSV_LINE_COLUMNS = {"line_id": "id", "description": "description", "service": "service",
                     "line_category": "category",
                     "unit": "unit", "unit_price": "unit_price", "hours_per_unit": "hours_per_unit",
-                    "turnaround_days": "turnaround_days", "minimum": "minimum"}
+                    "turnaround_days": "turnaround_days", "minimum": "minimum", "applies_to": "applies_to"}
 CSV_MATCH_COLUMNS = ("format_class", "formats", "locales")
 CSV_REQUIRED = ("quote_id", "agency", "currency", "valid_from", "valid_to", "line_id", "description",
                 "unit", "unit_price")

@@ -110,7 +110,7 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
             seed = job_seed(brief.seed, concept.id, variant)
             for fmt in brief.ad_formats():
                 for locale in brief.locales:
-                    copy = effective_copy(brand, brief.copy[locale], locale).model_dump(mode="json")
+                    copy = effective_copy(brand, brief.copy[locale], locale).model_dump(mode="json", exclude={"source"})
                     key = _hash({"common": common, "concept": cdump, "files": files, "variant": variant,
                                  "seed": seed, "format": fmt.to_dict(), "locale": locale, "copy": copy})[:32]
                     jobs.append(Job(concept.id, variant, fmt, locale, seed, key, master))

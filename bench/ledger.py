@@ -1,6 +1,7 @@
-"""Ledger benchmark: insert 100k asset entries, aggregate 1M entries by month and category.
+"""Ledger benchmark: insert 100k asset entries, aggregate and verify 1M entries.
 
-Targets: insert 100k rows < 1 s; aggregate savings by month × category over 1M rows < 1 s.
+Targets: insert 100k rows < 1 s; aggregate savings by month × category over 1M rows < 1 s;
+`ledger verify` (every hash-chain link re-hashed, totals recomputed, quick_check) over 1M < 2 s.
 
 The insert is a real run: a manifest with 100,000 new assets is priced against the example quote
 (``_price_run``, as ``Ledger.record_run`` does) and stored by ``Ledger._store_run`` — the runs row,
@@ -23,10 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assetkit.formats import CATALOG  # noqa: E402
-from assetkit.ledger import (
-    Ledger,  # noqa: E402
-    pricing,  # noqa: E402
-)
+from assetkit.ledger import Ledger, chain, pricing  # noqa: E402
 from assetkit.quotes import load_quotes  # noqa: E402
 from assetkit.settings import load_settings  # noqa: E402
 
@@ -78,7 +76,7 @@ def insert_run(folder: Path, n: int, repeat: int) -> None:
             with lg.transaction():  # Ledger.record_run, timed in two parts
                 t = time.perf_counter()
                 run_row, batches = pricing._price_run(manifest, f"out/spring-launch/{manifest['run_id']}/manifest.json",
-                                                settings, None, quotes, lg._has_deliverable)
+                                                settings, None, quotes, lg)
                 price_s = time.perf_counter() - t
                 t, cpu = time.perf_counter(), time.process_time()
                 lg._store_run(run_row, batches)
@@ -168,6 +166,17 @@ def main() -> None:
         t = time.perf_counter()
         n = sum(1 for _ in lg.entries(since="2026-11-01", campaign="campaign-7"))
         print(f"entries(since=2026-11-01, campaign=campaign-7): {n:,} rows in {time.perf_counter() - t:.3f} s")
+        # 3) tamper evidence: the full verify (every chain link re-hashed, totals recomputed,
+        # quick_check) and the cheap part the report runs
+        for full, label in ((True, "ledger verify (full)"), (False, "report's verify (cheap part)")):
+            t = time.perf_counter()
+            res = lg.verify(full=full)
+            s = time.perf_counter() - t
+            print(f"{label} over {args.rows:,} entries: {s:.3f} s, {res.links:,} links re-hashed"
+                  + (f", target < 2 s {'OK' if s < 2 else 'MISSED'}" if full else ""))
+        t = time.perf_counter()
+        chain.verify(lg.conn)
+        print(f"  of which the chain re-hash: {time.perf_counter() - t:.3f} s")
     print(f"file size: {big.stat().st_size / 1e6:.0f} MB ({folder})")
 
 

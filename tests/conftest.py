@@ -25,3 +25,18 @@ def workdir(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ASSETKIT_LEDGER", str(tmp_path / ".assetkit" / "ledger.sqlite"))
     return tmp_path
+
+
+@pytest.fixture
+def ledger_project(tmp_path, monkeypatch) -> Path:
+    """A project folder as the working directory for ledger tests: the ledger tests' settings
+    (tests/ledger_fixtures.py), no ledger yet."""
+    from ledger_fixtures import SETTINGS_YAML
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("ASSETKIT_LEDGER", "ASSETKIT_SETTINGS"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ASSETKIT_USER", "tester")
+    (tmp_path / "assetkit.yaml").write_text(SETTINGS_YAML)
+    return tmp_path
+

@@ -4,8 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-QUOTE_YAML = EXAMPLES / "quotes" / "agency-2026.yaml"
-QUOTE_CSV = EXAMPLES / "quotes" / "agency-2026.csv"
+DATA = Path(__file__).resolve().parent / "data"
+#: The example card before it had adaptation lines: every deliverable priced by its placement's
+#: line (what a card without ``applies_to`` still does); the pricing tests' figures assume it.
+QUOTE_YAML = DATA / "agency-2026-no-roles.yaml"
+QUOTE_CSV = DATA / "agency-2026-no-roles.csv"
+#: The example card as shipped: master, resize, locale version, extra variant and revision lines.
+EXAMPLE_YAML = EXAMPLES / "quotes" / "agency-2026.yaml"
+EXAMPLE_CSV = EXAMPLES / "quotes" / "agency-2026.csv"
 
 SETTINGS_YAML = """\
 currency: EUR
@@ -26,7 +32,8 @@ fx:
 
 def manifest(run_id="20261125T083000Z-ab12cd", finished="2026-11-25T08:31:00+00:00", campaign="spring-launch",
              formats=(("meta-square", "social"), ("iab-leaderboard", "display")), locales=("en-US", "de-DE"),
-             concepts=("morning",), cached=False, quote=None, compute=0.5, device="cpu"):
+             concepts=("morning",), cached=False, quote=None, compute=0.5, device="cpu", generator="diffusers",
+             copy_source="in-house"):
     assets = []
     for loc in locales:
         for fmt, cls in formats:
@@ -36,10 +43,10 @@ def manifest(run_id="20261125T083000Z-ab12cd", finished="2026-11-25T08:31:00+00:
                                "concept": concept, "variant": 1, "seed": 1, "generator": "draft",
                                "compute_seconds": compute, "cached": cached, "key": f"{loc}{fmt}{concept}"})
     copy = {loc: {"headline": "Wake up to Nordlicht", "subline": "Freshly roasted every single morning",
-                  "cta": "Shop now", "disclaimer": None} for loc in locales}
+                  "cta": "Shop now", "disclaimer": None, "source": copy_source} for loc in locales}
     return {"assetkit_version": "0.1.0", "run_id": run_id, "started_at": finished, "finished_at": finished,
             "campaign": campaign, "brand": "Nordlicht Coffee", "brand_slug": "nordlicht",
             "brief": "examples/spring-launch/brief.yaml", "brief_sha256": "f" * 64, "pipeline": "social-campaign",
             "source_locale": locales[0], "quote": quote, "device": device,
-            "generator": {"name": "draft", "model": None}, "timings": {"total": 3.0},
+            "generator": {"name": generator, "model": None if generator == "draft" else "tiny-sd"}, "timings": {"total": 3.0},
             "compute_seconds": compute * len(assets) + 1.0, "copy": copy, "assets": assets}

@@ -5,7 +5,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from assetkit.ledger import Ledger
+from assetkit.ledger import Ledger, chain
 
 KINDS = ("asset", "asset", "asset", "translation", "overhead", "review", "manual")
 CATEGORIES = ("production", "social", "crm", "photography", "translation")
@@ -39,6 +39,7 @@ def write_ledger(path: str | Path, entries: list[dict], runs: list[dict] | None 
             row.update(r)
             cols = ", ".join(row)
             conn.execute(f"INSERT INTO runs ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        chain.link(conn, "runs", 0)  # rows written outside Ledger's writers are chained the same way
         # The ledger's own insert path, so its running ``totals`` stay in step with ``entries``.
         led._insert_entries([entry(**e) if set(e) != set(ENTRY_COLS) else e for e in entries])
     return path

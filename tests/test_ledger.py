@@ -82,7 +82,7 @@ def test_no_baseline_is_flagged_never_zero(project):
     assert "quote 'nope-2026' named by the brief is not in the ledger" in rec.no_baseline_reason
     assert rec.describe().startswith("NO BASELINE")
     old = record(manifest(run_id="old", finished="2025-03-01T10:00:00Z"))
-    assert old.no_baseline and "no imported quote is valid on 2025-03-01" in old.no_baseline_reason
+    assert old.no_baseline and "no valid quote on 2025-03-01" in old.no_baseline_reason
     with Ledger() as lg:
         agg = lg.aggregate(["run_id"])
         assert all(r["no_baseline_deliverables"] == r["deliverables"] for r in agg)
@@ -217,9 +217,21 @@ def test_seed_demo_is_realistic_and_reproducible(tmp_path):
         cats = {r["category"] for r in la.aggregate(["category"])}
         assert {"translation", "production", "social", "crm"} <= cats
         assert len({r["month"] for r in la.aggregate(["month"])}) == 6
-        assert sum(1 for r in la.runs() if r["no_baseline"]) == 2
+        runs = la.runs()
+        assert sum(1 for r in runs if r["quote_requested"] == "print-studio-2026") == 2
+        proofs = [r for r in runs if r["generator"] == "draft"]
+        assert proofs and all(r["no_baseline"] and "draft proof" in r["no_baseline_reason"] for r in proofs)
+        assert sum(1 for r in runs if r["generator"] == "diffusers") > 3 * len(proofs)
         assert len(list(la.entries(kind="void"))) == 1 and len(list(la.entries(kind="review"))) >= 1
-        assert len({r["brand"] for r in la.runs()}) >= 2
+        assert len({r["brand"] for r in runs}) >= 2
+        same = {}
+        for r in runs:
+            same.setdefault(r["brief_sha256"], []).append(r["run_id"])
+        (_, forced, remade), = [ids for ids in same.values() if len(ids) > 1]  # a wave, its --force re-run, re-make
+        assert [e.kind for e in la.entries(run_id=forced)] == ["overhead"]
+        revisions = [e for e in la.entries(run_id=remade) if e.kind == "asset"]
+        assert [(e.units, e.description) for e in revisions] == [(0, "revision of a delivered asset")] * 2
+        assert la.verify().entries == len(rows_a)
     with pytest.raises(Exception, match="already exists"):
         seed_demo(a)
 

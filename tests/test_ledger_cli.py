@@ -90,8 +90,8 @@ def test_add_manual(project):
 def test_user_errors(project):
     r = CliRunner().invoke(cli, ["ledger", "list"])
     assert r.exit_code == 2
-    assert r.output == ("Error: .assetkit/ledger.sqlite: no ledger yet (it is created by the first recorded run "
-                        "or `assetkit ledger add`)\n")
+    assert r.output == ("Error: .assetkit/ledger.sqlite: no ledger yet (it is created by the first recorded run, "
+                        "`assetkit quotes import` or `assetkit ledger add`)\n")
     (project / "foreign.sqlite").write_text("not a database")
     r = CliRunner().invoke(cli, ["ledger", "list", "--ledger", "foreign.sqlite"])
     assert r.exit_code == 2 and "not an assetkit ledger" in r.output

@@ -8,7 +8,7 @@ import pytest
 from assetkit.errors import ConfigError
 from assetkit.quotes import load_quotes
 
-from ledger_fixtures import QUOTE_CSV, QUOTE_YAML
+from ledger_fixtures import EXAMPLE_CSV, EXAMPLE_YAML, QUOTE_CSV, QUOTE_YAML
 
 
 def test_example_yaml_and_csv_are_the_same_card():
@@ -16,6 +16,18 @@ def test_example_yaml_and_csv_are_the_same_card():
     assert y == c and y.sha256 == c.sha256
     assert y.currency == "USD" and len(y.lines) == 9
     assert y.lines[-3].unit_price == Decimal("0.14")  # exact, not a float
+    (y,), (c,) = load_quotes(EXAMPLE_YAML), load_quotes(EXAMPLE_CSV)
+    assert y == c and y.sha256 == c.sha256 and y.has_roles
+    assert {line.id: line.applies_to for line in y.lines if line.applies_to} == {
+        "social-static": ["master"], "social-vertical": ["master"], "display-banner": ["master"],
+        "extra-variant": ["variant"], "resize": ["resize"], "locale-version": ["locale"], "revision": ["revision"],
+        "format-template": ["master", "resize"], "art-direction": ["master", "variant"]}
+
+
+def test_a_card_without_roles_keeps_its_hash():
+    # the hash a ledger stored for the role-less card before `applies_to` existed
+    (q,) = load_quotes(QUOTE_YAML)
+    assert not q.has_roles and '"applies_to"' not in q.canonical_json()
 
 
 def problems(path):

@@ -77,6 +77,10 @@ def reference(path, period, brand=None, campaign=None) -> dict:
         ref["hours"] += e.hours_saved
         if cause_of(kind) == "ai_generation":
             ref["ai"] += e.saving
+        part = "manual" if cause_of(kind) == "manual" else "run"
+        ref[part + "_saving"] = ref.get(part + "_saving", Decimal(0)) + e.saving
+        ref[part + "_baseline"] = ref.get(part + "_baseline", Decimal(0)) + e.baseline
+        ref[part + "_units"] = ref.get(part + "_units", 0) + e.units
     return ref
 
 
@@ -103,6 +107,14 @@ def test_every_figure_equals_the_ledger_sums(seed, n, period, brand, campaign):
         assert f.assets == ref["assets"]
         assert abs(float(f.hours_saved) - ref["hours"]) < 0.01
         assert f.saving_pct == (f.saving / f.baseline if f.baseline > 0 else None)
+        # the headline: runs only (manual entries apart), annualised only over a quarter or more
+        assert (f.run_saving, f.run_deliverables) == (ref.get("run_saving", 0), ref.get("run_units", 0))
+        assert (f.manual_saving, f.manual_entries) == (ref.get("manual_saving", 0), ref.get("manual_units", 0))
+        assert f.run_saving + f.manual_saving == f.saving
+        if f.days is None or f.days < 90 or not ref.get("run_baseline"):
+            assert f.annual_saving is None
+        else:
+            assert f.annual_saving == f.run_saving * 365 / f.days
         for dim, rows in (("category", data.by_category), ("month", data.by_month), ("campaign", data.by_campaign),
                           ("brand", data.by_brand), ("cause", data.by_cause)):
             got = {r.key: (r.baseline, r.actual, r.entries, r.assets) for r in rows}
@@ -144,7 +156,7 @@ def test_empty_period_renders_dashes_not_zero_percent_or_nan(tmp_path):
     for text in (visible(html), md):
         assert "NaN" not in text and "nan" not in text.lower()
         assert not BARE_ZERO_PCT.search(text)
-    assert "| External agency cost vs baseline | **—** |" in md
+    assert "| In-house cost vs the rate card | **—** |" in md
     doc = json.loads(render_json(data, []))
     assert doc["current"]["saving_pct"] is None and doc["current"]["annual_saving"] is None
     assert render_pdf(data).startswith(b"%PDF")
@@ -369,12 +381,18 @@ def test_short_periods_are_not_annualised_and_tiny_shares_are_not_zero(tmp_path)
     one_day = build(path)
     assert one_day.current.days == 1 and one_day.current.annual_saving is None
     md = render_md(one_day)
-    assert "## External agency cost down 90% against agency quotes" in md
+    assert "## €900 saved against the rate card of the recorded quotes for the same 1 deliverables (90% below " \
+        "the card), 0.0 h saved" in md
+    assert "Cost avoidance: modelled against the card's prices, not measured agency spend." in md
     assert "All time (May 2, 2026)" in md
     assert "| Compute | €0.00 | &lt;0.1% |" in md  # Markdown escapes "<"
-    month = build(path, parse_period("2026-05"))
-    assert month.current.days == 31 and month.current.annual_saving == month.current.saving * 365 / 31
-    assert "about €10,597 a year" in render_md(month)
+    month = build(path, parse_period("2026-05"))  # a month is no basis for a year either
+    assert month.current.days == 31 and month.current.annual_saving is None
+    assert "a year" not in render_md(month)
+    quarter = build(path, parse_period("2026-Q2"))
+    assert quarter.current.days == 91 and quarter.current.annual_saving == quarter.current.run_saving * 365 / 91
+    assert "Annualised: about €3,610 a year (this figure × 365 ÷ 91 days; manual entries excluded)." in \
+        render_md(quarter)
 
 
 def test_render_dispatch(tmp_path):

@@ -29,10 +29,13 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
               settings=None) -> Path:
     """Write a realistic, reproducible demo ledger at ``path`` (which must not exist yet).
 
-    ``months`` months up to ``end``: runs for three brands / six campaigns priced against the
-    example quote ``examples/quotes/agency-2026.yaml`` (runs dated before 2026 have no valid
-    quote), manual translation / photography / CRM / social entries, two runs naming a quote
-    that was never imported (no baseline), one recorded review and a voided duplicate entry.
+    ``months`` months up to ``end``: model runs (diffusers, one wave of new concepts each) for three
+    brands / six campaigns priced against the example card ``examples/quotes/agency-2026.yaml``
+    (masters, resizes, locale versions, variants), each campaign's first wave preceded by a
+    draft-proof run (recorded, not counted), copy per locale written by the agency, in-house or by
+    machine, manual translation / photography / CRM / social entries, two runs naming a quote
+    that was never imported (no baseline), one recorded review, a voided duplicate entry, a
+    --force re-run that books nothing and a re-make with two revisions.
     Same arguments → same file contents (identity and clock are pinned).
     """
     import random
@@ -65,8 +68,11 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
         store._NOW_OVERRIDE = f"{starts[0].isoformat()}T00:00:00Z"
         with Ledger(path) as lg:
             lg.import_quote(quote, "examples/quotes/agency-2026.yaml")
-            runs = []
+            runs: list[str] = []
+            model_runs: list[dict] = []
+            proofed: set[str] = set()
             no_baseline_left = 2
+            wave = 0
             for mi, start in enumerate(starts):
                 for r in range(rng.randint(3, 5)):
                     brand = rng.choice(sorted(_DEMO_BRANDS))
@@ -74,37 +80,29 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
                     day = start + dt.timedelta(days=rng.randint(0, 27))
                     when = dt.datetime(day.year, day.month, day.day, rng.randint(7, 18), rng.randint(0, 59),
                                        tzinfo=dt.timezone.utc)
+                    wave += 1
                     locs = ["en-US"] + rng.sample(locales[1:], rng.randint(0, 3))
                     fmts = rng.sample(formats, rng.randint(2, 5))
-                    concepts = [f"c{i + 1}" for i in range(rng.randint(1, 3))]
-                    gpu = rng.random() < 0.7
+                    concepts = [f"w{wave}-c{i + 1}" for i in range(rng.randint(1, 3))]
+                    variants = rng.choice([1, 1, 2])
+                    # a campaign's first wave is laid out with draft proofs first (not counted), then made
+                    if campaign not in proofed:
+                        proofed.add(campaign)
+                        proof = _demo_manifest(rng, when - dt.timedelta(days=1), campaign, brand, locs, fmts,
+                                               concepts, variants, "draft", None)
+                        store._NOW_OVERRIDE = utc_iso(proof["finished_at"])
+                        lg.record_run(proof, f"out/{campaign}/{proof['run_id']}/manifest.json", settings)
+                        runs.append(proof["run_id"])
                     named = None
                     if no_baseline_left and mi in (1, months - 2) and r == 0:
                         named, no_baseline_left = "print-studio-2026", no_baseline_left - 1
-                    run_id = when.strftime("%Y%m%dT%H%M%SZ") + f"-{rng.getrandbits(24):06x}"
-                    assets = []
-                    for loc in locs:
-                        for f in fmts:
-                            for c in concepts:
-                                assets.append({"path": f"{loc}/{f.name}/{c}-v1.png", "format": f.name,
-                                               "format_class": f.format_class, "locale": loc, "concept": c,
-                                               "variant": 1, "cached": False,
-                                               "compute_seconds": round(rng.uniform(2, 9) if gpu else rng.uniform(0.05, 0.4), 3)})
-                    words = rng.randint(14, 40)
-                    copy = {loc: {"headline": " ".join(["word"] * (words // 2)), "subline": " ".join(["w"] * (words - words // 2)),
-                                  "cta": None, "disclaimer": None} for loc in locs}
-                    manifest = {"assetkit_version": "0.1.0", "run_id": run_id, "started_at": when.isoformat(),
-                                "finished_at": (when + dt.timedelta(minutes=rng.randint(1, 20))).isoformat(),
-                                "campaign": campaign, "brand": brand, "brand_slug": brand.split()[0].lower(),
-                                "brief": f"campaigns/{campaign}/brief.yaml", "brief_sha256": f"{rng.getrandbits(256):064x}",
-                                "pipeline": "social-campaign", "source_locale": "en-US", "quote": named,
-                                "device": "cuda:0" if gpu else "cpu",
-                                "generator": {"name": "diffusers" if gpu else "draft", "model": "sd-turbo" if gpu else None},
-                                "compute_seconds": round(sum(a["compute_seconds"] for a in assets) + (25 if gpu else 0.5), 3),
-                                "copy": copy, "assets": assets}
+                    manifest = _demo_manifest(rng, when, campaign, brand, locs, fmts, concepts, variants, "diffusers",
+                                              named)
                     store._NOW_OVERRIDE = utc_iso(manifest["finished_at"])
-                    lg.record_run(manifest, f"out/{campaign}/{run_id}/manifest.json", settings)
-                    runs.append(run_id)
+                    lg.record_run(manifest, f"out/{campaign}/{manifest['run_id']}/manifest.json", settings)
+                    runs.append(manifest["run_id"])
+                    if not named:
+                        model_runs.append(manifest)
                 # manual entries this month
                 for cat, desc, base, actual, hours, bh in rng.sample(_DEMO_MANUAL, 2):
                     day = start + dt.timedelta(days=rng.randint(0, 27))
@@ -121,10 +119,52 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
                                 brand="Mareva Skincare", on=last, settings=settings)
             store._NOW_OVERRIDE = f"{last.isoformat()}T09:05:00Z"
             lg.void(dup, "entered twice")
-            lg.record_review(runs[len(runs) // 2], 95, settings, "art director's timesheet")
+            reviewed = model_runs[len(model_runs) // 2]
+            lg.record_review(reviewed["run_id"], 95, settings, "art director's timesheet")
+            # the method's edge cases: a --force re-run of an unchanged wave books nothing new; a
+            # re-made wave where two outputs changed books two revisions
+            again = model_runs[-2]
+            for k, changed in ((1, 0), (2, 2)):
+                when = dt.datetime.fromisoformat(again["finished_at"]) + dt.timedelta(hours=k)
+                store._NOW_OVERRIDE = utc_iso(when)
+                redo = dict(again, run_id=when.strftime("%Y%m%dT%H%M%SZ") + f"-{rng.getrandbits(24):06x}",
+                            started_at=when.isoformat(), finished_at=when.isoformat(),
+                            assets=[dict(a, sha256=(f"{rng.getrandbits(256):064x}" if n < changed else a["sha256"]))
+                                    for n, a in enumerate(again["assets"])])
+                lg.record_run(redo, f"out/{redo['campaign']}/{redo['run_id']}/manifest.json", settings)
     finally:
         store._WHO_OVERRIDE, store._NOW_OVERRIDE = saved
     return path
+
+
+def _demo_manifest(rng, when: dt.datetime, campaign: str, brand: str, locs: list[str], fmts: list, concepts: list[str],
+                   variants: int, generator: str, named: str | None) -> dict:
+    """A finished run's manifest as the runner writes it (assets with content hashes)."""
+    gpu = generator != "draft"
+    run_id = when.strftime("%Y%m%dT%H%M%SZ") + f"-{rng.getrandbits(24):06x}"
+    assets = []
+    for loc in locs:
+        for f in fmts:
+            for c in concepts:
+                for v in range(1, variants + 1):
+                    assets.append({"path": f"{loc}/{f.name}/{c}-v{v}.png", "format": f.name,
+                                   "format_class": f.format_class, "locale": loc, "concept": c, "variant": v,
+                                   "cached": False, "sha256": f"{rng.getrandbits(256):064x}",
+                                   "compute_seconds": round(rng.uniform(2, 9) if gpu else rng.uniform(0.05, 0.4), 3)})
+    words = rng.randint(14, 40)
+    copy = {loc: {"headline": " ".join(["word"] * (words // 2)), "subline": " ".join(["w"] * (words - words // 2)),
+                  "cta": None, "disclaimer": None,
+                  "source": "agency" if loc == "en-US" else rng.choice(["in-house", "machine", "agency"])}
+            for loc in locs}
+    return {"assetkit_version": "0.1.0", "run_id": run_id, "started_at": when.isoformat(),
+            "finished_at": (when + dt.timedelta(minutes=rng.randint(1, 20))).isoformat(),
+            "campaign": campaign, "brand": brand, "brand_slug": brand.split()[0].lower(),
+            "brief": f"campaigns/{campaign}/brief.yaml", "brief_sha256": f"{rng.getrandbits(256):064x}",
+            "pipeline": "social-campaign", "source_locale": "en-US", "quote": named,
+            "device": "cuda:0" if gpu else "cpu",
+            "generator": {"name": generator, "model": "sd-turbo" if gpu else None},
+            "compute_seconds": round(sum(a["compute_seconds"] for a in assets) + (25 if gpu else 0.5), 3),
+            "copy": copy, "assets": assets}
 
 
 def _builtin_demo_quote():  # pragma: no cover - only when examples/ is not shipped

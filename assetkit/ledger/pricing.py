@@ -5,7 +5,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..money import from_micros
 from ..yamlfile import display_path
@@ -29,13 +29,63 @@ def _split(total: int, n: int) -> list[int]:
 
 
 def _copy_words(copy: dict | None) -> int:
-    return sum(len(str(v or "").split()) for v in (copy or {}).values())
+    return sum(len(str(v or "").split()) for k, v in (copy or {}).items() if k != "source")
+
+
+#: Generators whose output is a layout proof, not a deliverable an agency would have made.
+PROOF_GENERATORS = ("draft",)
+#: Copy sources that make a translation saving (``agency``: the translation was bought).
+SAVING_COPY_SOURCES = ("in-house", "machine")
+
+
+class Booked(Protocol):
+    """What the ledger already holds, for booking each deliverable once (records.Ledger's lookups)."""
+
+    def identity(self, key: str) -> str | None:
+        """The content hash of the live, baselined entry of a deliverable identity ('' if none
+        was recorded); None when the identity was never booked."""
+
+    def visual(self, campaign: str, concept: str | None, variant: int | None) -> bool:
+        """Whether a concept's variant already has a booked deliverable (its master exists)."""
+
+    def fee(self, campaign: str, quote_id: str, line_id: str, fmt: str | None) -> bool:
+        """Whether a flat (fmt None) or per-format fee of a card line is booked for the campaign."""
+
+    def has_key(self, key: str) -> bool:
+        """Whether a live baselined entry carries ``deliverable_key`` (translations)."""
+
+
+def identity_key(campaign: str, concept, variant, fmt, locale) -> str:
+    """One deliverable to the agency: the same campaign, concept, variant, format and locale."""
+    import hashlib
+
+    text = json.dumps([campaign, concept, variant, fmt, locale], separators=(",", ":"))
+    return "asset:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _applied(**kw) -> str:
+    """What an entry was priced with, as canonical JSON (decimal text, no floats)."""
+    return json.dumps({k: (str(v) if isinstance(v, Decimal) else v) for k, v in kw.items() if v is not None},
+                      sort_keys=True, separators=(",", ":"))
 
 
 
 def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[StoredQuote],
-               has_key) -> tuple[dict, list[tuple[dict | None, list[dict]]]]:
-    """(runs row, entry batches) for one manifest. Pure apart from ``has_key`` (dedup lookup).
+               booked: Booked) -> tuple[dict, list[tuple[dict | None, list[dict]]]]:
+    """(runs row, entry batches) for one manifest. Pure apart from ``booked`` (what the ledger holds).
+
+    The method (printed in the report's methodology):
+
+    * a run of a proof generator (``draft``) is recorded with its cost, every deliverable
+      flagged as a proof without baseline: it is not counted as agency work;
+    * a deliverable (campaign, concept, variant, format, locale) is booked once: a re-made
+      identical output books nothing new (its compute goes to the run's overhead), a changed
+      output is a ``revision`` (priced by the card's revision line, or not at all);
+    * on a card with roles (``applies_to``), the first visual of a concept is the ``master``,
+      the same visual in another format a ``resize``, in another locale a ``locale`` version, a
+      later variant a ``variant``; flat and per-format fees are booked once per campaign;
+    * translation is saved only for copy the brief marks ``source: in-house`` or ``machine``;
+    * the quote must be valid on the run's day (a named quote too), else no baseline.
 
     A batch is ``(shared, rows)`` for ``Ledger._insert_entries``: the asset entries carry only their
     own values (every column except the run's ``shared`` ones), the others whole rows.
@@ -51,6 +101,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     now, me = utc_iso(), who()
     campaign, brand = manifest.get("campaign") or "", manifest.get("brand") or ""
     generator = manifest.get("generator") or {}
+    proof = generator.get("name") in PROOF_GENERATORS
     named = manifest.get("quote") or (getattr(brief, "quote", None) if brief is not None else None)
     common = dict(run_id=manifest["run_id"], campaign=campaign, brand=brand, occurred_at=finished,
                   month=finished[:7], currency=cur,
@@ -58,30 +109,47 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                   brief_sha256=manifest.get("brief_sha256"), who=me, recorded_at=now)
 
     quote_reason = None
-    if named:
-        candidates = [s for s in stored if s.quote_id == named]
-        if not candidates:
+    if proof:
+        quote_reason = (f"draft proof ({generator.get('name')} generator, no model): recorded, not counted as "
+                        "agency work")
+        candidates: list[StoredQuote] = []
+    elif named:
+        named_versions = [s for s in stored if s.quote_id == named]
+        candidates = [s for s in named_versions if s.quote.valid_on(day)]
+        if not named_versions:
             quote_reason = f"quote {named!r} named by the brief is not in the ledger (assetkit quotes import FILE)"
+        elif not candidates:
+            q = named_versions[-1]
+            quote_reason = (f"no valid quote on {day.isoformat()}: {named!r} is valid {q.valid_from} to "
+                            f"{q.valid_to}")
     else:
         candidates = [s for s in stored if s.quote.valid_on(day)]
         if not candidates:
-            quote_reason = (f"no imported quote is valid on {day.isoformat()} (assetkit quotes list; "
+            quote_reason = (f"no valid quote on {day.isoformat()} (assetkit quotes list; "
                             "assetkit quotes import FILE)")
 
-    def choose(fmt, fclass, locale, words: bool):
-        """Best (stored quote, [lines]) for one deliverable, or (None, [])."""
+    def choose(fmt, fclass, locale, words: bool, role: str | None = None):
+        """Best (stored quote, [lines]) for one deliverable in ``role``, or (None, [])."""
         best, best_key = (None, []), None
         for s in candidates:
+            roles = s.quote.has_roles
+            if role == "revision" and not roles:
+                continue  # a card without a revision line prices no revision
             by_service: dict[str, Any] = {}
             for line in s.quote.lines:
                 if (line.unit == "per_word") != words:
                     continue
+                if roles and role is not None and line.applies_to and role not in line.applies_to:
+                    continue
+                if role == "revision" and not line.applies_to:
+                    continue  # only lines that name revisions price one
                 ok = (line.match.locales is None or locale in line.match.locales) if words else \
                     line.match.matches(fmt, fclass, locale)
                 if not ok:
                     continue
                 prev = by_service.get(line.service_key)
-                if prev is None or line.match.specificity > prev.match.specificity:
+                rank = (bool(line.applies_to), line.match.specificity)
+                if prev is None or rank > (bool(prev.applies_to), prev.match.specificity):
                     by_service[line.service_key] = line
             if not by_service:
                 continue
@@ -97,57 +165,113 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
             return None, None, str(exc)
         return _micros_of(from_micros(source_micros) * rate), (str(rate) if s.currency != cur else None), None
 
+    def fx_note(s: StoredQuote) -> dict:
+        if s.currency == cur:
+            return {}
+        dated = max((r.date for r in fx.rates if {r.base, r.quote} == {s.currency, cur} and r.date <= day),
+                    default=None)
+        return {"fx_pair": f"{s.currency}->{cur}", "fx_date": dated.isoformat() if dated else None,
+                "fx_source": "assetkit.yaml fx"}
+
     assets = manifest.get("assets") or []
     new = [a for a in assets if not a.get("cached")]
+    source_locale = manifest.get("source_locale") or (brief.source if brief is not None else None) \
+        or next(iter(manifest.get("copy") or {}), None)
     rows: list[dict] = []
     # Asset entries: the run's values once, every other column in each row (complete rows take
     # the insert's fast path; see Ledger._insert_entries).
-    asset_shared = dict(common, kind="asset", device=manifest.get("device"), description=None, words=None,
-                        deliverable_key=None, review_minutes_recorded=None, voids_entry_id=None, reason=None)
+    asset_shared = dict(common, kind="asset", device=manifest.get("device"), words=None,
+                        review_minutes_recorded=None, voids_entry_id=None, reason=None)
     asset_template = {c: _ENTRY_DEFAULTS.get(c) for c in ENTRY_COLUMNS if c not in asset_shared}
     missing: dict[str, int] = {}
 
-    # assets: first choose lines, then share per_format / flat prices within the run
-    chosen = [choose(a.get("format"), a.get("format_class"), a.get("locale"), False) for a in new]
+    # each new asset: its identity, whether it is new, a revision or a re-make, and its role
+    remade_secs = 0.0
+    priced: list[tuple[dict, str, str]] = []  # (asset, identity key, role)
+    seen_visuals: set[tuple] = set()
+    visual_booked: dict[tuple, bool] = {}
+    for a in new:
+        key = identity_key(campaign, a.get("concept"), a.get("variant"), a.get("format"), a.get("locale"))
+        content = a.get("sha256") or ""
+        prev = None if proof else booked.identity(key)
+        if prev is not None and (prev == content or not content or not prev):
+            remade_secs += float(a.get("compute_seconds") or 0)  # already booked: its cost is overhead
+            continue
+        if prev is not None:
+            role = "revision"
+        else:
+            vis = (a.get("concept"), a.get("variant"))
+            if vis not in visual_booked:
+                visual_booked[vis] = False if proof else booked.visual(campaign, *vis)
+            if a.get("locale") not in (source_locale, None):
+                role = "locale"
+            elif visual_booked[vis] or vis in seen_visuals:
+                role = "resize"
+            else:
+                role = "master" if (a.get("variant") or 1) == 1 else "variant"
+            if a.get("locale") in (source_locale, None):
+                seen_visuals.add(vis)
+        priced.append((a, key, role))
+    # a visual whose source-locale asset was not in this run: its first asset is the master
+    for i, (a, key, role) in enumerate(priced):
+        vis = (a.get("concept"), a.get("variant"))
+        if role == "locale" and vis not in seen_visuals and not visual_booked.get(vis):
+            priced[i] = (a, key, "master" if (a.get("variant") or 1) == 1 else "variant")
+            seen_visuals.add(vis)
+
+    # first choose lines, then share per_format / flat prices within the run (once per campaign)
+    chosen = [choose(a.get("format"), a.get("format_class"), a.get("locale"), False, role) for a, _, role in priced]
     groups: dict[tuple, list[int]] = {}
     for i, (s, lines) in enumerate(chosen):
         for line in lines:
             if line.unit == "per_format":
-                groups.setdefault((s.quote_id, line.id, new[i].get("format")), []).append(i)
+                groups.setdefault((s.quote_id, line.id, priced[i][0].get("format")), []).append(i)
             elif line.unit == "flat":
                 groups.setdefault((s.quote_id, line.id), []).append(i)
     shares: dict[tuple, dict[int, tuple[int, float]]] = {}
-    for key, members in groups.items():
+    for gkey, members in groups.items():
         s = next(chosen[i][0] for i in members)
-        line = next(l for l in s.quote.lines if l.id == key[1])
+        line = next(l for l in s.quote.lines if l.id == gkey[1])
+        if booked.fee(campaign, gkey[0], gkey[1], gkey[2] if len(gkey) > 2 else None):
+            shares[gkey] = {i: (0, 0.0) for i in members}  # booked by an earlier run of the campaign
+            continue
         parts = _split(_micros_of(line.unit_price), len(members))
-        shares[key] = {i: (parts[j], float(line.hours_per_unit) / len(members)) for j, i in enumerate(members)}
+        shares[gkey] = {i: (parts[j], float(line.hours_per_unit) / len(members)) for j, i in enumerate(members)}
 
     run_secs = float(manifest.get("compute_seconds") or 0)
     device = manifest.get("device")
     compute_rate = settings.compute.per_hour(device)
     internal = settings.internal_hourly_rate
     asset_secs = 0.0
-    for i, a in enumerate(new):
+    for i, (a, key, role) in enumerate(priced):
         s, lines = chosen[i]
         fclass = a.get("format_class") or "social"
         secs = float(a.get("compute_seconds") or 0)
         asset_secs += secs
         minutes = settings.human_minutes.for_class(fclass).total
+        applied = dict(role=role, internal_hourly_rate=internal, compute_rate_per_hour=compute_rate,
+                       human_minutes=minutes, generator=generator.get("name"))
         row = dict(asset_template, locale=a.get("locale"), format=a.get("format"), format_class=fclass,
-                   concept=a.get("concept"), variant=a.get("variant"), asset_path=a.get("path"), units=1,
+                   concept=a.get("concept"), variant=a.get("variant"), asset_path=a.get("path"),
+                   units=0 if role == "revision" else 1, deliverable_key=key, content_sha256=a.get("sha256"),
+                   description=("revision of a delivered asset" if role == "revision" else None),
                    compute_seconds=secs,
                    actual_compute_micros=_micros_of(Decimal(str(secs)) / 3600 * compute_rate),
                    actual_human_micros=_micros_of(minutes / 60 * internal),
                    actual_tool_micros=_micros_of(settings.tool_cost_per_asset),
                    human_minutes_estimated=float(minutes), actual_hours=float(minutes) / 60)
         if s is None:
+            reason = quote_reason or ("the card prices no revision (no line applies_to: revision)"
+                                      if role == "revision" else
+                                      f"no quote line matches format {a.get('format')} ({fclass}), "
+                                      f"locale {a.get('locale')}")
             row.update(category="social" if fclass == "social" else "production", no_baseline=1,
-                       no_baseline_reason=quote_reason or f"no quote line matches format {a.get('format')} "
-                                                          f"({fclass}), locale {a.get('locale')}")
-            missing[f"{a.get('format')} ({fclass})"] = missing.get(f"{a.get('format')} ({fclass})", 0) + 1
+                       no_baseline_reason=reason, applied=_applied(**applied))
+            label = "draft proofs" if proof else f"{a.get('format')} ({fclass})"
+            missing[label] = missing.get(label, 0) + 1
         else:
             src, hours, days = 0, 0.0, 0.0
+            prices = []
             for line in lines:
                 if line.unit == "per_asset":
                     src += _micros_of(line.unit_price)
@@ -156,16 +280,19 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                     src += _micros_of(line.unit_price * line.hours_per_unit)
                     hours += float(line.hours_per_unit)
                 else:
-                    key = (s.quote_id, line.id, a.get("format")) if line.unit == "per_format" else (s.quote_id, line.id)
-                    m, h = shares[key][i]
+                    gk = (s.quote_id, line.id, a.get("format")) if line.unit == "per_format" else (s.quote_id, line.id)
+                    m, h = shares[gk][i]
                     src += m
                     hours += h
+                prices.append(f"{line.id}={line.unit_price}/{line.unit}")
                 days = max(days, float(line.turnaround_days))
             baseline, fx_rate, err = convert(src, s)
             main = max(lines, key=lambda l: (l.unit in ("per_asset", "per_hour"), l.match.specificity))
+            applied.update(card=f"{s.quote_id} v{s.version}", lines=" ".join(prices), **fx_note(s))
             row.update(category=s.quote.line_category(main), quote_id=s.quote_id, quote_version=s.version,
                        quote_lines=",".join(l.id for l in lines), baseline_currency=s.currency,
-                       baseline_source_micros=src, baseline_hours=hours, baseline_days=days)
+                       baseline_source_micros=src, baseline_hours=hours, baseline_days=days,
+                       applied=_applied(**applied))
             if err:
                 row.update(no_baseline=1, no_baseline_reason=err)
                 missing[f"{a.get('format')} (FX)"] = missing.get(f"{a.get('format')} (FX)", 0) + 1
@@ -176,39 +303,53 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     n_assets = len(rows)
     overhead = run_secs - asset_secs
     if new and overhead > 0.0005:
+        what = "run compute not attributable to one asset (model load, setup" + \
+            (", re-made assets already booked)" if remade_secs else ")")
         rows.append(dict(common, kind="overhead", category="production", units=0, compute_seconds=overhead,
-                         device=device, description="run compute not attributable to one asset (model load, setup)",
-                         actual_compute_micros=_micros_of(Decimal(str(overhead)) / 3600 * compute_rate)))
+                         device=device, description=what, no_baseline=1 if proof else 0,
+                         no_baseline_reason=quote_reason if proof else None,
+                         actual_compute_micros=_micros_of(Decimal(str(overhead)) / 3600 * compute_rate),
+                         applied=_applied(compute_rate_per_hour=compute_rate)))
 
-    # translation: once per campaign, locale and copy text
+    # translation: once per campaign, locale and copy text, only for copy written in-house or by machine
     copies = manifest.get("copy") or {}
-    source = manifest.get("source_locale") or (brief.source if brief is not None else None) or next(iter(copies), None)
-    new_locales = {a.get("locale") for a in new}
+    source = source_locale
+    new_locales = {r["locale"] for r in rows[:n_assets] if r["units"]}
     for locale, copy in copies.items():
         if locale == source or locale not in new_locales:
             continue
-        text = json.dumps({"campaign": campaign, "locale": locale, "copy": copy}, sort_keys=True)
+        copy_source = (copy or {}).get("source") or (
+            brief.copy[locale].source if brief is not None and locale in getattr(brief, "copy", {}) else "agency")
+        if copy_source not in SAVING_COPY_SOURCES:
+            continue
+        text = json.dumps({"campaign": campaign, "locale": locale,
+                           "copy": {k: v for k, v in (copy or {}).items() if k != "source"}}, sort_keys=True)
         key = "translation:" + hashlib.sha256(text.encode()).hexdigest()
-        if has_key(key):
+        if booked.has_key(key):
             continue
         words = brief.copy[locale].words() if brief is not None and locale in getattr(brief, "copy", {}) \
             else _copy_words(copy)
         minutes = settings.human_minutes.translation_review_per_locale
+        applied = dict(role="translation", copy_source=copy_source, internal_hourly_rate=internal,
+                       human_minutes=minutes, words=words)
         row = dict(common, kind="translation", category="translation", locale=locale, deliverable_key=key,
-                   units=1, words=words, description=f"copy {source} → {locale}, {words} words",
+                   units=1, words=words, description=f"copy {source} → {locale} ({copy_source}), {words} words",
                    actual_human_micros=_micros_of(minutes / 60 * internal),
                    human_minutes_estimated=float(minutes), actual_hours=float(minutes) / 60)
-        s, lines = choose(None, None, locale, True)
+        s, lines = (None, []) if proof else choose(None, None, locale, True)
         if s is None:
-            row.update(no_baseline=1, no_baseline_reason=quote_reason or f"no per_word quote line matches locale {locale}")
+            row.update(no_baseline=1, no_baseline_reason=quote_reason or f"no per_word quote line matches locale "
+                                                                         f"{locale}", applied=_applied(**applied))
             missing[f"translation {locale}"] = 1
         else:
             src = sum(_micros_of(max(l.unit_price * words, l.minimum)) for l in lines)
             baseline, fx_rate, err = convert(src, s)
+            applied.update(card=f"{s.quote_id} v{s.version}", **fx_note(s),
+                           lines=" ".join(f"{l.id}={l.unit_price}/word min {l.minimum}" for l in lines))
             row.update(category=s.quote.line_category(lines[0]), quote_id=s.quote_id, quote_version=s.version,
                        quote_lines=",".join(l.id for l in lines), baseline_currency=s.currency,
                        baseline_source_micros=src, baseline_hours=sum(float(l.hours_per_unit) * words for l in lines),
-                       baseline_days=max(float(l.turnaround_days) for l in lines))
+                       baseline_days=max(float(l.turnaround_days) for l in lines), applied=_applied(**applied))
             if err:
                 row.update(no_baseline=1, no_baseline_reason=err)
                 missing[f"translation {locale} (FX)"] = 1
@@ -216,7 +357,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                 row.update(baseline_micros=baseline, fx_rate=fx_rate)
         rows.append(row)
 
-    deliverables = [r for r in rows if r["units"]]
+    deliverables = [r for r in rows if r["units"] or (r.get("description") or "").startswith("revision")]
     n_missing = sum(1 for r in deliverables if r.get("no_baseline"))
     reason = None
     if n_missing:

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from ..errors import UsageError
 from ..money import from_micros
 from ..yamlfile import display_path
-from . import rollups
+from . import chain, rollups
 from .pricing import _micros_of, _price_run
 from .schema import (
     _ENTRY_COLUMN_SET,
@@ -169,6 +169,9 @@ class RunRecord:
 
         if self.entries == 0 or (self.assets_new == 0 and self.baseline == 0 and not self.no_baseline):
             return f"nothing new to record ({self.assets_cached} assets up to date) → {self.ledger_path}"
+        if self.no_baseline and self.baseline == 0 and "draft proof" in (self.no_baseline_reason or ""):
+            return (f"{self.assets_new} draft proofs recorded, not counted as agency work; cost here "
+                    f"{m(self.actual)}, {self.actual_hours:.1f} h → {self.ledger_path}")
         if self.no_baseline and self.baseline == 0:
             return (f"NO BASELINE — saving unknown; cost here {m(self.actual)}, {self.actual_hours:.1f} h "
                     f"→ {self.ledger_path}\n  {self.no_baseline_reason}")
@@ -303,12 +306,14 @@ class Ledger(Store):
                 return quote.id, same[0], "unchanged"
             last = c.execute("SELECT MAX(version) FROM quotes WHERE quote_id = ?", (quote.id,)).fetchone()[0]
             version = (last or 0) + 1
+            after = chain.last_rowid(c, "quotes")
             c.execute("INSERT INTO quotes (quote_id, version, agency, category, currency, valid_from, valid_to,"
                       " source_file, sha256, body, who, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                       (quote.id, version, quote.agency, quote.category, quote.currency,
                        quote.valid_from.isoformat(), quote.valid_to.isoformat(),
                        display_path(source_file) if source_file else None, sha, quote.canonical_json(),
                        who(), utc_iso()))
+            chain.link(c, "quotes", after)
         return quote.id, version, "new" if version == 1 else "updated"
 
     def quotes(self, all_versions: bool = False) -> list[StoredQuote]:
@@ -336,7 +341,7 @@ class Ledger(Store):
         with self.transaction() as c:
             if c.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise LedgerError(f"run {run_id} is already in the ledger {self.name}")
-            run_row, batches = _price_run(manifest, manifest_path, settings, brief, quotes, self._has_deliverable)
+            run_row, batches = _price_run(manifest, manifest_path, settings, brief, quotes, self)
             self._store_run(run_row, batches)
         return RunRecord(
             run_id=run_id, entries=sum(len(rows) for _, rows in batches),
@@ -350,16 +355,43 @@ class Ledger(Store):
             quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
             ledger_path=self.name, money_locale=settings.money_locale)
 
-    def _has_deliverable(self, key: str) -> bool:
+    def identity(self, key: str) -> str | None:
+        """Content hash ('' if none recorded) of the latest live, baselined entry of a deliverable
+        identity; None if it was never booked (drafts and unbaselined entries do not count)."""
+        row = self.conn.execute(
+            "SELECT COALESCE(content_sha256, '') FROM entries e WHERE deliverable_key = ? AND kind = 'asset' "
+            "AND no_baseline = 0 AND NOT EXISTS (SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) "
+            "ORDER BY id DESC LIMIT 1", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def visual(self, campaign: str, concept, variant) -> bool:
+        """Whether the concept's variant has a live, baselined deliverable in the campaign."""
         return self.conn.execute(
-            "SELECT 1 FROM entries e WHERE deliverable_key = ? AND kind != 'void' AND NOT EXISTS "
+            "SELECT 1 FROM entries e WHERE campaign = ? AND concept IS ? AND variant IS ? AND kind = 'asset' "
+            "AND units > 0 AND no_baseline = 0 AND NOT EXISTS (SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) "
+            "LIMIT 1", (campaign, concept, variant)).fetchone() is not None
+
+    def fee(self, campaign: str, quote_id: str, line_id: str, fmt: str | None) -> bool:
+        """Whether a flat (``fmt`` None) or per-format line was already charged for the campaign."""
+        sql = ("SELECT 1 FROM entries e WHERE campaign = ? AND kind = 'asset' AND quote_id = ? AND no_baseline = 0 "
+               "AND baseline_micros > 0 AND (',' || quote_lines || ',') LIKE ? "
+               + ("AND format = ? " if fmt is not None else "")
+               + "AND NOT EXISTS (SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) LIMIT 1")
+        params = [campaign, quote_id, f"%,{line_id},%"] + ([fmt] if fmt is not None else [])
+        return self.conn.execute(sql, params).fetchone() is not None
+
+    def has_key(self, key: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM entries e WHERE deliverable_key = ? AND kind != 'void' AND no_baseline = 0 AND NOT EXISTS "
             "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id)", (key,)).fetchone() is not None
 
     def _store_run(self, run_row: dict, batches: list[tuple[dict | None, list[dict]]]) -> None:
         """Insert a priced run (``_price_run``'s result); the caller holds the transaction."""
         cols = list(run_row)
+        last = chain.last_rowid(self.conn, "runs")
         self.conn.execute(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                           [run_row[k] for k in cols])
+        chain.link(self.conn, "runs", last)
         for shared, rows in batches:
             self._insert_entries(rows, shared)
 
@@ -387,9 +419,10 @@ class Ledger(Store):
         cols = varying + list(literals)
         sql = (f"INSERT INTO entries ({', '.join(cols)}) VALUES "
                f"({', '.join(['?'] * len(varying) + list(literals.values()))})")
-        last = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
+        last = chain.last_rowid(self.conn, "entries")
         self.conn.executemany(sql, _row_tuples(rows, varying, bound_shared, set(shared or ())))
         self.conn.execute(_totals_sql(literals), (last,))
+        chain.link(self.conn, "entries", last)
 
     # .. corrections and manual entries .......................................................................
     def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,
@@ -429,7 +462,7 @@ class Ledger(Store):
                    fx_rate=str(rate) if src != cur else None, who=who(), recorded_at=now)
         with self.transaction():
             self._insert_entries([row])
-            return self.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
+            return chain.last_rowid(self.conn, "entries")
 
     def void(self, target: int | str, reason: str) -> list[int]:
         """Reverse an entry (by id) or every live entry of a run (by run id); returns new ids."""
@@ -470,7 +503,8 @@ class Ledger(Store):
         return list(range(first + 1, first + 1 + len(new)))
 
     def record_review(self, run_id: str, minutes: float, settings=None, note: str | None = None) -> list[int]:
-        """Real human minutes for a run replace its estimate (entries carry the difference)."""
+        """Real human minutes for a run replace its estimate (entries carry the difference), split
+        over the run's categories and baseline status by their estimated minutes."""
         from ..settings import Settings
 
         settings = settings or Settings()
@@ -487,8 +521,9 @@ class Ledger(Store):
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
             per_cat = c.execute(
-                "SELECT category, SUM(human_minutes_estimated) AS est, SUM(actual_hours) AS hours, "
-                "SUM(actual_human_micros) AS human FROM entries WHERE run_id = ? GROUP BY category ORDER BY category",
+                "SELECT category, no_baseline, MAX(no_baseline_reason) AS reason, SUM(human_minutes_estimated) AS est, "
+                "SUM(actual_hours) AS hours, SUM(actual_human_micros) AS human FROM entries WHERE run_id = ? "
+                "GROUP BY category, no_baseline ORDER BY category, no_baseline",
                 (run_id,)).fetchall()
             total_est = sum(max(r["est"] or 0, 0) for r in per_cat)
             now, me = utc_iso(), who()
@@ -496,7 +531,8 @@ class Ledger(Store):
             targets = ([(r, (max(r["est"] or 0, 0) / total_est) if total_est else 0) for r in per_cat]
                        if total_est else [])
             if not targets:
-                targets = [({"category": "production", "hours": 0, "human": 0}, 1)]
+                targets = [({"category": "production", "hours": 0, "human": 0, "no_baseline": 1,
+                             "reason": "review of a run without deliverables"}, 1)]
             for r, share in targets:
                 want_min = Decimal(str(minutes)) * Decimal(str(share))
                 want_micros = _micros_of(want_min / 60 * rate)
@@ -507,6 +543,8 @@ class Ledger(Store):
                     actual_human_micros=want_micros - (r["human"] or 0),
                     actual_hours=float(want_min) / 60 - (r["hours"] or 0),
                     review_minutes_recorded=float(want_min), manifest_path=run["manifest_path"],
+                    # a review follows its deliverables' baseline status: no baseline, no saving
+                    no_baseline=r["no_baseline"], no_baseline_reason=r["reason"] if r["no_baseline"] else None,
                     brief_sha256=run["brief_sha256"], who=me, recorded_at=now))
             first = c.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
             self._insert_entries(rows)
@@ -538,7 +576,7 @@ def check_ready(ledger_path: Path | None, settings_path: Path | None, brief=None
             raise UsageError(f"the brief names quote {named!r}, but there is no ledger yet at "
                              f"{display_path(path)}; import it with: assetkit quotes import FILE")
         return
-    with Ledger(path, create=False) as ledger:
+    with Ledger(path, readonly=True) as ledger:
         if named and named not in {q.quote_id for q in ledger.quotes()}:
             known = ", ".join(q.quote_id for q in ledger.quotes()) or "none imported"
             raise UsageError(f"the brief names quote {named!r}, which is not in the ledger {ledger.name} "

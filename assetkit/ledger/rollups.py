@@ -280,6 +280,31 @@ def latest_quotes(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
         "SELECT quote_id, version, agency, currency, valid_from FROM quotes ORDER BY quote_id, version")}
 
 
+def quote_versions(conn: sqlite3.Connection) -> dict[tuple[str, int], sqlite3.Row]:
+    """(quote id, version) → agency, currency, valid_from, valid_to of every imported version."""
+    return {(q["quote_id"], q["version"]): q for q in conn.execute(
+        "SELECT quote_id, version, agency, currency, valid_from, valid_to FROM quotes")}
+
+
+def applied_use(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
+    """Entries (``n``) and deliverables (``units``) per card version and applied rates (the
+    ``applied`` JSON each entry was priced with) in the period; voids excluded."""
+    where, params = report_where(period, brand, campaign, "e")
+    extra = " AND " if where else " WHERE "
+    return conn.execute(
+        f"SELECT quote_id, quote_version, applied, kind, COUNT(*) AS n, SUM(units) AS units FROM entries e{where}"
+        f"{extra}kind != 'void' GROUP BY 1, 2, 3, 4", params).fetchall()
+
+
+def proofs(conn: sqlite3.Connection, period: Span, brand, campaign, generators: tuple[str, ...]) -> list[sqlite3.Row]:
+    """Runs (``runs``) and new assets (``assets``) of proof generators per campaign in the period."""
+    where, params = report_where(period, brand, campaign, "", "finished_at")
+    extra = " AND " if where else " WHERE "
+    marks = ", ".join("?" * len(generators))
+    return conn.execute(f"SELECT campaign, generator, COUNT(*) AS runs, SUM(assets_new) AS assets FROM runs{where}"
+                        f"{extra}generator IN ({marks}) GROUP BY 1, 2 ORDER BY 1", [*params, *generators]).fetchall()
+
+
 def card_use(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> list[sqlite3.Row]:
     """Entries and baseline per quote × category × currency × FX day of the current period."""
     return conn.execute(f"SELECT quote_id, category, currency, fxday, SUM(n) AS n, SUM(baseline) AS b "

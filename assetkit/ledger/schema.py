@@ -11,6 +11,9 @@ dimensions with every amount negated and points at it through ``voids_entry_id``
 entries therefore net out by themselves. Every run is written in one ``BEGIN IMMEDIATE``
 transaction (complete record or none); concurrent writers wait on ``busy_timeout``.
 
+Schema 4 chains every row of quotes, runs and entries into one sha256 hash chain (table
+``chain``, :mod:`assetkit.ledger.chain`): ``assetkit ledger verify`` names the first row changed.
+
 Money is stored as INTEGER *micro-units* of ``currency`` (amount × 10⁶; exact, summable in SQL,
 no floats). Hours and minutes are REAL (they are estimates, not money).
 
@@ -71,8 +74,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from .chain import CHAIN_TABLE, HASHED, append_only_triggers
+
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 KINDS = ("asset", "translation", "overhead", "review", "manual", "void")
@@ -82,13 +87,6 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     # OR-chains, not IN (...): SQLite evaluates an IN list in a CHECK about twice as slowly per row
     return " OR ".join(f"{column} = '{v}'" for v in values)
 
-
-_APPEND_ONLY = """
-CREATE TRIGGER {t}_no_update BEFORE UPDATE ON {t}
-BEGIN SELECT RAISE(ABORT, 'the assetkit ledger is append-only: {t} cannot be changed (void an entry instead)'); END;
-CREATE TRIGGER {t}_no_delete BEFORE DELETE ON {t}
-BEGIN SELECT RAISE(ABORT, 'the assetkit ledger is append-only: {t} cannot be deleted (void an entry instead)'); END;
-"""
 
 SCHEMA_V1 = f"""
 CREATE TABLE meta (
@@ -209,7 +207,7 @@ CREATE INDEX entries_campaign ON entries (campaign, occurred_at);
 CREATE INDEX entries_run ON entries (run_id);
 CREATE UNIQUE INDEX entries_voided_once ON entries (voids_entry_id) WHERE voids_entry_id IS NOT NULL;
 CREATE INDEX entries_deliverable ON entries (deliverable_key) WHERE deliverable_key IS NOT NULL;
-""" + "".join(_APPEND_ONLY.format(t=t) for t in ("runs", "entries", "quotes"))
+""" + "".join(append_only_triggers(t) for t in ("runs", "entries", "quotes"))
 
 #: Dimensions of the ``totals`` table (NULL text dimensions are stored as '').
 TOTALS_DIMENSIONS = ("day", "category", "campaign", "brand", "kind", "currency", "no_baseline", "quote_id")
@@ -259,8 +257,20 @@ SCHEMA_V3 = """
 CREATE INDEX entries_no_baseline ON entries (occurred_at) WHERE no_baseline = 1;
 """
 
+#: Schema 4: tamper evidence (the ``chain`` of sha256 links over quotes, runs and entries, see
+#: :mod:`assetkit.ledger.chain`; existing rows are chained by the migration), and per entry the
+#: output's content hash (a deliverable's identity is booked once; a changed output is a
+#: revision) and the rates it was priced with (``applied``: canonical JSON).
+SCHEMA_V4 = CHAIN_TABLE + append_only_triggers("chain") + """
+ALTER TABLE entries ADD COLUMN content_sha256 TEXT;
+ALTER TABLE entries ADD COLUMN applied TEXT;
+"""
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+
+#: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
+TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain") for op in ("update", "delete"))
 
 def _statements(script: str) -> list[str]:
     """Split a schema script into statements (triggers contain ';' inside BEGIN…END)."""
@@ -288,5 +298,17 @@ ENTRY_COLUMNS = (
     "actual_hours", "baseline_days", "compute_seconds", "device", "human_minutes_estimated",
     "review_minutes_recorded", "quote_id", "quote_version", "quote_lines", "baseline_currency",
     "baseline_source_micros", "fx_rate", "no_baseline", "no_baseline_reason", "voids_entry_id", "reason",
-    "manifest_path", "brief_sha256", "who", "recorded_at")
+    "manifest_path", "brief_sha256", "who", "recorded_at", "content_sha256", "applied")
 _ENTRY_COLUMN_SET = frozenset(ENTRY_COLUMNS)
+
+HASHED.update({
+    "quotes": ("quote_id", "version", "agency", "category", "currency", "valid_from", "valid_to", "source_file",
+               "sha256", "body", "who", "imported_at"),
+    "runs": ("run_id", "campaign", "brand", "brand_slug", "pipeline", "generator", "model", "device", "started_at",
+             "finished_at", "month", "source_locale", "quote_requested", "quotes_used", "assets_total",
+             "assets_new", "assets_cached", "compute_seconds", "currency", "baseline_micros", "actual_micros",
+             "baseline_hours", "actual_hours", "baseline_days", "no_baseline", "no_baseline_reason",
+             "manifest_path", "brief_path", "brief_sha256", "assetkit_version", "settings_sha256", "who",
+             "recorded_at"),
+    "entries": ENTRY_COLUMNS,
+})

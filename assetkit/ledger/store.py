@@ -7,12 +7,15 @@ import os
 import socket
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import AssetkitError
 from ..yamlfile import display_path
-from .schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, _statements
+from . import chain
+from .schema import (_TOTALS_FROM_ENTRIES, _TOTALS_MEASURES, APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION,
+                     TOTALS_DIMENSIONS, TRIGGERS, _statements)
 
 DEFAULT_LEDGER = Path(".assetkit") / "ledger.sqlite"
 LEDGER_ENV = "ASSETKIT_LEDGER"
@@ -111,35 +114,58 @@ class Store:
     a newer assetkit — the file is never touched in those cases.
     """
 
-    def __init__(self, path: str | Path | None = None, create: bool = True):
+    def __init__(self, path: str | Path | None = None, create: bool = True, readonly: bool = False,
+                 timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = ledger_path(path)
         self.name = display_path(self.path)
-        self.conn = self._connect(create)
+        self.readonly = readonly
+        self.timeout_ms = timeout_ms
+        self.conn = self._connect(create and not readonly)
 
     # .. opening ..................................................................................
     def _connect(self, create: bool) -> sqlite3.Connection:
         p = self.path
         if p.is_dir():
             raise LedgerError(f"{self.name}: is a folder, expected the ledger file (.sqlite)")
+        if p.exists() and not p.is_file():
+            raise LedgerError(f"{self.name}: not a regular file (a device, FIFO or socket); refusing to open it")
         if p.exists() and p.stat().st_size > 0:
-            with open(p, "rb") as fh:
-                header = fh.read(16)
+            try:
+                with open(p, "rb") as fh:
+                    header = fh.read(16)
+            except PermissionError:
+                raise LedgerError(f"{self.name}: cannot read the ledger (permission denied)") from None
             if header != b"SQLite format 3\x00":
                 raise LedgerError(f"{self.name}: not an assetkit ledger (not an SQLite database); "
                                   "refusing to touch it — move it away or choose another --ledger")
+        elif p.exists():
+            if self.readonly or not create:
+                raise LedgerError(f"{self.name}: empty file (0 bytes), not a ledger yet; it was not changed "
+                                  "(a run, `assetkit quotes import` or `assetkit ledger add` makes the ledger)")
         elif not p.exists():
             if not create:
-                raise LedgerError(f"{self.name}: no ledger yet (it is created by the first recorded run "
-                                  "or `assetkit ledger add`)")
-            p.parent.mkdir(parents=True, exist_ok=True)
+                raise LedgerError(f"{self.name}: no ledger yet (it is created by the first recorded run, "
+                                  "`assetkit quotes import` or `assetkit ledger add`)")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LedgerError(f"{self.name}: cannot create the ledger's folder ({exc.strerror})") from None
+        if self.readonly:
+            return self._connect_readonly()
+        if p.exists() and not os.access(p, os.W_OK):
+            raise LedgerError(f"{self.name}: the ledger is read-only; nothing was written (reading it works: "
+                              "`assetkit ledger list`, `assetkit report`)")
+        if not os.access(p.parent, os.W_OK):
+            raise LedgerError(f"{self.name}: the ledger's folder {display_path(p.parent)} is read-only; SQLite "
+                              "needs to write its journal there, so nothing was written")
         try:
-            conn = sqlite3.connect(p, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+            conn = sqlite3.connect(p, isolation_level=None, timeout=self.timeout_ms / 1000,
                                    check_same_thread=False)
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.name}: cannot open ledger ({exc})") from None
         conn.row_factory = sqlite3.Row
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        with self._closed_on_error(conn):
+            conn.execute(f"PRAGMA busy_timeout = {self.timeout_ms}")
             with _setup_lock(p):  # two processes creating one ledger: one creates, the other waits
                 self._check_identity(conn)
                 if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -148,14 +174,76 @@ class Store:
                 conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB: a big run's pages stay in memory
                 conn.execute("PRAGMA foreign_keys = ON")
                 self._migrate(conn)
+        return conn
+
+    @contextmanager
+    def _closed_on_error(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """Close ``conn`` when opening fails; SQLite's error becomes one precise LedgerError."""
+        try:
+            yield
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise LedgerError(f"{self.name}: the ledger file is damaged ({exc}); it was not changed — "
-                              "restore it from a backup or move it away") from None
+            raise self._database_error(exc) from None
         except LedgerError:
             conn.close()
             raise
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A connection that cannot write: ``mode=ro``; where SQLite could not even make its
+        shared-memory file (a read-only file or folder), ``immutable=1`` (nobody can write it
+        either). An older schema is upgraded first, in its own write connection, when the file
+        is writable — the only change a reader ever makes."""
+        from urllib.parse import quote
+
+        p = self.path
+        uri = "file:" + quote(str(p.resolve()))
+        writable = os.access(p, os.W_OK) and os.access(p.parent, os.W_OK)
+        conn = None
+        last: sqlite3.DatabaseError | None = None
+        for suffix in (("?mode=ro",) if writable else ("?mode=ro", "?immutable=1")):
+            try:
+                conn = sqlite3.connect(uri + suffix, uri=True, isolation_level=None,
+                                       timeout=self.timeout_ms / 1000, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                break
+            except sqlite3.DatabaseError as exc:
+                if conn is not None:
+                    conn.close()
+                conn = None
+                last = exc
+        if conn is None:
+            assert last is not None
+            raise self._database_error(last)
+        conn.row_factory = sqlite3.Row
+        with self._closed_on_error(conn):
+            conn.execute(f"PRAGMA busy_timeout = {self.timeout_ms}")
+            self._check_identity(conn)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            conn.close()
+            raise LedgerError(f"{self.name}: an empty SQLite database, not a ledger yet; it was not changed")
+        if version < SCHEMA_VERSION:
+            conn.close()
+            if not writable:
+                raise LedgerError(f"{self.name}: ledger schema {version} is older than this assetkit's "
+                                  f"{SCHEMA_VERSION} and the file is read-only, so it cannot be upgraded; "
+                                  "make it writable once (any assetkit command upgrades it)")
+            Store(p, create=False, timeout_ms=self.timeout_ms).close()
+            return self._connect_readonly()
         return conn
+
+    def _database_error(self, exc: sqlite3.DatabaseError) -> LedgerError:
+        """One precise line for SQLite's failures on this file."""
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return LedgerError(f"{self.name}: the ledger is locked by another process (waited "
+                               f"{self.timeout_ms / 1000:g} s); nothing was written — retry when it has finished")
+        if "readonly" in text or "read-only" in text:
+            return LedgerError(f"{self.name}: the ledger is read-only; nothing was written")
+        if "unable to open" in text:
+            return LedgerError(f"{self.name}: cannot open the ledger ({text})")
+        return LedgerError(f"{self.name}: the ledger file is damaged ({text}); it was not changed — "
+                           "restore it from a backup or move it away")
 
     def _check_identity(self, conn: sqlite3.Connection) -> None:
         own = not conn.in_transaction  # one snapshot: another process may be creating the ledger meanwhile
@@ -190,6 +278,8 @@ class Store:
                 if version == 1:
                     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
                                      [("created_at", utc_iso()), ("created_by", who())])
+                if version == 4:
+                    chain.backfill(conn)
                 conn.execute(f"PRAGMA user_version = {version}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute("COMMIT")
@@ -203,16 +293,20 @@ class Store:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+            raise self._database_error(exc) from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``: all or nothing, writers queue on busy_timeout."""
+        if self.readonly:
+            raise LedgerError(f"{self.name}: opened for reading; nothing can be written through it")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"{self.name}: ledger is locked by another writer ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise self._database_error(exc) from None
         try:
             yield self.conn
         except BaseException:
@@ -221,3 +315,93 @@ class Store:
         self.conn.execute("COMMIT")
 
     # .. reading ..................................................................................
+
+    # .. verifying ................................................................................
+    def verify(self, full: bool = True) -> VerifyResult:
+        """Check the ledger: triggers present, every row chained and its hash matching, the
+        running totals equal to the entries, and (``full``) SQLite's ``PRAGMA quick_check``.
+
+        ``full=False`` is the cheap part the report runs: the chain's last links, link counts
+        and the grand totals. Raises LedgerError naming the first problem.
+        """
+        c = self.conn
+        try:
+            if full:
+                bad = [r[0] for r in c.execute("PRAGMA quick_check(5)")]
+                if bad != ["ok"]:
+                    raise LedgerError(f"{self.name}: the ledger file is damaged (quick_check: {'; '.join(bad)})")
+            have = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+            missing = [t for t in TRIGGERS if t not in have]
+            if missing:
+                raise LedgerError(f"{self.name}: does not verify: trigger {missing[0]} is missing (the append-only "
+                                  "guard was removed outside assetkit)")
+            try:
+                links = chain.verify(c, tail=None if full else VERIFY_TAIL)
+            except chain.ChainBreak as brk:
+                what = {"entries": "entry", "runs": "run row", "quotes": "quote row"}.get(brk.table, brk.table)
+                where = f"first bad {what} {brk.row_id}: " if brk.row_id is not None else ""
+                raise LedgerError(f"{self.name}: does not verify: {where}{brk.problem}") from None
+            _check_totals(c, self.name, full)
+        except sqlite3.DatabaseError as exc:
+            raise self._database_error(exc) from None
+        entries = c.execute("SELECT COUNT(*), MAX(id), MAX(recorded_at) FROM entries").fetchone()
+        return VerifyResult(links=links, entries=entries[0], last_entry=entries[1], last_recorded=entries[2],
+                            full=full)
+
+
+#: Links the report's cheap verification re-hashes (the most recent; ``ledger verify`` does all).
+VERIFY_TAIL = 1000
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    links: int
+    entries: int
+    last_entry: int | None
+    last_recorded: str | None
+    full: bool
+
+
+def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
+    """``totals`` must equal the sums over ``entries`` (exactly for money and counts; the REAL
+    hour estimates to 10⁻⁶ h per entry, as float sums depend on their order)."""
+    measures = _TOTALS_MEASURES
+    select = _TOTALS_FROM_ENTRIES.split("SELECT", 1)[1].split("ON CONFLICT")[0].replace("WHERE id > ?", "")
+    if full:
+        dims = ", ".join(TOTALS_DIMENSIONS)
+        derived = {tuple(r[:len(TOTALS_DIMENSIONS)]): tuple(r[len(TOTALS_DIMENSIONS):])
+                   for r in conn.execute("SELECT " + select)}
+        stored = {tuple(r[:len(TOTALS_DIMENSIONS)]): tuple(r[len(TOTALS_DIMENSIONS):])
+                  for r in conn.execute(f"SELECT {dims}, {', '.join(measures)} FROM totals")}
+        for key in sorted(set(derived) | set(stored), key=repr):
+            a, b = derived.get(key), stored.get(key)
+            problem = _measure_diff(measures, a, b)
+            if problem:
+                group = ", ".join(f"{d}={v!r}" for d, v in zip(TOTALS_DIMENSIONS, key))
+                raise LedgerError(f"{name}: does not verify: the running totals for {group} differ from the "
+                                  f"entries ({problem}); the totals table was changed outside assetkit")
+        return
+    sums = ", ".join(f"SUM({m})" for m in measures)
+    derived_total = conn.execute(
+        "SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_compute_micros), SUM(actual_human_micros), "
+        "SUM(actual_tool_micros), SUM(baseline_hours), SUM(actual_hours), SUM(compute_seconds), "
+        "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) FROM entries").fetchone()
+    stored_total = conn.execute(f"SELECT {sums} FROM totals").fetchone()
+    problem = _measure_diff(measures, tuple(derived_total), tuple(stored_total))
+    if problem:
+        raise LedgerError(f"{name}: does not verify: the running totals differ from the entries ({problem}); "
+                          "run `assetkit ledger verify` for the group")
+
+
+def _measure_diff(measures, a: tuple | None, b: tuple | None) -> str | None:
+    if a is None or b is None:
+        return "a group is missing from the totals" if b is None else "the totals hold a group no entry has"
+    n = max(abs(a[0] or 0), 1)
+    for m, x, y in zip(measures, a, b):
+        x, y = x or 0, y or 0
+        if isinstance(x, float) or isinstance(y, float):
+            if abs(x - y) > 1e-6 * n:
+                return f"{m}: entries {x:g}, totals {y:g}"
+        elif x != y:
+            return f"{m}: entries {x}, totals {y}"
+    return None

@@ -30,27 +30,14 @@ from ..errors import UsageError
 from ..ledger import rollups
 from ..money import MICROS, FxError, FxTable
 from .i18n import DASH, Fmt
-from .model import (
-    ALL_TIME,
-    ComputeRateUse,
-    CostItem,
-    EntryLine,
-    Figures,
-    FxUse,
-    Methodology,
-    MissingBaseline,
-    Period,
-    RateCardUse,
-    ReportData,
-    Row,
-    Thumbnail,
-)
+from .model import (ALL_TIME, AppliedRate, ComputeRateUse, CostItem, EntryLine, Figures, FxUse, Methodology,
+                    MissingBaseline, Period, Proofs, RateCardUse, ReportData, Row, Thumbnail)
 
 FORMATS = ("html", "pdf", "md", "csv", "json")
 #: Entries listed in the HTML/PDF/Markdown appendix (CSV and JSON list all of them).
 APPENDIX_LIMIT = 200
-#: Shorter periods are not scaled to a year (a single day × 365 is no forecast).
-MIN_ANNUALISE_DAYS = 28
+#: Shorter periods are not scaled to a year (a month × 12 is no forecast): a quarter at least.
+MIN_ANNUALISE_DAYS = 90
 #: Runs/entries without a baseline listed by name in the methodology.
 MISSING_LIMIT = 50
 
@@ -169,7 +156,16 @@ def _figures(groups: list[_Group], period: Period, today: dt.date | None, campai
         f.hours_saved += g.hours_saved
         if g.cause == "ai_generation":
             f.ai_saving += g.baseline - g.actual
+        if g.cause == "manual":
+            f.manual_saving += g.baseline - g.actual
+            f.manual_entries += g.units
+        else:
+            f.run_baseline += g.baseline
+            f.run_saving += g.baseline - g.actual
+            f.run_deliverables += g.units
+            f.run_hours_saved += g.hours_saved
     f.hours_saved = f.hours_saved.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+    f.run_hours_saved = f.run_hours_saved.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
     f.saving = f.baseline - f.actual
     f.saving_pct = _ratio(f.saving, f.baseline)
     f.ai_share = _ratio(f.ai_saving, f.saving) if f.saving > 0 else None
@@ -185,8 +181,8 @@ def _figures(groups: list[_Group], period: Period, today: dt.date | None, campai
         f.days = (end - period.start).days + 1
     elif f.first_day and f.last_day:
         f.days = (f.last_day - f.first_day).days + 1
-    if f.days and f.days >= MIN_ANNUALISE_DAYS and f.baseline > 0:
-        f.annual_saving = f.saving * 365 / f.days
+    if f.days and f.days >= MIN_ANNUALISE_DAYS and f.run_baseline > 0:
+        f.annual_saving = f.run_saving * 365 / f.days  # never the manual one-offs
     return f
 
 
@@ -229,7 +225,9 @@ def _period_figures(conn, period: Period, brand, campaign, conv: _Converter, las
         rollups.drop_period(conn, table)
     units = _units(dims["campaign"])
     campaigns = sum(1 for k, u in units.items() if k and u > 0)
-    return _figures(dims["total"], period, last, campaigns), dims
+    fig = _figures(dims["total"], period, last, campaigns)
+    fig.months = len({g.month for g in dims["month"] if g.n > 0})
+    return fig, dims
 
 
 def _units(groups: list[_Group]) -> dict[str, int]:
@@ -282,6 +280,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
             est_h += _hours(r["ah"])
             m.human_estimated_entries += r["n"]
     m.human_estimated_hours, m.human_recorded_hours = est_h, rev_h
+    _applied(conn, period, brand, campaign, m)
     if settings is not None:
         m.hourly_rate = settings.internal_hourly_rate
     if rollups.has_unbaselined(conn):
@@ -306,6 +305,40 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
                          and x.date <= on), default=None)
             m.fx.append(FxUse(f"{base}→{quote}", rate, dated, n))
     return m
+
+
+def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
+    """The rates entries were priced with (as each recorded them), with counts; the card
+    versions applied; the proof runs (draft generator) of the period."""
+    from ..ledger.pricing import PROOF_GENERATORS
+
+    counts: dict[tuple[str, str], int] = {}
+    versions: dict[tuple[str, int], int] = {}
+    for r in rollups.applied_use(conn, period, brand, campaign):
+        if r["quote_id"] and r["quote_version"] is not None:
+            versions[(r["quote_id"], r["quote_version"])] = versions.get((r["quote_id"], r["quote_version"]), 0) + r["n"]
+        try:
+            applied = json.loads(r["applied"]) if r["applied"] else {}
+        except ValueError:
+            applied = {}
+        for item in ("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour", "human_minutes",
+                     "copy_source", "fx_pair", "fx_date"):
+            if item in applied:
+                value = str(applied[item]) if item != "fx_pair" else f"{applied['fx_pair']} ({applied.get('fx_date')})"
+                if item == "fx_date":
+                    continue
+                counts[(item, value)] = counts.get((item, value), 0) + r["n"]
+    order = {k: i for i, k in enumerate(("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour",
+                                         "human_minutes", "copy_source", "fx_pair"))}
+    m.applied = [AppliedRate(item, value, n) for (item, value), n in
+                 sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    known = rollups.quote_versions(conn)
+    for (qid, version), _n in sorted(versions.items()):
+        q = known.get((qid, version))
+        m.cards.append(f"{q['agency']}, {qid} v{version}, {q['valid_from'][:10]} – {q['valid_to'][:10]}"
+                       if q is not None else f"{qid} v{version}")
+    m.proofs = [Proofs(r["campaign"], r["generator"], r["runs"], int(r["assets"] or 0))
+                for r in rollups.proofs(conn, period, brand, campaign, PROOF_GENERATORS)]
 
 
 def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):
@@ -397,7 +430,8 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         raise UsageError(f"--currency: {exc}") from None
     Fmt(locale, cur)  # validates the locale early
     conv = _Converter(cur, settings.fx_table)
-    with Ledger(ledger, create=False) as led:
+    with Ledger(ledger, readonly=True) as led:
+        verified = led.verify(full=False)
         conn = led.conn
         today = generated_on or dt.date.today()
         last = today
@@ -405,7 +439,8 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         _turnaround(conn, period, brand, campaign, fig)
         data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
                           brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
-                          ledger_path=led.name)
+                          ledger_path=led.name, as_of_entry=verified.last_entry,
+                          as_of_recorded=verified.last_recorded)
         if compare is not None:
             data.previous, _ = _period_figures(conn, compare, brand, campaign, conv, last, count=False)
             _turnaround(conn, compare, brand, campaign, data.previous)
@@ -446,7 +481,7 @@ def iter_entry_lines(ledger, data: ReportData, settings=None):
 
     settings = settings or load_settings()
     conv = _Converter(data.currency, settings.fx_table)
-    with Ledger(ledger, create=False) as led:
+    with Ledger(ledger, readonly=True) as led:
         yield from _entry_lines(led.conn, data.period, data.brand, data.campaign, conv, None)
 
 

@@ -139,7 +139,14 @@ class Figures:
     unbaselined_entries: int = 0
     unbaselined_cost: Decimal = Decimal(0)  # in-house cost of entries without a baseline
     days: int | None = None  # days the period covers (for annualising)
-    annual_saving: Decimal | None = None
+    annual_saving: Decimal | None = None  # run saving (manual entries excluded) × 365 ÷ days, quarters and longer
+    run_baseline: Decimal = Decimal(0)  # the headline: runs' deliverables (AI generation + translation)
+    run_saving: Decimal = Decimal(0)
+    run_deliverables: int = 0  # deliverables with a baseline (manual entries excluded)
+    run_hours_saved: Decimal = Decimal(0)
+    manual_saving: Decimal = Decimal(0)  # manual entries: their own section, never the headline
+    manual_entries: int = 0
+    months: int = 0  # calendar months that hold entries
     first_day: dt.date | None = None
     last_day: dt.date | None = None
 
@@ -242,6 +249,23 @@ class EntryLine:
 
 
 @dataclass
+class AppliedRate:
+    """A rate as entries recorded it when they were priced, and how many entries used it."""
+
+    item: str  # card | internal_hourly_rate | compute_rate_per_hour | human_minutes | copy_source | role
+    value: str
+    entries: int
+
+
+@dataclass
+class Proofs:
+    campaign: str
+    generator: str
+    runs: int
+    assets: int
+
+
+@dataclass
 class Methodology:
     rate_cards: list[RateCardUse] = field(default_factory=list)
     compute_rates: list[ComputeRateUse] = field(default_factory=list)
@@ -252,6 +276,9 @@ class Methodology:
     hourly_rate: Decimal | None = None
     fx: list[FxUse] = field(default_factory=list)
     missing_baseline: list[MissingBaseline] = field(default_factory=list)
+    applied: list[AppliedRate] = field(default_factory=list)
+    cards: list[str] = field(default_factory=list)  # "agency, card vN, valid A to B" of the versions applied
+    proofs: list[Proofs] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -269,6 +296,8 @@ class ReportData:
     campaign: str | None = None
     generated_on: dt.date | None = None
     ledger_path: str = ""
+    as_of_entry: int | None = None  # the last entry the report read, and when it was recorded
+    as_of_recorded: str | None = None
     by_category: list[Row] = field(default_factory=list)
     by_campaign: list[Row] = field(default_factory=list)
     by_brand: list[Row] = field(default_factory=list)

@@ -130,7 +130,10 @@ def render_pdf(data: ReportData) -> bytes:
     y0 = pdf.get_y()
     font(16, True)
     lines_big = pdf.multi_cell(W - 16, 8, hl["big"], dry_run=True, output="LINES", align="L")
-    box_h = 10 + 8 * len(lines_big) + 6 * len(hl["lines"]) + 4
+    font(10, False)
+    small = sum(len(pdf.multi_cell(W - 16, 6, ln, dry_run=True, output="LINES", align="L")) for ln in hl["lines"])
+    font(16, True)
+    box_h = 10 + 8 * len(lines_big) + 6 * small + 4
     if hl["positive"]:
         pdf.set_fill_color(*accent)
     else:
@@ -218,7 +221,8 @@ def render_pdf(data: ReportData) -> bytes:
     for note in v["notes"]:
         para(note)
     for title, key, none_text in (("method_rate_cards", "rate_cards", None), ("method_compute", "compute", None),
-                                  ("method_human", "human", None), ("method_fx", "fx", v["fx_none"]),
+                                  ("method_human", "human", None), ("method_applied", "applied", None),
+                                  ("method_fx", "fx", v["fx_none"]),
                                   ("method_no_baseline", "missing", fmt.t("method_no_baseline_none"))):
         font(10, True)
         pdf.ln(1)
@@ -228,7 +232,8 @@ def render_pdf(data: ReportData) -> bytes:
         if none_text and not tb[key]["rows"]:
             para(none_text, 8.5)
         else:
-            widths = [2.4, 0.7, 1.1, 1.4, 1.1, 3.3] if key == "missing" else [2] + [1] * (len(tb[key]["columns"]) - 1)
+            widths = ([2.4, 0.7, 1.1, 1.4, 1.1, 3.3] if key == "missing" else [2, 5, 0.8] if key == "applied"
+                      else [2] + [1] * (len(tb[key]["columns"]) - 1))
             table(tb[key], widths=widths)
     pdf.add_page()
     h2(fmt.t("appendix"))

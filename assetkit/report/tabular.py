@@ -50,9 +50,11 @@ def render_md(data: ReportData) -> str:
                        ("structure", "cost_structure"), ("campaign", "by_campaign"), ("brand", "by_brand")):
         out += [f"## {t[title]}", "", _md_table(tb[key], e)]
     out += [f"## {t['methodology']}", "", _md_cell(t["method_intro"]), "", _md_cell(t["method_annualised"]), ""]
+    out += [x for note in v["notes"] for x in (_md_cell(note), "")]
     out += [f"### {t['method_rate_cards']}", "", _md_table(tb["rate_cards"], e)]
     out += [f"### {t['method_compute']}", "", _md_table(tb["compute"], e)]
     out += [f"### {t['method_human']}", "", _md_cell(t["method_human_text"]), "", _md_table(tb["human"], e)]
+    out += [f"### {t['method_applied']}", "", _md_table(tb["applied"], e)]
     out += [f"### {t['method_fx']}", "", _md_table(tb["fx"], e) if tb["fx"]["rows"] else _md_cell(v["fx_none"]) + "\n"]
     out += [f"### {t['method_no_baseline']}", "",
             _md_table(tb["missing"], e) if tb["missing"]["rows"] else _md_cell(t["method_no_baseline_none"]) + "\n"]

@@ -57,8 +57,6 @@ def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
     k.append({"label": fmt.t("kpi_cost_change"), "value": fmt.pct(change, signed=True) if change is not None else DASH,
               "note": note})
     snote = ""
-    if f.annual_saving is not None:
-        snote = fmt.t("per_year", annual=fmt.money_short(f.annual_saving))
     if p is not None:
         d = _delta_pct(f.saving, p.saving) if p.saving > 0 else None
         snote = (snote + " · " if snote else "") + vs(fmt.pct(d, signed=True))
@@ -85,20 +83,35 @@ def _headline(data: ReportData, fmt: Fmt) -> dict:
     f = data.current
     if not f.entries:
         return {"big": fmt.t("headline_empty"), "lines": [], "positive": False}
+    m = data.methodology
+    proofs = sum(p.assets for p in m.proofs)
     if f.saving_pct is None:
-        lines = [fmt.t("headline_period", saving=DASH).replace(DASH, fmt.t("no_baseline"), 1)] if False else []
+        lines = [fmt.t("headline_proofs", n=fmt.number(proofs))] if proofs else []
         return {"big": fmt.t("headline_no_baseline"), "lines": lines, "positive": False}
-    pct = fmt.pct(abs(f.saving_pct))
-    if f.annual_saving is not None:
-        big = fmt.t("headline", pct=pct, annual=fmt.money_short(f.annual_saving))
+    cards = (m.cards[0] if len(m.cards) == 1 else fmt.t("headline_cards_none") if not m.cards
+             else fmt.t("headline_cards", n=len(m.cards), cards="; ".join(m.cards)))
+    lines = []
+    if f.run_baseline > 0:
+        pct = f.run_saving / f.run_baseline
+        key = "headline" if f.run_saving >= 0 else "headline_over"
+        big = fmt.t(key, saving=fmt.money_whole(abs(f.run_saving)), cards=cards, n=fmt.number(f.run_deliverables),
+                    pct=fmt.pct(abs(pct)), hours=fmt.hours(f.run_hours_saved))
+        lines.append(fmt.t("headline_avoidance"))
     else:
-        big = fmt.t("headline_short", pct=pct)
-    if f.saving_pct < 0:  # costs went up: say so plainly
-        big = big.replace("down", "up").replace("niedriger", "höher")
-    lines = [fmt.t("headline_period", saving=fmt.money_whole(f.saving))]
+        big = fmt.t("headline_manual_only")
+    if proofs:
+        lines.append(fmt.t("headline_proofs", n=fmt.number(proofs)))
+    if f.manual_entries:
+        lines.append(fmt.t("headline_manual", n=fmt.number(f.manual_entries), saving=fmt.money_whole(f.manual_saving)))
+    if f.annual_saving is not None:
+        lines.append(fmt.t("headline_annual", annual=fmt.money_short(f.annual_saving), days=fmt.number(f.days or 0)))
     if f.ai_share is not None:
         lines.append(fmt.t("headline_ai", pct=fmt.pct(f.ai_share)))
-    return {"big": big, "lines": lines, "positive": f.saving_pct > 0}
+    p = data.previous
+    if p is not None and data.compare is not None and p.months < f.months:
+        lines.append(fmt.t("compare_less_data", period=data.compare.label, months=fmt.number(p.months),
+                           current=fmt.number(f.months)))
+    return {"big": big, "lines": lines, "positive": f.run_saving > 0}
 
 
 def _table(columns: list[str], numeric: list[bool], rows: list[list[str]], total: list[str] | None = None,
@@ -154,6 +167,9 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
     meta.append((fmt.t("campaign"), data.campaign or fmt.t("all")))
     meta.append((fmt.t("currency"), data.currency))
     meta.append((fmt.t("generated"), fmt.date(data.generated_on)))
+    if data.as_of_entry:
+        meta.append((fmt.t("as_of_label"), fmt.t("as_of", entry=data.as_of_entry,
+                                                 at=(data.as_of_recorded or "").replace("T", " ").rstrip("Z"))))
     m = data.methodology
     tables = {
         "month": _breakdown(data.by_month, fmt, fmt.t("col_month"),
@@ -194,7 +210,12 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                           ""),
         "entries": _entries_table(data.entries, data.entries_total, fmt),
     }
-    notes = list(m.notes)
+    notes = list(m.notes) + [fmt.t("method_rounding"), fmt.t("method_roles")]
+    if m.proofs:
+        notes.append(fmt.t("method_proofs", list="; ".join(
+            f"{p.campaign or DASH}: {fmt.number(p.assets)} ({p.generator}, {fmt.number(p.runs)} runs)" for p in m.proofs)))
+    tables["applied"] = _table([fmt.t("col_item"), fmt.t("col_value"), fmt.t("col_entries")], [False, False, True],
+                               [[fmt.t("applied_" + a.item), a.value, fmt.number(a.entries)] for a in m.applied])
     footer = (f"assetkit · {data.ledger_path} · {fmt.t('period')} {data.period.label}"
               + (f" · {fmt.t('compare_period')} {data.compare.label}" if data.compare else ""))
     return {

@@ -1,0 +1,272 @@
+"""The ledger file's states (empty, read-only, locked, damaged, newer) and its tamper evidence."""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ledger_fixtures import QUOTE_YAML, manifest
+
+from assetkit.cli import cli
+from assetkit.ledger import (
+    SCHEMA_V1,
+    SCHEMA_V2,
+    SCHEMA_V3,
+    SCHEMA_VERSION,
+    Ledger,
+    LedgerError,
+    record_run,
+    schema,
+)
+from assetkit.quotes import load_quotes
+
+NAME = ".assetkit/ledger.sqlite"
+ROOT = os.geteuid() == 0  # root ignores file modes: there the read-only cases deny os.access instead
+
+
+def read_only(monkeypatch, path: Path, mode: int):
+    """Make ``path`` read-only: chmod, or for root (whom modes do not stop) the access check."""
+    if not ROOT:
+        path.chmod(mode)
+        return lambda: path.chmod(0o755 if path.is_dir() else 0o644)
+    from assetkit.ledger import store
+
+    real = store.os.access
+    monkeypatch.setattr(store.os, "access", lambda p, m: False if (Path(p) == path and m & os.W_OK) else real(p, m))
+    return lambda: None
+
+
+def booked(project: Path) -> Path:
+    """A ledger with a quote, two runs (with translation entries) and a manual entry."""
+    with Ledger() as lg:
+        lg.import_quote(load_quotes(QUOTE_YAML)[0], QUOTE_YAML)
+    record_run(manifest(), Path("out/manifest.json"), None, None, None)
+    record_run(manifest(run_id="20261126T083000Z-cd34ef", finished="2026-11-26T08:31:00+00:00", campaign="c2"),
+               Path("out/m2.json"), None, None, None)
+    from decimal import Decimal
+
+    from assetkit.settings import load_settings
+
+    with Ledger() as lg:
+        lg.add_manual("crm", "Banner set", Decimal(900), Decimal(90), settings=load_settings())
+    return project / NAME
+
+
+def cli_run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def file_state(path: Path) -> tuple:
+    """What a reader must never change: the file's bytes and the folder's names."""
+    return (hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None,
+            sorted(p.name for p in path.parent.iterdir()))
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+# -- file states --------------------------------------------------------------------------------
+
+def test_empty_file_is_named_and_never_written_by_readers(ledger_project):
+    p = ledger_project / NAME
+    p.parent.mkdir()
+    p.write_bytes(b"")
+    for args in (["ledger", "list"], ["ledger", "verify"], ["quotes", "list"], ["report", "--out", "r.html"]):
+        r = cli_run(*args)
+        assert (r.exit_code, r.output) == (2, f"Error: {NAME}: empty file (0 bytes), not a ledger yet; it was not "
+                                              "changed (a run, `assetkit quotes import` or `assetkit ledger add` makes "
+                                              "the ledger)\n"), args
+    assert p.read_bytes() == b""
+    assert sorted(x.name for x in p.parent.iterdir()) == ["ledger.sqlite"]
+
+
+def test_readers_leave_the_file_and_folder_as_they_were(ledger_project):
+    p = booked(ledger_project)
+    with Ledger() as lg:
+        lg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for extra in ("-wal", "-shm"):
+        Path(str(p) + extra).unlink(missing_ok=True)
+    before = file_state(p)
+    for args in (["ledger", "list"], ["ledger", "show", "1"], ["ledger", "verify"], ["quotes", "list"]):
+        assert cli_run(*args).exit_code == 0, args
+    assert file_state(p)[0] == before[0]
+
+
+def test_read_only_ledger_can_be_read_but_not_written(ledger_project, monkeypatch):
+    p = booked(ledger_project)
+    with Ledger() as lg:
+        lg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    restore = read_only(monkeypatch, p, 0o444)
+    try:
+        r = cli_run("ledger", "list")
+        assert r.exit_code == 0 and "spring-launch" in r.output
+        assert cli_run("ledger", "verify").exit_code == 0
+        r = cli_run("ledger", "void", "1", "--reason", "x")
+        assert (r.exit_code, r.output) == (2, f"Error: {NAME}: the ledger is read-only; nothing was written (reading "
+                                              "it works: `assetkit ledger list`, `assetkit report`)\n")
+    finally:
+        restore()
+
+
+def test_read_only_folder_can_be_read_but_not_written(ledger_project, monkeypatch):
+    p = booked(ledger_project)
+    with Ledger() as lg:
+        lg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for extra in ("-wal", "-shm"):
+        Path(str(p) + extra).unlink(missing_ok=True)
+    restore = read_only(monkeypatch, p.parent, 0o555)
+    try:
+        r = cli_run("ledger", "list")
+        assert r.exit_code == 0 and "spring-launch" in r.output, r.output
+        assert cli_run("report", "--out", str(ledger_project / "r.md")).exit_code == 0
+        r = cli_run("ledger", "void", "1", "--reason", "x")
+        assert (r.exit_code, r.output) == (2, f"Error: {NAME}: the ledger's folder .assetkit is read-only; SQLite "
+                                              "needs to write its journal there, so nothing was written\n")
+    finally:
+        restore()
+
+
+def test_locked_ledger_says_so_and_writes_nothing(ledger_project):
+    p = booked(ledger_project)
+    holder = raw(p)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with Ledger(timeout_ms=50) as lg:
+            with pytest.raises(LedgerError) as err:
+                lg.void(1, "x")
+        assert str(err.value) == (f"{NAME}: the ledger is locked by another process (waited 0.05 s); nothing was "
+                                  "written — retry when it has finished")
+        with Ledger(readonly=True, timeout_ms=50) as lg:  # WAL: readers are not blocked by a writer
+            assert len(lg.summary()) == 3
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_corrupt_page_is_named_by_every_command(ledger_project):
+    p = booked(ledger_project)
+    with Ledger() as lg:
+        lg.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = lg.conn.execute("PRAGMA page_size").fetchone()[0]
+        root = lg.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'entries'").fetchone()[0]
+    data = bytearray(p.read_bytes())
+    start = (root - 1) * page
+    data[start:start + page] = b"\xa5" * page  # the entries table's root page
+    p.write_bytes(bytes(data))
+    for args in (["ledger", "list"], ["ledger", "verify"], ["report", "--out", "r.html"]):
+        r = cli_run(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert r.output.startswith(f"Error: {NAME}: the ledger file is damaged ("), (args, r.output)
+        assert r.output.count("\n") == 1 and "Traceback" not in r.output
+    assert not (ledger_project / "r.html").exists()
+
+
+def test_newer_schema_is_refused_untouched(ledger_project):
+    p = booked(ledger_project)
+    c = raw(p)
+    c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    c.close()
+    before = hashlib.sha256(p.read_bytes()).hexdigest()
+    for args in (["ledger", "list"], ["ledger", "add", "--category", "crm", "--description", "x", "--baseline", "1",
+                                      "--actual", "0"]):
+        r = cli_run(*args)
+        assert (r.exit_code, r.output) == (2, f"Error: {NAME}: ledger schema version {SCHEMA_VERSION + 1} was written "
+                                              f"by a newer assetkit (this one reads up to {SCHEMA_VERSION}); upgrade "
+                                              "assetkit\n"), args
+    assert hashlib.sha256(p.read_bytes()).hexdigest() == before
+
+
+# -- tamper evidence ----------------------------------------------------------------------------
+
+def test_verify_passes_and_report_marks_as_of(ledger_project):
+    booked(ledger_project)
+    r = cli_run("ledger", "verify")
+    assert r.exit_code == 0
+    with Ledger(readonly=True) as lg:
+        n = lg.conn.execute("SELECT COUNT(*) FROM chain").fetchone()[0]
+        last = lg.conn.execute("SELECT MAX(id), MAX(recorded_at) FROM entries").fetchone()
+    assert r.output.startswith(f"{NAME}: verified — {n} chain links, {last[0]} entries, last entry #{last[0]}")
+    assert cli_run("report", "--out", "r.md").exit_code == 0
+    assert f"**As of:** entry #{last[0]} (recorded {last[1].replace('T', ' ').rstrip('Z')} UTC), ledger verified" in \
+        (ledger_project / "r.md").read_text()
+
+
+def _refused(ledger_project, message: str) -> None:
+    for args in (["ledger", "verify"], ["report", "--out", "r.html"]):
+        r = cli_run(*args)
+        assert (r.exit_code, r.output) == (2, f"Error: {NAME}: does not verify: {message}\n"), args
+    assert not (ledger_project / "r.html").exists()
+
+
+def test_changed_totals_refuse_the_report(ledger_project):
+    p = booked(ledger_project)
+    c = raw(p)
+    c.execute("UPDATE totals SET baseline_micros = baseline_micros * 100")
+    c.close()
+    r = cli_run("report", "--out", "r.html")
+    assert r.exit_code == 2
+    assert r.output.startswith(f"Error: {NAME}: does not verify: the running totals differ from the entries "
+                               "(baseline_micros: entries ")
+    r = cli_run("ledger", "verify")
+    assert r.exit_code == 2 and "the running totals for day='2026-11-25'" in r.output
+    assert "the totals table was changed outside assetkit" in r.output
+
+
+def test_dropped_trigger_is_named(ledger_project):
+    p = booked(ledger_project)
+    c = raw(p)
+    c.execute("DROP TRIGGER entries_no_update")
+    c.close()
+    _refused(ledger_project, "trigger entries_no_update is missing (the append-only guard was removed outside assetkit)")
+
+
+def test_edited_entry_is_named_even_with_the_trigger_put_back(ledger_project):
+    p = booked(ledger_project)
+    c = raw(p)
+    trigger = c.execute("SELECT sql FROM sqlite_master WHERE name = 'entries_no_update'").fetchone()[0]
+    c.execute("DROP TRIGGER entries_no_update")
+    c.execute("UPDATE entries SET description = 'edited' WHERE id = 2")
+    c.execute(trigger)
+    c.close()
+    r = cli_run("ledger", "verify")
+    assert (r.exit_code, r.output) == (2, f"Error: {NAME}: does not verify: first bad entry 2: entries row 2 does not "
+                                          "match its hash (changed after it was recorded)\n")
+
+
+def test_row_added_outside_assetkit_is_named(ledger_project):
+    p = booked(ledger_project)
+    c = raw(p)
+    c.execute("INSERT INTO entries (kind, category, occurred_at, month, currency, baseline_micros, units, who, "
+              "recorded_at) VALUES ('manual', 'crm', '2026-11-27T12:00:00Z', '2026-11', 'EUR', 5000000, 1, 'x', 'y')")
+    c.close()
+    with Ledger(readonly=True) as lg:
+        n = lg.conn.execute("SELECT MAX(id) FROM entries").fetchone()[0]
+    r = cli_run("ledger", "verify")
+    assert r.exit_code == 2
+    assert f"does not verify: first bad entry {n}: {n} entries rows but {n - 1} chain links (row {n} has none" \
+        in r.output
+
+
+def test_migration_chains_an_older_ledger(tmp_path):
+    path = tmp_path / "v3.sqlite"
+    c = raw(path)
+    c.execute("BEGIN")
+    for script in (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3):
+        for stmt in schema._statements(script):
+            c.execute(stmt)
+    c.execute("INSERT INTO entries (kind, category, occurred_at, month, currency, baseline_micros, units, who,"
+              " recorded_at) VALUES ('manual', 'crm', '2026-03-04T12:00:00Z', '2026-03', 'EUR', 5000000, 1, 'a@b',"
+              " '2026-03-04T12:00:00Z')")
+    c.execute("INSERT INTO totals VALUES ('2026-03-04', 'crm', '', '', 'manual', 'EUR', 0, '', 1, 1, 5000000, 0, 0,"
+              " 0, 0.0, 0.0, 0.0, 0)")
+    c.execute("PRAGMA user_version = 3")
+    c.execute("PRAGMA application_id = 1095977804")
+    c.execute("COMMIT")
+    c.close()
+    with Ledger(path, readonly=True) as lg:  # a reader upgrades a writable older file, then reads
+        assert lg.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert lg.verify().links == 1

@@ -1,0 +1,162 @@
+"""The savings method: proofs apart, one baseline per deliverable, adaptation lines, valid cards."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from ledger_fixtures import EXAMPLE_YAML, QUOTE_YAML, SETTINGS_YAML, manifest
+
+from assetkit.ledger import Ledger, record_run
+from assetkit.quotes import load_quotes
+from assetkit.report import build_report
+from assetkit.report.model import ALL_TIME
+from assetkit.report.tabular import render_md
+from assetkit.settings import load_settings
+
+USD = Decimal("0.80")  # the settings' USD→EUR rate from 2026-07-01
+SOCIAL = (("meta-square", "social"),)
+
+
+def card(path=EXAMPLE_YAML):
+    with Ledger() as lg:
+        lg.import_quote(load_quotes(path)[0], path)
+
+
+def record(m):
+    return record_run(m, Path("out/manifest.json"), None, None, None)
+
+
+def assets(run_id):
+    with Ledger(readonly=True) as lg:
+        return [e for e in lg.entries(run_id=run_id) if e.kind == "asset"]
+
+
+def usd(*amounts) -> Decimal:
+    return sum((Decimal(a) for a in amounts), Decimal(0)) * USD
+
+
+def test_draft_proofs_are_recorded_not_counted(ledger_project):
+    card()
+    rec = record(manifest(generator="draft"))
+    assert rec.no_baseline and rec.baseline == 0 and rec.actual > 0
+    assert "draft proof (draft generator, no model): recorded, not counted as agency work" in rec.no_baseline_reason
+    assert [(e.kind, e.no_baseline) for e in record_and_list(rec)] == [("asset", True)] * 4 + [
+        ("overhead", True), ("translation", True)]
+    # the same deliverables made by a model afterwards are booked: a proof books no identity
+    model = record(manifest(run_id="model", finished="2026-11-26T08:31:00+00:00"))
+    assert not model.no_baseline and model.baseline > 0
+    data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                        thumbnails=False)
+    assert data.current.run_deliverables == 5  # 4 assets + 1 translation, the proofs not
+    md = render_md(data)
+    assert "4 draft proofs (layout proofs, no model), not counted." in md
+    assert "Draft proofs recorded but not counted (no model made them): spring-launch: 4 (draft, 1 runs)." in md
+
+
+def record_and_list(rec):
+    with Ledger(readonly=True) as lg:
+        return list(lg.entries(run_id=rec.run_id))
+
+
+def test_force_and_reruns_book_a_deliverable_once_a_changed_output_is_a_revision(ledger_project):
+    card()
+    first = record(manifest(formats=SOCIAL, locales=("en-US",)))
+    again = record(manifest(run_id="forced", formats=SOCIAL, locales=("en-US",), finished="2026-11-25T09:00:00Z"))
+    assert first.baseline > 0 and again.baseline == 0 and not again.no_baseline
+    assert [e.kind for e in record_and_list(again)] == ["overhead"]  # its compute is still a cost
+    changed = manifest(run_id="changed", formats=SOCIAL, locales=("en-US",), finished="2026-11-25T10:00:00Z")
+    changed["assets"][0]["sha256"] = "1" * 64
+    rev = record(changed)
+    (e,) = assets("changed")
+    assert (e.units, e.description, e.quote_lines) == (0, "revision of a delivered asset", "revision")
+    assert e.baseline == usd(60) and rev.baseline == usd(60)
+
+
+def test_a_card_without_a_revision_line_prices_no_revision(ledger_project):
+    card(QUOTE_YAML)
+    record(manifest(formats=SOCIAL, locales=("en-US",)))
+    changed = manifest(run_id="changed", formats=SOCIAL, locales=("en-US",), finished="2026-11-25T10:00:00Z")
+    changed["assets"][0]["sha256"] = "1" * 64
+    rec = record(changed)
+    (e,) = assets("changed")
+    assert e.no_baseline and e.units == 0 and e.baseline == 0
+    assert "the card prices no revision" in e.no_baseline_reason and rec.baseline == 0
+
+
+def test_adaptations_are_priced_by_their_lines_and_fees_once_per_campaign(ledger_project):
+    card()
+    m = manifest(formats=(("meta-square", "social"), ("meta-feed-landscape", "social")), locales=("en-US", "de-DE"),
+                 copy_source="agency")
+    m["assets"].append(dict(m["assets"][0], variant=2, path="en-US/meta-square/morning-v2.png", sha256="2" * 64))
+    record(m)
+    by = {(e.locale, e.format, e.variant): e for e in assets(m["run_id"])}
+    master = by[("en-US", "meta-square", 1)]
+    # master: social-static 220 + format-template share + art direction 0.25 h × 155 + project management share
+    assert master.quote_lines == "social-static,format-template,art-direction,project-management"
+    resize = by[("en-US", "meta-feed-landscape", 1)]
+    assert resize.quote_lines == "resize,format-template,project-management"
+    locale = by[("de-DE", "meta-square", 1)]
+    assert locale.quote_lines == "locale-version,project-management"
+    variant = by[("en-US", "meta-square", 2)]
+    assert variant.quote_lines.startswith("extra-variant,")
+    total = sum((e.baseline for e in by.values()), Decimal(0))
+    # 220 + 55 + 45 + 45 + 150, art direction 0.25 h × 155 for master and variant, two format
+    # templates (180 each), one project-management fee (450); no translation: the agency wrote de-DE
+    assert total == usd(220, 55, 45, 45, 150, Decimal("38.75") * 2, 180 * 2, 450)
+    with Ledger(readonly=True) as lg:
+        assert not list(lg.entries(kind="translation"))
+    # a second wave of the campaign: new concept, same formats — no second template or PM fee
+    m2 = manifest(run_id="wave2", concepts=("evening",), formats=SOCIAL, locales=("en-US",),
+                  finished="2026-11-27T08:00:00Z")
+    m2["assets"][0]["sha256"] = "3" * 64
+    record(m2)
+    (e,) = assets("wave2")
+    assert e.quote_lines == "social-static,format-template,art-direction,project-management"
+    assert e.baseline == usd(220, Decimal("38.75"))
+
+
+def test_translation_saving_only_for_in_house_or_machine_copy(ledger_project):
+    card()
+    record(manifest(copy_source="agency"))
+    record(manifest(run_id="b", campaign="other", copy_source="machine", finished="2026-11-26T08:00:00Z"))
+    with Ledger(readonly=True) as lg:
+        tr = list(lg.entries(kind="translation"))
+    assert [(e.campaign, e.locale) for e in tr] == [("other", "de-DE")]
+    assert "(machine)" in tr[0].description and tr[0].baseline > 0
+
+
+def test_an_expired_named_card_gives_no_baseline(ledger_project):
+    card()
+    rec = record(manifest(quote="agency-2026", finished="2028-02-01T10:00:00Z"))
+    assert rec.no_baseline and rec.baseline == 0
+    assert "no valid quote on 2028-02-01: 'agency-2026' is valid 2026-01-01 to 2027-12-31" in rec.no_baseline_reason
+
+
+def test_a_review_of_a_run_without_baseline_credits_nothing(ledger_project):
+    card()
+    rec = record(manifest(generator="draft"))
+    with Ledger() as lg:
+        lg.record_review(rec.run_id, 45, load_settings())
+        reviews = list(lg.entries(kind="review"))
+    assert reviews and all(e.no_baseline for e in reviews)
+    data = build_report(None, ALL_TIME, settings=load_settings(), thumbnails=False)
+    assert data.current.saving == 0 and data.current.baseline == 0 and data.current.hours_saved == 0
+
+
+def test_applied_rates_are_stored_per_entry_and_printed_with_counts(ledger_project):
+    card()
+    record(manifest())
+    (ledger_project / "assetkit.yaml").write_text(
+        SETTINGS_YAML.replace("internal_hourly_rate: 60", "internal_hourly_rate: 80"))
+    m = manifest(run_id="later", concepts=("evening",), finished="2026-11-27T08:00:00Z")
+    for a in m["assets"]:
+        a["sha256"] = "4" * 64
+    record(m)
+    data = build_report(None, ALL_TIME, settings=load_settings(), thumbnails=False)
+    rates = {(a.item, a.value): a.entries for a in data.methodology.applied}
+    # 4 assets + 1 translation at 60; the later wave's 4 assets at 80 (its copy was already translated)
+    assert rates[("internal_hourly_rate", "60")] == 5 and rates[("internal_hourly_rate", "80")] == 4
+    assert data.methodology.cards == ["Harbour & Finch Creative, agency-2026 v1, 2026-01-01 – 2027-12-31"]
+    md = render_md(data)
+    assert "| Internal hourly rate | 60 | 5 |" in md and "| Internal hourly rate | 80 | 4 |" in md
