@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -19,12 +20,75 @@ def resolve_ref(value: str, base_dir: Path | None) -> Path:
     return p
 
 
+#: Size limits of input files (bytes): bigger files are refused before they are read.
+MAX_IMAGE_BYTES = 256 * 1024 * 1024
+MAX_TEXT_BYTES = 16 * 1024 * 1024  # YAML, CSV, quotes
+
+
+class InputFileError(ValueError):
+    """An input file that is missing, not a regular file, too large or unreadable (one line).
+
+    ``short`` is the message without the file's name (for ``file:line:col:`` reports)."""
+
+    def __init__(self, what: str, short: str):
+        self.what, self.short = what, short
+        super().__init__(f"file not found: {what}" if short == "file not found" else f"{what} {short}")
+
+
+def open_input(path: str | Path, max_bytes: int, what: str | None = None):
+    """Open an input file (logo, font, image, YAML, CSV, quote) for reading in binary mode.
+
+    Only a regular file is accepted, after resolving symbolic links; a FIFO, socket, device or
+    folder is refused at once (the file is opened with ``O_NONBLOCK`` and checked with
+    ``fstat`` before any read, so nothing ever blocks), and so is a file over ``max_bytes``.
+    Raises :class:`InputFileError` (a ValueError) with a one-line message naming ``what``.
+    """
+    path = Path(path)
+    what = what or display_path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputFileError(what, "file not found") from None
+    except NotADirectoryError:
+        raise InputFileError(what, "is not there: a part of the path is a file, not a folder") from None
+    except IsADirectoryError:
+        raise InputFileError(what, "is a folder, expected a file") from None
+    except OSError as exc:
+        raise InputFileError(what, f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            from .outroot import file_kind
+
+            kind = file_kind(path, follow_symlinks=True) or "not a regular file"
+            raise InputFileError(what, "is a folder, expected a file" if kind == "a folder"
+                                 else f"is {kind}, expected a regular file")
+        if st.st_size > max_bytes:
+            raise InputFileError(what, f"is {st.st_size:,} bytes, over the limit of {max_bytes:,}")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_input(path: str | Path, max_bytes: int, what: str | None = None) -> bytes:
+    """The bytes of an input file, checked as :func:`open_input` checks it."""
+    with open_input(path, max_bytes, what) as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:  # grew while we read it
+        raise InputFileError(what or display_path(path), f"is over the limit of {max_bytes:,} bytes")
+    return data
+
+
 def check_file(value: str, base_dir: Path | None) -> Path:
+    """``value`` resolved against ``base_dir``; ValueError unless it is a regular file."""
     path = resolve_ref(value, base_dir)
     if not path.exists():
         raise ValueError(f"file not found: {value} (looked for {display_path(path)})")
     if path.is_dir():
         raise ValueError(f"{value} is a folder, expected a file")
+    open_input(path, 1 << 62, value).close()  # a FIFO, socket or device: refused, never opened blocking
     return path
 
 
@@ -34,12 +98,13 @@ def check_image(value: str, base_dir: Path | None, need_alpha: bool = False) -> 
 
     path = check_file(value, base_dir)
     try:
-        with Image.open(path) as im:
+        with open_input(path, MAX_IMAGE_BYTES, value) as fh, Image.open(fh) as im:
             w, h = im.size
             if w * h > MAX_INPUT_PIXELS:
                 raise ValueError(f"{value} is {w}×{h} = {w * h:,} pixels, over the limit of "
                                  f"{MAX_INPUT_PIXELS:,} (possible decompression bomb)")
             mode = im.mode
+            transparent = "transparency" in im.info
             im.load()
     except UnidentifiedImageError:
         raise ValueError(f"{value} is not an image (PNG, JPEG or WebP expected)") from None
@@ -47,7 +112,7 @@ def check_image(value: str, base_dir: Path | None, need_alpha: bool = False) -> 
         raise ValueError(f"{value} is over the pixel limit (possible decompression bomb)") from None
     except (OSError, SyntaxError) as exc:
         raise ValueError(f"{value} is damaged or truncated ({exc})") from None
-    if need_alpha and not (mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in Image.open(path).info)):
+    if need_alpha and not (mode in ("RGBA", "LA", "PA") or (mode == "P" and transparent)):
         raise ValueError(f"{value} has no transparency (alpha channel) — a logo needs a transparent PNG")
     return path
 

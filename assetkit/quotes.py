@@ -263,16 +263,45 @@ def _field_starts(raw: str) -> list[int]:
     return starts
 
 
+class _CheckedReader:
+    """A csv.reader whose errors (a cell over the field size limit...) are file:line:col problems."""
+
+    def __init__(self, name: str, reader):
+        self.name, self.reader = name, reader
+
+    @property
+    def line_num(self) -> int:
+        return self.reader.line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self.reader)
+        except csv.Error as exc:
+            msg = str(exc)
+            if "field larger than field limit" in msg:
+                msg = f"a cell is longer than the limit of {csv.field_size_limit():,} characters"
+            raise ConfigError([Problem(self.name, self.reader.line_num or 1, 1, "", f"CSV error: {msg}")]) from None
+
+
 def load_csv(path: Path) -> list[Quote]:
+    from .files import MAX_TEXT_BYTES, InputFileError, read_input
+
     name = display_path(path)
-    if not path.exists():
-        raise ConfigError.single(name, "file not found")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_input(path, MAX_TEXT_BYTES, name).decode("utf-8-sig")
+    except InputFileError as exc:
+        raise ConfigError.single(name, exc.short) from None
     except UnicodeDecodeError as exc:
         raise ConfigError.single(name, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    if "\x00" in text:
+        i = text.index("\x00")
+        raise ConfigError([Problem(name, text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i), "",
+                                   "a NUL byte is not allowed in CSV text")])
     raw_lines = text.splitlines()
-    reader = csv.reader(io.StringIO(text))
+    reader = _CheckedReader(name, csv.reader(io.StringIO(text)))
     try:
         header = next(reader)
     except StopIteration:

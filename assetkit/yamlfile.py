@@ -23,9 +23,12 @@ def display_path(path: str | Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
     path = Path(path)
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:  # pragma: no cover - other drive on Windows
         return str(path)
+    if rel == ".." or rel.startswith(".." + os.sep):  # outside the working directory: say where
+        return str(path.absolute()) if path.is_absolute() else os.path.normpath(path.absolute())
+    return rel
 
 
 def format_loc(loc: tuple | list) -> str:
@@ -119,27 +122,141 @@ def _key_position_wanted(value: Any) -> bool:
     return isinstance(value, (dict, list)) or value is None
 
 
+#: Limits checked while a YAML file is read (before anything is built from it).
+MAX_DEPTH = 64  # nested mappings/lists
+MAX_ALIAS_NODES = 10_000  # nodes that aliases (``*name``) would add when expanded
+MAX_INT_DIGITS = 100  # longer integers are refused (Python refuses 4,300 digits with a traceback)
+MAX_YAML_BYTES = 1024 * 1024  # ~7 s of ruamel round-trip loading; our files are a few kB
+
+
+def _check_limits(yaml: Any, text: str, name: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH or whose aliases expand past
+    MAX_ALIAS_NODES, from the parser's events (nothing is built, so a bomb costs microseconds
+    per event), with the position of the node that crosses the limit."""
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+
+    sizes: dict[str, int] = {}  # anchor → nodes its value stands for, aliases expanded
+    stack: list[list] = []  # open collections: [anchor, nodes so far]
+    from_aliases = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionEndEvent):
+            anchor, count = stack.pop()
+            if anchor:
+                sizes[anchor] = count
+            if stack:
+                stack[-1][1] += count
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        mark = event.start_mark
+        if isinstance(event, AliasEvent):
+            n = sizes.get(event.anchor, 1)
+            from_aliases += n
+            if from_aliases > MAX_ALIAS_NODES:
+                raise ConfigError([Problem(name, mark.line + 1, mark.column + 1, "",
+                                           f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (*{event.anchor} "
+                                           "here); write the values out or use fewer nested aliases")])
+            if stack:
+                stack[-1][1] += n
+            continue
+        if isinstance(event, CollectionStartEvent):
+            if len(stack) >= MAX_DEPTH:
+                raise ConfigError([Problem(name, mark.line + 1, mark.column + 1, "",
+                                           f"nested more than {MAX_DEPTH} levels deep")])
+            stack.append([event.anchor, 1])
+            continue
+        if event.anchor:  # an anchored scalar
+            sizes[event.anchor] = 1
+        if stack:
+            stack[-1][1] += 1
+
+
+def _strict_yaml():
+    """A round-trip YAML loader whose ints, floats and timestamps fail with a position."""
+    import math
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class StrictConstructor(RoundTripConstructor):
+        """Records each refused value (all of a file's, at once) and builds None in its place."""
+
+        found: list
+
+        def refuse(self, node, message: str) -> None:
+            self.__dict__.setdefault("found", []).append((node.start_mark, message))
+
+        def construct_yaml_int(self, node):
+            digits = sum(c.isdigit() for c in str(node.value))
+            if digits > MAX_INT_DIGITS:
+                return self.refuse(node, f"a whole number of {digits:,} digits is too large "
+                                         f"(at most {MAX_INT_DIGITS} digits)")
+            return super().construct_yaml_int(node)
+
+        def construct_yaml_float(self, node):
+            value = super().construct_yaml_float(node)
+            if not math.isfinite(value):
+                return self.refuse(node, f"{str(node.value)!r} is not a finite number (.nan and .inf are not accepted)")
+            return value
+
+        def construct_yaml_timestamp(self, node, values=None):
+            try:
+                return super().construct_yaml_timestamp(node, values)
+            except (ValueError, OverflowError) as exc:
+                return self.refuse(node, f"{str(node.value)!r} is not a valid date or time ({exc})")
+
+    for tag, fn in (("int", StrictConstructor.construct_yaml_int), ("float", StrictConstructor.construct_yaml_float),
+                    ("timestamp", StrictConstructor.construct_yaml_timestamp)):
+        StrictConstructor.add_constructor(f"tag:yaml.org,2002:{tag}", fn)
+    yaml = YAML(typ="rt")
+    yaml.Constructor = StrictConstructor
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of character ``index`` of ``text``."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def load_yaml(path: str | Path) -> YamlDoc:
-    """Parse a YAML 1.2 file; syntax errors and duplicate keys become a ConfigError."""
+    """Parse a YAML 1.2 file; syntax errors and duplicate keys become a ConfigError.
+
+    The file must be a regular file of at most MAX_YAML_BYTES; nesting deeper than MAX_DEPTH,
+    aliases expanding past MAX_ALIAS_NODES, integers over MAX_INT_DIGITS digits, .nan/.inf and
+    impossible dates are refused with their ``file:line:col`` before anything is built.
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    from .files import InputFileError, read_input
 
     path = Path(path)
     name = display_path(path)
-    if not path.exists():
-        raise ConfigError.single(name, "file not found")
-    if path.is_dir():
-        raise ConfigError.single(name, "is a folder, expected a YAML file")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_input(path, MAX_YAML_BYTES, name)
+    except InputFileError as exc:
+        short = "is a folder, expected a YAML file" if exc.short == "is a folder, expected a file" else exc.short
+        raise ConfigError.single(name, short) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError.single(name, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError.single(name, f"cannot read: {exc.strerror}") from None
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
+        raise ConfigError([Problem(name, line, col, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    yaml = _strict_yaml()
     try:
+        _check_limits(YAML(typ="rt"), text, name)
         data = yaml.load(text)
+    except ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        what = "a NUL byte" if char == "\x00" else f"the control character U+{ord(char):04X}"
+        raise ConfigError([Problem(name, line, col, "", f"{what} is not allowed in YAML text")]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = (exc.problem or exc.context or "invalid YAML").strip()
@@ -151,6 +268,11 @@ def load_yaml(path: str | Path) -> YamlDoc:
         raise ConfigError([Problem(name, line, col, "", f"YAML syntax error: {msg}")]) from None
     except YAMLError as exc:
         raise ConfigError.single(name, f"YAML syntax error: {exc}") from None
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps the composer far from the limit
+        raise ConfigError.single(name, f"nested more than {MAX_DEPTH} levels deep") from None
+    refused = yaml.constructor.__dict__.get("found", [])
+    if refused:
+        raise ConfigError([Problem(name, m.line + 1, m.column + 1, "", msg) for m, msg in refused])
     if data is None:
         data = {}
     return YamlDoc(path, data)
@@ -277,7 +399,16 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+#: keys that only a person at the command line may set: a shared file must not switch them on
+COMMAND_LINE_ONLY = {
+    "allow_unsafe_weights": "--allow-unsafe-weights",
+}
+
+
 def _unknown_key_message(model: type[BaseModel], loc: tuple, key: Any) -> str:
+    if key in COMMAND_LINE_ONLY:
+        return (f"{key!r} is accepted only on the command line ({COMMAND_LINE_ONLY[key]}), never from a file: "
+                "pickle weights can run code, and a shared file must not switch that refusal off")
     valid = _valid_keys(model, loc[:-1])
     msg = f"unknown key {key!r}"
     if valid:

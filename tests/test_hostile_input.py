@@ -45,3 +45,154 @@ def test_a_step_with_bad_params_still_counts_for_the_order_check(tmp_path, monke
     monkeypatch.chdir(tmp_path)
     r = validate(write(tmp_path / "p.yaml", STEPS % "0"))
     assert "needs frames" not in r.output and r.output.count("\n") == 2
+
+
+# -- YAML limits (the time a bomb takes is measured in bench/yaml_limits.py) ----------------------
+
+def alias_bomb(width: int = 9, depth: int = 10) -> str:
+    lines = ["version: 1", "a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, depth)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (alias_bomb(), ["p.yaml:6:10: aliases expand to more than 10,000 nodes (*a3 here); write the values out or use "
+                    "fewer nested aliases"]),
+    ("version: 1\nx: " + "[" * 300 + "]" * 300 + "\n", ["p.yaml:2:67: nested more than 64 levels deep"]),
+    ("version: 1\n" + "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v: 1\n",
+     ["p.yaml:66:129: nested more than 64 levels deep"]),
+    ("version: 1\nsteps:\n  - generate: {seed: 2026-13-01}\n  - export: {valid_from: 2026-02-30}\n",
+     ["p.yaml:3:22: '2026-13-01' is not a valid date or time (month must be in 1..12)",
+      "p.yaml:4:26: '2026-02-30' is not a valid date or time (day is out of range for month)"]),
+    ("version: 1\nseed: " + "9" * 5000 + "\n", ["p.yaml:2:7: a whole number of 5,000 digits is too large (at most "
+                                                 "100 digits)"]),
+    ("version: 1\na: .nan\nb: [-.inf]\nc: 1e400\n", [
+        "p.yaml:2:4: '.nan' is not a finite number (.nan and .inf are not accepted)",
+        "p.yaml:3:5: '-.inf' is not a finite number (.nan and .inf are not accepted)",
+        "p.yaml:4:4: '1e400' is not a finite number (.nan and .inf are not accepted)"]),
+    ("version: 1\nname: ab\x00c\n", ["p.yaml:2:9: a NUL byte is not allowed in YAML text"]),
+    ("version: 1\nname: \x07\n", ["p.yaml:2:7: the control character U+0007 is not allowed in YAML text"]),
+])
+def test_yaml_limits_and_impossible_values(tmp_path, monkeypatch, text, expected):
+    from assetkit.errors import ConfigError
+    from assetkit.yamlfile import load_yaml
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "p.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_yaml("p.yaml")
+    assert [str(p) for p in info.value.problems] == expected
+    r = validate(Path("p.yaml"))
+    assert r.exit_code == 2 and r.output.splitlines()[:-1] == expected
+
+
+def test_shallow_aliases_still_load(tmp_path):
+    from assetkit.yamlfile import load_yaml
+
+    doc = load_yaml(write(tmp_path / "p.yaml", alias_bomb(width=9, depth=4)))  # 9^4 = 6,561 nodes
+    assert len(doc.data["a3"]) == 9
+
+
+def test_brief_with_an_impossible_seed_is_exit_2_at_its_position(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    brief.write_text(brief.read_text().replace("seed: 20270301", "seed: 2026-13-01"))
+    r = CliRunner().invoke(cli, ["run", str(brief.relative_to(workdir)), "--no-ledger"])
+    assert (r.exit_code, r.output.splitlines()[0]) == (2, "examples/spring-launch/brief.yaml:7:7: '2026-13-01' is not "
+                                                          "a valid date or time (month must be in 1..12)")
+
+
+def test_not_utf8_has_a_line_and_column(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_bytes(b"version: 1\nname: \xc3\xa9\xff\n")
+    r = validate(Path("p.yaml"))
+    assert r.output.splitlines()[0] == "p.yaml:2:8: not UTF-8 text (invalid start byte at byte 19)"
+
+
+# -- inputs are regular files -------------------------------------------------------------------
+
+def test_yaml_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("p.yaml")
+    r = validate(Path("p.yaml"), Path("/dev/zero"))
+    assert r.exit_code == 2
+    assert r.output.splitlines()[:2] == ["/dev/zero: is a character device, expected a regular file",
+                                         "p.yaml: is a FIFO (named pipe), expected a regular file"]
+
+
+@pytest.mark.parametrize("field", ["logo", "headline-font", "concept-image", "product-image"])
+def test_brand_and_brief_files_that_are_fifos_never_hang(workdir, field):
+    import os
+    import re
+
+    brand = workdir / "brand" / "nordlicht" / "brand.yaml"
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    if field == "logo":
+        os.mkfifo(workdir / "brand" / "nordlicht" / "pipe.png")
+        brand.write_text(re.sub(r"file: \S+", "file: pipe.png", brand.read_text(), count=1))
+    elif field == "headline-font":
+        os.mkfifo(workdir / "brand" / "nordlicht" / "pipe.ttf")
+        brand.write_text(re.sub(r"headline: \S+", "headline: pipe.ttf", brand.read_text(), count=1))
+    else:
+        os.mkfifo(workdir / "examples" / "spring-launch" / "pipe.png")
+        key = "image" if field == "concept-image" else "product"
+        brief.write_text(brief.read_text().replace("    focal: [0.62, 0.55]\n", f"    focal: [0.62, 0.55]\n    {key}: pipe.png\n"))
+    r = CliRunner().invoke(cli, ["validate", str(brief.relative_to(workdir))])
+    assert r.exit_code == 2
+    assert "pipe." in r.output and ("FIFO" in r.output or "not a regular file" in r.output), r.output
+
+
+def test_open_input_limits(tmp_path):
+    import os
+
+    from assetkit.files import InputFileError, open_input, read_input
+
+    f = tmp_path / "a.yaml"
+    f.write_bytes(b"x" * 11)
+    assert read_input(f, 11) == b"x" * 11
+    with pytest.raises(InputFileError, match="is 11 bytes, over the limit of 10"):
+        read_input(f, 10)
+    (tmp_path / "link.yaml").symlink_to(f)
+    assert read_input(tmp_path / "link.yaml", 100) == b"x" * 11  # links are resolved, the target must be regular
+    os.mkfifo(tmp_path / "p")
+    (tmp_path / "link-to-pipe").symlink_to(tmp_path / "p")
+    for bad in ("p", "link-to-pipe"):
+        with pytest.raises(InputFileError, match="FIFO"):
+            open_input(tmp_path / bad, 100)
+    with pytest.raises(InputFileError, match="is a folder"):
+        open_input(tmp_path, 100)
+
+
+def test_quotes_csv_with_a_huge_cell_or_a_nul(tmp_path, monkeypatch, repo_root):
+    monkeypatch.chdir(tmp_path)
+    good = (repo_root / "examples" / "quotes" / "agency-2026.csv").read_text()
+    n = good.count("\n")
+    Path("big.csv").write_text(good + "x," + "A" * 140_000 + "\n")
+    Path("nul.csv").write_text(good.replace("\n", "\n\x00", 1))
+    r = validate(Path("big.csv"), Path("nul.csv"))
+    assert r.exit_code == 2
+    assert r.output.splitlines()[:2] == [f"big.csv:{n + 1}:1: CSV error: a cell is longer than the limit of 131,072 "
+                                         "characters", "nul.csv:2:1: a NUL byte is not allowed in CSV text"]
+
+
+# -- unsafe weights: the command line only ------------------------------------------------------
+
+def test_allow_unsafe_weights_in_a_pipeline_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "p.yaml", "version: 1\nsteps:\n  - generate:\n      allow_unsafe_weights: true\n"
+                               "  - reframe: {}\n  - compose: {}\n  - export: {}\n")
+    r = validate(Path("p.yaml"))
+    assert (r.exit_code, r.output) == (2, "p.yaml:4:7: steps[0].generate.allow_unsafe_weights: 'allow_unsafe_weights' "
+                                          "is accepted only on the command line (--allow-unsafe-weights), never from a "
+                                          "file: pickle weights can run code, and a shared file must not switch that "
+                                          "refusal off\nError: 1 problem found; nothing was run.\n")
+
+
+def test_allow_unsafe_weights_in_a_brief_is_refused(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    brief.write_text(brief.read_text().replace("variants: 2\n", "variants: 2\nallow_unsafe_weights: true\n"))
+    r = CliRunner().invoke(cli, ["run", str(brief.relative_to(workdir)), "--no-ledger"])
+    assert r.exit_code == 2
+    assert r.output.startswith("examples/spring-launch/brief.yaml:9:1: allow_unsafe_weights: 'allow_unsafe_weights' "
+                               "is accepted only on the command line (--allow-unsafe-weights)")

@@ -54,7 +54,6 @@ class GenerateParams(StepParams):
                              "with a warning")
     cpu_kernels: bool = Field(True, description="on CPU: pre-packed oneDNN convolutions and blocked bf16 "
                                                 "self-attention (off: stock PyTorch kernels)")
-    allow_unsafe_weights: bool = Field(False, description="allow pickle weights (.ckpt/.bin): they can run code")
     masters: Literal["per-aspect", "shared"] = Field(
         "per-aspect", description="per-aspect: a master per concept variant and aspect group (square, portrait, "
                                   "landscape); shared: one per concept variant, shaped to cover every format's "
@@ -156,7 +155,7 @@ class GenerateStep(Step):
                 dtype=p.dtype, device=p.device, tiny_vae=p.tiny_vae, lora=lora, lora_weight=style.lora_weight,
                 width=p.width, height=p.height, base_dir=ctx.brief.base_dir, compile=p.compile,
                 cpu_kernels=p.cpu_kernels, long_prompts=p.long_prompts,
-                allow_unsafe_weights=p.allow_unsafe_weights or ctx.options.allow_unsafe_weights,
+                allow_unsafe_weights=ctx.options.allow_unsafe_weights,  # the command line only, never YAML
                 log=lambda msg: ctx.progress.log(f"warning: {msg}"))
         ctx.extras[_GEN_KEY] = gen
         return gen
