@@ -37,10 +37,14 @@ demo: $(STAMP)
 	@echo "  six-month demo: $(DEMO_OUT)/demo-quarter-report.html (and .pdf, .de.pdf) from examples/demo-ledger/"
 	@echo "  ledger:         $(DEMO_LEDGER)"
 
+# Lint and types first (seconds), then the suite.
 test: $(STAMP)
+	$(BIN)/ruff check assetkit tests bench
+	$(BIN)/mypy assetkit
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)
+	$(BIN)/python bench/units.py
 	$(BIN)/python bench/compose.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/report.py

@@ -75,7 +75,8 @@ class Logo(Strict):
     """The logo: a PNG with alpha, where it goes, how small it may get and its clear space."""
 
     file: str
-    placement: Literal["top-left", "top-right", "bottom-left", "bottom-right", "top-center", "bottom-center"] = "top-left"
+    placement: Literal["top-left", "top-right", "bottom-left", "bottom-right",
+                       "top-center", "bottom-center"] = "top-left"
     min_width: int = Field(48, ge=8, le=2000, description="smallest logo width in pixels")
     width: float = Field(0.18, gt=0, le=0.5, description="preferred width as a fraction of the format's short side")
     clear_space: float = Field(0.5, ge=0, le=3, description="clear space around the logo, × logo height")
@@ -126,7 +127,7 @@ class BrandKit(Strict):
         return v
 
     @model_validator(mode="after")
-    def _root(self, info: ValidationInfo) -> "BrandKit":
+    def _root(self, info: ValidationInfo) -> BrandKit:
         base = _base(info)
         if base is not None:
             object.__setattr__(self, "root", Path(base))
@@ -162,8 +163,9 @@ class BrandKit(Strict):
         """Every file the kit refers to (for content hashing)."""
         out = [self.font_path(r) for r in ("headline", "body", "cta")]
         out += [resolve_ref(v, self.root) for v in self.fonts.scripts.values()]
-        if self.logo:
-            out.append(self.logo_path())
+        logo = self.logo_path()
+        if logo is not None:
+            out.append(logo)
         return out
 
     def fingerprint(self) -> str:

@@ -135,7 +135,7 @@ class Brief(Strict):
         return v
 
     @model_validator(mode="after")
-    def _cross(self, info: ValidationInfo) -> "Brief":
+    def _cross(self, info: ValidationInfo) -> Brief:
         ids = [c.id for c in self.concepts]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:

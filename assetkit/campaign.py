@@ -57,7 +57,7 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
         fit = fit and not glyphs  # text the fonts cannot draw is not measured
         if fit and pipe is not None:
             problems.extend(fit_problems(doc, brief, brand, pipe))
-    if problems:
+    if problems or brand is None or pipe is None:
         raise ConfigError(problems)
     return Campaign(brief, brand, pipe, doc)
 
@@ -120,7 +120,10 @@ def fit_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline) ->
     step = pipe.step("compose")
     if step is None:
         return []
+    from .layout import LayoutParams
     from .layout import fit_problems as measure
+
+    assert isinstance(step.params, LayoutParams)
 
     out = []
     for locale, copy in brief.copy.items():

@@ -181,7 +181,8 @@ def show(run_id, as_json, ledger_file, settings):
     if run:
         click.echo(f"run {run['run_id']}  {run['finished_at']}  by {run['who']}")
         click.echo(f"  campaign {run['campaign']}  brand {run['brand']}  pipeline {run['pipeline']}  "
-                   f"generator {run['generator']}{' / ' + run['model'] if run['model'] else ''}  device {run['device']}")
+                   f"generator {run['generator']}{' / ' + run['model'] if run['model'] else ''}  "
+                   f"device {run['device']}")
         click.echo(f"  assets {run['assets_total']} ({run['assets_new']} new, {run['assets_cached']} up to date)  "
                    f"compute {run['compute_seconds']:.1f} s  quote {run['quotes_used'] or '—'}"
                    + (f"  agency turnaround {run['baseline_days']:g} days" if run['baseline_days'] else ""))
@@ -191,7 +192,8 @@ def show(run_id, as_json, ledger_file, settings):
     body = []
     for e in entries:
         what = " ".join(x for x in (e.locale, e.format, e.concept) if x) or (e.description or "")
-        flag = "NO BASELINE" if e.no_baseline else (f"voids #{e.voids_entry_id}: {e.reason}" if e.kind == "void" else "")
+        flag = ("NO BASELINE" if e.no_baseline
+                else f"voids #{e.voids_entry_id}: {e.reason}" if e.kind == "void" else "")
         body.append([f"#{e.id}", e.kind, e.category, what, _money(e.baseline, e.currency, locale),
                      _money(e.actual, e.currency, locale), _money(e.saving, e.currency, locale),
                      f"{e.hours_saved:.2f}", flag])

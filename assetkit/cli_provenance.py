@@ -22,7 +22,8 @@ def keys():
 @keys.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default="assetkit dev signer", show_default=True, help="Signer name (certificate CN).")
-@click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True, help="Signer certificate validity.")
+@click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True,
+              help="Signer certificate validity.")
 def keys_init(directory, name, days):
     """Make a local development CA and an ES256 signer certificate for C2PA signing.
 

@@ -14,7 +14,8 @@ campaign_arg = click.argument("campaign", type=click.Path(path_type=Path))
 @click.command()
 @campaign_arg
 @click.option("--no-browser", is_flag=True, help="Print the URL instead of opening the browser.")
-@click.option("--reviewer", help="Name recorded with every decision [default: settings review.reviewer, else the OS user].")
+@click.option("--reviewer",
+              help="Name recorded with every decision [default: settings review.reviewer, else the OS user].")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port on 127.0.0.1 (0: a free one).")
 @click.option("--static", "static_", is_flag=True,

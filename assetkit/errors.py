@@ -42,7 +42,7 @@ class ConfigError(AssetkitError):
 
     @classmethod
     def single(cls, file: str | Path, message: str, loc: str = "", line: int | None = None,
-               col: int | None = None) -> "ConfigError":
+               col: int | None = None) -> ConfigError:
         return cls([Problem(str(file), line, col, loc, message)])
 
 

@@ -1,6 +1,7 @@
 """Files a user's YAML refers to (images, fonts), checked up front; atomic writes for outputs."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -166,10 +167,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

@@ -101,4 +101,5 @@ def resolve_format(name: str) -> AdFormat:
 
     close = difflib.get_close_matches(name, CATALOG, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise ValueError(f"unknown format {name!r}; {hint}valid formats: {', '.join(CATALOG)} or a custom WxH like 1600x900")
+    raise ValueError(f"unknown format {name!r}; {hint}valid formats: {', '.join(CATALOG)} "
+                     "or a custom WxH like 1600x900")

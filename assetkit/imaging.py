@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import TypeAlias, Union, overload
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -35,7 +36,7 @@ def cover_crop(image: Image.Image, size: tuple[int, int], focal: tuple[float, fl
     fx, fy = focal[0] * sw, focal[1] * sh
     x0 = min(max(fx - cw / 2, 0.0), sw - cw)
     y0 = min(max(fy - ch / 2, 0.0), sh - ch)
-    out = image.resize((tw, th), Image.LANCZOS, box=(x0, y0, x0 + cw, y0 + ch))
+    out = image.resize((tw, th), Image.Resampling.LANCZOS, box=(x0, y0, x0 + cw, y0 + ch))
     crop = (int(round(x0)), int(round(y0)), int(round(x0 + cw)), int(round(y0 + ch)))
     return out, crop, scale
 
@@ -48,7 +49,7 @@ def inset(box: Box, dx: float, dy: float | None = None) -> Box:
 
 def expand(box: Box, d: float, bounds: Box | None = None) -> Box:
     """``box`` grown by ``d`` on every side, clipped to ``bounds`` if given."""
-    b = (int(math.floor(box[0] - d)), int(math.floor(box[1] - d)), int(math.ceil(box[2] + d)), int(math.ceil(box[3] + d)))
+    b = (math.floor(box[0] - d), math.floor(box[1] - d), math.ceil(box[2] + d), math.ceil(box[3] + d))
     return clip(b, bounds) if bounds else b
 
 
@@ -88,7 +89,7 @@ def contrast_ratio(a: Sequence[int], b: Sequence[int]) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-_LIN = _linear(np.arange(256))
+_LIN = np.asarray(_linear(np.arange(256)))
 _LUM_R, _LUM_G, _LUM_B = (_LIN * 0.2126).astype(np.float32), (_LIN * 0.7152).astype(np.float32), \
     (_LIN * 0.0722).astype(np.float32)
 #: measure at most this many pixels per box (a regular subsample of larger boxes)
@@ -201,12 +202,20 @@ def _font(path: str, size: int, thread: int) -> ImageFont.FreeTypeFont:
     return ImageFont.FreeTypeFont(path, size)
 
 
+#: what text is measured and drawn with: one font file, or a role's font with its script fonts
+AnyFont: TypeAlias = Union[ImageFont.FreeTypeFont, "StackedFont"]  # noqa: UP007 (forward reference)
+
+
 @lru_cache(maxsize=512)
 def _stacked(stack: FontStack, size: int, thread: int) -> StackedFont:
     return StackedFont(stack, size)
 
 
-def font(path: str | Path | FontStack, size: int) -> ImageFont.FreeTypeFont | StackedFont:
+@overload
+def font(path: str | Path, size: int) -> ImageFont.FreeTypeFont: ...
+@overload
+def font(path: str | Path | FontStack, size: int) -> AnyFont: ...
+def font(path: str | Path | FontStack, size: int) -> AnyFont:
     """A cached TrueType font (opening one is slow); one instance per thread. A
     :class:`~assetkit.typeface.FontStack` with script fonts gives a :class:`StackedFont`."""
     if isinstance(path, FontStack):
@@ -295,11 +304,11 @@ class FittedText:
     widths: list[int] = field(default_factory=list)
 
     @property
-    def font(self) -> ImageFont.FreeTypeFont:
+    def font(self) -> AnyFont:
         return font(self.font_path, self.size)
 
 
-def line_metrics(f: ImageFont.FreeTypeFont, leading: float) -> tuple[int, int, int]:
+def line_metrics(f: AnyFont, leading: float) -> tuple[int, int, int]:
     """``(ascent, descent, line_height)`` of a font with ``leading`` × size line spacing."""
     ascent, descent = f.getmetrics()
     return ascent, descent, max(int(round(f.size * leading)), 1)
@@ -308,7 +317,7 @@ def line_metrics(f: ImageFont.FreeTypeFont, leading: float) -> tuple[int, int, i
 _VOWELS = set("aeiouyäöüéèàáóíúâêô")
 
 
-def _split_long_word(word: str, f: ImageFont.FreeTypeFont, max_width: float) -> list[str] | None:
+def _split_long_word(word: str, f: AnyFont, max_width: float) -> list[str] | None:
     """Hyphenate ``word`` into pieces each ≤ ``max_width`` (keeps ≥ 3 letters per piece)."""
     pieces, rest = [], word
     while f.getlength(rest) > max_width:
@@ -326,7 +335,8 @@ def _split_long_word(word: str, f: ImageFont.FreeTypeFont, max_width: float) -> 
 
 
 #: no line starts with these (closing marks, small kana) nor ends with the opening ones (JIS X 4051 kinsoku)
-_NO_LINE_START = set("、。，．・：；？！ー」』）】〕〉》’”" "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〻‐゠–〜" "!),.:;?]}%")
+_NO_LINE_START = set("、。，．・：；？！ー」』）】〕〉》’”"
+                     "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〻‐゠–〜" "!),.:;?]}%")
 _NO_LINE_END = set("「『（【〔〈《‘“([{")
 _CJK = {"Hira", "Kana", "Hani"}
 
@@ -391,7 +401,7 @@ def wrap_words(text: str, f, max_width: float, hyphenate: bool = False, splitter
     return lines, hyph
 
 
-def measure_block(lines: list[str], f: ImageFont.FreeTypeFont, leading: float) -> tuple[int, int, list[int]]:
+def measure_block(lines: list[str], f: AnyFont, leading: float) -> tuple[int, int, list[int]]:
     """Width and height of lines set in ``f`` (height: first ascent to last descent)."""
     ascent, descent, lh = line_metrics(f, leading)
     widths = [int(math.ceil(f.getlength(line))) for line in lines]
@@ -506,7 +516,7 @@ def contact_sheet(items: Sequence[tuple[Image.Image, str]], title: str, subtitle
         cx = pad + c * (thumb + gap)
         cy = pad + head_h + r * (thumb + label_h + gap)
         t = img.convert("RGB").copy()
-        t.thumbnail((thumb, thumb), Image.LANCZOS)
+        t.thumbnail((thumb, thumb), Image.Resampling.LANCZOS)
         tx = cx + (thumb - t.width) // 2
         ty = cy + (thumb - t.height)  # bottom-aligned: labels line up
         key = t.size

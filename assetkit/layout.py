@@ -7,9 +7,10 @@ Steps import this module, never each other.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal, Sequence
+from typing import TYPE_CHECKING, Literal
 
 from PIL import Image
 from pydantic import Field
@@ -32,7 +33,8 @@ FONT_ROLE = COPY_FONT_ROLE
 
 # (max, min) font sizes as fractions of the layout's unit length, per layout family
 SIZES = {
-    "full": {"headline": (0.092, 0.040), "subline": (0.040, 0.024), "cta": (0.034, 0.024), "disclaimer": (0.019, 0.015)},
+    "full": {"headline": (0.092, 0.040), "subline": (0.040, 0.024), "cta": (0.034, 0.024),
+             "disclaimer": (0.019, 0.015)},
     "tower": {"headline": (0.15, 0.07), "subline": (0.08, 0.05), "cta": (0.08, 0.05), "disclaimer": (0.05, 0.035)},
     "stack": {"headline": (0.15, 0.07), "subline": (0.072, 0.045), "cta": (0.066, 0.045), "disclaimer": (0.046, 0.035)},
     "row": {"headline": (0.30, 0.12), "subline": (0.16, 0.1), "cta": (0.19, 0.1), "disclaimer": (0.12, 0.1)},
@@ -129,7 +131,7 @@ def logo_image(path: str) -> Image.Image:
 
 
 
-def logo_width(brand: "BrandKit", fmt: AdFormat, layout: str) -> int:
+def logo_width(brand: BrandKit, fmt: AdFormat, layout: str) -> int:
     """Logo width: ``logo.width`` × the format's short side (strips/towers: up to twice the
     short side, so billboards are not given a postage stamp), never below ``logo.min_width``."""
     assert brand.logo is not None
@@ -147,7 +149,7 @@ def _sizes(layout: str, unit: float, params: LayoutParams) -> dict[str, tuple[in
     return out
 
 
-def _copy_texts(copy: "Copy", brand: "BrandKit", locale: str | None, params: LayoutParams) -> dict[str, str]:
+def _copy_texts(copy: Copy, brand: BrandKit, locale: str | None, params: LayoutParams) -> dict[str, str]:
     disclaimer = copy.disclaimer or (brand.voice.disclaimer.get(locale, "") if locale else "")
     texts = {"headline": copy.headline.strip(), "subline": (copy.subline or "").strip() if params.show_subline else "",
              "cta": (copy.cta or "").strip() if params.show_cta else "", "disclaimer": disclaimer.strip()}
@@ -169,7 +171,7 @@ class _Fit:
     text: str
 
 
-def _fit_one(name: str, text: str, font_path: "str | FontStack", width: int, size: int, min_size: int) -> _Fit | None:
+def _fit_one(name: str, text: str, font_path: str | FontStack, width: int, size: int, min_size: int) -> _Fit | None:
     f = im.font(font_path, size)
     if name == "cta":
         tw = int(math.ceil(f.getlength(text)))
@@ -177,8 +179,8 @@ def _fit_one(name: str, text: str, font_path: "str | FontStack", width: int, siz
         bw, bh = tw + 2 * pad_x, int(round(size * 2.1))
         if bw > width:
             return None
-        lines = im.FittedText([text], size, font_path, bh, tw, size, False, [tw])
-        return _Fit(name, lines, bw, bh, size, text)
+        one = im.FittedText([text], size, font_path, bh, tw, size, False, [tw])
+        return _Fit(name, one, bw, bh, size, text)
     wrapped = im.wrap_words(text, f, width, hyphenate=size <= min_size)
     if wrapped is None:
         return None
@@ -280,7 +282,7 @@ def _blame(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, 
 
 
 # -- planning ------------------------------------------------------------------------------
-def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: LayoutParams | None = None,
+def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams | None = None,
                 field_box: Box | None = None, image_box: Box | None = None, locale: str | None = None,
                 has_field: bool | None = None, avoid: Sequence[Box] = ()) -> Plan:
     """Place logo and copy on ``fmt`` without drawing. Raises :class:`FitError` when the
@@ -318,14 +320,13 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: LayoutPa
         content = im.inset(region, m)
     plan = Plan(fmt, layout, safe, content, params.align if layout != "row" else "left")
     sizes = _sizes(layout, unit, params)
-    if layout == "row":
-        if "subline" in texts:
-            texts.pop("subline")
-            plan.dropped.append("subline")
+    if layout == "row" and "subline" in texts:
+        texts.pop("subline")
+        plan.dropped.append("subline")
 
     # logo
     cx0, cy0, cx1, cy1 = content
-    if show_logo:
+    if show_logo and brand.logo is not None:
         lw = logo_width(brand, fmt, "full" if layout == "full" else layout)
         lw = min(lw, cx1 - cx0) if layout != "row" else lw
         with_logo = logo_image(str(brand.logo_path()))
@@ -397,7 +398,8 @@ def plan_layout(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: LayoutPa
         y = area[1] + shift
         if plan.logo is not None:
             plan.logo = (plan.logo[0], plan.logo[1] + shift, plan.logo[2], plan.logo[3] + shift)
-            plan.logo_clear = im.expand(plan.logo, brand.logo.clear_space * (plan.logo[3] - plan.logo[1]), (0, 0, w, h))
+            clear = brand.logo.clear_space if brand.logo is not None else 0.0
+            plan.logo_clear = im.expand(plan.logo, clear * (plan.logo[3] - plan.logo[1]), (0, 0, w, h))
     for i, f in enumerate(fits):
         if i:
             y += _gap(fits[i - 1], f)
@@ -427,7 +429,7 @@ def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, FontStack], si
             size = hi
             while size >= lo:
                 cta = _fit_one("cta", texts["cta"], fonts["cta"], 10 ** 6, size, lo)
-                if cta.h <= ch:
+                if cta is not None and cta.h <= ch:
                     break
                 size -= 1
             if cta is None or cta.h > ch:
@@ -466,7 +468,7 @@ def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, FontStack], si
         plan.elements["cta"] = Placed("cta", (x, y, x + cta.w, y + cta.h), cta.fitted, cta.text)
 
 
-def fit_problems(brand: "BrandKit", copy: "Copy", fmt: AdFormat, params: LayoutParams | None = None,
+def fit_problems(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams | None = None,
                  locale: str | None = None) -> list[tuple[str, str]]:
     """``(copy field, message)`` for copy that cannot fit ``fmt`` even at minimum sizes.
 

@@ -89,7 +89,7 @@ def set_offline() -> None:
 
     constants = sys.modules.get("huggingface_hub.constants")
     if constants is not None:  # already imported: its constants were read from env at import
-        constants.HF_HUB_OFFLINE = True
+        constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------------------ resolving
@@ -151,7 +151,8 @@ def resolve_hf(ref: str) -> tuple[Path, str, str]:
     spec = ref[len(HF_PREFIX):]
     repo_id, _, rev = spec.partition("@")
     if not REPO_ID.match(repo_id):
-        raise ModelError(f"{ref!r} is not a Hugging Face model id\n  hint: write hf:ORG/NAME, e.g. hf:stabilityai/sd-turbo")
+        raise ModelError(f"{ref!r} is not a Hugging Face model id\n"
+                         "  hint: write hf:ORG/NAME, e.g. hf:stabilityai/sd-turbo")
     cache = hf_hub_cache()
     root = cache / ("models--" + repo_id.replace("/", "--"))
     pull_hint = f"  hint: run `assetkit models pull {repo_id}` (the only command that downloads)"
@@ -215,11 +216,10 @@ def check_weights_file(path: Path, allow_unsafe: bool) -> None:
             raise ModelError(f"{path} is named .safetensors but is not a safetensors file (its header says {kind})\n"
                              "  hint: the file is damaged or disguised; download it again from a trusted source")
         return
-    if path.suffix in PICKLE_SUFFIXES or kind in ("zip", "pickle"):
-        if not allow_unsafe:
-            raise ModelError(f"refusing to load {path}: {path.suffix or kind} weights are Python pickles, which can "
-                             "run arbitrary code when loaded\n  hint: use a .safetensors version of the model, or "
-                             "pass --allow-unsafe-weights if you trust where this file came from")
+    if (path.suffix in PICKLE_SUFFIXES or kind in ("zip", "pickle")) and not allow_unsafe:
+        raise ModelError(f"refusing to load {path}: {path.suffix or kind} weights are Python pickles, which can "
+                         "run arbitrary code when loaded\n  hint: use a .safetensors version of the model, or "
+                         "pass --allow-unsafe-weights if you trust where this file came from")
 
 
 def check_folder(folder: Path, allow_unsafe: bool) -> None:

@@ -25,6 +25,7 @@ Inputs are the other direction: see :func:`assetkit.files.open_input`.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -168,10 +169,8 @@ class OutRoot:
                 except FileNotFoundError:
                     if not create:
                         raise
-                    try:
+                    with contextlib.suppress(FileExistsError):
                         os.mkdir(name, 0o777, dir_fd=fd)
-                    except FileExistsError:
-                        pass
                     nfd = os.open(name, _DIR_FLAGS, dir_fd=fd)
             except FileNotFoundError:
                 os.close(fd)
@@ -219,10 +218,8 @@ class OutRoot:
     def check_file_path(self, rel: str) -> None:
         """Refuse now a file path whose folders pass through a link or a file (missing is fine)."""
         parts = self._parts(rel)
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.close(self._open_dir(parts[:-1], create=False))
-        except FileNotFoundError:
-            pass
 
     # --------------------------------------------------------------------- the files
     def write_bytes(self, rel: str, data: bytes) -> None:
@@ -379,10 +376,8 @@ def _atomic_write(dir_fd: int, name: str, data: bytes, shown: str, before_replac
             before_replace()
         os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=dir_fd)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise OutRootError(f"cannot write {shown}: {_reason(exc)}") from None
         raise

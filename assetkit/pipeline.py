@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -89,6 +90,7 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
     if not isinstance(steps_raw, list) or not steps_raw:
         problems.append(doc.problem(("steps",), "expected a non-empty list of steps like '- generate: {}'"))
         steps_raw = []
+    params: Any
     for i, item in enumerate(steps_raw):
         if isinstance(item, str):
             name, params = item, {}

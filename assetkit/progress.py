@@ -4,14 +4,18 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.progress import TaskID
 
 
 class Task:
     """A unit of progress; ``advance`` is thread-safe."""
 
-    def __init__(self, reporter: "Progress", label: str, total: int):
+    def __init__(self, reporter: Progress, label: str, total: int):
         self.reporter, self.label, self.total, self.done = reporter, label, total, 0
         self._lock = threading.Lock()
 
@@ -79,7 +83,7 @@ class RichProgress(Progress):
         self._console = Console(file=self.stream)
         self._rp = RP(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=self._console, transient=False)
-        self._ids: dict[int, int] = {}
+        self._ids: dict[int, TaskID] = {}
         self._rp.start()
 
     def log(self, message: str) -> None:

@@ -26,9 +26,10 @@ import difflib
 import hashlib
 import io
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -97,9 +98,7 @@ class Match(_Strict):
             return False
         if self.formats and format not in self.formats:
             return False
-        if self.locales and locale not in self.locales:
-            return False
-        return True
+        return not (self.locales and locale not in self.locales)
 
     @property
     def specificity(self) -> int:
@@ -190,7 +189,7 @@ class Quote(_Strict):
         return check_currency(v)
 
     @model_validator(mode="after")
-    def _cross(self) -> "Quote":
+    def _cross(self) -> Quote:
         if self.valid_to < self.valid_from:
             raise ValueError(f"valid_to {self.valid_to.isoformat()} is before valid_from "
                              f"{self.valid_from.isoformat()}")
@@ -305,7 +304,8 @@ def load_csv(path: Path) -> list[Quote]:
     try:
         header = next(reader)
     except StopIteration:
-        raise ConfigError.single(name, "empty CSV file; expected a header row with " + ", ".join(CSV_REQUIRED)) from None
+        raise ConfigError.single(name, "empty CSV file; expected a header row with "
+                                 + ", ".join(CSV_REQUIRED)) from None
     header = [h.strip() for h in header]
     starts = _field_starts(raw_lines[0]) if raw_lines else [1]
     problems: list[Problem] = []
@@ -353,7 +353,8 @@ def load_csv(path: Path) -> list[Quote]:
                     ln, co = where(c)
                     problems.append(Problem(name, ln, co, c, f"{cells[c]!r} differs from {entry['fields'].get(key)!r} "
                                             f"on an earlier row of quote {qid!r}"))
-        line = {CSV_LINE_COLUMNS[c]: cells[c] for c in CSV_LINE_COLUMNS if c in cells and cells[c] != ""}
+        line: dict[str, Any] = {CSV_LINE_COLUMNS[c]: cells[c]
+                                for c in CSV_LINE_COLUMNS if c in cells and cells[c] != ""}
         match = {c: cells[c] for c in CSV_MATCH_COLUMNS if c in cells and cells[c] != ""}
         if match:
             line["match"] = match
@@ -366,7 +367,7 @@ def load_csv(path: Path) -> list[Quote]:
         problems.append(Problem(name, 2, 1, "", "no line items below the header"))
 
     out: list[Quote] = []
-    for qid, entry in quotes.items():
+    for entry in quotes.values():
         data = dict(entry["fields"], lines=entry["lines"])
         try:
             out.append(Quote.model_validate(data))
@@ -376,13 +377,14 @@ def load_csv(path: Path) -> list[Quote]:
                 msg = _clean_msg(err)
                 if loc and loc[0] == "lines" and len(loc) > 1 and isinstance(loc[1], int):
                     lw = entry["line_where"][loc[1]]
-                    key = next((p for p in loc[2:] if isinstance(p, str) and (p in lw)), None)
-                    ln, co = lw.get(key, lw["_row"])
-                    col_name = _column_for(key, line_level=True) if key else ""
+                    bad = next((p for p in loc[2:] if isinstance(p, str) and (p in lw)), None)
+                    ln, co = lw.get(bad, lw["_row"])
+                    col_name = _column_for(bad, line_level=True) if bad else ""
                 else:
-                    key = loc[0] if loc else None
-                    ln, co = entry["where"].get(key, entry["line_where"][0]["_row"]) if key else entry["line_where"][0]["_row"]
-                    col_name = _column_for(key, line_level=False) if key else ""
+                    bad = str(loc[0]) if loc else None
+                    first_row = entry["line_where"][0]["_row"]
+                    ln, co = entry["where"].get(bad, first_row) if bad else first_row
+                    col_name = _column_for(bad, line_level=False) if bad else ""
                     if not loc:
                         col_name = ""
                 if err["type"] == "missing":
@@ -403,7 +405,7 @@ def _column_for(key: str, line_level: bool) -> str:
     return key
 
 
-def _clean_msg(err: dict) -> str:
+def _clean_msg(err: Mapping[str, Any]) -> str:
     from .yamlfile import _message
 
     return _message(err)

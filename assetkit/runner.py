@@ -9,7 +9,7 @@ import socket
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -96,7 +96,7 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
     common = _hash({"assetkit": __version__, "brand": brand.fingerprint(), "steps": step_fps,
                     "model": options.model, "generator": options.generator,
                     "signing": prov.fingerprint() if prov is not None else None})
-    files = {}
+    files: dict[str, str] = {}
     jobs = []
     gen_step = pipe.step("generate")
     master = "shared" if getattr(getattr(gen_step, "params", None), "masters", "per-aspect") == "shared" else ""
@@ -105,6 +105,7 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
         for ref in (concept.image, concept.product):
             if ref:
                 p = brief.concept_path(ref)
+                assert p is not None
                 files[ref] = files.get(ref) or sha256_file(p)
         for variant in range(1, brief.variants_of(concept) + 1):
             seed = job_seed(brief.seed, concept.id, variant)
@@ -158,7 +159,7 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     """Run a brief end to end: the library call behind ``assetkit run``."""
     options = options or RunOptions()
     progress = progress or Progress()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     t0 = time.perf_counter()
     campaign = load_campaign(brief_path, pipeline)
     if options.record:  # bad settings, an unusable ledger or an unknown quote fail before any work
@@ -316,7 +317,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
             entry["cached"] = True
             entry["compute_seconds"] = 0.0
             assets.append(entry)
-    finished = datetime.now(timezone.utc)
+    finished = datetime.now(UTC)
     timings = dict(state.timings)
     timings["total"] = round(time.perf_counter() - ctx.extras["t0"], 4)
     try:

@@ -192,7 +192,7 @@ class Settings(LicensePolicy):
     _amounts = field_validator("internal_hourly_rate", "tool_cost_per_asset", mode="before")(_nonneg)
 
     @model_validator(mode="after")
-    def _fx_unique(self) -> "Settings":
+    def _fx_unique(self) -> Settings:
         seen = set()
         for e in self.fx:
             key = (e.date, e.from_, e.to)

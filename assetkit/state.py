@@ -42,8 +42,8 @@ class Job:
 class Master:
     """A generated image for (concept, variant, aspect group), before reframing."""
 
-    request: "GenerationRequest"
-    image: "Image.Image"
+    request: GenerationRequest
+    image: Image.Image
     focal: tuple[float, float]
     params: dict
     compute_seconds: float
@@ -63,7 +63,7 @@ class Frame:
     concept: str
     variant: int
     format: AdFormat
-    image: "Image.Image"
+    image: Image.Image
     image_box: Box
     field_box: Box | None
     master_key: str
@@ -77,10 +77,10 @@ class Composed:
     """A finished asset image for one job, with the boxes of every element drawn on it."""
 
     job: Job
-    image: "Image.Image"
+    image: Image.Image
     boxes: dict[str, Box] = field(default_factory=dict)  # logo, logo_clear, headline, subline, cta, disclaimer
     info: dict[str, Any] = field(default_factory=dict)  # font sizes, measured contrast, scrim...
-    background: "Image.Image | None" = None  # the pixels behind the text (frame + scrim), for checks
+    background: Image.Image | None = None  # the pixels behind the text (frame + scrim), for checks
 
 
 @dataclass

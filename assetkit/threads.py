@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 #: how far worker threads step back while the model runs (nice increment; 19 is the lowest)
 NICE = int(os.environ.get("ASSETKIT_WORKER_NICE", "10"))

@@ -225,7 +225,7 @@ def assign(text: str, stack: FontStack | str) -> list[tuple[str, str]]:
     they are in when its font has them, else go to the main font."""
     if isinstance(stack, str) or not stack.scripts:
         return [(str(stack), text)] if text else []
-    keys: list[str | None] = []
+    keys: list[str] = []
     for ch in text:
         s = script_of(ch)
         keys.append("" if s is None else (stack.font_for(s) or stack.primary))

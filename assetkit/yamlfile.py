@@ -9,6 +9,7 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -346,7 +347,9 @@ def _clean_loc(doc: YamlDoc, loc: tuple) -> tuple:
                 out.append(part)
                 node = node[part]
                 continue
-            if isinstance(part, str) and ("[" in part or "-" in part and part.startswith(("function", "tagged", "literal"))) and not last:
+            wrapper = isinstance(part, str) and (
+                "[" in part or "-" in part and part.startswith(("function", "tagged", "literal")))
+            if wrapper and not last:
                 continue
             out.append(part)
             node = None
@@ -361,7 +364,7 @@ def _clean_loc(doc: YamlDoc, loc: tuple) -> tuple:
     return tuple(out)
 
 
-def _message(err: dict) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -371,7 +374,8 @@ def _message(err: dict) -> str:
     if etype in {"int_parsing", "int_type", "float_parsing", "float_type", "bool_parsing", "bool_type",
                  "string_type", "dict_type", "list_type", "model_type", "model_attributes_type"}:
         kind = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
-                "dict": "a mapping (key: value)", "list": "a list", "model": "a mapping (key: value)"}[etype.split("_")[0]]
+                "dict": "a mapping (key: value)", "list": "a list",
+                "model": "a mapping (key: value)"}[etype.split("_")[0]]
         return f"expected {kind}, got {_show(inp)}"
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
               "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}

@@ -130,7 +130,8 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
         sys.exit(f"assetkit run failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     manifest = json.loads((out / "reference" / "manifest.json").read_text())
     masters = {a["master"] for a in manifest["assets"] if a.get("master")}
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "assets": len(manifest["assets"]), "masters": len(masters),
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "assets": len(manifest["assets"]),
+            "masters": len(masters),
             "timings": manifest["timings"],
             "compute_s": round(manifest["compute_seconds"], 2), "load_before": before, "load_after": after}
 
@@ -188,7 +189,6 @@ def stock(model: Path, sizes: list[tuple[int, int]], n: int) -> dict[str, dict]:
     """Stock diffusers as documented for SD-Turbo (fp32, full VAE, one image per call), per size."""
     import torch
     from diffusers import AutoPipelineForText2Image
-
     from diffusion import PROMPT
 
     pipe = AutoPipelineForText2Image.from_pretrained(model, torch_dtype=torch.float32)
@@ -294,7 +294,7 @@ def main() -> None:
               f"not streamed); load average {before} → {load()}", flush=True)
         before = load()
         st = in_child("steady", model, tiny, sizes, args.steady_images)
-        print(f"steady state (same generator, after one warm-up per size): "
+        print("steady state (same generator, after one warm-up per size): "
               + ", ".join(f"{k} {v['s_per_image']} s/image (warm-up {v['warmup_s']} s)" for k, v in st.items())
               + f"; load average {before} → {load()}", flush=True)
         if args.skip_stock:

@@ -43,11 +43,15 @@ PROMPT = "a ceramic cup of light roast coffee on a wooden table by a window, spr
 def build_sd_turbo(path: Path) -> Path:
     """Save an SD-Turbo-architecture pipeline with random weights (fp32 safetensors)."""
     import torch
-    from diffusers import (AutoencoderKL, AutoencoderTiny, EulerDiscreteScheduler, StableDiffusionPipeline,
-                           UNet2DConditionModel)
-    from transformers import CLIPTextConfig, CLIPTextModel
-
+    from diffusers import (
+        AutoencoderKL,
+        AutoencoderTiny,
+        EulerDiscreteScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
     from tinymodels import tiny_tokenizer
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(sample_size=64, block_out_channels=(320, 640, 1280, 1280),

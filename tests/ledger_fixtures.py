@@ -48,5 +48,6 @@ def manifest(run_id="20261125T083000Z-ab12cd", finished="2026-11-25T08:31:00+00:
             "campaign": campaign, "brand": "Nordlicht Coffee", "brand_slug": "nordlicht",
             "brief": "examples/spring-launch/brief.yaml", "brief_sha256": "f" * 64, "pipeline": "social-campaign",
             "source_locale": locales[0], "quote": quote, "device": device,
-            "generator": {"name": generator, "model": None if generator == "draft" else "tiny-sd"}, "timings": {"total": 3.0},
+            "generator": {"name": generator, "model": None if generator == "draft" else "tiny-sd"},
+            "timings": {"total": 3.0},
             "compute_seconds": compute * len(assets) + 1.0, "copy": copy, "assets": assets}

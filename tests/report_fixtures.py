@@ -56,7 +56,7 @@ def random_ledger(path: str | Path, seed: int, n: int = 60, start=dt.date(2026, 
         runs.append({"run_id": f"run-{i}", "campaign": rng.choice(campaigns), "brand": rng.choice(brands),
                      "started_at": t, "finished_at": t, "baseline_days": float(rng.randrange(3, 15)),
                      "actual_hours": rng.random() * 4, "no_baseline": 0})
-    for i in range(n):
+    for _ in range(n):
         run = rng.choice(runs) if rng.random() < 0.85 else None
         kind = rng.choice(KINDS) if run else "manual"
         day = start + dt.timedelta(days=rng.randrange(days))

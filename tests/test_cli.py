@@ -244,7 +244,6 @@ def test_validate_every_shipped_file(repo_root, monkeypatch):
 
 def test_a_killed_run_leaves_no_truncated_file_and_the_next_run_completes(small_run, tmp_path):
     """SIGKILL a real `assetkit run` mid-way: every asset on disk decodes; the next run cleans up and finishes."""
-    import os
     import signal
     import time
 

@@ -1,8 +1,6 @@
 """The draft generator: deterministic per seed, different across seeds, fast, on palette."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from PIL import Image
 
@@ -77,11 +75,3 @@ def test_init_image_tints_the_background(tmp_path):
     plain = np.asarray(g.generate([request(5)])[0].image, np.int16)
     graded = np.asarray(g.generate([request(5, init_image=path)])[0].image, np.int16)
     assert np.abs(plain - graded).mean() > 5
-
-
-def test_a_1024_master_takes_well_under_a_second():
-    g = DraftGenerator()
-    g.generate([request(0, (64, 64))])  # warm up imports
-    start = time.perf_counter()
-    g.generate([request(11, (1024, 1024))])
-    assert time.perf_counter() - start < 0.8

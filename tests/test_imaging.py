@@ -21,8 +21,10 @@ def test_contrast_ratio_matches_wcag_reference_values():
     assert im.relative_luminance((255, 255, 255)) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("src,dst,focal", [((1216, 832), (300, 1050), (0.8, 0.3)), ((1024, 1024), (728, 90), (0.1, 0.9)),
-                                           ((832, 1216), (1080, 1920), (0.5, 0.5)), ((400, 300), (1200, 1200), (0.0, 1.0))])
+@pytest.mark.parametrize("src,dst,focal", [((1216, 832), (300, 1050), (0.8, 0.3)),
+                                           ((1024, 1024), (728, 90), (0.1, 0.9)),
+                                           ((832, 1216), (1080, 1920), (0.5, 0.5)),
+                                           ((400, 300), (1200, 1200), (0.0, 1.0))])
 def test_cover_crop_never_stretches_and_keeps_focal_point(src, dst, focal):
     img = Image.new("RGB", src)
     out, crop, scale = im.cover_crop(img, dst, focal)
@@ -31,7 +33,7 @@ def test_cover_crop_never_stretches_and_keeps_focal_point(src, dst, focal):
     # uniform scale: crop aspect equals target aspect (within rounding) and scale = dst/crop on both axes
     assert dst[0] / cw == pytest.approx(scale, rel=0.01)
     assert dst[1] / ch == pytest.approx(scale, rel=0.01)
-    assert 0 <= crop[0] and 0 <= crop[1] and crop[2] <= src[0] and crop[3] <= src[1]
+    assert crop[0] >= 0 and crop[1] >= 0 and crop[2] <= src[0] and crop[3] <= src[1]
     fx, fy = focal[0] * src[0], focal[1] * src[1]
     assert crop[0] <= fx <= crop[2] and crop[1] <= fy <= crop[3]
 

@@ -94,7 +94,7 @@ def test_strip_and_tower_panels():
 
 
 def test_every_format_every_locale_is_on_brand(composed_all):
-    for fmt, locale, frame, c in composed_all:
+    for fmt, locale, _frame, c in composed_all:
         where = f"{fmt.name} {locale}"
         boxes = c.boxes
         safe = safe_box(fmt)
@@ -181,16 +181,6 @@ def test_fit_problems_reports_copy_that_cannot_fit():
     legal = Copy(headline="Spring", disclaimer="Angebot gültig bis 30.04. Solange der Vorrat reicht. " * 4)
     problems = fit_problems(required, legal, CATALOG["iab-mobile-banner"])
     assert problems and {f for f, _ in problems} <= {"headline", "disclaimer"}
-
-
-def test_fit_problems_is_fast():
-    import time
-
-    start = time.perf_counter()
-    for fmt in CATALOG.values():
-        for copy in COPY.values():
-            fit_problems(BRAND, copy, fmt)
-    assert time.perf_counter() - start < 2.0
 
 
 def test_steps_run_standalone_and_check_passes(masters):

@@ -49,7 +49,8 @@ def test_run_is_priced_against_the_quote(project):
         kinds = [e.kind for e in lg.entries()]
         assert kinds == ["asset"] * 4 + ["overhead", "translation"]
         first = lg.entry(1)
-        assert (first.category, first.format_class, first.locale, first.concept) == ("social", "social", "en-US", "morning")
+        assert (first.category, first.format_class, first.locale, first.concept) == (
+            "social", "social", "en-US", "morning")
         assert first.quote_lines == "social-static,format-template,art-direction,project-management"
         assert first.who == "tester@" + socket.gethostname()
         assert first.occurred_at == "2026-11-25T08:31:00Z" and first.brief_sha256 == "f" * 64
@@ -334,15 +335,12 @@ def test_insert_entries_shared_values_are_checked(project):
     shared = dict(kind="manual", currency="EUR", who="a@b", recorded_at="2026-03-04T12:00:00Z",
                   description="nul \x00 inside")  # NUL: bound per row, not a literal
     with Ledger() as lg:
-        with pytest.raises(ValueError, match="shared by every row"):
-            with lg.transaction():
-                lg._insert_entries([dict(base, kind="asset")], shared)
-        with pytest.raises(ValueError, match="not in the ledger"):
-            with lg.transaction():
-                lg._insert_entries([dict(base, colour="red")], shared)
-        with pytest.raises(ValueError, match="no entries column"):
-            with lg.transaction():
-                lg._insert_entries([base], dict(shared, colour="red"))
+        with pytest.raises(ValueError, match="shared by every row"), lg.transaction():
+            lg._insert_entries([dict(base, kind="asset")], shared)
+        with pytest.raises(ValueError, match="not in the ledger"), lg.transaction():
+            lg._insert_entries([dict(base, colour="red")], shared)
+        with pytest.raises(ValueError, match="no entries column"), lg.transaction():
+            lg._insert_entries([base], dict(shared, colour="red"))
         assert lg.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 0
         with lg.transaction():
             lg._insert_entries([base, dict(base, category="social", units=2)], shared)

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ledger_fixtures import QUOTE_CSV, QUOTE_YAML, SETTINGS_YAML, manifest
 
 from assetkit.cli import cli
 from assetkit.ledger import record_run
-
-from ledger_fixtures import QUOTE_CSV, QUOTE_YAML, SETTINGS_YAML, manifest
 
 
 @pytest.fixture
@@ -57,7 +56,8 @@ def test_list_show_void_review(project):
     assert r.exit_code == 0
     assert r.output == (
         "DATE        RUN / ENTRY              CAMPAIGN       ITEMS   BASELINE  ACTUAL     SAVING  HOURS SAVED\n"
-        "2025-01-10  old                      legacy             5      €0.00  €30.40    -€30.40         -0.5  NO BASELINE\n"
+        "2025-01-10  old                      legacy             5      €0.00  €30.40    -€30.40         -0.5"
+        "  NO BASELINE\n"
         f"2026-11-25  {rec.run_id}  spring-launch      5  €1,380.00  €30.40  €1,349.60         11.6\n"
         "total                                                  10  €1,380.00  €60.80  €1,319.20         11.1\n"
         "1 row without an agency baseline (saving understated); see `assetkit ledger show RUN_ID`.\n")

@@ -76,5 +76,6 @@ def test_killed_run_leaves_no_partial_record(tmp_path):
         assert lg.runs() == [] and list(lg.entries()) == []
         assert lg.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         from ledger_fixtures import manifest
+
         from assetkit.settings import Settings
         assert lg.record_run(manifest(run_id="killed"), "m.json", Settings()).entries == 6  # retry works

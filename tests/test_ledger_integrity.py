@@ -135,9 +135,8 @@ def test_locked_ledger_says_so_and_writes_nothing(ledger_project):
     holder = raw(p)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with Ledger(timeout_ms=50) as lg:
-            with pytest.raises(LedgerError) as err:
-                lg.void(1, "x")
+        with Ledger(timeout_ms=50) as lg, pytest.raises(LedgerError) as err:
+            lg.void(1, "x")
         assert str(err.value) == (f"{NAME}: the ledger is locked by another process (waited 0.05 s); nothing was "
                                   "written — retry when it has finished")
         with Ledger(readonly=True, timeout_ms=50) as lg:  # WAL: readers are not blocked by a writer
@@ -221,7 +220,8 @@ def test_dropped_trigger_is_named(ledger_project):
     c = raw(p)
     c.execute("DROP TRIGGER entries_no_update")
     c.close()
-    _refused(ledger_project, "trigger entries_no_update is missing (the append-only guard was removed outside assetkit)")
+    _refused(ledger_project,
+             "trigger entries_no_update is missing (the append-only guard was removed outside assetkit)")
 
 
 def test_edited_entry_is_named_even_with_the_trigger_put_back(ledger_project):

@@ -176,7 +176,8 @@ def test_report_out_refuses_fifo_socket_folder_link_and_device(tmp_path):
              sock_path: "a socket; give a regular file name (or '-' for standard output)",
              tmp_path: "a folder; give a regular file name",
              Path("/dev/null"): "a character device; give a regular file name (or '-' for standard output)",
-             link: f"a symbolic link (to {target}); give the real file or pass --follow-symlinks to write to its target"}
+             link: f"a symbolic link (to {target}); give the real file or pass --follow-symlinks "
+                   "to write to its target"}
     try:
         for path, why in cases.items():
             r = _report(tmp_path, path)

@@ -4,11 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from ledger_fixtures import EXAMPLE_CSV, EXAMPLE_YAML, QUOTE_CSV, QUOTE_YAML
 
 from assetkit.errors import ConfigError
 from assetkit.quotes import load_quotes
-
-from ledger_fixtures import EXAMPLE_CSV, EXAMPLE_YAML, QUOTE_CSV, QUOTE_YAML
 
 
 def test_example_yaml_and_csv_are_the_same_card():
@@ -57,7 +56,8 @@ def test_yaml_problems_have_positions(tmp_path, monkeypatch):
         + "    match: {format_class: tv}\n")
     assert problems(tmp_path / "q.yaml") == [
         "q.yaml:3:11: currency: 'EURO' is not an ISO 4217 currency code like EUR, USD or GBP",
-        "q.yaml:9:11: lines[0].unit: 'per_banner' is not one of 'per_asset', 'per_format', 'per_hour', 'per_word' or 'flat'",
+        "q.yaml:9:11: lines[0].unit: 'per_banner' is not one of 'per_asset', 'per_format', 'per_hour', "
+        "'per_word' or 'flat'",
         "q.yaml:11:27: lines[0].match.format_class: format class 'tv' is not one of social, display, video, print",
     ]
 

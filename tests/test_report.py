@@ -336,11 +336,14 @@ def cli_ledger(tmp_path_factory):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--period", "Q2"], "Error: --period: 'Q2' is not a period; use 2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30 or all\n"),
+    (["--period", "Q2"],
+     "Error: --period: 'Q2' is not a period; use 2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30 or all\n"),
     (["--from", "2026-01-01"], "Error: --from and --to go together (both inclusive)\n"),
     (["--from", "2026-02-01", "--to", "2026-01-01"], "Error: --to 2026-01-01 is before --from 2026-02-01\n"),
-    (["--period", "2026-Q1", "--from", "2026-01-01", "--to", "2026-01-02"], "Error: give either --period or --from/--to, not both\n"),
-    (["--compare-to", "previous"], "Error: --compare-to previous needs a --period or --from/--to (all time has no previous)\n"),
+    (["--period", "2026-Q1", "--from", "2026-01-01", "--to", "2026-01-02"],
+     "Error: give either --period or --from/--to, not both\n"),
+    (["--compare-to", "previous"],
+     "Error: --compare-to previous needs a --period or --from/--to (all time has no previous)\n"),
     (["--locale", "xx-YY"], "Error: --locale: unknown locale 'xx-YY' (expected e.g. en-US or de-DE)\n"),
     (["--format", "pdf", "--out", "-"], "Error: --format pdf needs --out FILE (PDF is not written to a terminal)\n"),
     (["--currency", "EURO"], "Error: --currency: 'EURO' is not an ISO 4217 currency code like EUR, USD or GBP\n"),

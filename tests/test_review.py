@@ -24,9 +24,9 @@ from assetkit.review.service import ReviewService
 from assetkit.review.store import ReviewStore, verify_chain
 
 starlette = pytest.importorskip("starlette")
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient  # noqa: E402
 
-from assetkit.review.app import create_app
+from assetkit.review.app import create_app  # noqa: E402
 
 TOKEN = "test-token-123"
 
@@ -118,7 +118,8 @@ def test_catalog_ids_masters_and_groups(folder):
 @pytest.mark.parametrize("make, message", [
     (lambda f: shutil.rmtree(f), "no such campaign folder"),
     (lambda f: (f / "manifest.json").unlink(), "no manifest.json: not a campaign folder"),
-    (lambda f: (f / "manifest.json").write_text('{"campaign": "x",\n "assets": [}'), "manifest.json:2:13: not valid JSON"),
+    (lambda f: (f / "manifest.json").write_text('{"campaign": "x",\n "assets": [}'),
+     "manifest.json:2:13: not valid JSON"),
     (lambda f: (f / "manifest.json").write_text('{"campaign": "x", "assets": [{"path": "../../etc/passwd", '
                                                 '"sha256": "0", "format": "f", "locale": "l", "concept": "c", '
                                                 '"variant": 1}]}'), "is not a path inside the campaign folder"),
@@ -547,7 +548,8 @@ def test_deliver_refuses_an_approved_file_whose_credentials_fail(template, tmp_p
 
 def test_index_csv_neutralises_formulas():
     assert neutralise_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
-    assert [neutralise_cell(v) for v in ("+1", "-1", "@a", "\tx", "ok", None)] == ["'+1", "'-1", "'@a", "'\tx", "ok", ""]
+    assert [neutralise_cell(v) for v in ("+1", "-1", "@a", "\tx", "ok", None)] == [
+        "'+1", "'-1", "'@a", "'\tx", "ok", ""]
     row = dict.fromkeys(("file", "size", "bytes", "platform", "placement", "format", "locale", "concept", "variant",
                          "cta", "alt_text", "sha256"), "x")
     row["headline"] = "=1+1"

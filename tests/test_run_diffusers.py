@@ -61,7 +61,7 @@ def test_run_with_a_local_diffusers_model(project, monkeypatch):
         xmp = im.text["XML:com.adobe.xmp"]
     assert params.startswith("a ceramic cup of light roast coffee")
     assert "\nNegative prompt: text, watermark" in params
-    assert f"Steps: 2, " in params and f"Seed: {asset['seed']}" in params and "Size: 64x64" in params
+    assert "Steps: 2, " in params and f"Seed: {asset['seed']}" in params and "Size: 64x64" in params
     assert "compositeWithTrainedAlgorithmicMedia" in xmp
     # unchanged brief and model: nothing is made again, the model is not even loaded
     again = json.loads(CliRunner().invoke(cli, args, catch_exceptions=False).output)

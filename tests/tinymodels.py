@@ -239,7 +239,8 @@ def _ldm_unet(state: dict, cfg: dict) -> dict:
 
 def _ldm_vae(state: dict, cfg: dict) -> dict:
     n, per = len(cfg["block_out_channels"]), cfg.get("layers_per_block", 1)
-    pairs = [("nin_shortcut", "conv_shortcut"), ("norm_out", "conv_norm_out"), ("mid.attn_1.", "mid_block.attentions.0.")]
+    pairs = [("nin_shortcut", "conv_shortcut"), ("norm_out", "conv_norm_out"),
+             ("mid.attn_1.", "mid_block.attentions.0.")]
     for i in range(n):
         for j in range(per):
             pairs.append((f"encoder.down.{i}.block.{j}.", f"encoder.down_blocks.{i}.resnets.{j}."))

@@ -5,7 +5,7 @@ torch is only loaded when a model is actually used.
 """
 from __future__ import annotations
 
-from .base import GenerationRequest, GeneratedImage, Generator
+from .base import GeneratedImage, GenerationRequest, Generator
 
 
 def get_generator(name: str, **options) -> Generator:

@@ -189,7 +189,7 @@ def accelerate(module: nn.Module, *, pack: bool = True, attention: bool = True) 
             [torch.float32] + ([torch.bfloat16] if torch.ops.mkldnn._is_mkldnn_bf16_supported() else []))
         for parent in module.modules():
             children = list(parent.named_children())
-            for i, (name, child) in enumerate(children):
+            for i, (_name, child) in enumerate(children):
                 if type(child) is nn.Conv2d and child.padding_mode == "zeros" and not isinstance(child.padding, str):
                     child.__class__ = PackedConv2d
                     counts["conv"] += 1

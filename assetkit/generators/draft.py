@@ -131,7 +131,7 @@ class DraftGenerator(Generator):
 
         small = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
         small = small.filter(ImageFilter.GaussianBlur(0.6))
-        full = small.resize((W, H), Image.BICUBIC)
+        full = small.resize((W, H), Image.Resampling.BICUBIC)
         arr = np.asarray(full).astype(np.int16)
         if self.grain > 0:
             noise = rng.normal(0.0, self.grain, (H, W, 1)).astype(np.int16)
@@ -180,11 +180,13 @@ class DraftGenerator(Generator):
     def _paste_product(image: Image.Image, req: GenerationRequest, focal) -> tuple[Image.Image, tuple]:
         """The packshot, fitted to ~55 % of the short side, centred on the focal point; returns
         the image and the product's box (its opaque pixels) in image pixels."""
+        assert req.product_image is not None
         with Image.open(req.product_image) as p:
             product = p.convert("RGBA")
         target = 0.55 * min(image.size)
         k = target / max(product.size)
-        product = product.resize((max(1, int(product.width * k)), max(1, int(product.height * k))), Image.LANCZOS)
+        product = product.resize((max(1, int(product.width * k)), max(1, int(product.height * k))),
+                                 Image.Resampling.LANCZOS)
         x = int(focal[0] * image.width - product.width / 2)
         y = int(focal[1] * image.height - product.height / 2)
         x = min(max(x, 0), image.width - product.width)

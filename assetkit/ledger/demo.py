@@ -79,7 +79,7 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
                     campaign = rng.choice(_DEMO_BRANDS[brand])
                     day = start + dt.timedelta(days=rng.randint(0, 27))
                     when = dt.datetime(day.year, day.month, day.day, rng.randint(7, 18), rng.randint(0, 59),
-                                       tzinfo=dt.timezone.utc)
+                                       tzinfo=dt.UTC)
                     wave += 1
                     locs = ["en-US"] + rng.sample(locales[1:], rng.randint(0, 3))
                     fmts = rng.sample(formats, rng.randint(2, 5))
@@ -178,6 +178,7 @@ def _builtin_demo_quote():  # pragma: no cover - only when examples/ is not ship
              "unit": "per_asset", "unit_price": "220", "hours_per_unit": "1.6", "turnaround_days": "5",
              "match": {"format_class": ["social"]}},
             {"id": "display-banner", "service": "production", "description": "IAB banner", "unit": "per_asset",
-             "unit_price": "140", "hours_per_unit": "1.0", "turnaround_days": "4", "match": {"format_class": ["display"]}},
+             "unit_price": "140", "hours_per_unit": "1.0", "turnaround_days": "4",
+             "match": {"format_class": ["display"]}},
             {"id": "translation", "description": "Translation per word", "unit": "per_word", "unit_price": "0.14",
              "hours_per_unit": "0.0032", "turnaround_days": "3"}]})

@@ -1,6 +1,7 @@
 """Pricing a run's deliverables against the imported rate cards (pure: no SQL here)."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from decimal import Decimal
@@ -108,7 +109,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                   manifest_path=display_path(manifest_path) if manifest_path else None,
                   brief_sha256=manifest.get("brief_sha256"), who=me, recorded_at=now)
 
-    quote_reason = None
+    quote_reason: str | None = None
     if proof:
         quote_reason = (f"draft proof ({generator.get('name')} generator, no model): recorded, not counted as "
                         "agency work")
@@ -130,7 +131,8 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
 
     def choose(fmt, fclass, locale, words: bool, role: str | None = None):
         """Best (stored quote, [lines]) for one deliverable in ``role``, or (None, [])."""
-        best, best_key = (None, []), None
+        best: tuple[Any, list[Any]] = (None, [])
+        best_key: tuple | None = None
         for s in candidates:
             roles = s.quote.has_roles
             if role == "revision" and not roles:
@@ -153,7 +155,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                     by_service[line.service_key] = line
             if not by_service:
                 continue
-            key = (max(l.match.specificity for l in by_service.values()), s.quote.valid_from, s.quote_id)
+            key = (max(ql.match.specificity for ql in by_service.values()), s.quote.valid_from, s.quote_id)
             if best_key is None or key > best_key:
                 best, best_key = (s, list(by_service.values())), key
         return best
@@ -231,7 +233,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     shares: dict[tuple, dict[int, tuple[int, float]]] = {}
     for gkey, members in groups.items():
         s = next(chosen[i][0] for i in members)
-        line = next(l for l in s.quote.lines if l.id == gkey[1])
+        line = next(ql for ql in s.quote.lines if ql.id == gkey[1])
         if booked.fee(campaign, gkey[0], gkey[1], gkey[2] if len(gkey) > 2 else None):
             shares[gkey] = {i: (0, 0.0) for i in members}  # booked by an earlier run of the campaign
             continue
@@ -287,10 +289,10 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                 prices.append(f"{line.id}={line.unit_price}/{line.unit}")
                 days = max(days, float(line.turnaround_days))
             baseline, fx_rate, err = convert(src, s)
-            main = max(lines, key=lambda l: (l.unit in ("per_asset", "per_hour"), l.match.specificity))
+            main = max(lines, key=lambda ql: (ql.unit in ("per_asset", "per_hour"), ql.match.specificity))
             applied.update(card=f"{s.quote_id} v{s.version}", lines=" ".join(prices), **fx_note(s))
             row.update(category=s.quote.line_category(main), quote_id=s.quote_id, quote_version=s.version,
-                       quote_lines=",".join(l.id for l in lines), baseline_currency=s.currency,
+                       quote_lines=",".join(ql.id for ql in lines), baseline_currency=s.currency,
                        baseline_source_micros=src, baseline_hours=hours, baseline_days=days,
                        applied=_applied(**applied))
             if err:
@@ -342,14 +344,14 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                                                                          f"{locale}", applied=_applied(**applied))
             missing[f"translation {locale}"] = 1
         else:
-            src = sum(_micros_of(max(l.unit_price * words, l.minimum)) for l in lines)
+            src = sum(_micros_of(max(ql.unit_price * words, ql.minimum)) for ql in lines)
             baseline, fx_rate, err = convert(src, s)
             applied.update(card=f"{s.quote_id} v{s.version}", **fx_note(s),
-                           lines=" ".join(f"{l.id}={l.unit_price}/word min {l.minimum}" for l in lines))
+                           lines=" ".join(f"{ql.id}={ql.unit_price}/word min {ql.minimum}" for ql in lines))
             row.update(category=s.quote.line_category(lines[0]), quote_id=s.quote_id, quote_version=s.version,
-                       quote_lines=",".join(l.id for l in lines), baseline_currency=s.currency,
-                       baseline_source_micros=src, baseline_hours=sum(float(l.hours_per_unit) * words for l in lines),
-                       baseline_days=max(float(l.turnaround_days) for l in lines), applied=_applied(**applied))
+                       quote_lines=",".join(ql.id for ql in lines), baseline_currency=s.currency,
+                       baseline_source_micros=src, baseline_hours=sum(float(ql.hours_per_unit) * words for ql in lines),
+                       baseline_days=max(float(ql.turnaround_days) for ql in lines), applied=_applied(**applied))
             if err:
                 row.update(no_baseline=1, no_baseline_reason=err)
                 missing[f"translation {locale} (FX)"] = 1
@@ -370,11 +372,9 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         reason = f"{n_missing} of {len(deliverables)} new deliverables have no agency baseline: {detail}"
     settings_sha = None
     if getattr(settings, "path", None):
-        try:
+        with contextlib.suppress(OSError):
             settings_sha = hashlib.sha256(Path(settings.path).read_bytes()).hexdigest()
-        except OSError:
-            pass
-    days = [r.get("baseline_days") for r in rows if r.get("baseline_days") is not None]
+    run_days = [r["baseline_days"] for r in rows if r.get("baseline_days") is not None]
     run_row = dict(
         run_id=manifest["run_id"], campaign=campaign, brand=brand, brand_slug=manifest.get("brand_slug"),
         pipeline=manifest.get("pipeline"), generator=generator.get("name"), model=generator.get("model"),
@@ -388,7 +388,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                           + r.get("actual_tool_micros", 0) for r in rows),
         baseline_hours=sum(r.get("baseline_hours", 0.0) for r in rows),
         actual_hours=sum(r.get("actual_hours", 0.0) for r in rows),
-        baseline_days=max(days) if days else None, no_baseline=1 if n_missing else 0,
+        baseline_days=max(run_days) if run_days else None, no_baseline=1 if n_missing else 0,
         no_baseline_reason=reason, manifest_path=common["manifest_path"],
         brief_path=manifest.get("brief"), brief_sha256=manifest.get("brief_sha256"),
         assetkit_version=manifest.get("assetkit_version"), settings_sha256=settings_sha, who=me, recorded_at=now)

@@ -5,10 +5,11 @@ import datetime as dt
 import math
 import operator
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import UsageError
 from ..money import from_micros
@@ -82,7 +83,7 @@ class Entry:
     recorded_at: str
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Entry":
+    def from_row(cls, row: sqlite3.Row) -> Entry:
         data: dict[str, Any] = {}
         keys = row.keys()
         for f in fields(cls):
@@ -436,7 +437,7 @@ class Ledger(Store):
 
         settings = settings or Settings()
         try:
-            category = _check_category(category)
+            category = _check_category(category) or category
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         if not description or not description.strip():
@@ -489,7 +490,7 @@ class Ledger(Store):
             now, me = utc_iso(), who()
             new = []
             for r in rows:
-                d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}
+                d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}  # noqa: SIM118 (sqlite3.Row)
                 for k in ("units", "words", "baseline_micros", "actual_compute_micros", "actual_human_micros",
                           "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds",
                           "human_minutes_estimated", "baseline_source_micros"):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import Iterator, Protocol
+from collections.abc import Iterator
+from typing import Protocol
 
 from ..errors import UsageError
 from ..money import from_micros
@@ -143,8 +144,11 @@ def summary(conn: sqlite3.Connection, since=None, until=None, campaign=None, bra
 class Span(Protocol):
     """A report period: inclusive UTC days, None = open."""
 
-    start: dt.date | None
-    end: dt.date | None
+    @property
+    def start(self) -> dt.date | None: ...
+
+    @property
+    def end(self) -> dt.date | None: ...
 
 
 def report_where(period: Span, brand: str | None, campaign: str | None, alias: str = "",

@@ -6,16 +6,24 @@ import getpass
 import os
 import socket
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import AssetkitError
 from ..yamlfile import display_path
 from . import chain
-from .schema import (_TOTALS_FROM_ENTRIES, _TOTALS_MEASURES, APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION,
-                     TOTALS_DIMENSIONS, TRIGGERS, _statements)
+from .schema import (
+    _TOTALS_FROM_ENTRIES,
+    _TOTALS_MEASURES,
+    APPLICATION_ID,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    TOTALS_DIMENSIONS,
+    TRIGGERS,
+    _statements,
+)
 
 DEFAULT_LEDGER = Path(".assetkit") / "ledger.sqlite"
 LEDGER_ENV = "ASSETKIT_LEDGER"
@@ -81,7 +89,7 @@ def utc_iso(value: str | dt.datetime | None = None) -> str:
     if value is None:
         if _NOW_OVERRIDE:
             return _NOW_OVERRIDE
-        t = dt.datetime.now(dt.timezone.utc)
+        t = dt.datetime.now(dt.UTC)
     elif isinstance(value, dt.datetime):
         t = value
     else:
@@ -90,8 +98,8 @@ def utc_iso(value: str | dt.datetime | None = None) -> str:
             text = text[:-1] + "+00:00"
         t = dt.datetime.fromisoformat(text)
     if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _day_bounds(since: dt.date | str | None, until: dt.date | str | None) -> tuple[str | None, str | None]:

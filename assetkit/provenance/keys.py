@@ -275,7 +275,7 @@ def _trial_sign(identity: SigningIdentity, where: _Where) -> None:
 
     buf = io.BytesIO()
     Image.new("RGB", (1, 1)).save(buf, "PNG")
-    import c2pa  # type: ignore[import-untyped]
+    import c2pa
 
     try:
         from .manifest import master_manifest

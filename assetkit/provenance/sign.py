@@ -26,7 +26,7 @@ _MASTERS_KEPT = 16
 
 def make_signer(identity: SigningIdentity):
     """A c2pa Signer for an identity (no timestamp authority unless ``tsa_url`` is set)."""
-    import c2pa  # type: ignore[import-untyped]
+    import c2pa
 
     return c2pa.Signer.from_info(c2pa.C2paSignerInfo(identity.alg, identity.chain_pem, identity.key_pem,
                                                      identity.tsa_url))
@@ -71,7 +71,7 @@ class RunProvenance:
 
     # ------------------------------------------------------------------------------- c2pa objects
     def _c2pa(self):
-        import c2pa  # type: ignore[import-untyped]
+        import c2pa
 
         with self._lock:
             if self._context is None:

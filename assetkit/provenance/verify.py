@@ -70,7 +70,7 @@ def _hidden(rel: Path) -> bool:
 
 def reader_context(trust_anchors: str | None):
     """A c2pa Context that verifies trust against ``trust_anchors`` (PEM text) when given."""
-    import c2pa  # type: ignore[import-untyped]
+    import c2pa
 
     cfg: dict = {"verify": {"verify_trust": bool(trust_anchors)}}
     if trust_anchors:
@@ -80,7 +80,7 @@ def reader_context(trust_anchors: str | None):
 
 def verify_file(path: Path, context, anchors_configured: bool) -> Verdict:
     """Read one file's manifest store and judge it (see the module docstring)."""
-    import c2pa  # type: ignore[import-untyped]
+    import c2pa
 
     mime = IMAGE_SUFFIXES.get(path.suffix.lower())
     if mime is None:
@@ -160,7 +160,8 @@ def describe(v: Verdict) -> list[str]:
     if v.signed_by or v.issuer:
         lines.append(f"  signed by: {v.signed_by or '?'} (issuer: {v.issuer or '?'})")
     if v.signed_at:
-        lines.append(f"  when:      {v.signed_at}" + ("" if v.timestamped else " (signer's clock; no timestamp authority)"))
+        lines.append(f"  when:      {v.signed_at}"
+                     + ("" if v.timestamped else " (signer's clock; no timestamp authority)"))
     if v.source_type:
         lines.append(f"  source:    {v.source_type}")
     if v.ingredients:

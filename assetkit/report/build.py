@@ -30,8 +30,23 @@ from ..errors import UsageError
 from ..ledger import rollups
 from ..money import MICROS, FxError, FxTable
 from .i18n import DASH, Fmt
-from .model import (ALL_TIME, AppliedRate, ComputeRateUse, CostItem, EntryLine, Figures, FxUse, Methodology,
-                    MissingBaseline, Period, Proofs, RateCardUse, ReportData, Row, Thumbnail)
+from .model import (
+    ALL_TIME,
+    AppliedRate,
+    ComputeRateUse,
+    CostItem,
+    EntryLine,
+    Figures,
+    FxUse,
+    Methodology,
+    MissingBaseline,
+    Period,
+    Proofs,
+    RateCardUse,
+    ReportData,
+    Row,
+    Thumbnail,
+)
 
 FORMATS = ("html", "pdf", "md", "csv", "json")
 #: Entries listed in the HTML/PDF/Markdown appendix (CSV and JSON list all of them).
@@ -93,7 +108,8 @@ class _Converter:
         try:
             rate = self.fx.rate(cur, self.currency, on)
         except FxError as exc:
-            raise UsageError(f"cannot convert the ledger's {cur} entries to --currency {self.currency}: {exc}") from None
+            raise UsageError(f"cannot convert the ledger's {cur} entries to --currency {self.currency}: "
+                             f"{exc}") from None
         dated = max((r.date for r in self.fx.rates if {r.base, r.quote} == {cur, self.currency} and r.date <= on),
                     default=None)
         u = self.used.setdefault(cur, [rate, dated, 0])
@@ -230,8 +246,8 @@ def _period_figures(conn, period: Period, brand, campaign, conv: _Converter, las
     return fig, dims
 
 
-def _units(groups: list[_Group]) -> dict[str, int]:
-    out: dict[str, int] = {}
+def _units(groups: list[_Group]) -> dict[str | None, int]:
+    out: dict[str | None, int] = {}
     for g in groups:
         out[g.campaign] = out.get(g.campaign, 0) + g.units
     return out
@@ -316,7 +332,8 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
     versions: dict[tuple[str, int], int] = {}
     for r in rollups.applied_use(conn, period, brand, campaign):
         if r["quote_id"] and r["quote_version"] is not None:
-            versions[(r["quote_id"], r["quote_version"])] = versions.get((r["quote_id"], r["quote_version"]), 0) + r["n"]
+            qv = (r["quote_id"], r["quote_version"])
+            versions[qv] = versions.get(qv, 0) + r["n"]
         try:
             applied = json.loads(r["applied"]) if r["applied"] else {}
         except ValueError:
@@ -354,7 +371,7 @@ def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | N
             brand=r["brand"] or "", campaign=r["campaign"] or "", category=r["category"],
             cause=cause_of(r["k"]) + ("" if r["kind"] != "void" else " (void)"),
             source_currency=r["currency"], baseline=baseline, compute=compute, human=human, tools=tools,
-            actual=actual, saving=None if nb else baseline - actual,
+            actual=actual, saving=None if baseline is None else baseline - actual,
             hours_saved=_hours((r["baseline_hours"] or 0) - (r["actual_hours"] or 0)),
             assets=int(r["units"] or 0),
             rate_card=(r["quote_id"] or "") + (f" v{r['quote_version']}" if r["quote_version"] else ""))
@@ -394,9 +411,9 @@ def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir:
                 continue
             seen.add(p)
             try:
-                with Image.open(p) as im:
-                    im.draft("RGB", (480, 480))
-                    im = im.convert("RGB")
+                with Image.open(p) as src:
+                    src.draft("RGB", (480, 480))
+                    im = src.convert("RGB")
                     im.thumbnail((360, 360))
                     buf = io.BytesIO()
                     im.save(buf, "JPEG", quality=72, optimize=True)

@@ -32,7 +32,7 @@ class Period:
     def contains(self, day: dt.date) -> bool:
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period just before: previous quarter/month/year, or a same-length range."""
         if self.kind == "all":
             raise UsageError("--compare-to previous needs a --period or --from/--to (all time has no previous)")
@@ -51,7 +51,7 @@ class Period:
         end = self.start - dt.timedelta(days=1)
         return range_period(end - dt.timedelta(days=n - 1), end)
 
-    def year_ago(self) -> "Period":
+    def year_ago(self) -> Period:
         if self.kind == "all":
             raise UsageError("--compare-to previous-year needs a --period or --from/--to")
         assert self.start is not None and self.end is not None

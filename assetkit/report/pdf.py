@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any, cast
 
 from .i18n import Fmt
 from .model import ReportData
@@ -38,7 +39,7 @@ def render_pdf(data: ReportData) -> bytes:
 
     pdf = Doc(orientation="P", unit="mm", format="A4")
     pdf.set_creation_date(dt.datetime.combine(data.generated_on or dt.date(2000, 1, 1), dt.time(),
-                                              tzinfo=dt.timezone.utc))
+                                              tzinfo=dt.UTC))
     pdf.set_title(f"{v['title']} — {v['period_text']}")
     pdf.set_creator("assetkit")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
@@ -126,12 +127,15 @@ def render_pdf(data: ReportData) -> bytes:
     pdf.ln(6)
 
     # Headline box
-    hl = v["headline"]
+    hl: dict[str, Any] = v["headline"]
     y0 = pdf.get_y()
     font(16, True)
-    lines_big = pdf.multi_cell(W - 16, 8, hl["big"], dry_run=True, output="LINES", align="L")
+    def wrapped(width: float, height: float, text: str) -> list[str]:
+        return cast(list, pdf.multi_cell(width, height, text, dry_run=True, output="LINES", align="L"))
+
+    lines_big = wrapped(W - 16, 8, hl["big"])
     font(10, False)
-    small = sum(len(pdf.multi_cell(W - 16, 6, ln, dry_run=True, output="LINES", align="L")) for ln in hl["lines"])
+    small = sum(len(wrapped(W - 16, 6, ln)) for ln in hl["lines"])
     font(16, True)
     box_h = 10 + 8 * len(lines_big) + 6 * small + 4
     if hl["positive"]:
@@ -151,9 +155,10 @@ def render_pdf(data: ReportData) -> bytes:
     h2(fmt.t("kpis"))
     cols, gap = 4, 3
     tw, th = (W - gap * (cols - 1)) / cols, 24
+    y = pdf.get_y()
     for i, k in enumerate(v["kpis"]):
-        if i % cols == 0:
-            y = pdf.get_y() if i == 0 else y + th + gap
+        if i % cols == 0 and i:
+            y += th + gap
         x = pdf.l_margin + (i % cols) * (tw + gap)
         pdf.set_draw_color(*line)
         pdf.rect(x, y, tw, th, round_corners=True, corner_radius=1.5)

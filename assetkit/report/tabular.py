@@ -5,8 +5,8 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from ..money import round_minor
 from .i18n import Fmt
@@ -45,7 +45,8 @@ def render_md(data: ReportData) -> str:
     out += [f"- **{_md_cell(k)}:** {_md_cell(val)}" for k, val in v["meta"]] + [""]
     out += [f"## {_md_cell(v['headline']['big'])}", ""] + [_md_cell(x) + "  " for x in v["headline"]["lines"]] + [""]
     out += [f"## {t['kpis']}", "", "| | | |", "|---|---:|---|"]
-    out += [f"| {_md_cell(k['label'])} | **{_md_cell(k['value'])}** | {_md_cell(k['note'])} |" for k in v["kpis"]] + [""]
+    out += [f"| {_md_cell(k['label'])} | **{_md_cell(k['value'])}** | {_md_cell(k['note'])} |"
+            for k in v["kpis"]] + [""]
     for key, title in (("month", "by_month"), ("category", "by_category"), ("cause", "by_cause"),
                        ("structure", "cost_structure"), ("campaign", "by_campaign"), ("brand", "by_brand")):
         out += [f"## {t[title]}", "", _md_table(tb[key], e)]
@@ -103,7 +104,8 @@ def figure_rows(data: ReportData) -> Iterable[list[str]]:
 
 
 ENTRY_COLUMNS = ["entry_id", "run_id", "date", "brand", "campaign", "category", "cause", "source_currency",
-                 "baseline", "compute", "human", "tools", "actual", "saving", "hours_saved", "deliverables", "rate_card"]
+                 "baseline", "compute", "human", "tools", "actual", "saving", "hours_saved", "deliverables",
+                 "rate_card"]
 
 
 def entry_row(e: EntryLine, currency: str) -> list[str]:

@@ -19,6 +19,7 @@ def _period_text(data: ReportData, fmt: Fmt, period=None, fig: Figures | None = 
         if fig.first_day:
             return f"{fmt.t('all_time')} ({fmt.date(fig.first_day)} – {fmt.date(fig.last_day)})"
         return fmt.t("all_time")
+    assert p.start is not None  # every period but "all" has a first day
     if p.kind == "quarter":
         return f"Q{(p.start.month - 1) // 3 + 1} {p.start.year}"
     if p.kind == "month":
@@ -53,7 +54,8 @@ def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
 
     change = None if f.saving_pct is None else -f.saving_pct
     k = []
-    note = f"{fmt.money_whole(f.baseline)} → {fmt.money_whole(f.actual)}" if f.saving_pct is not None else fmt.t("no_baseline")
+    note = (f"{fmt.money_whole(f.baseline)} → {fmt.money_whole(f.actual)}" if f.saving_pct is not None
+            else fmt.t("no_baseline"))
     k.append({"label": fmt.t("kpi_cost_change"), "value": fmt.pct(change, signed=True) if change is not None else DASH,
               "note": note})
     snote = ""
@@ -68,7 +70,8 @@ def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
               "note": vs(fmt.pct(_delta_pct(f.hours_saved, p.hours_saved) if p and p.hours_saved > 0 else None,
                                  signed=True)) if p else ""})
     k.append({"label": fmt.t("kpi_assets"), "value": fmt.number(f.assets),
-              "note": vs(f"{fmt.signed_int(f.assets - p.assets)} ({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") if p else ""})
+              "note": vs(f"{fmt.signed_int(f.assets - p.assets)} "
+                         f"({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") if p else ""})
     k.append({"label": fmt.t("kpi_campaigns"), "value": fmt.number(f.campaigns),
               "note": vs(fmt.signed_int(f.campaigns - p.campaigns)) if p else ""})
     k.append({"label": fmt.t("kpi_turnaround"), "value": fmt.hours(f.turnaround_inhouse_hours),
@@ -136,7 +139,8 @@ def _breakdown(rows: list[Row], fmt: Fmt, first: str, label=lambda r: r.label, t
     if total is not None and rows:
         tot = [fmt.t("total"), fmt.money(total.baseline), fmt.money(total.actual),
                fmt.money(total.saving) if total.saving_pct is not None else DASH,
-               fmt.pct(total.saving_pct, fixed=True), fmt.pct(Decimal(1), fixed=True) if total.saving > 0 else DASH, fmt.number(total.hours_saved, 1),
+               fmt.pct(total.saving_pct, fixed=True), fmt.pct(Decimal(1), fixed=True) if total.saving > 0 else DASH,
+               fmt.number(total.hours_saved, 1),
                fmt.number(sum(r.assets for r in rows)), fmt.number(sum(r.entries for r in rows))]
     note = ""
     if limit is not None and len(rows) > limit:
@@ -152,7 +156,8 @@ def _entries_table(entries: list[EntryLine], total: int, fmt: Fmt) -> dict:
              _cause_label(fmt, e.cause.split(" ")[0]) + (" (void)" if e.cause.endswith("(void)") else ""),
              fmt.money(e.baseline) if e.baseline is not None else fmt.t("no_baseline"), fmt.money(e.actual),
              fmt.money(e.saving), e.rate_card or DASH] for e in entries]
-    note = fmt.t("appendix_truncated", shown=fmt.number(len(entries)), total=fmt.number(total)) if total > len(entries) else ""
+    note = (fmt.t("appendix_truncated", shown=fmt.number(len(entries)), total=fmt.number(total))
+            if total > len(entries) else "")
     return _table(cols, num, rows, None, note)
 
 
@@ -195,9 +200,12 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                           if m.compute_rates else None),
         "human": _table([fmt.t("col_item"), fmt.t("col_entries"), fmt.t("col_hours").split(" ")[0]],
                         [False, True, True],
-                        [[fmt.t("col_estimated"), fmt.number(m.human_estimated_entries), fmt.hours(m.human_estimated_hours)],
-                         [fmt.t("col_recorded"), fmt.number(m.human_recorded_entries), fmt.hours(m.human_recorded_hours)]]
-                        + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]] if m.hourly_rate is not None else []),
+                        [[fmt.t("col_estimated"), fmt.number(m.human_estimated_entries),
+                          fmt.hours(m.human_estimated_hours)],
+                         [fmt.t("col_recorded"), fmt.number(m.human_recorded_entries),
+                          fmt.hours(m.human_recorded_hours)]]
+                        + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]]
+                           if m.hourly_rate is not None else []),
                         [fmt.t("total"), "", fmt.hours(m.human_estimated_hours + m.human_recorded_hours)]),
         "fx": _table([fmt.t("currency"), fmt.t("col_rate"), fmt.t("col_valid_from"), fmt.t("col_entries")],
                      [False, True, False, True],
@@ -206,14 +214,16 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                            fmt.t("col_actual"), fmt.t("col_cause")], [False, True, False, False, True, False],
                           [[x.run_id or DASH, x.entry_id, fmt.date(x.day), x.campaign or DASH, fmt.money(x.cost),
                             x.reason or DASH] for x in m.missing_baseline],
-                          [fmt.t("total"), "", "", "", fmt.money(f.unbaselined_cost), ""] if m.missing_baseline else None,
+                          ([fmt.t("total"), "", "", "", fmt.money(f.unbaselined_cost), ""]
+                           if m.missing_baseline else None),
                           ""),
         "entries": _entries_table(data.entries, data.entries_total, fmt),
     }
     notes = list(m.notes) + [fmt.t("method_rounding"), fmt.t("method_roles")]
     if m.proofs:
         notes.append(fmt.t("method_proofs", list="; ".join(
-            f"{p.campaign or DASH}: {fmt.number(p.assets)} ({p.generator}, {fmt.number(p.runs)} runs)" for p in m.proofs)))
+            f"{p.campaign or DASH}: {fmt.number(p.assets)} ({p.generator}, {fmt.number(p.runs)} runs)"
+            for p in m.proofs)))
     tables["applied"] = _table([fmt.t("col_item"), fmt.t("col_value"), fmt.t("col_entries")], [False, False, True],
                                [[fmt.t("applied_" + a.item), a.value, fmt.number(a.entries)] for a in m.applied])
     footer = (f"assetkit · {data.ledger_path} · {fmt.t('period')} {data.period.label}"
@@ -247,7 +257,8 @@ def charts(data: ReportData, fmt: Fmt, text: str = "none") -> dict[str, str]:
                         [float(r.saving) for r in cats], fmt.t("chart_saving_x", currency=cur), "category", text,
                         [fmt.money_short(r.saving) for r in cats])
     structure = ch.stacked_share(fmt.t("chart_structure_title"), [fmt.t(c.key) for c in data.cost_structure],
-                                 [float(c.amount) for c in data.cost_structure], fmt.t("chart_share_x"), "structure", text,
+                                 [float(c.amount) for c in data.cost_structure], fmt.t("chart_share_x"),
+                                 "structure", text,
                                  [fmt.money_whole(c.amount) for c in data.cost_structure])
     top = [r for r in data.by_campaign if r.baseline or r.actual][:10]
     campaign = ch.hbars(fmt.t("chart_campaign_title"), [r.label for r in top], [float(r.saving) for r in top],

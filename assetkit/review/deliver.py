@@ -176,7 +176,7 @@ def package_members(plan: DeliveryPlan) -> list[tuple[str, bytes]]:
     for rel, a, sha in plan.files:
         data = _read_checked(plan.catalog, a, sha)
         members.append((rel, data))
-    for row, (rel, data) in zip(plan.index, members):
+    for row, (_rel, data) in zip(plan.index, members):
         row["bytes"] = len(data)
     members.append(("index.csv", index_csv(plan.index)))
     members.append(("index.json", (json.dumps({"campaign": plan.catalog.campaign, "name": plan.catalog.name,
@@ -255,7 +255,8 @@ def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None
     from ..ledger import ledger_path
 
     if not ledger_path(ledger).exists():
-        raise DeliveryRefused(f"{cat.campaign}: no review decisions yet (no ledger at {display_path(ledger_path(ledger))}); "
+        raise DeliveryRefused(f"{cat.campaign}: no review decisions yet "
+                              f"(no ledger at {display_path(ledger_path(ledger))}); "
                               "review the campaign first (`assetkit review`); nothing was written")
     with ReviewStore(ledger, create=False) as store:
         states = asset_states(cat, store.decisions(cat.campaign))

@@ -84,7 +84,7 @@ class ReviewService:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> "ReviewService":
+    def __enter__(self) -> ReviewService:
         return self
 
     def __exit__(self, *exc) -> None:

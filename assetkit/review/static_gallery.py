@@ -18,7 +18,8 @@ def _jpeg_data_uri(path: Path, px: int, quality: int) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg_thumbnail(path, px, quality)).decode("ascii")
 
 
-def static_gallery(folder: str | Path, out: str | Path | None = None, ledger: str | Path | None = None) -> tuple[Path, int]:
+def static_gallery(folder: str | Path, out: str | Path | None = None,
+                   ledger: str | Path | None = None) -> tuple[Path, int]:
     """Write the gallery to ``out`` (default ``FOLDER/review.html``); returns (path, assets)."""
     from ..files import atomic_write_text
     from ..ledger import ledger_path

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, ClassVar
 from ..config_base import StrictModel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import RunContext, RunState
+    from ..pipeline import RunContext
+    from ..state import RunState
 
 
 class StepParams(StrictModel):
@@ -36,8 +37,8 @@ class Step:
         """What about this step changes the outputs (its params by default)."""
         return {"step": self.name, **self.params.model_dump(mode="json")}
 
-    def run(self, ctx: "RunContext", state: "RunState") -> None:  # pragma: no cover - abstract
+    def run(self, ctx: RunContext, state: RunState) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def finish(self, ctx: "RunContext", state: "RunState") -> None:
+    def finish(self, ctx: RunContext, state: RunState) -> None:
         """Called once after every ``run`` of the run (e.g. contact sheets over all assets)."""
