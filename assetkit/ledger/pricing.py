@@ -361,7 +361,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
 
     deliverables = [r for r in rows if r["units"] or (r.get("description") or "").startswith("revision")]
     n_missing = sum(1 for r in deliverables if r.get("no_baseline"))
-    reason = None
+    run_reason = None
     if n_missing:
         detail = quote_reason or "; ".join(f"{k} ×{v}" if v > 1 else k for k, v in sorted(missing.items()))
         if not quote_reason:
@@ -369,7 +369,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                                 if r.get("no_baseline") and "rate" in (r["no_baseline_reason"] or "")})
             if fx_errors:
                 detail += " — " + "; ".join(fx_errors)
-        reason = f"{n_missing} of {len(deliverables)} new deliverables have no agency baseline: {detail}"
+        run_reason = f"{n_missing} of {len(deliverables)} new deliverables have no agency baseline: {detail}"
     settings_sha = None
     if getattr(settings, "path", None):
         with contextlib.suppress(OSError):
@@ -389,7 +389,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         baseline_hours=sum(r.get("baseline_hours", 0.0) for r in rows),
         actual_hours=sum(r.get("actual_hours", 0.0) for r in rows),
         baseline_days=max(run_days) if run_days else None, no_baseline=1 if n_missing else 0,
-        no_baseline_reason=reason, manifest_path=common["manifest_path"],
+        no_baseline_reason=run_reason, manifest_path=common["manifest_path"],
         brief_path=manifest.get("brief"), brief_sha256=manifest.get("brief_sha256"),
         assetkit_version=manifest.get("assetkit_version"), settings_sha256=settings_sha, who=me, recorded_at=now)
     return run_row, [(asset_shared, rows[:n_assets]), (None, rows[n_assets:])]
