@@ -219,14 +219,18 @@ def show(run_id, as_json, ledger_file, settings):
 @click.option("--campaign", help="Campaign it belongs to.")
 @click.option("--brand", help="Brand it belongs to.")
 @click.option("--date", "on", callback=_date, help="Day the work happened [default: today].")
+@click.option("--source", required=True, help="The quote or invoice the baseline rests on (reference).")
+@click.option("--approved-by", required=True, help="Who approved the entry.")
+@click.option("--confirm-large", is_flag=True, help="Accept a baseline above the settings' manual_entry_limit.")
 @ledger_options
-def add(category, description, baseline, actual, hours, baseline_hours, currency, campaign, brand, on,
-        ledger_file, settings):
+def add(category, description, baseline, actual, hours, baseline_hours, currency, campaign, brand, on, source,
+        approved_by, confirm_large, ledger_file, settings):
     """Add a manual entry for work done outside assetkit runs.
 
     Example:
 
-        assetkit ledger add --category crm --description "Newsletter banners" --baseline 900 --actual 120 --hours 3
+        assetkit ledger add --category crm --description "Newsletter banners" --baseline 900 --actual 120 \
+            --hours 3 --source "Quote HF-2026-114" --approved-by "M. Keller"
     """
     from .ledger import Ledger
     from .money import to_decimal
@@ -239,7 +243,8 @@ def add(category, description, baseline, actual, hours, baseline_hours, currency
         raise UsageError(f"--baseline/--actual: {exc}") from None
     with Ledger(ledger_file) as lg:
         entry_id = lg.add_manual(category, description, b, a, hours=hours, baseline_hours=baseline_hours,
-                                 currency=currency, campaign=campaign, brand=brand, on=on, settings=s)
+                                 currency=currency, campaign=campaign, brand=brand, on=on, settings=s,
+                                 source=source, approved_by=approved_by, confirm_large=confirm_large)
         e = lg.entry(entry_id)
     click.echo(f"Added entry #{entry_id} ({e.category}): saving {_money(e.saving, e.currency, s.money_locale)}, "
                f"{e.hours_saved:.1f} h")
@@ -306,6 +311,29 @@ def verify(ledger_file, settings):
                + (f", last entry #{result.last_entry} recorded {result.last_recorded}" if result.last_entry else ""))
 
 
+@ledger.command("reconcile")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@ledger_options
+def reconcile(out, ledger_file, settings):
+    """Book the runs whose manifest.json is under OUT but not in the ledger.
+
+    A run killed (or whose ledger write failed) after writing its manifest is booked here, exactly
+    once; `assetkit run` does the same for its own output folder before it starts.
+
+    Example:
+
+        assetkit ledger reconcile out/demo
+    """
+    from .ledger import find_manifests, reconcile as book
+
+    manifests = find_manifests(out)
+    records = book(manifests, ledger_file, settings)
+    for rec in records:
+        click.echo(f"booked run {rec.run_id}: {rec.describe()}")
+    click.echo(f"{len(records)} of {len(manifests)} run manifest(s) under {out} were not in the ledger"
+               + ("; now booked" if records else ""))
+
+
 # -- quotes ------------------------------------------------------------------------------------
 
 @click.group()
@@ -369,4 +397,26 @@ def list_quotes(as_json, as_csv, ledger_file, settings):
     _emit(rows, list(rows[0]) if rows else ["quote_id"], as_json, as_csv, table)
 
 
-commands = [ledger, quotes]
+@click.command()
+@ledger_options
+def where(ledger_file, settings):
+    """Print the project folder, the settings file and the ledger in use (found by walking up
+    from here to the nearest folder with assetkit.yaml or .assetkit/, as git finds .git).
+
+    Example:
+
+        assetkit where
+    """
+    from .ledger import ledger_path
+    from .settings import find_project_root, find_settings
+
+    root = find_project_root()
+    found = find_settings(settings)
+    path = ledger_path(ledger_file)
+    click.echo(f"project:  {root if root is not None else f'{Path.cwd()} (no assetkit.yaml or .assetkit/ up from here)'}")
+    click.echo(f"settings: {found.resolve() if found is not None else 'built-in defaults (no assetkit.yaml)'}")
+    state = "exists" if path.is_file() else "not created yet (a run, `quotes import` or `ledger add` creates it)"
+    click.echo(f"ledger:   {path.resolve() if path.exists() else path.absolute()} ({state})")
+
+
+commands = [ledger, quotes, where]

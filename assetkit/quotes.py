@@ -109,6 +109,8 @@ def _money(cls, v) -> Decimal:
     d = to_decimal(v)
     if d < 0:
         raise ValueError(f"must be zero or more, got {v}")
+    if d > 1_000_000:
+        raise ValueError(f"must be at most 1,000,000 (a price per unit), got {v}")
     return d
 
 

@@ -176,6 +176,12 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     ctx.extras["provenance"] = setup_signing(settings, run_id)
     OutRoot(options.out).ensure()  # --out a file, under a file, in /proc, unwritable: exit 2 now
     ctx.files.check_folders(_folders(campaign))  # a link or file where a folder goes: exit 2 now
+    if options.record:  # a run killed between its manifest and the ledger is booked before it is replaced
+        from .ledger import reconcile
+
+        for rec in reconcile([p for p in [ctx.out_dir / MANIFEST] if p.is_file() and not p.is_symlink()],
+                             options.ledger, options.settings):
+            progress.log(f"booked the interrupted run {rec.run_id} from its manifest: {rec.describe()}")
     stale = ctx.files.remove_stale_temp_files()  # what a killed run left half-written
     if stale:
         progress.log(f"removed {stale} unfinished temp file(s) of an interrupted run")

@@ -29,10 +29,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: No rate in the settings (per hour, per asset) is above this: a larger one is a typo, and
+#: 1e20 would overflow the ledger's integer micros.
+RATE_LIMIT = Decimal(1_000_000)
+
+
 def _amount(v: object) -> Decimal:
     d = to_decimal(v)
     if d < 0:
         raise ValueError(f"must be zero or more, got {v}")
+    if d > RATE_LIMIT:
+        raise ValueError(f"must be at most {RATE_LIMIT:,} (a rate per hour or per asset), got {v}")
     return d
 
 
@@ -165,6 +172,8 @@ class Settings(LicensePolicy):
     compute: ComputeRates = Field(default_factory=ComputeRates)
     internal_hourly_rate: Decimal = Decimal(65)
     tool_cost_per_asset: Decimal = Decimal(0)
+    #: A manual ledger entry whose baseline is above this (settings currency) needs --confirm-large.
+    manual_entry_limit: Decimal = Decimal(25_000)
     human_minutes: HumanMinutes = Field(default_factory=HumanMinutes)
     fx: list[FxEntry] = Field(default_factory=lambda: [FxEntry(**e) for e in DEFAULT_FX])
     provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
@@ -191,6 +200,14 @@ class Settings(LicensePolicy):
 
     _amounts = field_validator("internal_hourly_rate", "tool_cost_per_asset", mode="before")(_nonneg)
 
+    @field_validator("manual_entry_limit", mode="before")
+    @classmethod
+    def _limit(cls, v: object) -> Decimal:
+        d = to_decimal(v)
+        if d <= 0 or d > Decimal(10) ** 9:
+            raise ValueError(f"must be more than 0 and at most 1,000,000,000, got {v}")
+        return d
+
     @model_validator(mode="after")
     def _fx_unique(self) -> Settings:
         seen = set()
@@ -206,15 +223,27 @@ class Settings(LicensePolicy):
         return FxTable([FxRate(e.date, e.from_, e.to, e.rate) for e in self.fx])
 
 
+def find_project_root(start: Path | None = None) -> Path | None:
+    """The project folder: the nearest of ``start`` (the working directory) and its parents that
+    holds ``assetkit.yaml`` or ``.assetkit/``, as git finds ``.git``; None outside a project."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file() or (folder / ".assetkit").is_dir():
+            return folder
+    return None
+
+
 def find_settings(path: str | Path | None = None) -> Path | None:
-    """The settings file to use: ``path``, else $ASSETKIT_SETTINGS, else ./assetkit.yaml if any."""
+    """The settings file to use: ``path``, else $ASSETKIT_SETTINGS, else the project's
+    ``assetkit.yaml`` (this folder or the nearest parent that has one), if any."""
     if path is not None:
         return Path(path)
     env = os.environ.get(SETTINGS_ENV)
     if env:
         return Path(env)
-    cwd = Path.cwd() / SETTINGS_FILE
-    return cwd if cwd.is_file() else None
+    root = find_project_root()
+    found = root / SETTINGS_FILE if root is not None else None
+    return found if found is not None and found.is_file() else None
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -145,7 +145,8 @@ def test_manual_entry_converts_currency(project):
                             currency="USD", settings=load_settings())
         e = lg.entry(eid)
     assert (e.kind, e.category, e.units, e.currency) == ("manual", "crm", 1, "EUR")
-    assert e.baseline == Decimal(800) and e.actual == Decimal(80) and e.hours_saved == 6
+    # 100 USD of tools → €80, and 2 h × €60 internal rate: the hours are costed
+    assert e.baseline == Decimal(800) and e.actual == Decimal(80 + 120) and e.hours_saved == 6
 
 
 def test_entries_and_aggregate_filters(project):

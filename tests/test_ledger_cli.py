@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from ledger_fixtures import QUOTE_CSV, QUOTE_YAML, SETTINGS_YAML, manifest
 
 from assetkit.cli import cli
-from assetkit.ledger import record_run
+from assetkit.ledger import Ledger, record_run
 
 
 @pytest.fixture
@@ -77,11 +77,24 @@ def test_list_show_void_review(project):
 
 
 def test_add_manual(project):
+    evidence = ["--source", "Quote HF-2026-114", "--approved-by", "M. Keller"]
     r = run("ledger", "add", "--category", "crm", "--description", "Newsletter banners", "--baseline", "900",
-            "--actual", "120", "--hours", "3", "--baseline-hours", "8", "--date", "2026-11-02")
-    assert (r.exit_code, r.output) == (0, "Added entry #1 (crm): saving €780.00, 5.0 h\n")
-    r = CliRunner().invoke(cli, ["ledger", "add", "--category", "print", "--description", "x", "--baseline", "1",
+            "--actual", "120", "--hours", "3", "--baseline-hours", "8", "--date", "2026-11-02", *evidence)
+    # 900 − 120 − 3 h × €60 internal rate
+    assert (r.exit_code, r.output) == (0, "Added entry #1 (crm): saving €600.00, 5.0 h\n")
+    with Ledger(readonly=True) as lg:
+        assert lg.entry(1).reason == "source: Quote HF-2026-114; approved by: M. Keller"
+    r = CliRunner().invoke(cli, ["ledger", "add", "--category", "crm", "--description", "x", "--baseline", "1",
                                  "--actual", "0"])
+    assert r.exit_code == 2 and "Missing option '--source'" in r.output
+    big = ["ledger", "add", "--category", "crm", "--description", "x", "--baseline", "1e9", "--actual", "0", *evidence]
+    r = CliRunner().invoke(cli, big)
+    assert (r.exit_code, r.output) == (2, "Error: --baseline 1E+9 EUR is above the manual-entry limit of 25000 EUR "
+                                          "(settings manual_entry_limit); check it, then add --confirm-large\n")
+    r = CliRunner().invoke(cli, big[:-4] + ["--baseline", "30000", *evidence, "--confirm-large"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["ledger", "add", "--category", "print", "--description", "x", "--baseline", "1",
+                                 "--actual", "0", *evidence])
     assert r.exit_code == 2
     assert r.output == ("Error: category 'print' is not one of translation, production, crm, social, "
                         "photography, other\n")
@@ -107,5 +120,5 @@ def test_every_command_has_help():
 
     for group in commands:
         assert group.help
-        for name, cmd in group.commands.items():
+        for name, cmd in getattr(group, "commands", {group.name: group}).items():
             assert cmd.help and "Example:" in cmd.help, name

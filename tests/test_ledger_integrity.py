@@ -170,7 +170,8 @@ def test_newer_schema_is_refused_untouched(ledger_project):
     c.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     c.close()
     before = hashlib.sha256(p.read_bytes()).hexdigest()
-    for args in (["ledger", "list"], ["ledger", "add", "--category", "crm", "--description", "x", "--baseline", "1",
+    for args in (["ledger", "list"], ["ledger", "add", "--category", "crm", "--description", "x", "--source", "s",
+                                      "--approved-by", "a", "--baseline", "1",
                                       "--actual", "0"]):
         r = cli_run(*args)
         assert (r.exit_code, r.output) == (2, f"Error: {NAME}: ledger schema version {SCHEMA_VERSION + 1} was written "

@@ -7,7 +7,7 @@ and appended), :mod:`.rollups` (sums: the only SQL the report reads through) and
 The schema's columns are described in :mod:`assetkit.ledger.schema`.
 """
 from .demo import seed_demo
-from .records import Entry, Ledger, RunRecord, StoredQuote, check_ready, record_run
+from .records import Entry, Ledger, RunRecord, StoredQuote, check_ready, find_manifests, reconcile, record_run
 from .schema import (
                      APPLICATION_ID,
                      CATEGORIES,
@@ -24,5 +24,6 @@ from .store import DEFAULT_LEDGER, LEDGER_ENV, LedgerError, ledger_path, utc_iso
 
 __all__ = ["APPLICATION_ID", "CATEGORIES", "DEFAULT_LEDGER", "ENTRY_COLUMNS", "KINDS", "LEDGER_ENV", "MIGRATIONS",
            "SCHEMA_V1", "SCHEMA_V2", "SCHEMA_V3", "SCHEMA_VERSION", "TOTALS_DIMENSIONS", "Entry", "Ledger",
-           "LedgerError", "RunRecord", "StoredQuote", "check_ready", "ledger_path", "record_run", "seed_demo",
+           "LedgerError", "RunRecord", "StoredQuote", "check_ready", "find_manifests", "ledger_path", "reconcile",
+           "record_run", "seed_demo",
            "utc_iso", "who"]

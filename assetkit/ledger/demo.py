@@ -110,13 +110,16 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
                     brand = rng.choice(sorted(_DEMO_BRANDS))
                     factor = Decimal(rng.randint(80, 120)) / 100
                     lg.add_manual(cat, desc, Decimal(base) * factor, Decimal(actual), hours=hours, baseline_hours=bh,
-                                  campaign=rng.choice(_DEMO_BRANDS[brand]), brand=brand, on=day, settings=settings)
+                                  campaign=rng.choice(_DEMO_BRANDS[brand]), brand=brand, on=day, settings=settings,
+                                  source=f"agency quote HF-{day:%Y%m}-{rng.randint(100, 999)}",
+                                  approved_by="Head of Marketing")
             # corrections: a duplicated manual entry voided, and real review time for one run
             last = starts[-1] + dt.timedelta(days=2)
             store._NOW_OVERRIDE = f"{last.isoformat()}T09:00:00Z"
             dup = lg.add_manual("crm", "Email banner set for the loyalty programme (entered twice)", Decimal(950),
                                 Decimal(90), hours=3, baseline_hours=8, campaign="glow-serum",
-                                brand="Mareva Skincare", on=last, settings=settings)
+                                brand="Mareva Skincare", on=last, settings=settings, source="agency quote HF-dup",
+                                approved_by="Head of Marketing")
             store._NOW_OVERRIDE = f"{last.isoformat()}T09:05:00Z"
             lg.void(dup, "entered twice")
             reviewed = model_runs[len(model_runs) // 2]

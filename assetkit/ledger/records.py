@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ..money import from_micros
 from ..yamlfile import display_path
 from . import chain, rollups
-from .pricing import _micros_of, _price_run
+from .pricing import _applied, _micros_of, _price_run
 from .schema import (
     _ENTRY_COLUMN_SET,
     _ENTRY_DEFAULTS,
@@ -429,8 +429,14 @@ class Ledger(Store):
     def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,
                    hours: float = 0.0, baseline_hours: float = 0.0, currency: str | None = None,
                    campaign: str | None = None, brand: str | None = None, on: dt.date | None = None,
-                   settings=None) -> int:
-        """Append a manual entry (work done outside assetkit runs); returns its id."""
+                   settings=None, source: str | None = None, approved_by: str | None = None,
+                   confirm_large: bool = False) -> int:
+        """Append a manual entry (work done outside assetkit runs); returns its id.
+
+        ``source`` (the quote or invoice it rests on) and ``approved_by`` are kept with it; its
+        ``hours`` are costed at the internal hourly rate; a baseline above the settings'
+        ``manual_entry_limit`` is refused unless ``confirm_large``.
+        """
         from ..money import FxError, check_currency, to_decimal
         from ..quotes import _check_category
         from ..settings import Settings
@@ -453,12 +459,21 @@ class Ledger(Store):
             rate = settings.fx_table.rate(src, cur, day)
         except (ValueError, FxError) as exc:
             raise UsageError(str(exc)) from None
+        limit = settings.manual_entry_limit
+        if baseline * rate > limit and not confirm_large:
+            raise UsageError(f"--baseline {baseline} {src} is above the manual-entry limit of {limit} {cur} "
+                             "(settings manual_entry_limit); check it, then add --confirm-large")
+        evidence = "; ".join(f"{k}: {v.strip()}" for k, v in (("source", source), ("approved by", approved_by))
+                             if v and v.strip()) or None
         now = utc_iso()
         occurred = now if on is None else f"{day.isoformat()}T12:00:00Z"
         row = dict(kind="manual", category=category, description=description.strip(), campaign=campaign,
                    brand=brand, units=1, occurred_at=occurred, month=occurred[:7], currency=cur,
                    baseline_micros=_micros_of(baseline * rate), actual_tool_micros=_micros_of(actual * rate),
-                   baseline_hours=float(baseline_hours), actual_hours=float(hours),
+                   actual_human_micros=_micros_of(Decimal(str(hours)) * settings.internal_hourly_rate),
+                   baseline_hours=float(baseline_hours), actual_hours=float(hours), reason=evidence,
+                   applied=_applied(internal_hourly_rate=settings.internal_hourly_rate, source=source,
+                                    approved_by=approved_by),
                    baseline_currency=src, baseline_source_micros=_micros_of(baseline),
                    fx_rate=str(rate) if src != cur else None, who=who(), recorded_at=now)
         with self.transaction():
@@ -583,3 +598,46 @@ def check_ready(ledger_path: Path | None, settings_path: Path | None, brief=None
             raise UsageError(f"the brief names quote {named!r}, which is not in the ledger {ledger.name} "
                              f"(known: {known}); import it with: assetkit quotes import FILE")
 
+
+# -- reconciling from manifests ----------------------------------------------------------------
+
+def reconcile(manifests: list[Path], ledger_path: Path | None, settings_path: Path | None) -> list[RunRecord]:
+    """Book every run whose manifest is on disk but not in the ledger (a run killed, or whose
+    ledger write failed, between writing manifest.json and the ledger commit). Exactly once: a
+    run id already in the ledger is skipped, and deliverables already booked by another run are
+    not booked again. Returns what was booked."""
+    import json
+
+    from ..settings import load_settings
+
+    settings = load_settings(settings_path)
+    booked: list[RunRecord] = []
+    docs = []
+    for mp in manifests:
+        try:
+            doc = json.loads(mp.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LedgerError(f"{display_path(mp)}: cannot read the run manifest ({exc})") from None
+        if not isinstance(doc, dict) or not doc.get("run_id") or not isinstance(doc.get("assets"), list):
+            raise LedgerError(f"{display_path(mp)}: not an assetkit run manifest (no run_id / assets)")
+        docs.append((mp, doc))
+    if not docs:
+        return booked
+    with Ledger(ledger_path) as ledger:
+        for mp, doc in sorted(docs, key=lambda d: str(d[1].get("finished_at") or "")):
+            if ledger.run(doc["run_id"]) is not None:
+                continue
+            try:
+                booked.append(ledger.record_run(doc, mp, settings))
+            except LedgerError as exc:
+                if "is already in the ledger" in str(exc):  # a concurrent reconcile booked it first
+                    continue
+                raise
+    return booked
+
+
+def find_manifests(out: Path) -> list[Path]:
+    """The run manifests (``manifest.json``, regular files) under an output folder."""
+    if not out.is_dir():
+        raise UsageError(f"{display_path(out)}: not a folder of run outputs")
+    return sorted(p for p in out.rglob("manifest.json") if p.is_file() and not p.is_symlink())

@@ -58,13 +58,20 @@ class LedgerError(AssetkitError):
 # -- small helpers --------------------------------------------------------------------------
 
 def ledger_path(path: str | Path | None = None) -> Path:
-    """The ledger to use: ``path``, else $ASSETKIT_LEDGER, else ./.assetkit/ledger.sqlite."""
+    """The ledger to use: ``path``, else $ASSETKIT_LEDGER, else the project's
+    ``.assetkit/ledger.sqlite`` — the project is the nearest folder up from here with an
+    ``assetkit.yaml`` or ``.assetkit/`` (as git finds ``.git``), or this folder outside one."""
+    from ..settings import find_project_root
+
     if path is not None:
         return Path(path)
     env = os.environ.get(LEDGER_ENV)
     if env:
         return Path(env)
-    return Path.cwd() / DEFAULT_LEDGER
+    root = find_project_root()
+    if root is None or root == Path.cwd().resolve():
+        return Path.cwd() / DEFAULT_LEDGER
+    return root / DEFAULT_LEDGER
 
 
 _WHO_OVERRIDE: str | None = None  # seed_demo pins identity and clock for reproducible files
