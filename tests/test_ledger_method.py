@@ -160,3 +160,21 @@ def test_applied_rates_are_stored_per_entry_and_printed_with_counts(ledger_proje
     assert data.methodology.cards == ["Harbour & Finch Creative, agency-2026 v1, 2026-01-01 – 2027-12-31"]
     md = render_md(data)
     assert "| Internal hourly rate | 60 | 5 |" in md and "| Internal hourly rate | 80 | 4 |" in md
+
+
+def test_sensitivity_table_and_break_even(ledger_project):
+    card()
+    record(manifest(formats=SOCIAL, locales=("en-US",)))  # one master: 6 estimated minutes at €60/h
+    data = build_report(None, ALL_TIME, settings=load_settings(), thumbnails=False)
+    f = data.current
+    table = {(k, r): s for k, r, s in f.sensitivity}
+    human = Decimal(6) / 60 * 60  # €6.00
+    assert table[(1, 1)] == f.run_saving
+    assert table[(4, Decimal("1.25"))] == f.run_saving + human - human * 4 * Decimal("1.25")
+    assert f.minutes_per_deliverable == Decimal("6.0")
+    # break-even: the minutes at which baseline − compute − tools − human = 0
+    assert f.breakeven_minutes == (Decimal(6) * (f.run_saving + human) / human).quantize(Decimal("0.1"))
+    md = render_md(data)
+    assert "### Sensitivity of the saving to the human-time assumptions" in md
+    assert f"Break-even: the saving would be zero at {f.breakeven_minutes:,} estimated minutes" in md
+

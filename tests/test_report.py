@@ -111,6 +111,8 @@ def test_every_figure_equals_the_ledger_sums(seed, n, period, brand, campaign):
         assert (f.run_saving, f.run_deliverables) == (ref.get("run_saving", 0), ref.get("run_units", 0))
         assert (f.manual_saving, f.manual_entries) == (ref.get("manual_saving", 0), ref.get("manual_units", 0))
         assert f.run_saving + f.manual_saving == f.saving
+        if f.sensitivity:  # at the settings' minutes and rate it is the headline figure
+            assert dict(((k, r), s) for k, r, s in f.sensitivity)[(1, 1)] == f.run_saving
         if f.days is None or f.days < 90 or not ref.get("run_baseline"):
             assert f.annual_saving is None
         else:

@@ -300,6 +300,15 @@ def applied_use(conn: sqlite3.Connection, period: Span, brand, campaign) -> list
         f"{extra}kind != 'void' GROUP BY 1, 2, 3, 4", params).fetchall()
 
 
+def estimated_minutes(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple[float, int]:
+    """(estimated human minutes, deliverables) of the period's baselined run entries (voids net)."""
+    where, params = report_where(period, brand, campaign, "e")
+    extra = " AND " if where else " WHERE "
+    row = conn.execute(f"SELECT COALESCE(SUM(human_minutes_estimated), 0), COALESCE(SUM(units), 0) FROM entries e"
+                       f"{where}{extra}run_id IS NOT NULL AND no_baseline = 0 AND kind != 'review'", params).fetchone()
+    return float(row[0]), int(row[1])
+
+
 def proofs(conn: sqlite3.Connection, period: Span, brand, campaign, generators: tuple[str, ...]) -> list[sqlite3.Row]:
     """Runs (``runs``) and new assets (``assets``) of proof generators per campaign in the period."""
     where, params = report_where(period, brand, campaign, "", "finished_at")

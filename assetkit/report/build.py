@@ -253,6 +253,31 @@ def _units(groups: list[_Group]) -> dict[str | None, int]:
     return out
 
 
+SENSITIVITY_MINUTES = (Decimal("0.5"), Decimal(1), Decimal(2), Decimal(4))
+SENSITIVITY_RATE = (Decimal("0.75"), Decimal(1), Decimal("1.25"))
+
+
+def _sensitivity(conn, period: Period, brand, campaign, f: Figures, groups: list[_Group]) -> None:
+    """How the run saving moves with the human-time assumptions: the estimated minutes scaled
+    (recorded review corrections kept as recorded) and the internal rate ±25 %; and the
+    estimated minutes per deliverable at which the saving would be zero."""
+    runs = [g for g in groups if g.cause != "manual" and not g.no_baseline]
+    if not runs or f.run_baseline <= 0:
+        return
+    other = sum((g.compute + g.tools for g in runs), Decimal(0))
+    est = sum((g.human for g in runs if g.kind != "review"), Decimal(0))
+    rec = sum((g.human for g in runs if g.kind == "review"), Decimal(0))
+    f.sensitivity = [(k, r, f.run_baseline - other - (est * k + rec) * r)
+                     for k in SENSITIVITY_MINUTES for r in SENSITIVITY_RATE]
+    minutes, units = rollups.estimated_minutes(conn, period, brand, campaign)
+    if units > 0 and minutes > 0:
+        per = Decimal(repr(minutes)) / units
+        f.minutes_per_deliverable = per.quantize(Decimal("0.1"), ROUND_HALF_EVEN)
+        if est > 0:
+            f.breakeven_minutes = (per * (f.run_baseline - other - rec) / est).quantize(Decimal("0.1"),
+                                                                                        ROUND_HALF_EVEN)
+
+
 def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
     f.runs, days, hours = rollups.turnaround(conn, period, brand, campaign)
     f.turnaround_agency_days = _median(days)
@@ -454,6 +479,7 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         last = today
         fig, dims = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
         _turnaround(conn, period, brand, campaign, fig)
+        _sensitivity(conn, period, brand, campaign, fig, dims["total"])
         data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
                           brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
                           ledger_path=led.name, as_of_entry=verified.last_entry,

@@ -147,6 +147,11 @@ class Figures:
     manual_saving: Decimal = Decimal(0)  # manual entries: their own section, never the headline
     manual_entries: int = 0
     months: int = 0  # calendar months that hold entries
+    #: the run saving if the estimated human minutes were ½×, 1×, 2×, 4× and the internal rate
+    #: −25 %, as set, +25 %: (minutes factor, rate factor, saving)
+    sensitivity: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)
+    minutes_per_deliverable: Decimal | None = None  # estimated, baselined run deliverables
+    breakeven_minutes: Decimal | None = None  # estimated minutes per deliverable at which the saving is 0
     first_day: dt.date | None = None
     last_day: dt.date | None = None
 

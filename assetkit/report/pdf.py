@@ -226,7 +226,8 @@ def render_pdf(data: ReportData) -> bytes:
     for note in v["notes"]:
         para(note)
     for title, key, none_text in (("method_rate_cards", "rate_cards", None), ("method_compute", "compute", None),
-                                  ("method_human", "human", None), ("method_applied", "applied", None),
+                                  ("method_human", "human", None), ("method_sensitivity", "sensitivity", None),
+                                  ("method_applied", "applied", None),
                                   ("method_fx", "fx", v["fx_none"]),
                                   ("method_no_baseline", "missing", fmt.t("method_no_baseline_none"))):
         font(10, True)

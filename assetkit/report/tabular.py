@@ -55,6 +55,7 @@ def render_md(data: ReportData) -> str:
     out += [f"### {t['method_rate_cards']}", "", _md_table(tb["rate_cards"], e)]
     out += [f"### {t['method_compute']}", "", _md_table(tb["compute"], e)]
     out += [f"### {t['method_human']}", "", _md_cell(t["method_human_text"]), "", _md_table(tb["human"], e)]
+    out += [f"### {t['method_sensitivity']}", "", _md_table(tb["sensitivity"], e)]
     out += [f"### {t['method_applied']}", "", _md_table(tb["applied"], e)]
     out += [f"### {t['method_fx']}", "", _md_table(tb["fx"], e) if tb["fx"]["rows"] else _md_cell(v["fx_none"]) + "\n"]
     out += [f"### {t['method_no_baseline']}", "",

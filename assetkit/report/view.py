@@ -224,6 +224,16 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
         notes.append(fmt.t("method_proofs", list="; ".join(
             f"{p.campaign or DASH}: {fmt.number(p.assets)} ({p.generator}, {fmt.number(p.runs)} runs)"
             for p in m.proofs)))
+    tables["sensitivity"] = _table(
+        [fmt.t("col_minutes")] + [fmt.t("col_rate_factor", pct=fmt.pct(r - 1, signed=True) if r != 1 else "±0 %")
+                                  for r in (Decimal("0.75"), Decimal(1), Decimal("1.25"))],
+        [False, True, True, True],
+        [[fmt.t("minutes_factor", k=fmt.number(k), minutes=fmt.number((f.minutes_per_deliverable or 0) * k))]
+         + [fmt.money_whole(s) for kk, _r, s in f.sensitivity if kk == k]
+         for k in sorted({k for k, _r, _s in f.sensitivity})])
+    if f.breakeven_minutes is not None:
+        notes.append(fmt.t("method_breakeven", minutes=fmt.number(f.breakeven_minutes),
+                           now=fmt.number(f.minutes_per_deliverable or 0)))
     tables["applied"] = _table([fmt.t("col_item"), fmt.t("col_value"), fmt.t("col_entries")], [False, False, True],
                                [[fmt.t("applied_" + a.item), a.value, fmt.number(a.entries)] for a in m.applied])
     footer = (f"assetkit · {data.ledger_path} · {fmt.t('period')} {data.period.label}"
