@@ -311,6 +311,30 @@ def verify(ledger_file, settings):
                + (f", last entry #{result.last_entry} recorded {result.last_recorded}" if result.last_entry else ""))
 
 
+@ledger.command("close")
+@click.argument("period")
+@ledger_options
+def close(period, ledger_file, settings):
+    """Close a period (2026-Q3, 2026-09, 2026, A..B): its report stays as it is now. Entries
+    dated into it later (reviews, voids, manual entries) are booked on their recording day as
+    restatements, disclosed in both periods' reports.
+
+    Example:
+
+        assetkit ledger close 2026-Q3
+    """
+    from .ledger import Ledger
+    from .report.model import parse_period
+
+    p = parse_period(period, "PERIOD")
+    if p.start is None or p.end is None:
+        raise UsageError("PERIOD: name the days to close, like 2026-Q3; 'all' cannot be closed")
+    with Ledger(ledger_file, create=False) as lg:
+        row = lg.close_period(p.label, p.start, p.end)
+    click.echo(f"Closed {row['period']} ({row['start']} to {row['end']}) as of entry #{row['last_entry_id']}, "
+               f"{row['closed_at']} by {row['who']}")
+
+
 @ledger.command("reconcile")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @ledger_options

@@ -178,3 +178,44 @@ def test_sensitivity_table_and_break_even(ledger_project):
     assert "### Sensitivity of the saving to the human-time assumptions" in md
     assert f"Break-even: the saving would be zero at {f.breakeven_minutes:,} estimated minutes" in md
 
+
+
+def test_a_closed_period_stays_closed_and_later_entries_are_restatements(ledger_project, monkeypatch):
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+    from assetkit.ledger import store
+    from assetkit.report.model import parse_period
+
+    card()
+    record(manifest(finished="2026-09-20T10:00:00Z"))
+    q3 = parse_period("2026-Q3")
+
+    def figures(period):
+        return build_report(None, period, settings=load_settings(), generated_on=dt.date(2026, 11, 3),
+                            thumbnails=False)
+
+    before = figures(q3).current
+    r = CliRunner().invoke(cli, ["ledger", "close", "2026-Q3"])
+    assert r.exit_code == 0 and r.output.startswith("Closed 2026-Q3 (2026-07-01 to 2026-09-30) as of entry #6, ")
+    r = CliRunner().invoke(cli, ["ledger", "close", "2026-09"])
+    assert (r.exit_code, r.output) == (2, "Error: period 2026-09 overlaps 2026-Q3, closed already (2026-07-01 to "
+                                          "2026-09-30)\n")
+    r = CliRunner().invoke(cli, ["ledger", "close", "2099-Q1"])
+    assert r.exit_code == 2 and "has not ended yet" in r.output
+    # a review recorded on 3 Nov for the September run: the closed Q3 figures do not move
+    monkeypatch.setattr(store, "_NOW_OVERRIDE", "2026-11-03T09:00:00Z")
+    with Ledger() as lg:
+        lg.record_review(lg.runs()[0]["run_id"], 90, load_settings())
+        reviews = list(lg.entries(kind="review"))
+        assert lg.verify().entries == 6 + len(reviews)  # one review entry per category of the run
+    assert {(e.occurred_at, e.reason) for e in reviews} == {("2026-11-03T09:00:00Z",
+                                                            "restates 2026-Q3 (dated 2026-09-20)")}
+    closed = figures(q3)
+    assert closed.current.saving == before.saving and closed.current.entries == before.entries
+    q4 = figures(parse_period("2026-Q4"))
+    assert q4.current.saving == sum(e.saving for e in reviews) != 0
+    md_q3, md_q4 = render_md(closed), render_md(q4)
+    assert "Period 2026-Q3 was closed on " in md_q3 and "Booked against it since, as restatements in open " \
+        f"periods: {len(reviews)} entries" in md_q3
+    assert f"This period includes {len(reviews)} restatement entries of the closed period 2026-Q3" in md_q4

@@ -84,9 +84,9 @@ def link(conn: sqlite3.Connection, table: str, after: int) -> None:
     conn.executemany("INSERT INTO chain (tbl, row_id, hash) VALUES (?, ?, ?)", links)
 
 
-def backfill(conn: sqlite3.Connection) -> None:
-    """Chain the rows a ledger held before the chain existed (quotes, runs, entries in order)."""
-    for table in HASHED:
+def backfill(conn: sqlite3.Connection, tables: tuple[str, ...]) -> None:
+    """Chain the rows a ledger held before the chain existed (the tables in this order)."""
+    for table in tables:
         link(conn, table, 0)
 
 

@@ -406,6 +406,7 @@ class Ledger(Store):
         """
         if not rows:
             return
+        shared = self._restate(rows, shared)
         literals: dict[str, str] = {}
         bound_shared: dict[str, Any] = {}
         for col, value in (shared or {}).items():
@@ -424,6 +425,49 @@ class Ledger(Store):
         self.conn.executemany(sql, _row_tuples(rows, varying, bound_shared, set(shared or ())))
         self.conn.execute(_totals_sql(literals), (last,))
         chain.link(self.conn, "entries", last)
+
+    def _restate(self, rows: list[dict], shared: dict | None) -> dict | None:
+        """Entries dated into a closed period are booked on their recording day instead, marked
+        as restatements of that period (its report stays as closed)."""
+        closes = self.conn.execute("SELECT period, start, end FROM closes").fetchall()
+        if not closes:
+            return shared
+
+        def closed(day: str | None) -> str | None:
+            return next((c["period"] for c in closes if day and c["start"] <= day[:10] <= c["end"]), None)
+
+        def move(values: dict, period: str) -> None:
+            dated, now = values["occurred_at"], values.get("recorded_at") or utc_iso()
+            note = f"restates {period} (dated {dated[:10]})"
+            values.update(occurred_at=now, month=now[:7],
+                          reason=f"{note}; {values['reason']}" if values.get("reason") else note)
+
+        if shared and "occurred_at" in shared and (period := closed(shared["occurred_at"])):
+            shared = dict(shared)
+            move(shared, period)
+        for r in rows:
+            if "occurred_at" in r and (period := closed(r["occurred_at"])):
+                move(r, period)
+        return shared
+
+    def close_period(self, period: str, start: dt.date, end: dt.date, today: dt.date | None = None) -> dict:
+        """Close a period (inclusive UTC days): its figures stay as they are now; later entries
+        dated into it are booked as restatements on their recording day."""
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        if end >= today:
+            raise UsageError(f"period {period} has not ended yet (it ends {end.isoformat()}); close it afterwards")
+        with self.transaction() as c:
+            for o in c.execute("SELECT period, start, end FROM closes"):
+                if not (end.isoformat() < o["start"] or start.isoformat() > o["end"]):
+                    raise LedgerError(f"period {period} overlaps {o['period']}, closed already "
+                                      f"({o['start']} to {o['end']})")
+            after = chain.last_rowid(c, "closes")
+            row = dict(period=period, start=start.isoformat(), end=end.isoformat(), closed_at=utc_iso(), who=who(),
+                       last_entry_id=chain.last_rowid(c, "entries"))
+            c.execute(f"INSERT INTO closes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                      list(row.values()))
+            chain.link(c, "closes", after)
+        return row
 
     # .. corrections and manual entries .......................................................................
     def add_manual(self, category: str, description: str, baseline: Decimal, actual: Decimal,

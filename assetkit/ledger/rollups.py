@@ -309,6 +309,21 @@ def estimated_minutes(conn: sqlite3.Connection, period: Span, brand, campaign) -
     return float(row[0]), int(row[1])
 
 
+def closes(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Closed periods: period, start, end (inclusive days), closed_at, who, last_entry_id."""
+    return conn.execute("SELECT period, start, end, closed_at, who, last_entry_id FROM closes ORDER BY start").fetchall()
+
+
+def restatements(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Entries booked as restatements of a closed period: their ``reason``, the day they were
+    booked on (``day``), count (``n``), baseline and in-house cost in micros, per currency."""
+    return conn.execute(
+        "SELECT reason, substr(occurred_at, 1, 10) AS day, currency, COUNT(*) AS n, "
+        "SUM(CASE WHEN no_baseline = 0 THEN baseline_micros ELSE 0 END) AS baseline, "
+        "SUM(CASE WHEN no_baseline = 0 THEN actual_micros ELSE 0 END) AS actual FROM entries "
+        "WHERE reason LIKE 'restates %' GROUP BY 1, 2, 3 ORDER BY 2").fetchall()
+
+
 def proofs(conn: sqlite3.Connection, period: Span, brand, campaign, generators: tuple[str, ...]) -> list[sqlite3.Row]:
     """Runs (``runs``) and new assets (``assets``) of proof generators per campaign in the period."""
     where, params = report_where(period, brand, campaign, "", "finished_at")

@@ -77,7 +77,7 @@ import sqlite3
 from .chain import CHAIN_TABLE, HASHED, append_only_triggers
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 KINDS = ("asset", "translation", "overhead", "review", "manual", "void")
@@ -266,11 +266,27 @@ ALTER TABLE entries ADD COLUMN content_sha256 TEXT;
 ALTER TABLE entries ADD COLUMN applied TEXT;
 """
 
+#: Schema 5: closed periods (``assetkit ledger close``): who closed which days when, and the last
+#: entry the close covered. An entry dated into a closed period later is booked on its recording
+#: day instead, as a restatement (``reason`` "restates <period> (dated <day>)").
+SCHEMA_V5 = """
+CREATE TABLE closes (
+    id INTEGER PRIMARY KEY,
+    period TEXT NOT NULL UNIQUE,
+    start TEXT NOT NULL,
+    end TEXT NOT NULL,
+    closed_at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    last_entry_id INTEGER NOT NULL
+) STRICT;
+""" + append_only_triggers("closes")
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5}
 
 #: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
-TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain") for op in ("update", "delete"))
+TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes")
+                 for op in ("update", "delete"))
 
 def _statements(script: str) -> list[str]:
     """Split a schema script into statements (triggers contain ';' inside BEGIN…END)."""
@@ -311,4 +327,5 @@ HASHED.update({
              "manifest_path", "brief_path", "brief_sha256", "assetkit_version", "settings_sha256", "who",
              "recorded_at"),
     "entries": ENTRY_COLUMNS,
+    "closes": ("period", "start", "end", "closed_at", "who", "last_entry_id"),
 })

@@ -294,7 +294,7 @@ class Store:
                     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
                                      [("created_at", utc_iso()), ("created_by", who())])
                 if version == 4:
-                    chain.backfill(conn)
+                    chain.backfill(conn, ("quotes", "runs", "entries"))  # the tables schema 4 had
                 conn.execute(f"PRAGMA user_version = {version}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute("COMMIT")

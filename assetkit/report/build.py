@@ -33,6 +33,7 @@ from .i18n import DASH, Fmt
 from .model import (
     ALL_TIME,
     AppliedRate,
+    CloseNote,
     ComputeRateUse,
     CostItem,
     EntryLine,
@@ -379,8 +380,29 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
         q = known.get((qid, version))
         m.cards.append(f"{q['agency']}, {qid} v{version}, {q['valid_from'][:10]} – {q['valid_to'][:10]}"
                        if q is not None else f"{qid} v{version}")
+    _closes(conn, period, m)
     m.proofs = [Proofs(r["campaign"], r["generator"], r["runs"], int(r["assets"] or 0))
                 for r in rollups.proofs(conn, period, brand, campaign, PROOF_GENERATORS)]
+
+
+def _closes(conn, period: Period, m: Methodology) -> None:
+    """Disclose closed periods and restatements: a closed period's report names what was booked
+    against it later; an open period's report names the restatements it includes."""
+    rest = rollups.restatements(conn)
+    for c in rollups.closes(conn):
+        start, end = dt.date.fromisoformat(c["start"]), dt.date.fromisoformat(c["end"])
+        if period.start is not None and period.end is not None and not (start <= period.start and period.end <= end):
+            continue
+        later = [r for r in rest if r["reason"].startswith(f"restates {c['period']} ")]
+        m.closes.append(CloseNote(c["period"], c["closed_at"], c["who"], c["last_entry_id"],
+                                  sum(r["n"] for r in later), _m(sum(r["baseline"] - r["actual"] for r in later))))
+    for r in rest:
+        day = dt.date.fromisoformat(r["day"])
+        if (period.start is None or period.start <= day) and (period.end is None or day <= period.end):
+            restated = r["reason"].split(" ", 2)[1]
+            m.restated.setdefault(restated, [0, Decimal(0)])
+            m.restated[restated][0] += r["n"]
+            m.restated[restated][1] += _m(r["baseline"] - r["actual"])
 
 
 def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):

@@ -271,6 +271,18 @@ class Proofs:
 
 
 @dataclass
+class CloseNote:
+    """A closed period the report covers, and what was booked against it after the close."""
+
+    period: str
+    closed_at: str
+    who: str
+    last_entry_id: int
+    restatements: int
+    restated_saving: Decimal
+
+
+@dataclass
 class Methodology:
     rate_cards: list[RateCardUse] = field(default_factory=list)
     compute_rates: list[ComputeRateUse] = field(default_factory=list)
@@ -284,6 +296,8 @@ class Methodology:
     applied: list[AppliedRate] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)  # "agency, card vN, valid A to B" of the versions applied
     proofs: list[Proofs] = field(default_factory=list)
+    closes: list[CloseNote] = field(default_factory=list)
+    restated: dict[str, list] = field(default_factory=dict)  # closed period → [entries, saving] booked in this one
     notes: list[str] = field(default_factory=list)
 
 

@@ -231,6 +231,11 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
         [[fmt.t("minutes_factor", k=fmt.number(k), minutes=fmt.number((f.minutes_per_deliverable or 0) * k))]
          + [fmt.money_whole(s) for kk, _r, s in f.sensitivity if kk == k]
          for k in sorted({k for k, _r, _s in f.sensitivity})])
+    for c in m.closes:
+        notes.append(fmt.t("method_closed", period=c.period, at=c.closed_at.replace("T", " ").rstrip("Z"), who=c.who,
+                           entry=c.last_entry_id, n=fmt.number(c.restatements), saving=fmt.money(c.restated_saving)))
+    for period, (n, saving) in sorted(m.restated.items()):
+        notes.append(fmt.t("method_restated", period=period, n=fmt.number(n), saving=fmt.money(saving)))
     if f.breakeven_minutes is not None:
         notes.append(fmt.t("method_breakeven", minutes=fmt.number(f.breakeven_minutes),
                            now=fmt.number(f.minutes_per_deliverable or 0)))
