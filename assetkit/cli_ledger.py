@@ -335,6 +335,26 @@ def close(period, ledger_file, settings):
                f"{row['closed_at']} by {row['who']}")
 
 
+@ledger.command("reprice")
+@click.argument("run_id")
+@ledger_options
+def reprice(run_id, ledger_file, settings):
+    """Book the baseline of a run recorded before its quote was imported (an adjusting pair of
+    entries: the unbaselined ones reversed, booked again against the card valid on the run's day).
+
+    Example:
+
+        assetkit ledger reprice 20261125T083000Z-ab12cd
+    """
+    from .ledger import Ledger
+    from .settings import load_settings
+
+    s = load_settings(settings)
+    with Ledger(ledger_file, create=False) as lg:
+        rec = lg.reprice(run_id, s)
+    click.echo(f"Repriced run {run_id}: {rec.describe()}")
+
+
 @ledger.command("reconcile")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @ledger_options

@@ -219,3 +219,28 @@ def test_a_closed_period_stays_closed_and_later_entries_are_restatements(ledger_
     assert "Period 2026-Q3 was closed on " in md_q3 and "Booked against it since, as restatements in open " \
         f"periods: {len(reviews)} entries" in md_q3
     assert f"This period includes {len(reviews)} restatement entries of the closed period 2026-Q3" in md_q4
+
+
+def test_reprice_books_the_baseline_of_a_run_made_before_the_quote(ledger_project):
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+
+    early = record(manifest(formats=SOCIAL, locales=("en-US",)))
+    assert early.no_baseline and early.baseline == 0
+    card()
+    r = CliRunner().invoke(cli, ["ledger", "reprice", early.run_id])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith(f"Repriced run {early.run_id}: saved ")
+    with Ledger(readonly=True) as lg:
+        kinds = [(e.kind, e.no_baseline, e.reason) for e in lg.entries(run_id=early.run_id)]
+    assert ("void", True, "repriced on " + kinds[-1][2].rsplit("(", 1)[1][:10]) in kinds
+    assert kinds[-1][:2] == ("asset", False) and kinds[-1][2].startswith(f"reprice of run {early.run_id}")
+    data = build_report(None, ALL_TIME, settings=load_settings(), thumbnails=False)
+    assert data.current.baseline == usd(220, 180, Decimal("38.75"), 450) and data.current.run_deliverables == 1
+    r = CliRunner().invoke(cli, ["ledger", "reprice", early.run_id])
+    assert (r.exit_code, r.output) == (2, f"Error: run {early.run_id} has no asset entries without a baseline; "
+                                          "nothing to reprice\n")
+    proof = record(manifest(run_id="proof", generator="draft", finished="2026-11-26T08:00:00Z"))
+    r = CliRunner().invoke(cli, ["ledger", "reprice", proof.run_id])
+    assert (r.exit_code, r.output) == (2, "Error: run proof made draft proofs (draft); proofs are never priced\n")

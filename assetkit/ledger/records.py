@@ -546,21 +546,71 @@ class Ledger(Store):
                                  (target,)).fetchall()
                 if not rows:
                     raise LedgerError(f"run {target} has no live entries to void")
-            now, me = utc_iso(), who()
-            new = []
-            for r in rows:
-                d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}  # noqa: SIM118 (sqlite3.Row)
-                for k in ("units", "words", "baseline_micros", "actual_compute_micros", "actual_human_micros",
-                          "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds",
-                          "human_minutes_estimated", "baseline_source_micros"):
-                    if d.get(k) is not None:
-                        d[k] = -d[k]
-                d.update(kind="void", voids_entry_id=r["id"], reason=reason.strip(), deliverable_key=None,
-                         who=me, recorded_at=now)
-                new.append(d)
-            first = c.execute("SELECT COALESCE(MAX(id), 0) FROM entries").fetchone()[0]
-            self._insert_entries(new)
+            return self._void_rows(rows, reason.strip())
+
+    def _void_rows(self, rows: list[sqlite3.Row], reason: str) -> list[int]:
+        """Append the reversing entries of ``rows`` (the caller holds the transaction)."""
+        now, me = utc_iso(), who()
+        new = []
+        for r in rows:
+            d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}  # noqa: SIM118 (sqlite3.Row)
+            for k in ("units", "words", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                      "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds",
+                      "human_minutes_estimated", "baseline_source_micros"):
+                if d.get(k) is not None:
+                    d[k] = -d[k]
+            d.update(kind="void", voids_entry_id=r["id"], reason=reason, deliverable_key=None, who=me, recorded_at=now)
+            new.append(d)
+        first = chain.last_rowid(self.conn, "entries")
+        self._insert_entries(new)
         return list(range(first + 1, first + 1 + len(new)))
+
+    def reprice(self, run_id: str, settings) -> RunRecord:
+        """Book the baseline of a run recorded without one (made before its quote was imported):
+        its unbaselined asset entries are reversed and booked again, priced against the quotes
+        valid on the run's day — an adjusting pair of entries, dated on the run (a closed period
+        gets them as restatements). Proof runs are never priced."""
+        from ..settings import Settings
+
+        settings = settings or Settings()
+        quotes = self.quotes(all_versions=True)
+        with self.transaction() as c:
+            run = c.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            if run is None:
+                raise LedgerError(f"no run {run_id} in the ledger")
+            from .pricing import PROOF_GENERATORS
+
+            if run["generator"] in PROOF_GENERATORS:
+                raise LedgerError(f"run {run_id} made draft proofs ({run['generator']}); proofs are never priced")
+            rows = c.execute("SELECT * FROM entries e WHERE run_id = ? AND kind = 'asset' AND no_baseline = 1 AND "
+                             "NOT EXISTS (SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id",
+                             (run_id,)).fetchall()
+            if not rows:
+                raise LedgerError(f"run {run_id} has no asset entries without a baseline; nothing to reprice")
+            manifest = {"run_id": run_id, "campaign": run["campaign"], "brand": run["brand"],
+                        "finished_at": run["finished_at"], "device": run["device"], "source_locale": run["source_locale"],
+                        "quote": run["quote_requested"], "generator": {"name": run["generator"], "model": run["model"]},
+                        "brief_sha256": run["brief_sha256"], "copy": {},
+                        "assets": [{"path": r["asset_path"], "format": r["format"], "format_class": r["format_class"],
+                                    "locale": r["locale"], "concept": r["concept"], "variant": r["variant"],
+                                    "sha256": r["content_sha256"], "compute_seconds": r["compute_seconds"],
+                                    "cached": False} for r in rows]}
+            manifest["compute_seconds"] = sum(a["compute_seconds"] or 0 for a in manifest["assets"])
+            run_row, batches = _price_run(manifest, run["manifest_path"], settings, None, quotes, self)
+            priced = batches[0][1]  # the asset entries (the run's dimensions are in batches[0][0])
+            if all(r.get("no_baseline") for r in priced):
+                reason = next((r.get("no_baseline_reason") for r in priced), "")
+                raise LedgerError(f"run {run_id}: still no baseline ({reason}); nothing was booked")
+            self._void_rows(rows, f"repriced on {utc_iso()[:10]}")
+            shared = dict(batches[0][0] or {}, reason=f"reprice of run {run_id} ({utc_iso()[:10]})")
+            self._insert_entries(batches[0][1], shared)
+        return RunRecord(run_id=run_id, entries=len(priced), baseline=from_micros(run_row["baseline_micros"]),
+                         actual=from_micros(run_row["actual_micros"]),
+                         saving=from_micros(run_row["baseline_micros"] - run_row["actual_micros"]),
+                         currency=run_row["currency"], no_baseline=bool(run_row["no_baseline"]),
+                         no_baseline_reason=run_row["no_baseline_reason"], assets_new=len(priced),
+                         quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
+                         ledger_path=self.name, money_locale=settings.money_locale)
 
     def record_review(self, run_id: str, minutes: float, settings=None, note: str | None = None) -> list[int]:
         """Real human minutes for a run replace its estimate (entries carry the difference), split
