@@ -541,12 +541,16 @@ class Ledger(Store):
             else:
                 if not c.execute("SELECT 1 FROM runs WHERE run_id = ?", (target,)).fetchone():
                     raise LedgerError(f"no run {target} in the ledger")
-                rows = c.execute("SELECT * FROM entries e WHERE run_id = ? AND kind != 'void' AND NOT EXISTS "
-                                 "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id",
-                                 (target,)).fetchall()
+                rows = self._live_entries(str(target), "kind != 'void'")
                 if not rows:
                     raise LedgerError(f"run {target} has no live entries to void")
             return self._void_rows(rows, reason.strip())
+
+    def _live_entries(self, run_id: str, condition: str) -> list[sqlite3.Row]:
+        """A run's entries that meet ``condition`` (SQL) and are not voided, in id order."""
+        return self.conn.execute(f"SELECT * FROM entries e WHERE run_id = ? AND {condition} AND NOT EXISTS "
+                                 "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id",
+                                 (run_id,)).fetchall()
 
     def _void_rows(self, rows: list[sqlite3.Row], reason: str) -> list[int]:
         """Append the reversing entries of ``rows`` (the caller holds the transaction)."""
@@ -582,9 +586,7 @@ class Ledger(Store):
 
             if run["generator"] in PROOF_GENERATORS:
                 raise LedgerError(f"run {run_id} made draft proofs ({run['generator']}); proofs are never priced")
-            rows = c.execute("SELECT * FROM entries e WHERE run_id = ? AND kind = 'asset' AND no_baseline = 1 AND "
-                             "NOT EXISTS (SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id",
-                             (run_id,)).fetchall()
+            rows = self._live_entries(run_id, "kind = 'asset' AND no_baseline = 1")
             if not rows:
                 raise LedgerError(f"run {run_id} has no asset entries without a baseline; nothing to reprice")
             manifest = {"run_id": run_id, "campaign": run["campaign"], "brand": run["brand"],
