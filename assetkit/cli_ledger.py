@@ -368,7 +368,8 @@ def reconcile(out, ledger_file, settings):
 
         assetkit ledger reconcile out/demo
     """
-    from .ledger import find_manifests, reconcile as book
+    from .ledger import find_manifests
+    from .ledger import reconcile as book
 
     manifests = find_manifests(out)
     records = book(manifests, ledger_file, settings)
@@ -457,7 +458,8 @@ def where(ledger_file, settings):
     root = find_project_root()
     found = find_settings(settings)
     path = ledger_path(ledger_file)
-    click.echo(f"project:  {root if root is not None else f'{Path.cwd()} (no assetkit.yaml or .assetkit/ up from here)'}")
+    outside = f"{Path.cwd()} (no assetkit.yaml or .assetkit/ up from here)"
+    click.echo(f"project:  {root if root is not None else outside}")
     click.echo(f"settings: {found.resolve() if found is not None else 'built-in defaults (no assetkit.yaml)'}")
     state = "exists" if path.is_file() else "not created yet (a run, `quotes import` or `ledger add` creates it)"
     click.echo(f"ledger:   {path.resolve() if path.exists() else path.absolute()} ({state})")

@@ -453,7 +453,7 @@ class Ledger(Store):
     def close_period(self, period: str, start: dt.date, end: dt.date, today: dt.date | None = None) -> dict:
         """Close a period (inclusive UTC days): its figures stay as they are now; later entries
         dated into it are booked as restatements on their recording day."""
-        today = today or dt.datetime.now(dt.timezone.utc).date()
+        today = today or dt.datetime.now(dt.UTC).date()
         if end >= today:
             raise UsageError(f"period {period} has not ended yet (it ends {end.isoformat()}); close it afterwards")
         with self.transaction() as c:
@@ -590,7 +590,8 @@ class Ledger(Store):
             if not rows:
                 raise LedgerError(f"run {run_id} has no asset entries without a baseline; nothing to reprice")
             manifest = {"run_id": run_id, "campaign": run["campaign"], "brand": run["brand"],
-                        "finished_at": run["finished_at"], "device": run["device"], "source_locale": run["source_locale"],
+                        "finished_at": run["finished_at"], "device": run["device"],
+                        "source_locale": run["source_locale"],
                         "quote": run["quote_requested"], "generator": {"name": run["generator"], "model": run["model"]},
                         "brief_sha256": run["brief_sha256"], "copy": {},
                         "assets": [{"path": r["asset_path"], "format": r["format"], "format_class": r["format_class"],

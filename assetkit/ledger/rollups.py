@@ -311,7 +311,8 @@ def estimated_minutes(conn: sqlite3.Connection, period: Span, brand, campaign) -
 
 def closes(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Closed periods: period, start, end (inclusive days), closed_at, who, last_entry_id."""
-    return conn.execute("SELECT period, start, end, closed_at, who, last_entry_id FROM closes ORDER BY start").fetchall()
+    return conn.execute("SELECT period, start, end, closed_at, who, last_entry_id FROM closes "
+                        "ORDER BY start").fetchall()
 
 
 def restatements(conn: sqlite3.Connection) -> list[sqlite3.Row]:
