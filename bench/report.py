@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assetkit.ledger import Ledger  # noqa: E402
+from assetkit.ledger import Ledger, chain  # noqa: E402
 from assetkit.ledger.schema import _TOTALS_FROM_ENTRIES  # noqa: E402
 from assetkit.report import build_report  # noqa: E402
 from assetkit.report.html import render_html  # noqa: E402
@@ -68,8 +68,11 @@ def make_ledger(path: Path, rows: int) -> None:
     with Ledger(path) as led, led.transaction() as conn:
         conn.execute(RUNS, ((rows + 19) // 20,))
         conn.execute(FILL, (rows,))
-        # The ledger keeps running totals in every insert's transaction; bulk SQL must do the same.
+        # The ledger keeps running totals and the hash chain in every insert's transaction; bulk
+        # SQL must do the same (or the report refuses the ledger as tampered with).
         conn.execute(_TOTALS_FROM_ENTRIES, (0,))
+        chain.link(conn, "runs", 0)
+        chain.link(conn, "entries", 0)
     print(f"built {rows:,} entries in {time.perf_counter() - t:.1f} s → {path}")
 
 
@@ -77,7 +80,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
-    path = Path(tempfile.gettempdir()) / "assetkit-bench" / f"report-ledger-{args.rows}.sqlite"
+    path = Path(tempfile.gettempdir()) / "assetkit-bench" / f"report-ledger-v5-{args.rows}.sqlite"
     if not path.exists():
         make_ledger(path, args.rows)
     settings = Settings()
