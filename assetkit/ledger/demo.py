@@ -137,6 +137,11 @@ def seed_demo(path: str | Path, months: int = 6, seed: int = 7, end: dt.date = d
                 lg.record_run(redo, f"out/{redo['campaign']}/{redo['run_id']}/manifest.json", settings)
     finally:
         store._WHO_OVERRIDE, store._NOW_OVERRIDE = saved
+    import sqlite3
+
+    conn = sqlite3.connect(path)  # shipped as one self-contained file: readers make no -wal/-shm beside it
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
     return path
 
 
