@@ -246,7 +246,8 @@ def load_yaml(path: str | Path) -> YamlDoc:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = len(raw[raw.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
-        raise ConfigError([Problem(name, line, col, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+        raise ConfigError([Problem(name, line, col, "",
+                                   f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     yaml = _strict_yaml()
@@ -264,9 +265,9 @@ def load_yaml(path: str | Path) -> YamlDoc:
         if "duplicate key" in msg or type(exc).__name__ == "DuplicateKeyError":
             key = _duplicate_key_name(exc)
             msg = f"duplicate key {key!r}" if key else "duplicate key"
-        line = mark.line + 1 if mark else None
-        col = mark.column + 1 if mark else None
-        raise ConfigError([Problem(name, line, col, "", f"YAML syntax error: {msg}")]) from None
+        at_line = mark.line + 1 if mark else None
+        at_col = mark.column + 1 if mark else None
+        raise ConfigError([Problem(name, at_line, at_col, "", f"YAML syntax error: {msg}")]) from None
     except YAMLError as exc:
         raise ConfigError.single(name, f"YAML syntax error: {exc}") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH keeps the composer far from the limit

@@ -50,7 +50,8 @@ def best(path: Path, repeat: int) -> tuple[float, str]:
             load_yaml(path)
             outcome = "loaded"
         except ConfigError as exc:
-            outcome = str(exc.problems[0]).split(": ", 1)[1][:80] + (f" (+{len(exc.problems) - 1} more)" if len(exc.problems) > 1 else "")
+            more = f" (+{len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+            outcome = str(exc.problems[0]).split(": ", 1)[1][:80] + more
         times.append(time.perf_counter() - t0)
     return min(times), outcome
 

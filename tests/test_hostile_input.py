@@ -137,7 +137,8 @@ def test_brand_and_brief_files_that_are_fifos_never_hang(workdir, field):
     else:
         os.mkfifo(workdir / "examples" / "spring-launch" / "pipe.png")
         key = "image" if field == "concept-image" else "product"
-        brief.write_text(brief.read_text().replace("    focal: [0.62, 0.55]\n", f"    focal: [0.62, 0.55]\n    {key}: pipe.png\n"))
+        brief.write_text(brief.read_text().replace("    focal: [0.62, 0.55]\n",
+                                                   f"    focal: [0.62, 0.55]\n    {key}: pipe.png\n"))
     r = CliRunner().invoke(cli, ["validate", str(brief.relative_to(workdir))])
     assert r.exit_code == 2
     assert "pipe." in r.output and ("FIFO" in r.output or "not a regular file" in r.output), r.output
