@@ -159,14 +159,12 @@ def plan(brief, out, pipeline, as_json):
     click.echo(f"campaign {b.campaign} · brand {campaign.brand.name} · pipeline {campaign.pipeline.name} "
                f"({' → '.join(s.name for s in campaign.pipeline.steps)})")
     click.echo(f"{len(b.concepts)} concepts × variants × {len(b.formats)} formats × {len(locales)} locales")
-    width = max(len(f) for f in counts) + 2
-    click.echo("format".ljust(width) + "size".ljust(11) + "".join(loc.ljust(8) for loc in locales) + "total")
-    for name, per in counts.items():
-        from .formats import resolve_format
+    from .cli_table import print_table
+    from .formats import resolve_format
 
-        size = resolve_format(name).size
-        click.echo(name.ljust(width) + size.ljust(11) + "".join(str(per.get(loc, 0)).ljust(8) for loc in locales)
-                   + str(sum(per.values())))
+    print_table(["format", "size", *locales, "total"],
+                [[name, resolve_format(name).size, *(per.get(loc, 0) for loc in locales), sum(per.values())]
+                 for name, per in counts.items()], right=range(2, len(locales) + 3))
     click.echo(f"total: {len(p.jobs)} assets ({len(p.pending)} to make, {len(p.cached)} up to date in {p.out_dir})")
 
 
@@ -209,12 +207,15 @@ def formats(as_json):
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in CATALOG.values()], indent=2))
         return
-    click.echo(f"{'name':<22}{'size':<11}{'platform':<10}{'class':<9}{'layout':<8}description")
+    from .cli_table import print_table
+
+    rows = []
     for f in CATALOG.values():
         sz = f.safe_zone
         safe = f" (safe zone t{sz.top:.0%} r{sz.right:.0%} b{sz.bottom:.0%} l{sz.left:.0%})" if any(
             (sz.top, sz.right, sz.bottom, sz.left)) else ""
-        click.echo(f"{f.name:<22}{f.size:<11}{f.platform:<10}{f.format_class:<9}{f.layout:<8}{f.label}{safe}")
+        rows.append([f.name, f.size, f.platform, f.format_class, f.layout, f.label + safe])
+    print_table(["name", "size", "platform", "class", "layout", "description"], rows)
 
 
 @cli.command()

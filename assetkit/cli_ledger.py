@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .cli_table import print_table
 from .errors import UsageError
 
 
@@ -74,13 +75,6 @@ def _plain(v, currency):
     return "" if v is None else v
 
 
-def _table(header: list[str], rows: list[list[str]], right: set[int]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)] if rows else [len(h) for h in header]
-    for row in [header] + rows:
-        cells = [(str(c).rjust(w) if i in right else str(c).ljust(w)) for i, (c, w) in enumerate(zip(row, widths))]
-        click.echo("  ".join(cells).rstrip())
-
-
 # -- ledger ------------------------------------------------------------------------------------
 
 @click.group()
@@ -139,7 +133,7 @@ def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings)
         for cur, (b, a, s) in sorted(by_cur.items()):
             body.append(["total", "", "", str(sum(r["deliverables"] for r in rows if r["currency"] == cur)),
                          _money(b, cur, locale), _money(a, cur, locale), _money(s, cur, locale), f"{hours:.1f}", ""])
-        _table(["DATE", "RUN / ENTRY", "CAMPAIGN", "ITEMS", "BASELINE", "ACTUAL", "SAVING", "HOURS SAVED", ""],
+        print_table(["DATE", "RUN / ENTRY", "CAMPAIGN", "ITEMS", "BASELINE", "ACTUAL", "SAVING", "HOURS SAVED", ""],
                body, {3, 4, 5, 6, 7})
         n = sum(1 for r in rows if r["no_baseline"])
         if n:
@@ -203,7 +197,7 @@ def show(run_id, as_json, ledger_file, settings):
         cur = entries[0].currency
         body.append(["total", "", "", "", _money(tb, cur, locale), _money(ta, cur, locale),
                      _money(tb - ta, cur, locale), f"{sum(e.hours_saved for e in entries):.2f}", ""])
-    _table(["ENTRY", "KIND", "CATEGORY", "WHAT", "BASELINE", "ACTUAL", "SAVING", "HOURS SAVED", ""], body,
+    print_table(["ENTRY", "KIND", "CATEGORY", "WHAT", "BASELINE", "ACTUAL", "SAVING", "HOURS SAVED", ""], body,
            {4, 5, 6, 7})
 
 
@@ -435,7 +429,7 @@ def list_quotes(as_json, as_csv, ledger_file, settings):
         if not rows:
             click.echo("No quotes imported yet (assetkit quotes import FILE).")
             return
-        _table(["QUOTE", "VERSION", "AGENCY", "CURRENCY", "VALID", "LINES"],
+        print_table(["QUOTE", "VERSION", "AGENCY", "CURRENCY", "VALID", "LINES"],
                [[r["quote_id"], str(r["version"]), r["agency"], r["currency"],
                  f"{r['valid_from']} to {r['valid_to']}", str(r["lines"])] for r in rows], {1, 5})
 

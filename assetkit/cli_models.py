@@ -33,17 +33,17 @@ def list_cmd(as_json: bool):
     """
     from .models import hf_hub_cache, list_models
 
-    found = list_models()
+    found = list_models()  # needs huggingface_hub: says which extra when it is missing
     if as_json:
         click.echo(json.dumps([m.to_dict() for m in found], indent=2))
         return
     if not found:
         click.echo(f"No models found in {hf_hub_cache()} (pull one with `assetkit models pull ORG/NAME`).")
         return
-    rows = [(m.id, m.pipeline, _size(m.size_bytes), m.license or "-") for m in found]
-    widths = [max(len(r[i]) for r in rows + [("ID", "PIPELINE", "SIZE", "LICENSE")]) for i in range(4)]
-    for r in [("ID", "PIPELINE", "SIZE", "LICENSE"), *rows]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    from .cli_table import print_table
+
+    print_table(["ID", "PIPELINE", "SIZE", "LICENSE"],
+                [[m.id, m.pipeline, _size(m.size_bytes), m.license or "-"] for m in found], right={2})
 
 
 @models.command("check")
@@ -60,6 +60,9 @@ def check_cmd(model, config, device, dtype, allow_unsafe_weights, as_json):
 
         assetkit models check hf:stabilityai/sd-turbo
     """
+    from .extras import require
+
+    require("diffusion", "`assetkit models check`")
     from .generators.diffusers import check_model
     from .models import set_offline
 

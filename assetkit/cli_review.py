@@ -78,16 +78,14 @@ def status(campaign, as_json, ledger_file, settings):
     t = counts["total"]
     click.echo(f"{counts['campaign']}: {counts['assets']} assets · " +
                " · ".join(f"{t[c]} {h}" for c, h in zip(cols, heads)))
-    width = max([len("locale × format")] + [len(f"{loc} {fmt}") for loc, per in counts["per_locale_format"].items()
-                                             for fmt in per]) + 2
-    click.echo("locale × format".ljust(width) + "".join(h.rjust(len(h) + 2) for h in heads))
-    for loc, per in counts["per_locale_format"].items():
-        for fmt, c in per.items():
-            click.echo(f"{loc} {fmt}".ljust(width) + "".join(str(c[k]).rjust(len(h) + 2) for k, h in zip(cols, heads)))
+    from .cli_table import print_table
+
+    rows = [[f"{loc} {fmt}", *(c[k] for k in cols)]
+            for loc, per in counts["per_locale_format"].items() for fmt, c in per.items()]
     for title, key in (("locale", "per_locale"), ("format", "per_format")):
-        click.echo(f"per {title}:")
-        for name, c in counts[key].items():
-            click.echo(f"  {name}".ljust(width) + "".join(str(c[k]).rjust(len(h) + 2) for k, h in zip(cols, heads)))
+        rows.append([f"per {title}:"])
+        rows += [[f"  {name}", *(c[k] for k in cols)] for name, c in counts[key].items()]
+    print_table(["locale × format", *heads], rows, right=range(1, len(heads) + 1))
 
 
 @click.command()

@@ -6,11 +6,12 @@ A model reference is one of
 * a single ``.safetensors`` checkpoint, loaded with ``config:`` naming a local diffusers folder
   (or ``hf:`` id) of the same family — offline, diffusers cannot fetch the family's configs,
 * ``hf:org/name`` (optionally ``hf:org/name@revision``), resolved from the local Hugging Face
-  cache (``HF_HUB_CACHE`` / ``HF_HOME``) without touching the network.
+  cache (``HF_HUB_CACHE`` / ``HF_HOME``) by ``huggingface_hub`` without touching the network.
 
 Pickle weights (``.ckpt``, ``.pt``, ``.pth``, ``.bin``) can run code when loaded: they are
 refused unless the caller opts in with ``allow_unsafe=True`` (``--allow-unsafe-weights``).
-Nothing here imports torch or diffusers.
+Nothing here imports torch or diffusers; ``huggingface_hub`` (the ``[diffusion]`` extra) is
+imported only to read the hub cache and model cards.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import re
 import struct
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ModelError
 
@@ -146,6 +148,26 @@ def resolve_model(ref: str | os.PathLike, config: str | os.PathLike | None = Non
     return ModelRef("single_file", path.resolve(), path.name, ref, config=cfg.path)
 
 
+def _hub():
+    """``huggingface_hub``, or the one-line error naming the extra that installs it."""
+    from .extras import require
+
+    require("diffusion", "the Hugging Face cache (hf: models, `assetkit models`)", modules=("huggingface_hub",))
+    import huggingface_hub
+
+    return huggingface_hub
+
+
+def _cached_repos(cache: Path) -> dict[str, Any]:
+    """repo id → huggingface_hub's ``CachedRepoInfo`` for every model in the hub cache."""
+    hub = _hub()
+    try:
+        info = hub.scan_cache_dir(cache)
+    except hub.CacheNotFound:
+        return {}
+    return {r.repo_id: r for r in info.repos if r.repo_type == "model"}
+
+
 def resolve_hf(ref: str) -> tuple[Path, str, str]:
     """``hf:org/name[@rev]`` → (snapshot folder, repo id, revision) from the local hub cache."""
     spec = ref[len(HF_PREFIX):]
@@ -153,22 +175,16 @@ def resolve_hf(ref: str) -> tuple[Path, str, str]:
     if not REPO_ID.match(repo_id):
         raise ModelError(f"{ref!r} is not a Hugging Face model id\n"
                          "  hint: write hf:ORG/NAME, e.g. hf:stabilityai/sd-turbo")
+    hub = _hub()
     cache = hf_hub_cache()
-    root = cache / ("models--" + repo_id.replace("/", "--"))
     pull_hint = f"  hint: run `assetkit models pull {repo_id}` (the only command that downloads)"
-    if not root.is_dir():
-        raise ModelError(f"{repo_id} is not in the local Hugging Face cache ({cache})\n{pull_hint}")
-    rev = rev or "main"
-    ref_file = root / "refs" / rev
-    commit = ref_file.read_text().strip() if ref_file.is_file() else rev
-    snap = root / "snapshots" / commit
-    if not snap.is_dir():
-        snaps = sorted((root / "snapshots").glob("*")) if (root / "snapshots").is_dir() else []
-        if rev == "main" and len(snaps) == 1:
-            snap = snaps[0]
-        else:
-            raise ModelError(f"{repo_id}: revision {rev!r} is not in the local cache ({root})\n{pull_hint}"
-                             + (f" --revision {rev}" if rev != "main" else ""))
+    try:
+        snap = Path(hub.snapshot_download(repo_id, revision=rev or None, cache_dir=cache, local_files_only=True))
+    except (hub.errors.LocalEntryNotFoundError, OSError, ValueError):
+        if repo_id not in _cached_repos(cache):
+            raise ModelError(f"{repo_id} is not in the local Hugging Face cache ({cache})\n{pull_hint}") from None
+        raise ModelError(f"{repo_id}: revision {rev or 'main'!r} is not in the local cache ({cache})\n{pull_hint}"
+                         + (f" --revision {rev}" if rev else "")) from None
     if not (snap / "model_index.json").is_file():
         raise ModelError(f"{repo_id} in the cache is not a diffusers pipeline (no model_index.json in {snap})\n"
                          f"{pull_hint}")
@@ -318,43 +334,36 @@ def _size(folder: Path) -> int:
     return total
 
 
-def card_license(folder: Path) -> str | None:
-    """The ``license:`` of a model card's YAML front matter (README.md), if it names one."""
-    readme = folder / "README.md"
+def model_card_license(path: Path) -> str | None:
+    """The licence a model card names (``license:`` of its YAML front matter; the
+    ``license_name`` when that is ``other``), or None. ``path`` is the card (README.md) or the
+    model folder holding it."""
+    path = Path(path)
+    readme = path / "README.md" if path.is_dir() else path
+    if not readme.is_file():
+        return None
+    hub = _hub()
     try:
-        text = readme.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        data = hub.ModelCard.load(readme).data.to_dict()
+    except Exception:  # noqa: BLE001 - a malformed card has no licence we can report
         return None
-    if not text.startswith("---"):
-        return None
-    front = text[3:].split("\n---", 1)[0]
-    lic = name = None
-    for line in front.splitlines():
-        m = re.match(r"^license(_name)?:\s*(.+?)\s*$", line)
-        if m:
-            value = m.group(2).strip("'\"")
-            if m.group(1):
-                name = value
-            else:
-                lic = value
-    return name if lic == "other" and name else lic
+    lic, name = data.get("license"), data.get("license_name")
+    if isinstance(lic, list):
+        lic = ", ".join(map(str, lic))
+    return str(name) if lic == "other" and name else (str(lic) if lic else None)
 
 
 def list_models(extra_dirs: list[Path] | None = None) -> list[ModelInfo]:
     """Diffusers pipelines in the HF cache and in configured folders (no weights are read)."""
     out: list[ModelInfo] = []
-    cache = hf_hub_cache()
-    if cache.is_dir():
-        for root in sorted(cache.glob("models--*")):
-            repo_id = root.name[len("models--"):].replace("--", "/", 1)
-            try:
-                snap, _, _ = resolve_hf(f"{HF_PREFIX}{repo_id}")
-            except ModelError:
-                continue
-            index = read_model_index(snap)
-            out.append(ModelInfo(f"{HF_PREFIX}{repo_id}", str(snap), str(index.get("_class_name", "?")),
-                                 _size(root / "blobs") if (root / "blobs").is_dir() else _size(snap),
-                                 card_license(snap), "hf-cache"))
+    for repo_id, repo in sorted(_cached_repos(hf_hub_cache()).items()):
+        try:
+            snap, _, _ = resolve_hf(f"{HF_PREFIX}{repo_id}")
+        except ModelError:
+            continue  # not a diffusers pipeline, or no snapshot of main
+        index = read_model_index(snap)
+        out.append(ModelInfo(f"{HF_PREFIX}{repo_id}", str(snap), str(index.get("_class_name", "?")),
+                             int(repo.size_on_disk), model_card_license(snap), "hf-cache"))
     for d in [*(extra_dirs or []), *configured_model_dirs()]:
         if not d.is_dir():
             continue
@@ -363,7 +372,7 @@ def list_models(extra_dirs: list[Path] | None = None) -> list[ModelInfo]:
             if p.is_dir() and (p / "model_index.json").is_file():
                 index = read_model_index(p)
                 out.append(ModelInfo(str(p), str(p), str(index.get("_class_name", "?")), _size(p),
-                                     card_license(p), "folder"))
+                                     model_card_license(p), "folder"))
             elif p.is_file() and p.suffix == ".safetensors":
                 out.append(ModelInfo(str(p), str(p), "single-file checkpoint (needs config:)", p.stat().st_size,
                                      None, "file"))
@@ -391,6 +400,7 @@ def pull(repo_id: str, revision: str | None = None, variant: str | None = None) 
         repo_id = repo_id[len(HF_PREFIX):]
     if not REPO_ID.match(repo_id):
         raise ModelError(f"{repo_id!r} is not a Hugging Face model id\n  hint: ORG/NAME, e.g. stabilityai/sd-turbo")
+    _hub()
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.pop(key, None)
     from huggingface_hub import constants, snapshot_download

@@ -15,6 +15,9 @@ def get_generator(name: str, **options) -> Generator:
 
         return DraftGenerator(**options)
     if name == "diffusers":
+        from ..extras import require
+
+        require("diffusion", "the diffusers generator (a diffusion model)")
         from .diffusers import DiffusersGenerator
 
         return DiffusersGenerator(**options)
