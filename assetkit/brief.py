@@ -47,8 +47,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+FORMAT_CLASSES = ("social", "display", "video", "print")
+
+
+class CopyOverride(Strict):
+    """Other words for one format (or format class) of a locale: short strips like 320×50."""
+
+    headline: str | None = Field(None, min_length=1, max_length=200)
+    subline: str | None = Field(None, max_length=300)
+    cta: str | None = Field(None, max_length=40)
+    disclaimer: str | None = Field(None, max_length=400)
+
+
 class Copy(Strict):
-    """The words of one locale. Empty optional fields are left out of the layout."""
+    """The words of one locale. Empty optional fields are left out of the layout. ``formats``
+    overrides them for a format name or a format class (``display``); the name wins."""
 
     headline: str = Field(min_length=1, max_length=200)
     subline: str | None = Field(None, max_length=300)
@@ -57,9 +70,25 @@ class Copy(Strict):
     #: Who wrote this locale's copy: ``agency`` (bought; no translation saving, the default),
     #: ``in-house`` or ``machine`` (a translation the agency would have charged for).
     source: Literal["agency", "in-house", "machine"] = "agency"
+    formats: dict[str, CopyOverride] = {}
 
     def words(self) -> int:
         return sum(len((t or "").split()) for t in (self.headline, self.subline, self.cta, self.disclaimer))
+
+    def override_key(self, fmt: AdFormat) -> str | None:
+        """Which ``formats`` key applies to ``fmt`` (its name, else its class), if any."""
+        for key in (fmt.name, fmt.format_class):
+            if key in self.formats:
+                return key
+        return None
+
+    def for_format(self, fmt: AdFormat) -> Copy:
+        """The copy as drawn on ``fmt``: the locale's words with that format's overrides."""
+        base = self.model_copy(update={"formats": {}}) if self.formats else self
+        key = self.override_key(fmt)
+        if key is None:
+            return base
+        return base.model_copy(update=self.formats[key].model_dump(exclude_none=True))
 
 
 class Concept(Strict):
@@ -140,6 +169,12 @@ class Brief(Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"concept ids must be unique; repeated: {', '.join(dupes)}")
+        for locale, copy in self.copy_.items():
+            unknown = [k for k in copy.formats if k not in self.formats and k not in FORMAT_CLASSES]
+            if unknown:
+                raise ValueError(f"copy.{locale}.formats: {', '.join(map(repr, unknown))} is not a format of this "
+                                 f"brief nor a format class; use one of {', '.join(self.formats)} or "
+                                 f"{', '.join(FORMAT_CLASSES)}")
         if self.source_locale is not None and self.source_locale not in self.copy_:
             raise ValueError(f"source_locale {self.source_locale!r} has no copy; locales with copy: "
                              f"{', '.join(self.copy_)}")

@@ -66,12 +66,10 @@ def brand_problems(doc: YamlDoc, brief: Brief, brand: BrandKit) -> list[Problem]
     """Copy that breaks the brand's voice: banned words, missing required disclaimers."""
     out = []
     for locale, copy in brief.copy.items():
-        for field in ("headline", "subline", "cta", "disclaimer"):
-            text = getattr(copy, field) or ""
+        for loc, _field, text in copy_texts(locale, copy):
             for word in brand.voice.banned_words:
                 if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
-                    out.append(doc.problem(("copy", locale, field), f"uses the banned word {word!r} "
-                                           f"(brand voice of {brand.name})"))
+                    out.append(doc.problem(loc, f"uses the banned word {word!r} (brand voice of {brand.name})"))
         if brand.voice.disclaimer_required and not (copy.disclaimer or brand.voice.disclaimer.get(locale)):
             out.append(doc.problem(("copy", locale), f"the brand requires a disclaimer: add 'disclaimer' here "
                                    f"or in the brand kit's voice.disclaimer.{locale}"))
@@ -88,22 +86,35 @@ def glyph_problems(doc: YamlDoc, brief: Brief, brand: BrandKit) -> list[Problem]
     brand_doc = None
     for locale, copy in brief.copy.items():
         full = effective_copy(brand, copy, locale)
-        for field, role in COPY_FONT_ROLE.items():
-            text = getattr(full, field) or ""
-            if not text:
-                continue
+        texts = copy_texts(locale, full)
+        for loc, field, text in texts:
+            role = COPY_FONT_ROLE[field]
             for path, chars in missing_glyphs(text, brand.font_stack(role, locale)).items():
                 key = suggest_script_key(scripts_in("".join(chars)))
                 fix = (f"add a font that has them under the brand kit's fonts.scripts ({key}: fonts/your-font.otf)"
                        if key else f"use a {role} font that has them")
                 msg = (f"{len(chars)} character(s) in {locale} are not in the font that draws them "
                        f"({_font_name(path, brand)}, {role} font): {describe_chars(chars)}; {fix}")
-                if getattr(copy, field, None):
-                    out.append(doc.problem(("copy", locale, field), msg))
+                if len(loc) > 3 or getattr(copy, field, None):
+                    out.append(doc.problem(loc, msg))
                 else:  # the brand kit's own disclaimer
                     if brand_doc is None:
                         brand_doc = load_yaml(brief.brand_path())
                     out.append(brand_doc.problem(("voice", "disclaimer", locale), msg))
+    return out
+
+
+def copy_texts(locale: str, copy) -> list[tuple[tuple, str, str]]:
+    """``(position in the brief, field, text)`` of every non-empty copy string of a locale,
+    its per-format overrides included."""
+    out: list[tuple[tuple, str, str]] = []
+    for field in ("headline", "subline", "cta", "disclaimer"):
+        if getattr(copy, field):
+            out.append((("copy", locale, field), field, getattr(copy, field)))
+    for key, override in copy.formats.items():
+        for field in ("headline", "subline", "cta", "disclaimer"):
+            if getattr(override, field):
+                out.append((("copy", locale, "formats", key, field), field, getattr(override, field)))
     return out
 
 
@@ -126,11 +137,17 @@ def fit_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline) ->
     assert isinstance(step.params, LayoutParams)
 
     out = []
-    for locale, copy in brief.copy.items():
-        copy = effective_copy(brand, copy, locale)
+    for locale, written in brief.copy.items():
+        copy = effective_copy(brand, written, locale)
         for fmt in brief.ad_formats():
-            for field, message in measure(brand, copy, fmt, step.params):
-                loc = ("copy", locale, field) if getattr(brief.copy[locale], field, None) else ("copy", locale)
+            key = written.override_key(fmt)
+            for field, message in measure(brand, copy.for_format(fmt), fmt, step.params, locale=locale):
+                if key is not None and getattr(written.formats[key], field, None):
+                    loc: tuple = ("copy", locale, "formats", key, field)
+                elif getattr(written, field, None):
+                    loc = ("copy", locale, field)
+                else:
+                    loc = ("copy", locale)
                 out.append(doc.problem(loc, message))
     return out
 

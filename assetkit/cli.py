@@ -80,6 +80,9 @@ def json_option(fn):
 @click.option("--draft", is_flag=True, help="Use the built-in draft generator even if a model is configured.")
 @click.option("--allow-unsafe-weights", is_flag=True, help="Allow pickle weights (.ckpt/.bin): they can run code.")
 @click.option("--no-ledger", is_flag=True, help="Do not record this run in the savings ledger.")
+@click.option("--show-checks", is_flag=True,
+              help="Also write checks/<locale>/<format>/<asset>.png: safe zone, text and logo boxes, measured "
+                   "sizes and contrasts, and the findings drawn over each asset made.")
 @click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), envvar="ASSETKIT_LEDGER",
               help="Ledger file [default: .assetkit/ledger.sqlite; env ASSETKIT_LEDGER].")
 @click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), help="Project settings (assetkit.yaml).")
@@ -87,7 +90,7 @@ def json_option(fn):
               help="Progress display: bars on a terminal, plain lines otherwise.")
 @json_option
 def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, no_ledger, ledger, settings,
-        progress, as_json):
+        progress, as_json, show_checks):
     """Make every asset of a brief: generate, reframe, compose, check, export.
 
     Re-running an unchanged brief makes nothing; --force remakes all.
@@ -102,7 +105,7 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
     options = RunOptions(out=out, jobs=jobs, force=force, model=model, generator="draft" if draft else None,
                          allow_unsafe_weights=allow_unsafe_weights, ledger=ledger, settings=settings,
-                         record=not no_ledger)
+                         record=not no_ledger, show_checks=show_checks)
     reporter = make_progress("none" if as_json else progress)
     try:
         result = run_brief(brief, options, pipeline=pipeline, progress=reporter)
@@ -121,9 +124,11 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
     click.echo(f"  manifest: {result.manifest_path}")
     for locale, rel in m.get("contact_sheets", {}).items():
         click.echo(f"  contact sheet {locale}: {result.out_dir / rel}")
-    warnings = [c for c in m.get("checks", []) if c["level"] == "warning"]
-    if warnings:
-        click.echo(f"  {len(warnings)} check warnings (see manifest)")
+    if m.get("check_summary"):
+        from .rules import format_summary
+
+        click.echo(f"  checks: {sum(g['count'] for g in m['check_summary'])} finding(s), none failing the run:")
+        click.echo(format_summary(m["check_summary"]))
     if result.ledger is not None and hasattr(result.ledger, "describe"):
         click.echo(f"  ledger:   {result.ledger.describe()}")
 

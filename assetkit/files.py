@@ -93,7 +93,7 @@ def check_file(value: str, base_dir: Path | None) -> Path:
     return path
 
 
-def check_image(value: str, base_dir: Path | None, need_alpha: bool = False) -> Path:
+def check_image(value: str, base_dir: Path | None, need_alpha: bool = False, png: bool = False) -> Path:
     """Raise ValueError unless ``value`` names a readable, complete, not-too-large image."""
     from PIL import Image, UnidentifiedImageError
 
@@ -106,6 +106,7 @@ def check_image(value: str, base_dir: Path | None, need_alpha: bool = False) -> 
                                  f"{MAX_INPUT_PIXELS:,} (possible decompression bomb)")
             mode = im.mode
             transparent = "transparency" in im.info
+            kind = im.format
             im.load()
     except UnidentifiedImageError:
         raise ValueError(f"{value} is not an image (PNG, JPEG or WebP expected)") from None
@@ -113,6 +114,8 @@ def check_image(value: str, base_dir: Path | None, need_alpha: bool = False) -> 
         raise ValueError(f"{value} is over the pixel limit (possible decompression bomb)") from None
     except (OSError, SyntaxError) as exc:
         raise ValueError(f"{value} is damaged or truncated ({exc})") from None
+    if png and kind != "PNG":
+        raise ValueError(f"{value} is a {kind or 'non-PNG'} file; a logo is a PNG with transparency")
     if need_alpha and not (mode in ("RGBA", "LA", "PA") or (mode == "P" and transparent)):
         raise ValueError(f"{value} has no transparency (alpha channel) — a logo needs a transparent PNG")
     return path

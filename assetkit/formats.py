@@ -28,6 +28,7 @@ class AdFormat:
     label: str
     format_class: str = "social"  # social / display / video / print
     safe_zone: SafeZone = field(default_factory=SafeZone)
+    max_bytes: int | None = None  # the platform's file-weight limit (None: no limit that binds)
 
     @property
     def ratio(self) -> float:
@@ -66,21 +67,25 @@ class AdFormat:
 _TIKTOK_SAFE = SafeZone(top=0.07, right=0.13, bottom=0.2, left=0.05)
 _STORY_SAFE = SafeZone(top=0.14, right=0.0, bottom=0.2, left=0.0)
 
+# File-weight limits: IAB's New Ad Portfolio caps a display ad's initial load at 150 KB; Meta takes
+# images up to 30 MB, LinkedIn up to 5 MB; TikTok asks for image ads of at most 500 KB.
+IAB_KB, META_MB, LINKEDIN_MB, TIKTOK_KB = 150_000, 30_000_000, 5_000_000, 500_000
+
 CATALOG: dict[str, AdFormat] = {f.name: f for f in [
-    AdFormat("meta-square", 1080, 1080, "Meta", "Feed square 1:1"),
-    AdFormat("meta-portrait", 1080, 1350, "Meta", "Feed portrait 4:5"),
-    AdFormat("meta-story", 1080, 1920, "Meta", "Stories / Reels 9:16", safe_zone=_STORY_SAFE),
-    AdFormat("meta-landscape", 1200, 628, "Meta", "Feed link 1.91:1"),
-    AdFormat("tiktok-feed", 1080, 1920, "TikTok", "In-feed 9:16", safe_zone=_TIKTOK_SAFE),
-    AdFormat("linkedin-landscape", 1200, 627, "LinkedIn", "Single image 1.91:1"),
-    AdFormat("linkedin-square", 1200, 1200, "LinkedIn", "Single image 1:1"),
-    AdFormat("iab-medium-rectangle", 300, 250, "IAB", "Medium rectangle", "display"),
-    AdFormat("iab-leaderboard", 728, 90, "IAB", "Leaderboard", "display"),
-    AdFormat("iab-wide-skyscraper", 160, 600, "IAB", "Wide skyscraper", "display"),
-    AdFormat("iab-half-page", 300, 600, "IAB", "Half page", "display"),
-    AdFormat("iab-billboard", 970, 250, "IAB", "Billboard", "display"),
-    AdFormat("iab-mobile-banner", 320, 50, "IAB", "Mobile banner", "display"),
-    AdFormat("iab-portrait", 300, 1050, "IAB", "Portrait", "display"),
+    AdFormat("meta-square", 1080, 1080, "Meta", "Feed square 1:1", max_bytes=META_MB),
+    AdFormat("meta-portrait", 1080, 1350, "Meta", "Feed portrait 4:5", max_bytes=META_MB),
+    AdFormat("meta-story", 1080, 1920, "Meta", "Stories / Reels 9:16", safe_zone=_STORY_SAFE, max_bytes=META_MB),
+    AdFormat("meta-landscape", 1200, 628, "Meta", "Feed link 1.91:1", max_bytes=META_MB),
+    AdFormat("tiktok-feed", 1080, 1920, "TikTok", "In-feed 9:16", safe_zone=_TIKTOK_SAFE, max_bytes=TIKTOK_KB),
+    AdFormat("linkedin-landscape", 1200, 627, "LinkedIn", "Single image 1.91:1", max_bytes=LINKEDIN_MB),
+    AdFormat("linkedin-square", 1200, 1200, "LinkedIn", "Single image 1:1", max_bytes=LINKEDIN_MB),
+    AdFormat("iab-medium-rectangle", 300, 250, "IAB", "Medium rectangle", "display", max_bytes=IAB_KB),
+    AdFormat("iab-leaderboard", 728, 90, "IAB", "Leaderboard", "display", max_bytes=IAB_KB),
+    AdFormat("iab-wide-skyscraper", 160, 600, "IAB", "Wide skyscraper", "display", max_bytes=IAB_KB),
+    AdFormat("iab-half-page", 300, 600, "IAB", "Half page", "display", max_bytes=IAB_KB),
+    AdFormat("iab-billboard", 970, 250, "IAB", "Billboard", "display", max_bytes=IAB_KB),
+    AdFormat("iab-mobile-banner", 320, 50, "IAB", "Mobile banner", "display", max_bytes=IAB_KB),
+    AdFormat("iab-portrait", 300, 1050, "IAB", "Portrait", "display", max_bytes=IAB_KB),
 ]}
 
 _CUSTOM = re.compile(r"^(\d{2,5})x(\d{2,5})$")
@@ -96,7 +101,7 @@ def resolve_format(name: str) -> AdFormat:
         if not (16 <= w <= MAX_SIDE and 16 <= h <= MAX_SIDE):
             raise ValueError(f"custom size {name!r} must be between 16 and {MAX_SIDE} pixels per side")
         cls = "display" if max(w, h) <= 1050 and min(w, h) <= 300 else "social"
-        return AdFormat(name, w, h, "custom", f"Custom {w}×{h}", cls)
+        return AdFormat(name, w, h, "custom", f"Custom {w}×{h}", cls, max_bytes=IAB_KB if cls == "display" else None)
     import difflib
 
     close = difflib.get_close_matches(name, CATALOG, n=1)

@@ -122,6 +122,36 @@ def measure_contrast(image: Image.Image, box: Box, colour: Sequence[int], percen
     return float(np.partition(ratio, k)[k])
 
 
+def logo_contrast(logo: Image.Image, behind: Image.Image, alpha_min: int = 128) -> float:
+    """Contrast of a logo against the pixels behind it: per ink pixel (alpha ≥ ``alpha_min``) the
+    WCAG ratio of the logo over the background to the background, the median over the ink (so a
+    mark whose ink mostly vanishes into the background fails, one thin light detail does not)."""
+    rgba = np.asarray(logo.convert("RGBA"))
+    bg = np.asarray(behind.convert("RGB").resize(logo.size) if behind.size != logo.size else behind.convert("RGB"))
+    a = rgba[..., 3:4].astype(np.float32) / 255.0
+    ink = a[..., 0] >= alpha_min / 255.0
+    if not ink.any():
+        return 1.0
+    over = (rgba[..., :3] * a + bg * (1 - a)).round().astype(np.uint8)
+    return _median_ratio(over, bg, ink)
+
+
+def ink_contrast(final: Image.Image, behind: Image.Image, alpha: Image.Image, alpha_min: int = 128) -> float:
+    """:func:`logo_contrast` measured on a finished image: ``final`` and ``behind`` are the same
+    box after and before the logo was drawn, ``alpha`` the drawn logo's alpha (where its ink is)."""
+    ink = np.asarray(alpha) >= alpha_min
+    a, b = np.asarray(final.convert("RGB")), np.asarray(behind.convert("RGB"))
+    if a.shape[:2] != ink.shape or not ink.any():
+        return 1.0
+    return _median_ratio(a, b, ink)
+
+
+def _median_ratio(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
+    la, lb = luminance_map(a)[mask], luminance_map(b)[mask]
+    ratio = (np.maximum(la, lb) + 0.05) / (np.minimum(la, lb) + 0.05)
+    return float(np.median(ratio))
+
+
 def pick_text_colour(image: Image.Image, boxes: Sequence[Box], candidates: Sequence[RGB],
                      target: float = 4.5) -> tuple[RGB, float]:
     """The first candidate whose worst-case contrast over all ``boxes`` reaches ``target``.
@@ -345,11 +375,18 @@ def _is_cjk(ch: str) -> bool:
     return script_of(ch) in _CJK or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
 
 
+_DASHES = {"-", "–", "—", "−"}
+
+
 def break_tokens(text: str) -> list[tuple[str, str]]:
     """``(token, glue)`` pieces a line may break between: words (glue ``" "``) and, in Chinese
-    and Japanese, single characters (glue ``""``) except where kinsoku rules forbid a break."""
+    and Japanese, single characters (glue ``""``) except where kinsoku rules forbid a break. A
+    free-standing dash stays with the word before it: no line starts with a dash."""
     out: list[tuple[str, str]] = []
     for chunk in text.split():
+        if chunk in _DASHES and out:
+            out[-1] = (out[-1][0] + " " + chunk, out[-1][1])
+            continue
         if not any(_is_cjk(c) for c in chunk):
             out.append((chunk, " "))
             continue
@@ -363,6 +400,61 @@ def break_tokens(text: str) -> list[tuple[str, str]]:
                 piece += ch
         out.append((piece, glue))
     return out
+
+
+@lru_cache(maxsize=64)
+def _has_dictionary(locale: str) -> bool:
+    import pyphen
+
+    lang = locale.replace("-", "_").split("_")[0]
+    return any(k.split("_")[0] == lang for k in pyphen.LANGUAGES)
+
+
+@lru_cache(maxsize=64)
+def _pyphen(locale: str):
+    import pyphen
+
+    tag = locale.replace("-", "_")
+    lang = tag.split("_")[0]
+    for cand in (tag, lang):
+        if cand in pyphen.LANGUAGES:
+            return pyphen.Pyphen(lang=cand)
+    same = sorted(k for k in pyphen.LANGUAGES if k.split("_")[0] == lang)
+    return pyphen.Pyphen(lang=same[0]) if same else None
+
+
+@lru_cache(maxsize=64)
+def hyphenator(locale: str | None):
+    """A ``splitter`` for :func:`wrap_words` that breaks long words only at the locale's
+    dictionary hyphenation points (pyphen), the same points for a word in every format: the word
+    is halved at its most balanced point, and only a half that still does not fit is halved
+    again. ``None`` when there is no dictionary for the locale (the letter heuristic is used)."""
+    if not locale or not _has_dictionary(locale):
+        return None
+
+    def split(word: str, f, max_width: float) -> list[str] | None:
+        dic = _pyphen(locale)  # loaded on the first word that needs it (a dictionary takes ~0.8 s)
+        if "-" in word.strip("-"):  # a compound with its own hyphens breaks there first
+            head, _, tail = word.partition("-")
+            parts = [head + "-"] if f.getlength(head + "-") <= max_width else split(head + "-", f, max_width)
+            rest = [tail] if f.getlength(tail) <= max_width else split(tail, f, max_width)
+            return None if parts is None or rest is None else parts + rest
+        return _halve(word, f, max_width, dic)
+
+    return split
+
+
+def _halve(word: str, f, max_width: float, dic) -> list[str] | None:
+    if f.getlength(word) <= max_width:
+        return [word]
+    core = word.rstrip("-")
+    points = [p for p in dic.positions(core) if 2 <= p <= len(core) - 2]
+    if not points:
+        return None
+    p = min(points, key=lambda i: (abs(2 * i - len(core)), i))
+    head, tail = core[:p] + "-", core[p:] + word[len(core):]
+    a, b = _halve(head, f, max_width, dic), _halve(tail, f, max_width, dic)
+    return None if a is None or b is None else a + b
 
 
 def wrap_words(text: str, f, max_width: float, hyphenate: bool = False, splitter=None

@@ -7,6 +7,7 @@ Steps import this module, never each other.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -140,10 +141,13 @@ def logo_width(brand: BrandKit, fmt: AdFormat, layout: str) -> int:
     return max(brand.logo.min_width, int(round(brand.logo.width * base)))
 
 
-def _sizes(layout: str, unit: float, params: LayoutParams) -> dict[str, tuple[int, int]]:
+def _sizes(layout: str, unit: float, params: LayoutParams, floors: tuple[int, int] = (0, 0)
+           ) -> dict[str, tuple[int, int]]:
+    """``{element: (max px, min px)}``; ``floors`` are the kit's minimum legible sizes
+    (headline, other text) for the format class: the layout never goes below them."""
     out = {}
     for name, (hi, lo) in SIZES[layout].items():
-        floor = params.headline_min_px if name == "headline" else params.body_min_px
+        floor = max(params.headline_min_px, floors[0]) if name == "headline" else max(params.body_min_px, floors[1])
         mn = max(floor, int(round(lo * unit)))
         out[name] = (max(mn, int(round(hi * unit))), mn)
     return out
@@ -171,7 +175,8 @@ class _Fit:
     text: str
 
 
-def _fit_one(name: str, text: str, font_path: str | FontStack, width: int, size: int, min_size: int) -> _Fit | None:
+def _fit_one(name: str, text: str, font_path: str | FontStack, width: int, size: int, min_size: int,
+             splitter=None) -> _Fit | None:
     f = im.font(font_path, size)
     if name == "cta":
         tw = int(math.ceil(f.getlength(text)))
@@ -179,14 +184,22 @@ def _fit_one(name: str, text: str, font_path: str | FontStack, width: int, size:
         bw, bh = tw + 2 * pad_x, int(round(size * 2.1))
         if bw > width:
             return None
-        one = im.FittedText([text], size, font_path, bh, tw, size, False, [tw])
-        return _Fit(name, one, bw, bh, size, text)
-    wrapped = im.wrap_words(text, f, width, hyphenate=size <= min_size)
+        label = im.FittedText([text], size, font_path, bh, tw, size, False, [tw])
+        return _Fit(name, label, bw, bh, size, text)
+    if splitter is None and isinstance(font_path, FontStack):
+        splitter = im.hyphenator(font_path.locale)
+    wrapped = im.wrap_words(text, f, width, hyphenate=size <= min_size, splitter=splitter)
     if wrapped is None:
         return None
     lines, hyph = wrapped
     if len(lines) > MAX_LINES[name]:
         return None
+    if name == "headline" and len(lines) > 1 and len(lines[-1].split()) == 1 and len(text.split()) > 2:
+        for k in (0.92, 0.84, 0.76, 0.68):  # no single-word widow: a narrower measure, same line count
+            alt = im.wrap_words(text, f, width * k, hyphenate=hyph, splitter=splitter)
+            if alt is not None and len(alt[0]) == len(lines) and len(alt[0][-1].split()) > 1:
+                lines = alt[0]
+                break
     w, h, widths = im.measure_block(lines, f, LEADING[name])
     ft = im.FittedText(lines, size, font_path, im.line_metrics(f, LEADING[name])[2], w, h, hyph, widths)
     return _Fit(name, ft, w, h, size, text)
@@ -284,7 +297,7 @@ def _blame(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, 
 # -- planning ------------------------------------------------------------------------------
 def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams | None = None,
                 field_box: Box | None = None, image_box: Box | None = None, locale: str | None = None,
-                has_field: bool | None = None, avoid: Sequence[Box] = ()) -> Plan:
+                has_field: bool | None = None, avoid: Sequence[Box] = (), caps: dict[str, int] | None = None) -> Plan:
     """Place logo and copy on ``fmt`` without drawing. Raises :class:`FitError` when the
     copy cannot fit even at minimum sizes (after dropping what may be dropped).
 
@@ -319,7 +332,10 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
             layout, unit = "row", fh
         content = im.inset(region, m)
     plan = Plan(fmt, layout, safe, content, params.align if layout != "row" else "left")
-    sizes = _sizes(layout, unit, params)
+    cls = fmt.format_class
+    sizes = _sizes(layout, unit, params, (brand.checks.headline_px(cls), brand.checks.text_px(cls)))
+    if caps:  # the campaign's type scale for this format: no locale sets an element larger
+        sizes = {n: (max(lo, min(hi, caps.get(n, hi))), lo) for n, (hi, lo) in sizes.items()}
     if layout == "row" and "subline" in texts:
         texts.pop("subline")
         plan.dropped.append("subline")
@@ -334,6 +350,14 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
         if layout == "row" and lh > cy1 - cy0:
             lh = cy1 - cy0
             lw = max(brand.logo.min_width, int(round(with_logo.width * lh / with_logo.height)))
+            lh = max(1, int(round(with_logo.height * lw / with_logo.width)))
+        min_h = brand.checks.logo_px(cls)  # never smaller than the class's legible logo height
+        room_h = (cy1 - cy0) if layout == "row" else max(1, (cy1 - cy0) // 3)
+        if lh < min_h:
+            lh = min(min_h, room_h)
+            lw = max(lw, int(math.ceil(with_logo.width * lh / with_logo.height)))
+            if layout != "row":
+                lw = min(lw, cx1 - cx0)
             lh = max(1, int(round(with_logo.height * lw / with_logo.width)))
         placement = brand.logo.placement
         vert, _, horiz = placement.partition("-")
@@ -384,10 +408,11 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
         if result:
             break
     head_w = int(aw * 0.92) if layout == "full" else aw
-    while result is None and "disclaimer" in texts and not required:
-        texts.pop("disclaimer")
-        plan.dropped.append("disclaimer")
-        result = _stack(texts, fonts, sizes, aw, ah, head_w)
+    for optional in ("disclaimer", "subline"):  # optional copy goes (and is reported) before sizes go below minimum
+        if result is None and optional in texts and not (optional == "disclaimer" and required):
+            texts.pop(optional)
+            plan.dropped.append(optional)
+            result = _stack(texts, fonts, sizes, aw, ah, head_w)
     if result is None:
         raise FitError(_blame(texts, fonts, sizes, aw, ah, fmt))
     fits, total = result
@@ -468,6 +493,43 @@ def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, FontStack], si
         plan.elements["cta"] = Placed("cta", (x, y, x + cta.w, y + cta.h), cta.fitted, cta.text)
 
 
+def type_scale(brand: BrandKit, copies: dict[str, Copy], fmt: AdFormat, params: LayoutParams | None = None,
+               **frame) -> dict[str, int]:
+    """One type scale per format across the campaign's locales: for each element the size that
+    fits every locale (the longest copy sets it), so en-US and de-DE of a format look like one
+    family. ``copies`` are the locales' copy for ``fmt``; ``frame`` the frame's boxes
+    (``field_box``, ``image_box``, ``has_field``, ``avoid``) as for :func:`plan_layout`."""
+    key = (id(brand), fmt, params.model_dump_json() if params is not None else "",
+           tuple((loc, c.model_dump_json()) for loc, c in copies.items()), repr(sorted(frame.items())))
+    hit = _SCALES.get(key)
+    if hit is not None and hit[0] is brand:
+        return dict(hit[1])
+    caps: dict[str, int] | None = None
+    for _ in range(4):  # a capped locale may wrap differently: settle in a few rounds
+        sizes: dict[str, int] = {}
+        for locale, copy in copies.items():
+            try:
+                plan = plan_layout(brand, copy, fmt, params, locale=locale, caps=caps, **frame)
+            except FitError:
+                continue
+            for name, placed in plan.elements.items():
+                if placed.fitted is not None:
+                    sizes[name] = min(sizes.get(name, 10**6), placed.fitted.size)
+        if sizes == caps:
+            break
+        caps = sizes
+    with _SCALES_LOCK:
+        if len(_SCALES) > 512:
+            _SCALES.clear()
+        _SCALES[key] = (brand, dict(caps or {}))
+    return caps or {}
+
+
+#: type scales already worked out (frames of one format share field and image boxes)
+_SCALES: dict[tuple, tuple] = {}
+_SCALES_LOCK = threading.Lock()
+
+
 def fit_problems(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams | None = None,
                  locale: str | None = None) -> list[tuple[str, str]]:
     """``(copy field, message)`` for copy that cannot fit ``fmt`` even at minimum sizes.
@@ -475,7 +537,26 @@ def fit_problems(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParam
     Measures text only (no rendering), fast enough to run for every locale × format.
     """
     try:
-        plan_layout(brand, copy, fmt, params, locale=locale)
+        plan = plan_layout(brand, copy, fmt, params, locale=locale)
     except FitError as exc:
         return exc.problems
-    return []
+    return [(name, f"{name} does not fit {fmt.name} ({fmt.width}×{fmt.height}) at the minimum legible size and "
+                   f"would be left out; a required element is never dropped: shorten it or give a per-format "
+                   f"override (copy.{locale or '<locale>'}.formats.{fmt.name}: {{{name}: ...}})")
+            for name in required_dropped(brand, plan)]
+
+
+def required_elements(brand: BrandKit, texts: Sequence[str]) -> list[str]:
+    """The copy elements an asset must carry: headline, the CTA when the copy has one, the
+    disclaimer when the brand requires it."""
+    out = ["headline"]
+    if "cta" in texts:
+        out.append("cta")
+    if "disclaimer" in texts and brand.voice.disclaimer_required:
+        out.append("disclaimer")
+    return out
+
+
+def required_dropped(brand: BrandKit, plan: Plan) -> list[str]:
+    """Required elements the plan left out for lack of room."""
+    return [n for n in plan.dropped if n in required_elements(brand, plan.dropped + list(plan.elements))]

@@ -150,6 +150,7 @@ class RunOptions:
     settings: Path | None = None
     record: bool = True  # write to the savings ledger
     stream: bool = True  # overlap later steps with generation (see runner.run_steps)
+    show_checks: bool = False  # write checks/<asset>.png: what the checks measured, drawn over each asset
 
 
 @dataclass

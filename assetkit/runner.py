@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import __version__
 from .campaign import Campaign, effective_copy, load_campaign
-from .errors import UsageError
+from .errors import StepError, UsageError
 from .files import sha256_file
 from .outroot import OutRoot, OutRootError
 from .pipeline import RunContext, RunOptions
@@ -71,6 +71,10 @@ class RunResult:
         }
 
 
+class ChecksFailed(StepError):
+    """A run's assets have findings at the failing level (the message names rule, assets, fix)."""
+
+
 def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -100,6 +104,7 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
     jobs = []
     gen_step = pipe.step("generate")
     master = "shared" if getattr(getattr(gen_step, "params", None), "masters", "per-aspect") == "shared" else ""
+    scale_keys = {fmt.name: _scale_key(campaign, fmt) for fmt in brief.ad_formats()}
     for concept in brief.concepts:
         cdump = concept.model_dump(mode="json")
         for ref in (concept.image, concept.product):
@@ -111,7 +116,10 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
             seed = job_seed(brief.seed, concept.id, variant)
             for fmt in brief.ad_formats():
                 for locale in brief.locales:
-                    copy = effective_copy(brand, brief.copy[locale], locale).model_dump(mode="json", exclude={"source"})
+                    copy = effective_copy(brand, brief.copy[locale], locale).for_format(fmt).model_dump(
+                        mode="json", exclude={"source"})
+                    # the format's type scale depends on every locale's copy for it
+                    copy["type_scale_of"] = scale_keys[fmt.name]
                     key = _hash({"common": common, "concept": cdump, "files": files, "variant": variant,
                                  "seed": seed, "format": fmt.to_dict(), "locale": locale, "copy": copy})[:32]
                     jobs.append(Job(concept.id, variant, fmt, locale, seed, key, master))
@@ -123,6 +131,27 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
             if entry and _file_matches(ctx.files, entry):
                 plan.cached.append(job)
     return plan
+
+
+def _scale_key(campaign: Campaign, fmt) -> str:
+    """What of the other locales' copy shapes an asset: the format's type scale (the sizes that fit
+    every locale), so a copy change that leaves the scale alone remakes only its own locale. With
+    a packshot the scale also depends on where the product lands: then every locale's copy counts."""
+    from .layout import panel_boxes, type_scale
+
+    brief, brand, pipe = campaign.brief, campaign.brand, campaign.pipeline
+    copies = {loc: effective_copy(brand, brief.copy[loc], loc).for_format(fmt) for loc in brief.locales}
+    compose, reframe = pipe.step("compose"), pipe.step("reframe")
+    if compose is None or any(c.product for c in brief.concepts):
+        return _hash([c.model_dump(mode="json", exclude={"source"}) for c in copies.values()])[:16]
+    image_box, field_box = panel_boxes(fmt, getattr(reframe.params, "panel", 0.38)) if reframe else \
+        panel_boxes(fmt)
+    from .layout import LayoutParams
+
+    params = compose.params if isinstance(compose.params, LayoutParams) else None
+    caps = type_scale(brand, copies, fmt, params, field_box=field_box, image_box=image_box,
+                      has_field=field_box is not None)
+    return _hash(caps)[:16]
 
 
 def _previous_entries(files: OutRoot) -> dict:
@@ -205,6 +234,7 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
         write_manifest(ctx, manifest)
     manifest_path = plan.out_dir / MANIFEST
     result = RunResult(manifest, manifest_path, plan.out_dir, made=len(state.pending), cached=len(plan.cached))
+    gate(ctx, manifest, manifest_path)  # assets with error findings are not delivered: fail (no ledger entry)
     if options.record:
         # LEDGER HOOK: every run is recorded in the savings ledger (opt out with --no-ledger)
         from .ledger import record_run
@@ -221,6 +251,24 @@ def _folders(campaign: Campaign) -> list[str]:
         out.append(locale)
         out.extend(f"{locale}/{fmt.name}" for fmt in brief.ad_formats())
     return out
+
+
+def gate(ctx: RunContext, manifest: dict, manifest_path: Path) -> None:
+    """Raise :class:`ChecksFailed` when findings reach the check step's ``fail_on`` level."""
+    from .rules import format_summary
+
+    check = ctx.pipeline.step("check")
+    fail_on = getattr(getattr(check, "params", None), "fail_on", "error")
+    if fail_on == "never":
+        return
+    levels = {"error"} if fail_on == "error" else {"error", "warning"}
+    failing = [g for g in manifest.get("check_summary", []) if g["level"] in levels]
+    if failing:
+        assets = {a for g in failing for a in g["assets"]}
+        raise ChecksFailed(f"{sum(g['count'] for g in failing)} check finding(s) at {fail_on} level on "
+                           f"{len(assets)} asset(s); nothing here is ready to deliver "
+                           f"(files, manifest and contact sheets are written for review: {manifest_path}):\n"
+                           + format_summary(failing))
 
 
 def run_steps(ctx: RunContext, state: RunState) -> None:
@@ -314,15 +362,24 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
     brief, brand, plan = ctx.brief, ctx.brand, ctx.extras["plan"]
     cached_keys = {j.key for j in plan.cached}
     made = {e["key"]: e for e in state.outputs}
+    found: dict[str, list[dict]] = {}
+    for c in state.checks:
+        found.setdefault(c.job.key, []).append({"check": c.check, "level": c.level, "message": c.message})
     assets = []
     for job in plan.jobs:
         if job.key in made:
-            assets.append(made[job.key])
-        elif job.key in cached_keys:
+            entry = dict(made[job.key])
+            entry["checks"] = found.get(job.key, []) + entry.get("checks", [])
+            assets.append(entry)
+        elif job.key in cached_keys:  # up to date: its findings are those of the run that made it
             entry = dict(plan.previous[job.key])
             entry["cached"] = True
             entry["compute_seconds"] = 0.0
+            entry.setdefault("checks", [])
             assets.append(entry)
+    checks = [{"asset": a["path"], **c} for a in assets for c in a["checks"]]
+    from .rules import summarise
+
     finished = datetime.now(UTC)
     timings = dict(state.timings)
     timings["total"] = round(time.perf_counter() - ctx.extras["t0"], 4)
@@ -354,7 +411,8 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "streamed": bool(ctx.extras.get("streamed")),  # step timings overlap when true
         "copy": {loc: effective_copy(brand, c, loc).model_dump(mode="json") for loc, c in brief.copy.items()},
         "assets": assets,
-        "checks": [c.to_dict() for c in state.checks],
+        "checks": checks,
+        "check_summary": summarise(checks),
         "contact_sheets": ctx.extras.get("contact_sheets", {}),
         "provenance": _provenance(ctx),
     }

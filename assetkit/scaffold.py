@@ -22,7 +22,8 @@ palette:            # roles → hex colours; primary, background and text are re
   light: "#FFFFFF"
 fonts: {{}}           # headline/body/cta: TTF files relative to this folder (default: DejaVu Sans)
 logo:
-  file: logo.png    # PNG with transparency
+  default: logo.png          # PNG with transparency, for light backgrounds
+  on_dark: logo-on-dark.png  # your own version for dark backgrounds (the layout picks by measured contrast)
   placement: top-left
   min_width: 48     # pixels
   width: 0.2        # fraction of the format's short side
@@ -61,8 +62,10 @@ concepts:
 """
 
 
-def make_logo(name: str, colour: tuple[int, int, int] = (45, 58, 140)) -> bytes:
-    """A simple wordmark logo (round monogram + name) as a transparent PNG."""
+def make_logo(name: str, colour: tuple[int, int, int] = (45, 58, 140),
+              ink: tuple[int, int, int] = (255, 255, 255)) -> bytes:
+    """A simple wordmark logo (round monogram + name) as a transparent PNG: the disc and the name in
+    ``colour``, the initials in ``ink`` (swap them for the on-dark version)."""
     from PIL import Image, ImageDraw, ImageFont
 
     initials = "".join(w[0] for w in re.findall(r"\w+", name)[:2]).upper() or "A"
@@ -72,7 +75,7 @@ def make_logo(name: str, colour: tuple[int, int, int] = (45, 58, 140)) -> bytes:
     im = Image.new("RGBA", (w, 160), (0, 0, 0, 0))
     d = ImageDraw.Draw(im)
     d.ellipse((8, 8, 152, 152), fill=colour + (255,))
-    d.text((80, 82), initials, font=small, fill=(255, 255, 255, 255), anchor="mm")
+    d.text((80, 82), initials, font=small, fill=ink + (255,), anchor="mm")
     d.text((176, 80), name, font=font, fill=colour + (255,), anchor="lm")
     im = im.crop(im.getbbox())
     buf = io.BytesIO()
@@ -90,5 +93,6 @@ def scaffold(directory: str | Path, name: str) -> Path:
         raise UsageError(f"{directory} exists and is not empty; choose a new folder")
     root.write_text("brand/brand.yaml", BRAND_YAML.format(name=name))
     root.write_bytes("brand/logo.png", make_logo(name))
+    root.write_bytes("brand/logo-on-dark.png", make_logo(name, (255, 255, 255), (45, 58, 140)))
     root.write_text("brief.yaml", BRIEF_YAML.format(name=name))
     return directory / "brief.yaml"

@@ -81,6 +81,7 @@ class Composed:
     boxes: dict[str, Box] = field(default_factory=dict)  # logo, logo_clear, headline, subline, cta, disclaimer
     info: dict[str, Any] = field(default_factory=dict)  # font sizes, measured contrast, scrim...
     background: Image.Image | None = None  # the pixels behind the text (frame + scrim), for checks
+    logo_alpha: Image.Image | None = None  # the drawn logo's alpha (where its ink is), for checks
 
 
 @dataclass

@@ -69,14 +69,20 @@ def script_of(ch: str) -> str | None:
     return None
 
 
-def check_script_code(code: str) -> str:
-    if code not in SCRIPT_NAMES:
+def check_name(value: str, known, what: str, listing: str) -> str:
+    """``value`` if it is one of ``known``, else ValueError: ``unknown <what> 'x'; did you mean 'y'?
+    <listing>: a, b, c``."""
+    if value not in known:
         import difflib
 
-        close = difflib.get_close_matches(code, SCRIPT_NAMES, n=1)
+        close = difflib.get_close_matches(value, list(known), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ValueError(f"unknown script code {code!r}; {hint}use an ISO 15924 code: {', '.join(SCRIPT_NAMES)}")
-    return code
+        raise ValueError(f"unknown {what} {value!r}; {hint}{listing}: {', '.join(known)}")
+    return value
+
+
+def check_script_code(code: str) -> str:
+    return check_name(code, SCRIPT_NAMES, "script code", "use an ISO 15924 code")
 
 
 def is_drawn(ch: str) -> bool:
@@ -230,7 +236,7 @@ def assign(text: str, stack: FontStack | str) -> list[tuple[str, str]]:
         s = script_of(ch)
         keys.append("" if s is None else (stack.font_for(s) or stack.primary))
     # common characters: the previous run's font (the next one's at the start) if it has them
-    prev = next((k for k in keys if k), stack.primary)
+    prev: str = next((k for k in keys if k), stack.primary)
     for i, ch in enumerate(text):
         if keys[i] == "":
             if prev != stack.primary and is_drawn(ch) and not _has(prev, ch) and _has(stack.primary, ch):
@@ -238,7 +244,7 @@ def assign(text: str, stack: FontStack | str) -> list[tuple[str, str]]:
             else:
                 keys[i] = prev
         else:
-            prev = keys[i]
+            prev = keys[i] or prev
     runs: list[tuple[str, str]] = []
     for k, ch in zip(keys, text):
         assert k is not None

@@ -138,14 +138,23 @@ def test_rerun_makes_nothing_and_force_remakes(small_run, monkeypatch):
 
 
 def test_changed_copy_remakes_only_that_locale(small_run, monkeypatch):
+    """…and the other locales' assets only of formats whose shared type scale it changed."""
     monkeypatch.chdir(small_run)
     invoke("run", BRIEF, "--out", "out", "--no-ledger")
     brief = small_run / BRIEF
     original = brief.read_text()
+    manifest = small_run / "out" / "spring-launch" / "manifest.json"
+    before = {a["path"]: a["compose"]["font_px"] for a in json.loads(manifest.read_text())["assets"]}
     try:
         brief.write_text(original.replace("Jetzt entdecken", "Jetzt probieren"))
         summary = json.loads(invoke("run", BRIEF, "--out", "out", "--no-ledger", "--json").output)
-        assert summary["made"] == 6 and summary["cached"] == 6
+        after = json.loads(manifest.read_text())["assets"]
+        remade = [a for a in after if not a["cached"]]
+        assert {a["locale"] for a in after if a["locale"] == "de-DE" and a["cached"]} == set()
+        for a in remade:
+            if a["locale"] == "en-US":  # remade only because the format's type scale moved
+                assert a["compose"]["font_px"] != before[a["path"]], a["path"]
+        assert summary["made"] == len(remade) < 12 and summary["cached"] == 12 - len(remade)
     finally:
         brief.write_text(original)
 
@@ -218,7 +227,7 @@ def test_streamed_run_equals_sequential_run(small_run, monkeypatch, tmp_path):
     assert a.manifest["contact_sheets"] == b.manifest["contact_sheets"]
 
 
-def test_failed_check_stops_the_run_before_export(small_run, monkeypatch, tmp_path):
+def test_failed_checks_fail_the_run_naming_rule_assets_and_fix(small_run, monkeypatch, tmp_path):
     monkeypatch.chdir(small_run)
     strict = tmp_path / "strict.yaml"
     strict.write_text("version: 1\nsteps:\n  - generate: {}\n  - reframe: {}\n  - compose: {}\n"
@@ -226,9 +235,24 @@ def test_failed_check_stops_the_run_before_export(small_run, monkeypatch, tmp_pa
     result = CliRunner().invoke(cli, ["run", BRIEF, "--out", str(tmp_path / "o"), "--no-ledger",
                                       "--pipeline", str(strict), "--progress", "none"])
     assert result.exit_code == 1
-    assert result.output.startswith("Error: ") and "check(s) failed:" in result.output
-    assert "contrast" in result.output
-    assert not list((tmp_path / "o").rglob("*.png")) or all(".cache" in str(p) for p in (tmp_path / "o").rglob("*.png"))
+    assert result.output.startswith("Error: ") and "check finding(s) at error level on" in result.output
+    assert "  text-contrast (error): " in result.output and "\n    fix: add a palette colour" in result.output
+    # the assets are written for review, each with its findings in the manifest
+    manifest = json.loads(next((tmp_path / "o").rglob("manifest.json")).read_text())
+    assert all(any(c["check"] == "text-contrast" for c in a["checks"]) for a in manifest["assets"])
+    summary = {g["rule"]: g for g in manifest["check_summary"]}
+    assert summary["text-contrast"]["level"] == "error" and summary["text-contrast"]["fix"]
+    # a rerun of the unchanged brief fails the same way (cached assets keep their findings)
+    again = CliRunner().invoke(cli, ["run", BRIEF, "--out", str(tmp_path / "o"), "--no-ledger",
+                                     "--pipeline", str(strict), "--progress", "none"])
+    assert again.exit_code == 1 and "text-contrast (error)" in again.output
+    # severity off in the pipeline: the same run passes
+    strict.write_text(strict.read_text().replace("{min_contrast: 21}", "{min_contrast: 21, severity: "
+                                                                      "{text-contrast: warning}}"))
+    ok = CliRunner().invoke(cli, ["run", BRIEF, "--out", str(tmp_path / "o2"), "--no-ledger",
+                                  "--pipeline", str(strict), "--progress", "none"])
+    assert ok.exit_code == 0, ok.output
+    assert "text-contrast (warning)" in ok.output
 
 
 def test_validate_every_shipped_file(repo_root, monkeypatch):
@@ -272,3 +296,29 @@ def test_a_killed_run_leaves_no_truncated_file_and_the_next_run_completes(small_
     done = subprocess.run(cmd[:-4] + ["--json"], cwd=small_run, capture_output=True, text=True, check=True)
     assert json.loads(done.stdout)["assets"] == 12
     assert [p.name for p in out.rglob("*.tmp")] == ["notes.tmp"]
+
+
+def test_badges_and_show_checks_from_a_run(small_run, monkeypatch, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from assetkit.overlay import LEVEL_COLOUR, badge
+
+    monkeypatch.chdir(small_run)
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("version: 1\nsteps:\n  - generate: {}\n  - reframe: {}\n  - compose: {}\n"
+                      "  - check: {min_contrast: 21}\n  - export: {}\n")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(cli, ["run", BRIEF, "--out", str(out), "--no-ledger", "--pipeline", str(strict),
+                                      "--progress", "none", "--show-checks"])
+    assert result.exit_code == 1
+    campaign = out / "spring-launch"
+    manifest = json.loads((campaign / "manifest.json").read_text())
+    for a in manifest["assets"]:  # an overlay per asset, beside (not among) the deliverables
+        assert (campaign / "checks" / a["path"]).is_file(), a["path"]
+        assert a["boxes"]["headline"] and not a["path"].startswith("checks/")
+    sheet = np.asarray(Image.open(campaign / "contact-sheet-en-US.png").convert("RGB")).astype(int)
+    red = np.abs(sheet - LEVEL_COLOUR["error"]).sum(axis=2) < 30
+    assert red.sum() > 200  # a red badge on the error tiles
+    plain = badge(Image.new("RGB", (100, 100), "white"), [], "x")
+    assert np.asarray(plain).min() == 255  # no findings: no badge

@@ -130,7 +130,7 @@ def test_brand_and_brief_files_that_are_fifos_never_hang(workdir, field):
     brief = workdir / "examples" / "spring-launch" / "brief.yaml"
     if field == "logo":
         os.mkfifo(workdir / "brand" / "nordlicht" / "pipe.png")
-        brand.write_text(re.sub(r"file: \S+", "file: pipe.png", brand.read_text(), count=1))
+        brand.write_text(re.sub(r"default: \S+", "default: pipe.png", brand.read_text(), count=1))
     elif field == "headline-font":
         os.mkfifo(workdir / "brand" / "nordlicht" / "pipe.ttf")
         brand.write_text(re.sub(r"headline: \S+", "headline: pipe.ttf", brand.read_text(), count=1))

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from pydantic import Field
 
 from .. import imaging as im
-from ..layout import LEADING, TEXT_ELEMENTS, FitError, LayoutParams, logo_image, plan_layout
+from ..layout import LEADING, TEXT_ELEMENTS, FitError, LayoutParams, logo_image, plan_layout, type_scale
 from ..state import Box, Composed, Frame
 from .base import Step, StepParams
 
@@ -33,24 +33,79 @@ class ComposeParams(StepParams, LayoutParams):
 
 
 @lru_cache(maxsize=256)
-def _logo_scaled(path: str, width: int, reversed_: bool, light: tuple[int, int, int]) -> Image.Image:
+def _logo_scaled(path: str, width: int, height: int, recolour: tuple[int, int, int] | None = None) -> Image.Image:
+    """A logo version scaled to fit ``width``×``height`` (aspect kept), optionally in one colour."""
     logo = logo_image(path)
-    h = max(1, int(round(logo.height * width / logo.width)))
-    out = logo.resize((width, h), Image.Resampling.LANCZOS)
-    if reversed_:
-        out = reverse_logo(out, light)
+    scale = min(width / logo.width, height / logo.height)
+    out = logo.resize((max(1, int(round(logo.width * scale))), max(1, int(round(logo.height * scale)))),
+                      Image.Resampling.LANCZOS)
+    if recolour is not None:
+        solid = Image.new("RGBA", out.size, recolour + (255,))
+        solid.putalpha(out.getchannel("A"))
+        out = solid
     return out
 
 
-def reverse_logo(logo: Image.Image, light: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
-    """The logo for dark backgrounds: its dark ink turned ``light``, other colours kept."""
+def logo_candidates(brand: BrandKit) -> list[tuple[str, str, tuple[int, int, int] | None]]:
+    """``(name, file, recolour)`` of every logo the layout may draw: the kit's versions, then
+    (with ``allow_recolour``, single-colour logos only) the default in each palette colour."""
+    assert brand.logo is not None
+    out: list[tuple[str, str, tuple[int, int, int] | None]] = [
+        (name, str(brand.logo_path(name)), None) for name in brand.logo.versions()]
+    if brand.logo.allow_recolour:
+        for role in ("light", "background", "text", "primary"):
+            if role in brand.palette:
+                out.append((f"recolour:{role}", str(brand.logo_path()), brand.colour(role)))
+    return out
+
+
+def pick_logo(brand: BrandKit, background: Image.Image, box: Box) -> tuple[str, Image.Image, float]:
+    """The logo version with the best measured contrast on the pixels behind ``box``:
+    ``(version, scaled RGBA logo, contrast)`` (ties keep the kit's order: default first)."""
+    w, h = box[2] - box[0], box[3] - box[1]
+    best: tuple[str, Image.Image, float] | None = None
+    for name, path, recolour in logo_candidates(brand):
+        logo = _logo_scaled(path, w, h, recolour)
+        behind = background.crop((box[0], box[1], box[0] + logo.width, box[1] + logo.height))
+        value = im.logo_contrast(logo, behind)
+        if best is None or value > best[2] + 0.05:
+            best = (name, logo, value)
+    assert best is not None
+    return best
+
+
+def _logo_plate(brand: BrandKit, canvas: Image.Image, background: Image.Image, plan, logo: Image.Image):
+    """Lay a soft plate of a palette colour behind the logo (inside its clear space), raising its
+    opacity until the logo measures ≥ the kit's logo contrast: ``(canvas, background, contrast,
+    plate info)``. Dark ink gets the kit's background colour, light ink its primary colour."""
     import numpy as np
 
-    arr = np.asarray(logo.convert("RGBA")).copy()
-    lum = im.luminance_map(arr[..., :3])
-    dark = lum < 0.12
-    arr[dark, 0], arr[dark, 1], arr[dark, 2] = light
-    return Image.fromarray(arr, "RGBA")
+    x0, y0 = plan.logo[0], plan.logo[1]
+    box = (x0, y0, x0 + logo.width, y0 + logo.height)
+    rgba = np.asarray(logo)
+    ink = rgba[..., :3][rgba[..., 3] >= 128]
+    dark_ink = im.relative_luminance(tuple(int(v) for v in ink.mean(axis=0))) < 0.3 if len(ink) else True
+    colour = brand.colour("background") if dark_ink else brand.colour("primary")
+    pad = max(3, int(round(0.25 * logo.height)))
+    region = im.clip(im.expand(box, pad), plan.logo_clear or im.expand(box, pad))
+    region = im.clip(region, (0, 0, canvas.width, canvas.height))
+    local = (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1])
+    size = (region[2] - region[0], region[3] - region[1])
+    mask = im.scrim_mask(size, local, pad, radius=pad, feather=pad / 3)
+    solid = Image.new("RGB", size, colour)
+    under = background.crop(region)
+    opacity, value, plated = 0.3, 0.0, under
+    while True:
+        plated = Image.composite(solid, under, mask.point(lambda v, o=opacity: int(round(v * o))))
+        value = im.logo_contrast(logo, plated.crop(local))
+        if value >= brand.checks.min_logo_contrast or opacity >= 1.0:
+            break
+        opacity = min(1.0, opacity + 0.1)
+    a = mask.point(lambda v, o=opacity: int(round(v * o)))
+    background = background.copy()
+    background.paste(plated, region[:2])
+    canvas.paste(Image.composite(solid, canvas.crop(region), a), region[:2])
+    return canvas, background, value, {"colour": _hex(colour), "opacity": round(opacity, 2)}
 
 
 # -- drawing -------------------------------------------------------------------------------
@@ -58,27 +113,13 @@ def _hex(colour: Sequence[int]) -> str:
     return "#{:02X}{:02X}{:02X}".format(*colour[:3])
 
 
-def _text_candidates(brand: BrandKit) -> list[tuple[int, int, int]]:
-    seen, out = set(), []
-    for c in (brand.colour("text"), brand.colour("light", "background"), (255, 255, 255),
-              brand.colour("primary"), (0, 0, 0)):
-        if c not in seen:
-            seen.add(c)
-            out.append(c)
-    return out
-
-
-def _button_colours(brand: BrandKit, bg: Image.Image, box: Box, target: float):
-    """Button fill (accent, else secondary, else primary) that stands out from what is behind
-    it, and the label colour with the best-preferred contrast ≥ ``target`` on it."""
-    fills = ([brand.colour(r) for r in ("accent", "secondary", "primary") if r in brand.palette]
-             or [brand.colour("primary")])
-    fill = fills[0]
-    for f in fills:
-        if im.measure_contrast(bg, box, f, percentile=50) >= 1.5:
-            fill = f
-            break
-    labels = [brand.colour("light", "background"), (255, 255, 255), brand.colour("text"), (0, 0, 0)]
+def _button_colours(brand: BrandKit, target: float) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The button's fill is always the kit's CTA colour; the label takes the first palette colour
+    (light, background, text, ...) that reaches ``target`` on it, else the best one."""
+    fill = brand.cta_fill()
+    colours = brand.text_colours()
+    prefer = [brand.colour(r) for r in ("light", "background", "text") if r in brand.palette]
+    labels = prefer + [c for c in colours if c not in prefer]
     label = max(labels, key=lambda c: im.contrast_ratio(c, fill))
     for c in labels:
         if im.contrast_ratio(c, fill) >= target:
@@ -88,7 +129,8 @@ def _button_colours(brand: BrandKit, bg: Image.Image, box: Box, target: float):
 
 
 def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposeParams | None = None,
-                  job: Job | None = None, locale: str | None = None) -> Composed:
+                  job: Job | None = None, locale: str | None = None, caps: dict[str, int] | None = None
+                  ) -> Composed:
     """Draw logo and copy on ``frame``: text colour (or a scrim) chosen on the actual pixels so
     every text element measures ≥ ``min_contrast``. Raises :class:`FitError` if copy cannot fit."""
     params = params or ComposeParams()
@@ -96,16 +138,18 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
     fmt = frame.format
     plan = plan_layout(brand, copy, fmt, params, field_box=frame.field_box, image_box=frame.image_box,
                        avoid=getattr(frame, "protect", ()),
-                       locale=locale, has_field=frame.field_box is not None)
+                       locale=locale, has_field=frame.field_box is not None, caps=caps)
     canvas = frame.image.convert("RGB").copy()
     target = params.min_contrast
     text_boxes = {n: p.box for n, p in plan.elements.items() if n in TEXT_ELEMENTS}
     info: dict = {"layout": plan.layout, "dropped": plan.dropped, "font_px": {}, "lines": {}, "contrast": {},
-                  "scrim": False}
+                  "scrim": False,
+                  "hidden": [n for n, shown in (("cta", params.show_cta), ("subline", params.show_subline))
+                             if not shown]}
 
     # text colour on the real pixels; a scrim only if no colour reaches the target
     if text_boxes:
-        colour, value = im.pick_text_colour(canvas, list(text_boxes.values()), _text_candidates(brand), target)
+        colour, value = im.pick_text_colour(canvas, list(text_boxes.values()), brand.text_colours(), target)
         if value < target:
             light = im.relative_luminance(colour) > 0.4
             scrim_colour = brand.colour("primary") if light else brand.colour("background")
@@ -140,7 +184,7 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
     cta_fit = cta_placed.fitted if cta_placed is not None else None
     if cta_placed is not None and cta_fit is not None:
         placed = cta_placed
-        fill, label = _button_colours(brand, background, placed.box, target)
+        fill, label = _button_colours(brand, target)
         x0, y0, x1, y1 = placed.box
         radius = int(round(brand.style.corner_radius * (y1 - y0) / 2))
         draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=radius, fill=fill)
@@ -151,27 +195,29 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
         info["contrast"]["cta"] = round(im.contrast_ratio(label, fill), 2)
         info["cta_colours"] = {"fill": _hex(fill), "label": _hex(label)}
 
+    logo_alpha = None
     if plan.logo is not None:
-        lw = plan.logo[2] - plan.logo[0]
-        ink = brand.colour("primary")
-        reversed_ = im.measure_contrast(background, plan.logo, ink, percentile=50) < 3.0
-        logo = _logo_scaled(str(brand.logo_path()), lw, reversed_, brand.colour("light", "background"))
+        version, logo, value = pick_logo(brand, background, plan.logo)
+        if value < brand.checks.min_logo_contrast:  # no version stands out: a soft plate behind it
+            canvas, background, value, plate = _logo_plate(brand, canvas, background, plan, logo)
+            info["logo_plate"] = plate
         rgba = canvas.convert("RGBA")
         rgba.alpha_composite(logo, plan.logo[:2])
         canvas = rgba.convert("RGB")
         boxes["logo"] = (plan.logo[0], plan.logo[1], plan.logo[0] + logo.width, plan.logo[1] + logo.height)
         if plan.logo_clear is not None:
             boxes["logo_clear"] = plan.logo_clear
+        logo_alpha = logo.getchannel("A")
         info["logo_px"] = [logo.width, logo.height]
-        info["logo_reversed"] = reversed_
+        info["logo_version"] = version
+        info["logo_contrast"] = round(value, 2)
 
     content = [b for n, b in boxes.items() if n in ("headline", "subline", "cta", "disclaimer")]
     if content:
         boxes["text_area"] = im.union(content)
     info["safe_zone"] = list(plan.safe)
-    composed = Composed(job=job, image=canvas, boxes=boxes, info=info)  # type: ignore[arg-type]  # job: None in previews
-    composed.background = background  # pixels behind the text, for ``check``
-    return composed
+    return Composed(job=job, image=canvas, boxes=boxes, info=info, background=background,  # type: ignore[arg-type]
+                    logo_alpha=logo_alpha)  # job: None in previews
 
 
 class ComposeStep(Step):
@@ -187,10 +233,26 @@ class ComposeStep(Step):
     def run(self, ctx: RunContext, state: RunState) -> None:
         from ..errors import StepError
 
+        scales: dict = {}  # one type scale per frame (format), over every locale of the brief
+
+        def scale_of(job):
+            if job.frame_id not in scales:
+                frame = state.frames[job.frame_id]
+                copies = {loc: ctx.brief.copy[loc].for_format(job.format) for loc in ctx.brief.locales}
+                scales[job.frame_id] = type_scale(
+                    ctx.brand, copies, job.format, self.params, field_box=frame.field_box,
+                    image_box=frame.image_box, has_field=frame.field_box is not None,
+                    avoid=getattr(frame, "protect", ()))
+            return scales[job.frame_id]
+
+        for job in state.pending:
+            scale_of(job)
+
         def one(job):
             try:
-                return job, compose_asset(ctx.brand, ctx.brief.copy[job.locale], state.frames[job.frame_id],
-                                          self.params, job=job), None
+                return job, compose_asset(ctx.brand, ctx.brief.copy[job.locale].for_format(job.format),
+                                          state.frames[job.frame_id],
+                                          self.params, job=job, caps=scales[job.frame_id]), None
             except FitError as exc:
                 return job, None, exc
 

@@ -51,7 +51,14 @@ class ExportStep(Step):
 
     def finish(self, ctx: RunContext, state: RunState) -> None:
         if self.params.contact_sheet:
-            ctx.extras["contact_sheets"] = write_contact_sheets(ctx, ctx.extras["plan"], changed=bool(state.outputs))
+            plan = ctx.extras["plan"]
+            findings = {key: list(e.get("checks", [])) for key, e in plan.previous.items()}
+            for r in state.checks:  # this run's findings replace what an earlier run said
+                findings[r.job.key] = []
+            for r in state.checks:
+                findings[r.job.key].append({"check": r.check, "level": r.level, "message": r.message})
+            ctx.extras["findings"] = findings
+            ctx.extras["contact_sheets"] = write_contact_sheets(ctx, plan, changed=bool(state.outputs))
 
     def _write(self, ctx: RunContext, state: RunState, composed: Composed, sharing: int = 1) -> dict:
         p: ExportParams = self.params
@@ -60,12 +67,33 @@ class ExportStep(Step):
         master = state.masters.get(job.master_id)
         gen_params = dict(master.params) if master else {}
         gen_params.setdefault("generator", state.generator_info.get("name", "draft"))
-        data = encode(composed.image, p, metadata=_metadata(ctx, composed, gen_params) if p.metadata else None)
+        meta = _metadata(ctx, composed, gen_params) if p.metadata else None
+        data = encode(composed.image, p, metadata=meta)
+        limit = ctx.brand.checks.weight_limit(job.format)
+        reserve = SIGNATURE_RESERVE if limit and ctx.extras.get("provenance") is not None else 0
+        data, weight = fit_weight(composed.image, p, meta, data, limit - reserve if limit else None)
         content_sha256 = sha256_bytes(data)
-        # (file-weight optimisation of the encoded bytes belongs here, before signing)
         data, c2pa = seal(ctx, state, composed, data, p.format)  # C2PA signing: the last change to the bytes
+        weight["bytes"] = len(data)
+        if limit and len(data) > limit:
+            from ..rules import severity_of
+            from ..state import CheckResult
+
+            level = severity_of("file-weight", ctx.brand.checks.severity, _check_severity(ctx))
+            if level != "off":
+                state.checks.append(CheckResult(job, "file-weight", level, (
+                    f"{len(data):,} bytes is over the {job.format.name} limit of {limit:,} bytes even after "
+                    f"{weight['method']} (encoded {weight['encoded']:,})")))
         rel = job.relpath(EXT[p.format])
         ctx.files.write_bytes(rel, data)
+        if getattr(ctx.options, "show_checks", False):  # what the checks measured, beside the asset
+            from ..overlay import check_overlay
+
+            found = [{"check": r.check, "level": r.level, "message": r.message} for r in list(state.checks)
+                     if r.job.key == job.key]
+            buf = io.BytesIO()
+            check_overlay(composed.image, composed.boxes, composed.info, found).save(buf, "PNG", compress_level=1)
+            ctx.files.write_bytes("checks/" + job.relpath("png"), buf.getvalue())
         if p.contact_sheet:  # keep a thumbnail: the contact sheet need not decode the file again
             thumb = composed.image.copy()
             thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS, reducing_gap=2.0)
@@ -78,19 +106,64 @@ class ExportStep(Step):
             "generator_params": {k: v for k, v in gen_params.items() if k != "parameters_text"},
             "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
             "master": master.key if master else None, "master_cached": bool(master and master.cached),
-            "compose": composed.info, "content_sha256": content_sha256, "c2pa": c2pa,
+            "compose": composed.info, "content_sha256": content_sha256, "c2pa": c2pa, "weight": weight,
             "boxes": {k: list(v) for k, v in composed.boxes.items()},
             "export_seconds": round(time.perf_counter() - t0, 4),
             "cached": False, "key": job.key,
         }
 
 
+#: bytes kept free under a file-weight limit for the C2PA manifest signing adds afterwards
+SIGNATURE_RESERVE = 12_000
+
+
+def _check_severity(ctx: RunContext) -> dict:
+    step = ctx.pipeline.step("check")
+    return dict(getattr(getattr(step, "params", None), "severity", {}) or {})
+
+
+def fit_weight(image, params: ExportParams, metadata: dict | None, data: bytes, limit: int | None
+               ) -> tuple[bytes, dict]:
+    """Bring encoded ``data`` within ``limit`` bytes, before the file is signed and written:
+    PNG: lossless optimisation, then palette quantisation (256 colours, dithered); JPEG/WebP:
+    the highest quality that fits (binary search down to 40). Returns the bytes (the smallest
+    tried when nothing fits) and what was done."""
+    info: dict = {"limit": limit, "encoded": len(data), "method": "none"}
+    if limit is None or len(data) <= limit:
+        return data, info
+    if params.format == "png":
+        opt = params.model_copy(update={"optimize": True})
+        got = data
+        if len(data) <= limit * 1.15:  # lossless optimisation saves a few per cent, not more: try it when near
+            got = encode(image, opt, metadata)
+            info["method"] = "png-optimised"
+        if len(got) > limit:
+            quant = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
+                                                  dither=Image.Dither.FLOYDSTEINBERG)
+            got = min(got, encode(quant, opt, metadata), key=len)
+            info["method"] = "png-palette-256"
+        return got, info
+    lo, hi, best = 40, params.quality - 1, None
+    while lo <= hi:  # the highest quality that fits
+        q = (lo + hi) // 2
+        got = encode(image, params.model_copy(update={"quality": q, "optimize": True}), metadata)
+        if len(got) <= limit:
+            best, lo = (got, q), q + 1
+        else:
+            hi = q - 1
+    q = best[1] if best else 40
+    info["method"] = f"{params.format}-quality-{q}"
+    return (best[0] if best else encode(image, params.model_copy(update={"quality": 40, "optimize": True}),
+                                        metadata)), info
+
+
 def encode(image, params: ExportParams, metadata: dict | None = None) -> bytes:
-    """Encode an RGB image in the export format, with A1111 parameters and XMP where supported."""
+    """Encode an RGB (or, for PNG, palette) image in the export format, with A1111 parameters and
+    XMP where supported."""
     from PIL.PngImagePlugin import PngInfo
 
     buf = io.BytesIO()
-    image = image.convert("RGB")
+    image = image if (params.format == "png" and image.mode == "P") else image.convert("RGB")
     if params.format == "png":
         info = None
         if metadata:
@@ -112,7 +185,7 @@ def encode(image, params: ExportParams, metadata: dict | None = None) -> bytes:
 
 def _metadata(ctx: RunContext, composed: Composed, gen_params: dict) -> dict:
     job = composed.job
-    copy = ctx.brief.copy[job.locale]
+    copy = ctx.brief.copy[job.locale].for_format(job.format)
     gen = gen_params.get("generator", "draft")
     xmp = (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
@@ -169,6 +242,12 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
                 im.draft("RGB", (THUMB, THUMB))
                 thumb = im.convert("RGB")
                 thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
+        found = ctx.extras.get("findings", {}).get(job.key, [])
+        if found:  # a badge with the rule ids of the asset's findings
+            from ..brand import FALLBACK_FONTS
+            from ..overlay import badge
+
+            thumb = badge(thumb, found, FALLBACK_FONTS["headline"])
         tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
     title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
     subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "

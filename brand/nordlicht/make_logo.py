@@ -1,4 +1,5 @@
-"""Draw the Nordlicht Coffee logo (``logo.png``): an aurora-over-bean mark and a serif wordmark.
+"""Draw the Nordlicht Coffee logo (``logo.png``, and ``logo-on-dark.png`` for dark backgrounds):
+an aurora-over-bean mark and a serif wordmark.
 
 Run from anywhere: ``python brand/nordlicht/make_logo.py``. Drawn at 4× and downsampled for
 smooth edges; transparent background, trimmed to its content.
@@ -13,10 +14,11 @@ HERE = Path(__file__).resolve().parent
 FJORD = (27, 58, 75)  # primary #1B3A4B
 CREMA = (242, 166, 90)  # secondary #F2A65A
 EMBER = (228, 87, 46)  # accent #E4572E
+OAT = (247, 243, 236)  # background #F7F3EC: the ink of the on-dark version
 S = 4  # supersampling factor
 
 
-def mark(size: int) -> Image.Image:
+def mark(size: int, ink: tuple[int, int, int] = FJORD) -> Image.Image:
     """The symbol: a fjord-blue coffee bean under three aurora arcs (crema → ember)."""
     im = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     d = ImageDraw.Draw(im)
@@ -38,21 +40,21 @@ def mark(size: int) -> Image.Image:
     cd.arc((cx - bw * 0.25, cy - bh * 0.02, cx + bw * 0.55, cy + bh * 0.46), start=120, end=240, fill=255, width=lw)
     bean = ImageChops.subtract(bean, crease)
     bean = bean.rotate(-28, resample=Image.BICUBIC, center=(cx, cy))
-    im.paste(Image.new("RGBA", (size, size), FJORD + (255,)), (0, 0), bean)
+    im.paste(Image.new("RGBA", (size, size), ink + (255,)), (0, 0), bean)
     return im
 
 
-def make_logo(out: Path = HERE / "logo.png") -> Image.Image:
-    """Render the logo and write it to ``out`` (RGBA PNG)."""
+def make_logo(out: Path = HERE / "logo.png", ink: tuple[int, int, int] = FJORD) -> Image.Image:
+    """Render the logo with its bean and words in ``ink`` and write it to ``out`` (RGBA PNG)."""
     H = 240 * S
     canvas = Image.new("RGBA", (900 * S, H), (0, 0, 0, 0))
-    m = mark(int(H * 0.92))
+    m = mark(int(H * 0.92), ink)
     canvas.alpha_composite(m, (0, (H - m.height) // 2))
     d = ImageDraw.Draw(canvas)
     serif = ImageFont.truetype(str(HERE / "fonts" / "DejaVuSerif-Bold.ttf"), int(H * 0.40))
     sans = ImageFont.truetype(str(HERE / "fonts" / "DejaVuSansCondensed-Bold.ttf"), int(H * 0.15))
     x = m.width + int(H * 0.08)
-    d.text((x, int(H * 0.50)), "Nordlicht", font=serif, fill=FJORD, anchor="ls")
+    d.text((x, int(H * 0.50)), "Nordlicht", font=serif, fill=ink, anchor="ls")
     word_w = d.textlength("Nordlicht", font=serif)
     # "COFFEE ROASTERS" letter-spaced to the wordmark's width, under a thin crema rule
     label = "COFFEE ROASTERS"
@@ -62,7 +64,7 @@ def make_logo(out: Path = HERE / "logo.png") -> Image.Image:
     d.rectangle((x, y_rule, x + word_w, y_rule + max(S, int(H * 0.012))), fill=CREMA)
     cx = float(x)
     for c in label:
-        d.text((cx, int(H * 0.82)), c, font=sans, fill=FJORD, anchor="ls")
+        d.text((cx, int(H * 0.82)), c, font=sans, fill=ink, anchor="ls")
         cx += d.textlength(c, font=sans) + gap
     canvas = canvas.crop(canvas.getbbox())
     pad = 4 * S
@@ -76,3 +78,5 @@ def make_logo(out: Path = HERE / "logo.png") -> Image.Image:
 if __name__ == "__main__":
     img = make_logo()
     print(f"wrote {HERE / 'logo.png'} ({img.width}×{img.height})")
+    img = make_logo(HERE / "logo-on-dark.png", OAT)
+    print(f"wrote {HERE / 'logo-on-dark.png'} ({img.width}×{img.height})")
