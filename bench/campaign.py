@@ -131,8 +131,7 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
     manifest = json.loads((out / "reference" / "manifest.json").read_text())
     masters = {a["master"] for a in manifest["assets"] if a.get("master")}
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "assets": len(manifest["assets"]),
-            "masters": len(masters),
-            "timings": manifest["timings"],
+            "masters": len(masters), "timings": manifest["timings"],
             "compute_s": round(manifest["compute_seconds"], 2), "load_before": before, "load_after": after}
 
 
@@ -365,8 +364,8 @@ def main() -> None:
                       f"{[r['speedup'] for r in rows]}, CPU speed-up {[r['cpu_speedup'] for r in rows]}", flush=True)
         print(json.dumps({"quick": args.quick, "masters_option": args.masters, "worker_nice": args.worker_nice,
                           "runs": runs, "steady": st,
-                          "stock": sk, "size_change": change, "compose_share": share, "summary": summary, "load_average_end": load(),
-                          "peak_rss_gb": peak_rss_gb()},
+                          "stock": sk, "size_change": change, "compose_share": share, "summary": summary,
+                          "load_average_end": load(), "peak_rss_gb": peak_rss_gb()},
                          default=str))
     finally:
         if not keep:
