@@ -131,8 +131,7 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
     manifest = json.loads((out / "reference" / "manifest.json").read_text())
     masters = {a["master"] for a in manifest["assets"] if a.get("master")}
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "assets": len(manifest["assets"]),
-            "masters": len(masters),
-            "timings": manifest["timings"],
+            "masters": len(masters), "timings": manifest["timings"],
             "compute_s": round(manifest["compute_seconds"], 2), "load_before": before, "load_after": after}
 
 
@@ -181,6 +180,18 @@ def steady(model: Path, tiny_vae: Path, sizes: list[tuple[int, int]], n: int) ->
         gen.generate(reqs[1:])
         out[f"{w}x{h}"] = {"s_per_image": round((time.perf_counter() - t0) / n, 3), "warmup_s": round(warm, 2),
                            "cpu_s_per_image": round((time.process_time() - c0) / n, 3)}
+    if len(sizes) > 1:  # what a size change costs: back to the first size, packed copies kept or not
+        from assetkit.generators import cpu_kernels
+
+        back = {}
+        for kept in (cpu_kernels.PACKED_SHAPES, 1):
+            cpu_kernels.PACKED_SHAPES = kept
+            gen.generate([GenerationRequest("bench", 0, prompt, "", *sizes[1], seed=0, palette={})])
+            packs = cpu_kernels.stats["packs"]
+            t0 = time.perf_counter()
+            gen.generate([GenerationRequest("bench", 0, prompt, "", *sizes[0], seed=0, palette={})])
+            back[kept] = {"s": round(time.perf_counter() - t0, 3), "packs": cpu_kernels.stats["packs"] - packs}
+        out["_size_change"] = {f"shapes_kept_{k}": v for k, v in back.items()}
     gen.close()
     return out
 
@@ -294,9 +305,14 @@ def main() -> None:
               f"not streamed); load average {before} → {load()}", flush=True)
         before = load()
         st = in_child("steady", model, tiny, sizes, args.steady_images)
+        change = st.pop("_size_change", None)
         print("steady state (same generator, after one warm-up per size): "
               + ", ".join(f"{k} {v['s_per_image']} s/image (warm-up {v['warmup_s']} s)" for k, v in st.items())
               + f"; load average {before} → {load()}", flush=True)
+        if change:
+            print("a size change (an image of the first size right after one of the second): "
+                  + ", ".join(f"{k.replace('_', ' ')}: {v['s']} s, {v['packs']} re-packs" for k, v in change.items()),
+                  flush=True)
         if args.skip_stock:
             sk = {k: {"s_per_image": args.skip_stock, "given": True} for k in st}
             print(f"stock: {args.skip_stock} s/image GIVEN on the command line, not measured", flush=True)
@@ -348,8 +364,8 @@ def main() -> None:
                       f"{[r['speedup'] for r in rows]}, CPU speed-up {[r['cpu_speedup'] for r in rows]}", flush=True)
         print(json.dumps({"quick": args.quick, "masters_option": args.masters, "worker_nice": args.worker_nice,
                           "runs": runs, "steady": st,
-                          "stock": sk, "compose_share": share, "summary": summary, "load_average_end": load(),
-                          "peak_rss_gb": peak_rss_gb()},
+                          "stock": sk, "size_change": change, "compose_share": share, "summary": summary,
+                          "load_average_end": load(), "peak_rss_gb": peak_rss_gb()},
                          default=str))
     finally:
         if not keep:

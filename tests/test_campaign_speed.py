@@ -220,3 +220,22 @@ def test_a_convolution_onednn_refuses_at_run_time_runs_stock_and_says_so(tiny, m
     img = gen.generate([req("c", 64, 64)])[0].image
     assert len(logs) == 1 and "could not run packed at 64×64" in logs[0]
     assert np.abs(np.asarray(img, np.int16) - np.asarray(ref, np.int16)).max() <= 1  # fp32 rounding at most
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+def test_worker_threads_step_back_only_while_the_model_runs():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assetkit import threads
+
+    def nice_of_a_worker() -> int:
+        with ThreadPoolExecutor(max_workers=1, initializer=threads.worker_started) as pool:
+            return pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    with threads.model_running():
+        during = nice_of_a_worker()
+    after = nice_of_a_worker()
+    assert during == min(19, base + threads.NICE) and after == base
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller keeps its own
