@@ -196,6 +196,17 @@ def test_path_tricks_are_refused(client, folder):
         assert "root:" not in r.text
 
 
+def test_a_symlinked_asset_file_is_never_served(client, service, folder):
+    a, _ = first(service)
+    path = service.catalog.file(a)
+    path.unlink()
+    path.symlink_to(folder / "manifest.json")
+    for kind in ("full", "thumb"):
+        r = get(client, f"/img/{a.id}/{kind}")
+        assert r.status_code == 404 and "its file is missing" in r.text
+    assert service.states()[a.id].sha256 is None
+
+
 def test_state_route(client, service):
     r = get(client, "/api/state")
     data = r.json()

@@ -93,10 +93,11 @@ def create_app(service: ReviewService, token: str | None = None, access_log=None
                    "X-Content-Type-Options": "nosniff"}
         if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
-        if kind == "thumb":
-            return Response(thumbs.get(service, a, sha), media_type="image/jpeg", headers=headers)
-        data = service.catalog.file(a).read_bytes()
-        return Response(data, media_type=MEDIA.get(a.ext, "application/octet-stream"), headers=headers)
+        data = thumbs.get(service, a, sha) if kind == "thumb" else service.catalog.read_bytes(a)
+        if data is None:
+            return not_found(f"{a.label}: its file is missing")
+        media = "image/jpeg" if kind == "thumb" else MEDIA.get(a.ext, "application/octet-stream")
+        return Response(data, media_type=media, headers=headers)
 
     def state(request: Request) -> Response:
         states = service.states()
