@@ -183,6 +183,17 @@ def test_full_view_thumbnail_and_file(client, service):
     assert again.status_code == 304
 
 
+def test_thumbnails_are_warmed_in_memory(service, folder):
+    from assetkit.review.thumbs import ThumbCache
+
+    before = sorted(p.name for p in folder.rglob("*"))
+    cache = ThumbCache()
+    assert cache.warm(service) == 12
+    a, sha = first(service)
+    assert cache.get(service, a, sha) is cache.get(service, a, sha)
+    assert sorted(p.name for p in folder.rglob("*")) == before  # nothing written
+
+
 def test_path_tricks_are_refused(client, folder):
     manifest = (folder / "manifest.json").read_text()
     tricks = ["/img/../manifest.json", "/img/..%2Fmanifest.json/full", "/img/%2e%2e%2fmanifest.json/full",

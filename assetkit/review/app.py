@@ -144,14 +144,15 @@ def create_app(service: ReviewService, token: str | None = None, access_log=None
         Route("/api/state", state, methods=["GET"]),
         Route("/api/decisions", decide, methods=["POST"]),
     ]
-    return ReviewApp(Starlette(routes=routes), token, service, access_log or (lambda line: log.info(line)))
+    return ReviewApp(Starlette(routes=routes), token, service, access_log or (lambda line: log.info(line)), thumbs)
 
 
 class ReviewApp:
     """The token gate and access log around the Starlette app (an ASGI callable)."""
 
-    def __init__(self, inner, token: str, service: ReviewService, write_log):
+    def __init__(self, inner, token: str, service: ReviewService, write_log, thumbs: ThumbCache):
         self.inner, self.token, self.service, self.write_log = inner, token, service, write_log
+        self.thumbs = thumbs
 
     async def __call__(self, scope, receive, send):
         from starlette.responses import PlainTextResponse

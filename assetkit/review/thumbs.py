@@ -34,7 +34,7 @@ class ThumbCache:
         self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, service: ReviewService, asset: ReviewAsset, sha: str) -> bytes:
+    def get(self, service: ReviewService, asset: ReviewAsset, sha: str) -> bytes | None:
         key = (asset.id, sha)
         with self._lock:
             hit = self._items.get(key)
@@ -50,3 +50,16 @@ class ThumbCache:
             while len(self._items) > self.limit:
                 self._items.popitem(last=False)
         return data
+
+    def warm(self, service: "ReviewService", stop: threading.Event | None = None) -> int:
+        """Make every asset's thumbnail in gallery order (run on a background thread by the server,
+        so the gallery's tiles are ready when the browser asks); returns how many were made."""
+        made = 0
+        cat = service.catalog
+        for asset in cat.assets.values():
+            if stop is not None and stop.is_set():
+                break
+            sha = cat.current_sha256(asset)
+            if sha is not None and self.get(service, asset, sha) is not None:
+                made += 1
+        return made
