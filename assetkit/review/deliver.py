@@ -240,8 +240,8 @@ def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None
             allow_pending: bool = False) -> DeliveryResult:
     """Write the approved assets of ``folder`` to ``to`` (a folder or ``.zip``) and record it."""
     from ..files import sha256_bytes
-    from ..outroot import write_output_file
     from ..ledger import who
+    from ..outroot import write_output_file
     from .store import ReviewStore
 
     to = Path(to)

@@ -22,9 +22,8 @@ def static_gallery(folder: str | Path, out: str | Path | None = None,
                    ledger: str | Path | None = None) -> tuple[Path, int]:
     """Write the gallery to ``out`` (default ``FOLDER/review.html``); returns (path, assets)."""
     from ..ledger import ledger_path
-    from .store import ReviewStore
-
     from ..outroot import safe_output_file, write_output_file
+    from .store import ReviewStore
 
     cat = load_catalog(folder)
     target = safe_output_file(Path(out) if out is not None else cat.folder / "review.html")

@@ -51,7 +51,7 @@ class ThumbCache:
                 self._items.popitem(last=False)
         return data
 
-    def warm(self, service: "ReviewService", stop: threading.Event | None = None) -> int:
+    def warm(self, service: ReviewService, stop: threading.Event | None = None) -> int:
         """Make every asset's thumbnail in gallery order (run on a background thread by the server,
         so the gallery's tiles are ready when the browser asks); returns how many were made."""
         made = 0
