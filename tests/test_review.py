@@ -21,7 +21,8 @@ from assetkit.review.catalog import asset_id, load_catalog
 from assetkit.review.deliver import index_csv, neutralise_cell
 from assetkit.review.rollup import campaign_status, review_rollup
 from assetkit.review.service import ReviewService
-from assetkit.review.store import ReviewStore, verify_chain
+from assetkit.ledger import Ledger, LedgerError
+from assetkit.review.store import ReviewStore
 
 starlette = pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
@@ -96,7 +97,7 @@ def first(service):
 def decisions_count(work) -> int:
     conn = sqlite3.connect(work / "ledger.sqlite")
     try:
-        return conn.execute("SELECT count(*) FROM review_decisions").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
     finally:
         conn.close()
 
@@ -357,7 +358,7 @@ def test_concurrent_reviewers_lose_no_decision(service, folder, work):
         got = service.decisions()
         assert len(got) == 48
         assert sorted(d.comment for d in got) == sorted(f"w{n} i{i}" for n in range(8) for i in range(6))
-        assert verify_chain(service.store.conn) == []
+        assert service.store.verify().links >= 48
     finally:
         other.close()
 
@@ -387,22 +388,28 @@ def test_decisions_are_append_only_and_chained(client, service, work):
     a, sha = first(service)
     for action in ("approve", "reject"):
         post(client, {"scope": "asset", "id": a.id, "action": action, "sha256": sha})
-    conn = sqlite3.connect(work / "ledger.sqlite")
-    conn.row_factory = sqlite3.Row
+    ledger = work / "ledger.sqlite"
+    with Ledger(ledger) as lg:
+        assert lg.verify().links == 2
+    conn = sqlite3.connect(ledger)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE review_decisions SET action = 'approve'")
+        conn.execute("UPDATE decisions SET action = 'approve'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM review_decisions")
-    assert verify_chain(conn) == []
-    conn.execute("DROP TRIGGER review_decisions_no_update")
-    conn.execute("UPDATE review_decisions SET action = 'approve' WHERE id = 2")
+        conn.execute("DELETE FROM decisions")
+    conn.execute("DROP TRIGGER decisions_no_update")
     conn.commit()
-    assert verify_chain(conn) == ["review_decisions row 2: contents do not match its hash (the row was changed)"]
-    conn.execute("DROP TRIGGER review_decisions_no_delete")
-    conn.execute("DELETE FROM review_decisions WHERE id = 1")
+    with Ledger(ledger) as lg, pytest.raises(LedgerError, match="trigger decisions_no_update is missing"):
+        lg.verify()
+    conn.execute("UPDATE decisions SET action = 'approve' WHERE id = 2")
+    conn.execute("CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions "
+                 "BEGIN SELECT RAISE(ABORT, 'x'); END")
     conn.commit()
-    assert "previous hash does not match" in verify_chain(conn)[0]
     conn.close()
+    with Ledger(ledger) as lg, pytest.raises(LedgerError, match="first bad decision 2: decisions row 2 does not "
+                                                                 "match its hash"):
+        lg.verify()
+    result = CliRunner().invoke(cli, ["ledger", "verify", "--ledger", str(ledger)])
+    assert result.exit_code != 0 and "decisions row 2" in result.output
 
 
 def test_rollup_recorded_minutes_and_rejections(client, service, work):
