@@ -430,6 +430,39 @@ def test_rollup_recorded_minutes_and_rejections(client, service, work):
     assert roll.minutes("spring-launch", "xx-XX", other.format, other.concept, other.variant) is None
 
 
+def test_report_shows_recorded_review_minutes_and_rejections(tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    from assetkit.pipeline import RunOptions
+    from assetkit.report import build_report
+    from assetkit.report.html import render_html
+    from assetkit.runner import run_brief
+    from assetkit.settings import Settings
+
+    from review_fixtures import write_brief
+
+    work = tmp_path / "rep"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    ledger = work / "ledger.sqlite"
+    result = run_brief(write_brief(work), RunOptions(out=work / "out", ledger=ledger, jobs=1))
+    with ReviewService(Path(result.out_dir), ledger, "Rita") as svc:
+        client = TestClient(create_app(svc, token=TOKEN))
+        m = next(iter(svc.catalog.masters.values()))
+        post(client, {"scope": "master", "id": m.id, "action": "approve", "assets": shas(svc, m.assets),
+                      "focus_ms": 120000})
+        one = m.assets[0]
+        post(client, {"scope": "asset", "id": one, "action": "reject", "sha256": shas(svc, [one])[one],
+                      "focus_ms": 60000})
+    data = build_report(ledger, settings=Settings(), thumbnails=False)
+    meth = data.methodology
+    assert (meth.review_assets, meth.review_rejected) == (6, 1)
+    assert meth.review_minutes_recorded == Decimal("3.0")
+    assert meth.review_minutes_estimated == Decimal(12)  # 6 deliverables × 2 review minutes (settings)
+    html = render_html(data)
+    assert "3 min measured in the browser vs 12 min estimated for these deliverables; 1 rejected" in html
+
+
 # -- static gallery --------------------------------------------------------------------------------
 
 def test_static_gallery_is_self_contained(client, service, folder, work):

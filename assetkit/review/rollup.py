@@ -63,12 +63,9 @@ def rollup_decisions(decisions: list[Decision]) -> ReviewRollup:
 
 def review_rollup(conn: sqlite3.Connection, campaign: str | None = None) -> ReviewRollup:
     """The rollup of a ledger connection's decisions (empty when the ledger has none yet)."""
-    try:
-        rows = conn.execute("SELECT * FROM decisions" + (" WHERE campaign = ?" if campaign else "")
-                            + " ORDER BY id", (campaign,) if campaign else ()).fetchall()
-    except sqlite3.OperationalError:  # a ledger older than schema 6: nobody reviewed anything
-        return ReviewRollup()
-    return rollup_decisions([Decision.from_row(r) for r in rows])
+    from ..ledger import rollups
+
+    return rollup_decisions([Decision.from_row(r) for r in rollups.review_decisions(conn, campaign)])
 
 
 def campaign_status(folder: str | Path, ledger: str | Path | None = None) -> dict:
