@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML  # noqa: E402
 
 EXTRA_COPY = {
     "fr-FR": {"headline": "Le printemps a le goût du café", "subline": "Notre nouvelle torréfaction claire.",

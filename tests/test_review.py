@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from review_fixtures import make_campaign
 
 from assetkit.cli import cli
+from assetkit.ledger import Ledger, LedgerError
 from assetkit.review.catalog import asset_id, load_catalog
 from assetkit.review.deliver import index_csv, neutralise_cell
 from assetkit.review.rollup import campaign_status, review_rollup
 from assetkit.review.service import ReviewService
-from assetkit.ledger import Ledger, LedgerError
 from assetkit.review.store import ReviewStore
 
 starlette = pytest.importorskip("starlette")
@@ -433,13 +433,13 @@ def test_rollup_recorded_minutes_and_rejections(client, service, work):
 def test_report_shows_recorded_review_minutes_and_rejections(tmp_path, monkeypatch):
     from decimal import Decimal
 
+    from review_fixtures import write_brief
+
     from assetkit.pipeline import RunOptions
     from assetkit.report import build_report
     from assetkit.report.html import render_html
     from assetkit.runner import run_brief
     from assetkit.settings import Settings
-
-    from review_fixtures import write_brief
 
     work = tmp_path / "rep"
     work.mkdir()
