@@ -45,6 +45,7 @@ bench: $(FULL_STAMP)
 	$(BIN)/python bench/compose.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/review.py
 	$(BIN)/python bench/diffusion.py --quick
 	$(BIN)/python bench/campaign.py --quick
 

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 from review_fixtures import make_campaign
 
 from assetkit.cli import cli
+from assetkit.ledger import Ledger, LedgerError
 from assetkit.review.catalog import asset_id, load_catalog
 from assetkit.review.deliver import index_csv, neutralise_cell
 from assetkit.review.rollup import campaign_status, review_rollup
 from assetkit.review.service import ReviewService
-from assetkit.review.store import ReviewStore, verify_chain
+from assetkit.review.store import ReviewStore
 
 starlette = pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
@@ -96,7 +97,7 @@ def first(service):
 def decisions_count(work) -> int:
     conn = sqlite3.connect(work / "ledger.sqlite")
     try:
-        return conn.execute("SELECT count(*) FROM review_decisions").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
     finally:
         conn.close()
 
@@ -183,6 +184,17 @@ def test_full_view_thumbnail_and_file(client, service):
     assert again.status_code == 304
 
 
+def test_thumbnails_are_warmed_in_memory(service, folder):
+    from assetkit.review.thumbs import ThumbCache
+
+    before = sorted(p.name for p in folder.rglob("*"))
+    cache = ThumbCache()
+    assert cache.warm(service) == 12
+    a, sha = first(service)
+    assert cache.get(service, a, sha) is cache.get(service, a, sha)
+    assert sorted(p.name for p in folder.rglob("*")) == before  # nothing written
+
+
 def test_path_tricks_are_refused(client, folder):
     manifest = (folder / "manifest.json").read_text()
     tricks = ["/img/../manifest.json", "/img/..%2Fmanifest.json/full", "/img/%2e%2e%2fmanifest.json/full",
@@ -194,6 +206,17 @@ def test_path_tricks_are_refused(client, folder):
         assert r.status_code == 404, (path, r.status_code)
         assert "campaign" not in r.text or manifest not in r.text
         assert "root:" not in r.text
+
+
+def test_a_symlinked_asset_file_is_never_served(client, service, folder):
+    a, _ = first(service)
+    path = service.catalog.file(a)
+    path.unlink()
+    path.symlink_to(folder / "manifest.json")
+    for kind in ("full", "thumb"):
+        r = get(client, f"/img/{a.id}/{kind}")
+        assert r.status_code == 404 and "its file is missing" in r.text
+    assert service.states()[a.id].sha256 is None
 
 
 def test_state_route(client, service):
@@ -335,7 +358,7 @@ def test_concurrent_reviewers_lose_no_decision(service, folder, work):
         got = service.decisions()
         assert len(got) == 48
         assert sorted(d.comment for d in got) == sorted(f"w{n} i{i}" for n in range(8) for i in range(6))
-        assert verify_chain(service.store.conn) == []
+        assert service.store.verify().links >= 48
     finally:
         other.close()
 
@@ -368,22 +391,28 @@ def test_decisions_are_append_only_and_chained(client, service, work):
     a, sha = first(service)
     for action in ("approve", "reject"):
         post(client, {"scope": "asset", "id": a.id, "action": action, "sha256": sha})
-    conn = sqlite3.connect(work / "ledger.sqlite")
-    conn.row_factory = sqlite3.Row
+    ledger = work / "ledger.sqlite"
+    with Ledger(ledger) as lg:
+        assert lg.verify().links == 2
+    conn = sqlite3.connect(ledger)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE review_decisions SET action = 'approve'")
+        conn.execute("UPDATE decisions SET action = 'approve'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM review_decisions")
-    assert verify_chain(conn) == []
-    conn.execute("DROP TRIGGER review_decisions_no_update")
-    conn.execute("UPDATE review_decisions SET action = 'approve' WHERE id = 2")
+        conn.execute("DELETE FROM decisions")
+    conn.execute("DROP TRIGGER decisions_no_update")
     conn.commit()
-    assert verify_chain(conn) == ["review_decisions row 2: contents do not match its hash (the row was changed)"]
-    conn.execute("DROP TRIGGER review_decisions_no_delete")
-    conn.execute("DELETE FROM review_decisions WHERE id = 1")
+    with Ledger(ledger) as lg, pytest.raises(LedgerError, match="trigger decisions_no_update is missing"):
+        lg.verify()
+    conn.execute("UPDATE decisions SET action = 'approve' WHERE id = 2")
+    conn.execute("CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions "
+                 "BEGIN SELECT RAISE(ABORT, 'x'); END")
     conn.commit()
-    assert "previous hash does not match" in verify_chain(conn)[0]
     conn.close()
+    with Ledger(ledger) as lg, pytest.raises(LedgerError, match="first bad decision 2: decisions row 2 does not "
+                                                                 "match its hash"):
+        lg.verify()
+    result = CliRunner().invoke(cli, ["ledger", "verify", "--ledger", str(ledger)])
+    assert result.exit_code != 0 and "decisions row 2" in result.output
 
 
 def test_rollup_recorded_minutes_and_rejections(client, service, work):
@@ -402,6 +431,39 @@ def test_rollup_recorded_minutes_and_rejections(client, service, work):
     other = cat.assets[m.assets[1]]
     assert not roll.rejected("spring-launch", other.locale, other.format, other.concept, other.variant)
     assert roll.minutes("spring-launch", "xx-XX", other.format, other.concept, other.variant) is None
+
+
+def test_report_shows_recorded_review_minutes_and_rejections(tmp_path, monkeypatch):
+    from decimal import Decimal
+
+    from review_fixtures import write_brief
+
+    from assetkit.pipeline import RunOptions
+    from assetkit.report import build_report
+    from assetkit.report.html import render_html
+    from assetkit.runner import run_brief
+    from assetkit.settings import Settings
+
+    work = tmp_path / "rep"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    ledger = work / "ledger.sqlite"
+    result = run_brief(write_brief(work), RunOptions(out=work / "out", ledger=ledger, jobs=1))
+    with ReviewService(Path(result.out_dir), ledger, "Rita") as svc:
+        client = TestClient(create_app(svc, token=TOKEN))
+        m = next(iter(svc.catalog.masters.values()))
+        post(client, {"scope": "master", "id": m.id, "action": "approve", "assets": shas(svc, m.assets),
+                      "focus_ms": 120000})
+        one = m.assets[0]
+        post(client, {"scope": "asset", "id": one, "action": "reject", "sha256": shas(svc, [one])[one],
+                      "focus_ms": 60000})
+    data = build_report(ledger, settings=Settings(), thumbnails=False)
+    meth = data.methodology
+    assert (meth.review_assets, meth.review_rejected) == (6, 1)
+    assert meth.review_minutes_recorded == Decimal("3.0")
+    assert meth.review_minutes_estimated == Decimal(12)  # 6 deliverables × 2 review minutes (settings)
+    html = render_html(data)
+    assert "3 min measured in the browser vs 12 min estimated for these deliverables; 1 rejected" in html
 
 
 # -- static gallery --------------------------------------------------------------------------------

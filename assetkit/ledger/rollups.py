@@ -390,3 +390,21 @@ def recent_manifests(conn: sqlite3.Connection, period: Span, brand, campaign: st
     where, params = report_where(period, brand, campaign, "", "finished_at")
     return [r[0] for r in conn.execute(f"SELECT manifest_path FROM runs{where} AND manifest_path IS NOT NULL "
                                        f"ORDER BY finished_at DESC LIMIT ?", [*params, n])]
+
+
+def review_decisions(conn: sqlite3.Connection, campaign: str | None = None) -> list[sqlite3.Row]:
+    """The review app's decisions (schema 5 ``decisions``), oldest first; [] on an older file."""
+    try:
+        return conn.execute("SELECT * FROM decisions" + (" WHERE campaign = ?" if campaign else "") + " ORDER BY id",
+                            (campaign,) if campaign else ()).fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def asset_identities(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
+    """The deliverables (campaign, locale, format, concept, variant, format class) the period's
+    asset entries book, once each: what review decisions are matched against."""
+    where, params = report_where(period, brand, campaign)
+    where = (where + " AND" if where else " WHERE") + " kind = 'asset' AND concept IS NOT NULL"
+    return conn.execute("SELECT DISTINCT campaign, locale, format, concept, variant, format_class FROM entries"
+                        + where, params).fetchall()

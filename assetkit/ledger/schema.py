@@ -77,7 +77,7 @@ import sqlite3
 from .chain import CHAIN_TABLE, HASHED, append_only_triggers
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 KINDS = ("asset", "translation", "overhead", "review", "manual", "void")
@@ -281,11 +281,55 @@ CREATE TABLE closes (
 ) STRICT;
 """ + append_only_triggers("closes")
 
+#: Schema 6: the review app's decisions and the deliveries (``assetkit review`` / ``deliver``), append-only
+#: and chained like entries. ``decisions``: one row per decision (the latest covering an asset wins):
+#: campaign, scope (asset | master), target (asset or master id), concept, variant, locale and format
+#: (NULL for a master), action (approve | reject | change), comment, assets (JSON {asset id: sha256}
+#: of every file the decision covers, as the reviewer saw it), reviewer, decided_at (UTC ISO with ms),
+#: focus_ms (time spent on it in the page, measured in the browser), manifest_sha256, who.
+#: ``deliveries``: campaign, target (folder or zip), assets (JSON {asset id: sha256} delivered), files,
+#: bytes, index_sha256, allow_pending, who, delivered_at.
+SCHEMA_V6 = """
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    scope TEXT NOT NULL CHECK (scope = 'asset' OR scope = 'master'),
+    target TEXT NOT NULL,
+    concept TEXT NOT NULL,
+    variant INTEGER NOT NULL,
+    locale TEXT,
+    format TEXT,
+    action TEXT NOT NULL CHECK (action = 'approve' OR action = 'reject' OR action = 'change'),
+    comment TEXT,
+    assets TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    focus_ms INTEGER NOT NULL CHECK (focus_ms >= 0),
+    manifest_sha256 TEXT,
+    who TEXT NOT NULL
+) STRICT;
+CREATE INDEX decisions_campaign ON decisions (campaign, id);
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    target TEXT NOT NULL,
+    assets TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    index_sha256 TEXT NOT NULL,
+    allow_pending INTEGER NOT NULL CHECK (allow_pending = 0 OR allow_pending = 1),
+    who TEXT NOT NULL,
+    delivered_at TEXT NOT NULL
+) STRICT;
+""" + append_only_triggers("decisions") + append_only_triggers("deliveries")
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5}
+MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5,
+                               6: SCHEMA_V6}
 
 #: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
-TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes")
+TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes", "decisions",
+                                                "deliveries")
                  for op in ("update", "delete"))
 
 def _statements(script: str) -> list[str]:
@@ -317,6 +361,12 @@ ENTRY_COLUMNS = (
     "manifest_path", "brief_sha256", "who", "recorded_at", "content_sha256", "applied")
 _ENTRY_COLUMN_SET = frozenset(ENTRY_COLUMNS)
 
+#: The columns of the review tables an insert writes (all but ``id``), hashed in this order.
+DECISION_COLUMNS = ("campaign", "scope", "target", "concept", "variant", "locale", "format", "action", "comment",
+                    "assets", "reviewer", "decided_at", "focus_ms", "manifest_sha256", "who")
+DELIVERY_COLUMNS = ("campaign", "target", "assets", "files", "bytes", "index_sha256", "allow_pending", "who",
+                    "delivered_at")
+
 HASHED.update({
     "quotes": ("quote_id", "version", "agency", "category", "currency", "valid_from", "valid_to", "source_file",
                "sha256", "body", "who", "imported_at"),
@@ -328,4 +378,6 @@ HASHED.update({
              "recorded_at"),
     "entries": ENTRY_COLUMNS,
     "closes": ("period", "start", "end", "closed_at", "who", "last_entry_id"),
+    "decisions": DECISION_COLUMNS,
+    "deliveries": DELIVERY_COLUMNS,
 })

@@ -353,7 +353,8 @@ class Store:
             try:
                 links = chain.verify(c, tail=None if full else VERIFY_TAIL)
             except chain.ChainBreak as brk:
-                what = {"entries": "entry", "runs": "run row", "quotes": "quote row"}.get(brk.table, brk.table)
+                what = {"entries": "entry", "runs": "run row", "quotes": "quote row", "decisions": "decision",
+                        "deliveries": "delivery"}.get(brk.table, brk.table)
                 where = f"first bad {what} {brk.row_id}: " if brk.row_id is not None else ""
                 raise LedgerError(f"{self.name}: does not verify: {where}{brk.problem}") from None
             _check_totals(c, self.name, full)

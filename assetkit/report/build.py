@@ -322,6 +322,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
             est_h += _hours(r["ah"])
             m.human_estimated_entries += r["n"]
     m.human_estimated_hours, m.human_recorded_hours = est_h, rev_h
+    _review_time(conn, period, brand, campaign, settings, m)
     _applied(conn, period, brand, campaign, m)
     if settings is not None:
         m.hourly_rate = settings.internal_hourly_rate
@@ -347,6 +348,30 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
                          and x.date <= on), default=None)
             m.fx.append(FxUse(f"{base}→{quote}", rate, dated, n))
     return m
+
+
+def _review_time(conn, period: Period, brand, campaign, settings, m: Methodology) -> None:
+    """Decisions of the review app: the minutes measured in the browser for the period's reviewed
+    deliverables against the review minutes the settings estimate for them, and rejections
+    (a rejected asset is not a deliverable)."""
+    from ..review.catalog import asset_id
+    from ..review.rollup import review_rollup
+
+    roll = review_rollup(conn, campaign)
+    if not roll.focus_ms:
+        return
+    recorded_ms = 0
+    for r in rollups.asset_identities(conn, period, brand, campaign):
+        aid = asset_id(r["campaign"], r["locale"], r["format"], r["concept"], r["variant"])
+        if aid not in roll.focus_ms:
+            continue
+        m.review_assets += 1
+        recorded_ms += roll.focus_ms[aid]
+        if settings is not None:
+            m.review_minutes_estimated += settings.human_minutes.for_class(r["format_class"] or "social").review
+        if roll.latest_action.get(aid) == "reject":
+            m.review_rejected += 1
+    m.review_minutes_recorded = (Decimal(recorded_ms) / 60000).quantize(Decimal("0.1"))
 
 
 def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:

@@ -114,6 +114,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_rate": "Rate",
         "col_value": "Value",
         "col_recorded": "Recorded review time (change vs estimate)",
+        "col_review_app": ("Review app (assetkit review): {recorded} min measured in the browser vs {estimated} min "
+                           "estimated for these deliverables; {rejected} rejected (not deliverables)"),
         "col_estimated": "Estimated from settings",
         "total": "Total",
         "compute": "Compute",
@@ -248,6 +250,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_rate": "Satz",
         "col_value": "Wert",
         "col_recorded": "Erfasste Prüfzeit (Änderung ggü. Schätzung)",
+        "col_review_app": ("Prüf-App (assetkit review): {recorded} Min. im Browser gemessen statt {estimated} Min. "
+                           "geschätzt für diese Lieferungen; {rejected} abgelehnt (keine Lieferungen)"),
         "col_estimated": "Geschätzt laut Einstellungen",
         "total": "Summe",
         "compute": "Rechenleistung",

@@ -290,6 +290,11 @@ class Methodology:
     human_estimated_hours: Decimal = Decimal(0)
     human_recorded_entries: int = 0
     human_estimated_entries: int = 0
+    # the review app (assetkit review): deliverables reviewed, browser-measured vs estimated review minutes
+    review_assets: int = 0
+    review_minutes_recorded: Decimal = Decimal(0)
+    review_minutes_estimated: Decimal = Decimal(0)
+    review_rejected: int = 0
     hourly_rate: Decimal | None = None
     fx: list[FxUse] = field(default_factory=list)
     missing_baseline: list[MissingBaseline] = field(default_factory=list)

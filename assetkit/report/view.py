@@ -204,6 +204,10 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                           fmt.hours(m.human_estimated_hours)],
                          [fmt.t("col_recorded"), fmt.number(m.human_recorded_entries),
                           fmt.hours(m.human_recorded_hours)]]
+                        + ([[fmt.t("col_review_app").format(recorded=fmt.number(m.review_minutes_recorded),
+                                                           estimated=fmt.number(m.review_minutes_estimated),
+                                                           rejected=fmt.number(m.review_rejected)),
+                             fmt.number(m.review_assets), DASH]] if m.review_assets else [])
                         + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]]
                            if m.hourly_rate is not None else []),
                         [fmt.t("total"), "", fmt.hours(m.human_estimated_hours + m.human_recorded_hours)]),

@@ -93,10 +93,11 @@ def create_app(service: ReviewService, token: str | None = None, access_log=None
                    "X-Content-Type-Options": "nosniff"}
         if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
-        if kind == "thumb":
-            return Response(thumbs.get(service, a, sha), media_type="image/jpeg", headers=headers)
-        data = service.catalog.file(a).read_bytes()
-        return Response(data, media_type=MEDIA.get(a.ext, "application/octet-stream"), headers=headers)
+        data = thumbs.get(service, a, sha) if kind == "thumb" else service.catalog.read_bytes(a)
+        if data is None:
+            return not_found(f"{a.label}: its file is missing")
+        media = "image/jpeg" if kind == "thumb" else MEDIA.get(a.ext, "application/octet-stream")
+        return Response(data, media_type=media, headers=headers)
 
     def state(request: Request) -> Response:
         states = service.states()
@@ -143,14 +144,15 @@ def create_app(service: ReviewService, token: str | None = None, access_log=None
         Route("/api/state", state, methods=["GET"]),
         Route("/api/decisions", decide, methods=["POST"]),
     ]
-    return ReviewApp(Starlette(routes=routes), token, service, access_log or (lambda line: log.info(line)))
+    return ReviewApp(Starlette(routes=routes), token, service, access_log or (lambda line: log.info(line)), thumbs)
 
 
 class ReviewApp:
     """The token gate and access log around the Starlette app (an ASGI callable)."""
 
-    def __init__(self, inner, token: str, service: ReviewService, write_log):
+    def __init__(self, inner, token: str, service: ReviewService, write_log, thumbs: ThumbCache):
         self.inner, self.token, self.service, self.write_log = inner, token, service, write_log
+        self.thumbs = thumbs
 
     async def __call__(self, scope, receive, send):
         from starlette.responses import PlainTextResponse

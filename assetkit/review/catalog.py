@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import AssetkitError
-from ..files import sha256_file
 from ..yamlfile import display_path
 
 #: The manifest keys the review needs from every asset.
@@ -120,27 +119,45 @@ class Catalog:
     def file(self, asset: ReviewAsset) -> Path:
         return self.folder / asset.path
 
-    def current_sha256(self, asset: ReviewAsset) -> str | None:
-        """The sha256 of the asset's file as it is on disk now (None when it is missing or not a
-        regular file). Cached by (inode, size, mtime): a re-written file is hashed again."""
-        path = self.file(asset)
-        try:
-            st = os.stat(path, follow_symlinks=False)
-        except OSError:
-            return None
-        import stat as _stat
+    @property
+    def root(self):
+        """The campaign folder as an :class:`~assetkit.outroot.OutRoot`: reads refuse links."""
+        from ..outroot import OutRoot
 
-        if not _stat.S_ISREG(st.st_mode):
+        return OutRoot(self.folder)
+
+    def read_bytes(self, asset: ReviewAsset) -> bytes | None:
+        """The asset file's bytes (None when it is missing, a link or not a regular file)."""
+        from ..outroot import OutRootError
+
+        try:
+            return self.root.read_bytes(asset.path)
+        except (OSError, OutRootError):
+            return None
+
+    def current_sha256(self, asset: ReviewAsset) -> str | None:
+        """The sha256 of the asset's file as it is on disk now (None when it is missing, a link or
+        not a regular file). Cached by (inode, size, mtime): a re-written file is hashed again."""
+        from ..outroot import OutRootError
+
+        try:
+            st = os.stat(self.file(asset), follow_symlinks=False)
+        except OSError:
             return None
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         with self._lock:
             hit = self._hashes.get(asset.id)
         if hit and hit[0] == key:
             return hit[1]
-        digest = sha256_file(path)
+        try:
+            info = self.root.file_info(asset.path)
+        except (OSError, OutRootError):
+            info = None
+        if info is None:
+            return None
         with self._lock:
-            self._hashes[asset.id] = (key, digest)
-        return digest
+            self._hashes[asset.id] = (key, info[1])
+        return info[1]
 
     def copy_for(self, locale: str) -> dict:
         return self.copy.get(locale) or {}

@@ -163,8 +163,8 @@ def check_credentials(plan: DeliveryPlan, settings=None) -> None:
 def _read_checked(cat: Catalog, a: ReviewAsset, sha: str) -> bytes:
     import hashlib
 
-    data = cat.file(a).read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha:
+    data = cat.read_bytes(a)
+    if data is None or hashlib.sha256(data).hexdigest() != sha:
         raise DeliveryRefused(f"{a.label}: the file changed while the package was being written; nothing was "
                               "delivered — run `assetkit status` and review it again")
     return data
@@ -200,15 +200,16 @@ def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
 
 
 def _check_target(to: Path) -> str:
+    from ..outroot import safe_output_file
+
     if to.suffix.lower() == ".zip":
-        if to.exists() and not to.is_file():
-            raise DeliveryRefused(f"--to {display_path(to)}: exists and is not a file")
+        safe_output_file(to, option="--to")
         if not to.parent.is_dir():
             raise DeliveryRefused(f"--to {display_path(to)}: the folder {display_path(to.parent)} does not exist")
         return "zip"
+    if to.is_symlink() or (to.exists() and not to.is_dir()):
+        raise DeliveryRefused(f"--to {display_path(to)}: exists and is not a folder (give a new folder or a .zip)")
     if to.exists():
-        if not to.is_dir() or to.is_symlink():
-            raise DeliveryRefused(f"--to {display_path(to)}: exists and is not a folder (give a new folder or a .zip)")
         if any(to.iterdir()):
             raise DeliveryRefused(f"--to {display_path(to)}: the folder is not empty; deliver into a new or empty "
                                   "folder (nothing was written)")
@@ -218,13 +219,14 @@ def _check_target(to: Path) -> str:
 
 
 def _write_dir(to: Path, members: list[tuple[str, bytes]]) -> None:
+    """All or nothing: the package is written into a temp folder beside ``to``, then renamed."""
+    from ..outroot import OutRoot
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{to.name}.", suffix=".tmp", dir=to.parent))
     try:
+        root = OutRoot(tmp)
         for name, data in members:
-            p = tmp / name
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
-            os.chmod(p, 0o644)
+            root.write_bytes(name, data)
         os.chmod(tmp, 0o755)
         if to.exists():
             to.rmdir()  # checked empty above
@@ -237,8 +239,9 @@ def _write_dir(to: Path, members: list[tuple[str, bytes]]) -> None:
 def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None, settings=None,
             allow_pending: bool = False) -> DeliveryResult:
     """Write the approved assets of ``folder`` to ``to`` (a folder or ``.zip``) and record it."""
-    from ..files import atomic_write_bytes, sha256_bytes
+    from ..files import sha256_bytes
     from ..ledger import who
+    from ..outroot import write_output_file
     from .store import ReviewStore
 
     to = Path(to)
@@ -274,7 +277,7 @@ def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None
         members = package_members(plan)
         index_sha = sha256_bytes(dict(members)["index.json"])
         if kind == "zip":
-            atomic_write_bytes(to, zip_bytes(members))
+            write_output_file(to, zip_bytes(members), option="--to")
         else:
             _write_dir(to, members)
         total = sum(len(d) for n, d in members if not n.startswith("index."))

@@ -96,7 +96,7 @@ def overlay_svg(cat: Catalog, a: ReviewAsset) -> str:
     """The check overlay drawn from the manifest's data: safe zone, text boxes with their measured
     contrast, logo box and its clear space, the product box, and the findings by rule."""
     w, h = max(a.width, 1), max(a.height, 1)
-    fs = max(10, round(max(w, h) / 48))
+    fs = max(8, round(min(max(w, h) / 48, h / 7)))  # labels stay legible on a 728×90 strip too
     stroke = max(1, round(max(w, h) / 400))
     parts = [(f'<svg viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" aria-label="check overlay" '
               f'font-family="sans-serif" font-size="{fs}">')]
@@ -110,7 +110,7 @@ def overlay_svg(cat: Catalog, a: ReviewAsset) -> str:
         parts.append(f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" fill="{colour}" '
                      f'fill-opacity="0.12" stroke="{colour}" stroke-width="{stroke}"{d}/>')
         if label:
-            ty = y0 - stroke * 2 if y0 > fs * 1.4 else y1 + fs
+            ty = y0 - stroke * 2 if y0 > fs * 1.4 else y0 + fs + stroke  # above the box, else inside it
             tw = len(label) * fs * 0.56 + fs * 0.5
             parts.append(f'<rect x="{x0}" y="{ty - fs}" width="{tw}" height="{fs * 1.25}" fill="#000" '
                          f'fill-opacity="0.65"/>')

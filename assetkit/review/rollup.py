@@ -63,18 +63,9 @@ def rollup_decisions(decisions: list[Decision]) -> ReviewRollup:
 
 def review_rollup(conn: sqlite3.Connection, campaign: str | None = None) -> ReviewRollup:
     """The rollup of a ledger connection's decisions (empty when the ledger has none yet)."""
-    import json
+    from ..ledger import rollups
 
-    try:
-        rows = conn.execute("SELECT * FROM review_decisions" + (" WHERE campaign = ?" if campaign else "")
-                            + " ORDER BY id", (campaign,) if campaign else ()).fetchall()
-    except sqlite3.OperationalError:  # no review table yet: nobody reviewed anything
-        return ReviewRollup()
-    decisions = []
-    for r in rows:
-        decisions.append(Decision(**{k: (json.loads(r[k]) if k == "assets" else r[k]) for k in r.keys()  # noqa: SIM118 (sqlite3.Row is not a dict)
-                                     if k not in ("prev_hash", "hash")}))
-    return rollup_decisions(decisions)
+    return rollup_decisions([Decision.from_row(r) for r in rollups.review_decisions(conn, campaign)])
 
 
 def campaign_status(folder: str | Path, ledger: str | Path | None = None) -> dict:

@@ -38,6 +38,9 @@ def serve(service: ReviewService, port: int = 0, open_browser: bool = True,
     echo(f"review of {service.catalog.name}: {len(service.catalog.assets)} assets · reviewer {service.reviewer}")
     echo(f"  open {url}")
     echo("  decisions go to the ledger " + service.store.name + " · Ctrl+C to stop")
+    stop = threading.Event()
+    # thumbnails made while the browser starts: the first tiles come at once
+    threading.Thread(target=app.thumbs.warm, args=(service, stop), daemon=True).start()
     if open_browser:
         import webbrowser
 
@@ -45,6 +48,7 @@ def serve(service: ReviewService, port: int = 0, open_browser: bool = True,
     try:
         server.run(sockets=[sock])
     finally:
+        stop.set()
         sock.close()
 
 

@@ -14,18 +14,19 @@ from .thumbs import THUMB_PX, jpeg_thumbnail
 PREVIEW_PX = 1200
 
 
-def _jpeg_data_uri(path: Path, px: int, quality: int) -> str:
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg_thumbnail(path, px, quality)).decode("ascii")
+def _jpeg_data_uri(data: bytes, px: int, quality: int) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg_thumbnail(data, px, quality)).decode("ascii")
 
 
 def static_gallery(folder: str | Path, out: str | Path | None = None,
                    ledger: str | Path | None = None) -> tuple[Path, int]:
     """Write the gallery to ``out`` (default ``FOLDER/review.html``); returns (path, assets)."""
-    from ..files import atomic_write_text
     from ..ledger import ledger_path
+    from ..outroot import safe_output_file, write_output_file
     from .store import ReviewStore
 
     cat = load_catalog(folder)
+    target = safe_output_file(Path(out) if out is not None else cat.folder / "review.html")
     decisions = []
     if ledger_path(ledger).exists():
         with ReviewStore(ledger, create=False) as store:
@@ -34,17 +35,17 @@ def static_gallery(folder: str | Path, out: str | Path | None = None,
     thumbs: dict[str, str] = {}
     fulls: dict[str, str] = {}
     for a in cat.assets.values():
-        if states[a.id].sha256 is None:
+        data = cat.read_bytes(a)
+        if data is None:
             thumbs[a.id] = fulls[a.id] = ""
             continue
-        thumbs[a.id] = _jpeg_data_uri(cat.file(a), THUMB_PX, 80)
-        fulls[a.id] = _jpeg_data_uri(cat.file(a), PREVIEW_PX, 82)
+        thumbs[a.id] = _jpeg_data_uri(data, THUMB_PX, 80)
+        fulls[a.id] = _jpeg_data_uri(data, PREVIEW_PX, 82)
 
     def href(a: ReviewAsset) -> str:
         return "#" + a.id
 
     html = render_gallery(cat, states, href=href, thumb=lambda a: thumbs[a.id], full=lambda a: fulls[a.id],
                           static=True, generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
-    target = Path(out) if out is not None else cat.folder / "review.html"
-    atomic_write_text(target, html)
+    write_output_file(target, html.encode("utf-8"))
     return target, len(cat.assets)
