@@ -150,6 +150,7 @@ class RunOptions:
     settings: Path | None = None
     record: bool = True  # write to the savings ledger
     stream: bool = True  # overlap later steps with generation (see runner.run_steps)
+    locked: bool = False  # refuse to run when anything differs from OUT/CAMPAIGN/assetkit.lock
 
 
 @dataclass

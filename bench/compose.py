@@ -5,6 +5,8 @@ Prints (all measured in this one run, draft generator, example campaign):
   - per-asset time of assetkit vs a bare Pillow cover-resize + encode of the same master pixels
     (same PNG settings, same thread count) — target ratio ≤ 1.5
   - the wall time of re-running the unchanged brief as a fraction of the first run — target ≤ 5 %
+  - what C2PA signing (dev keys from `assetkit keys init`, no thumbnail, no TSA) adds to
+    compose+check+export per asset — target ≤ 10 % — and the size of a manifest
 
 Usage: .venv/bin/python bench/compose.py [--jobs N] [--repeat R]
 """
@@ -99,9 +101,48 @@ def main() -> None:
         print(f"ratio assetkit / bare:          {best['ours_s'] / best['bare_s']:.2f}  (target ≤ 1.5)")
         print(f"re-run of unchanged brief:      {best['rerun_s']:.3f} s = "
               f"{100 * best['rerun_s'] / best['first_run_s']:.1f} % of the first run (target ≤ 5 %)")
+        best.update(signing_cost(brief, tmp, args))
+        print(f"C2PA signing adds:              {1000 * best['sign_added_s'] / n:.1f} ms/asset = "
+              f"{100 * best['sign_added_s'] / best['unsigned_s']:.1f} % of compose+check+export "
+              f"({1000 * best['unsigned_s'] / n:.1f} → {1000 * best['signed_s'] / n:.1f} ms/asset; target ≤ 10 %); "
+              f"in-export signing {1000 * best['sign_call_s'] / n:.1f} ms/asset")
+        print(f"C2PA manifest size:             {best['manifest_bytes_mean']:.0f} bytes per file on average "
+              f"({best['manifest_bytes_min']:.0f}–{best['manifest_bytes_max']:.0f}; no thumbnail)")
         print(json.dumps({k: round(v, 4) for k, v in best.items()}))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def signing_cost(brief: Path, tmp: Path, args) -> dict:
+    """compose+check+export with and without C2PA signing (sequential runs, best of --repeat each)."""
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+    from assetkit.pipeline import RunOptions
+    from assetkit.runner import run_brief
+
+    keys = tmp / "keys"
+    assert CliRunner().invoke(cli, ["keys", "init", str(keys)]).exit_code == 0
+    signed_cfg = tmp / "signed.yaml"
+    signed_cfg.write_text(f"provenance: {{cert: {keys / 'chain.pem'}, key: {keys / 'signer.key'}}}\n")
+    unsigned_cfg = tmp / "unsigned.yaml"
+    unsigned_cfg.write_text("currency: EUR\n")
+
+    def ours(cfg: Path, out: Path):
+        res = run_brief(brief, RunOptions(out=out, jobs=args.jobs, record=False, stream=False, settings=cfg))
+        tm = res.manifest["timings"]
+        return tm["reframe"] + tm["compose"] + tm.get("check", 0.0) + tm["export"], res.manifest
+
+    unsigned, signed, manifest = [], [], None
+    for r in range(args.repeat):  # interleaved, so both sides see the same machine load
+        unsigned.append(ours(unsigned_cfg, tmp / f"unsigned{r}")[0])
+        s, manifest = ours(signed_cfg, tmp / f"signed{r}")
+        signed.append(s)
+    sizes = [a["c2pa"]["manifest_bytes"] for a in manifest["assets"]]
+    calls = sum(a["c2pa"]["sign_seconds"] for a in manifest["assets"]) / max(args.jobs, 1)
+    return {"unsigned_s": min(unsigned), "signed_s": min(signed), "sign_added_s": min(signed) - min(unsigned),
+            "sign_call_s": calls, "manifest_bytes_mean": sum(sizes) / len(sizes),
+            "manifest_bytes_min": min(sizes), "manifest_bytes_max": max(sizes)}
 
 
 if __name__ == "__main__":
