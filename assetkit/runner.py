@@ -211,7 +211,7 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
         prune(ctx, plan, manifest)
         write_manifest(ctx, manifest)
-        write_lock(plan.out_dir, lock)
+        write_lock(ctx.files, lock)
     manifest_path = plan.out_dir / MANIFEST
     result = RunResult(manifest, manifest_path, plan.out_dir, made=len(state.pending), cached=len(plan.cached))
     if options.record:

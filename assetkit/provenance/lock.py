@@ -114,12 +114,9 @@ def dump_lock(lock: dict) -> str:
             + buf.getvalue())
 
 
-def write_lock(out_dir: Path, lock: dict) -> Path:
-    from ..files import atomic_write_text
-
-    path = out_dir / LOCK_FILE
-    atomic_write_text(path, dump_lock(lock))
-    return path
+def write_lock(files: Any, lock: dict) -> None:
+    """Write the lock into the campaign folder (``files``: the run's OutRoot view of it)."""
+    files.write_text(LOCK_FILE, dump_lock(lock))
 
 
 def lock_path(ref: str | Path) -> Path:

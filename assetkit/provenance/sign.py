@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from .manifest import MIME, asset_manifest, master_manifest
 
+from ..errors import UsageError
+
 if TYPE_CHECKING:  # pragma: no cover
+    from ..outroot import OutRoot
     from ..state import Master
     from .keys import SigningIdentity
 
@@ -96,7 +99,7 @@ class RunProvenance:
         return data
 
     # ------------------------------------------------------------------------------------ masters
-    def signed_master(self, master: Master, cache_dir: Path, generator: str, agent: str) -> bytes:
+    def signed_master(self, master: Master, cache: OutRoot, generator: str, agent: str) -> bytes:
         """The master as a signed PNG (``c2pa.created``), made once per master and run.
 
         The PNG is the master's cache file (``.cache/masters/<key>.png``) when it is on disk,
@@ -110,10 +113,9 @@ class RunProvenance:
             with self._lock:
                 if master.key in self._masters:
                     return self._masters[master.key]
-            png = cache_dir / f"{master.key}.png"
             try:
-                data = png.read_bytes()
-            except OSError:
+                data = cache.read_bytes(f"{master.key}.png")
+            except (OSError, UsageError):  # not written yet (streaming) or not usable: encode it again
                 buf = io.BytesIO()
                 master.image.save(buf, format="PNG", compress_level=1)  # as GenerateStep._store writes it
                 data = buf.getvalue()
@@ -192,7 +194,7 @@ def seal(ctx: Any, state: Any, composed: Any, data: bytes, fmt: str) -> tuple[by
     generator = str(state.generator_info.get("name", "draft"))
     agent = (f"assetkit draft generator (assetkit {prov.run_info.get('assetkit', '')})" if generator == "draft"
              else str(state.generator_info.get("model") or generator))
-    signed_master = prov.signed_master(master, ctx.cache_dir / "masters", generator, agent)
+    signed_master = prov.signed_master(master, ctx.cache.sub("masters"), generator, agent)
     ingredients: dict[str, Path] = {}
     logo = ctx.brand.logo_path()
     if logo is not None:
