@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .manifest import MIME, asset_manifest, master_manifest
-
 from ..errors import UsageError
+from .manifest import MIME, asset_manifest, master_manifest
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..outroot import OutRoot
