@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from .files import check_file, check_image, resolve_ref
 from .formats import AdFormat, resolve_format
+from .provenance.licenses import Usage
 from .yamlfile import load_model
 
 #: Ids become folder and file names: letters, digits, '-' and '_' only (nothing can escape --out).
@@ -132,6 +133,8 @@ class Brief(Strict):
     pipeline: str = "social-campaign"
     model: str | None = None
     quote: str | None = None
+    usage: Usage | None = Field(None, description="commercial, internal or research (default: settings' usage); "
+                                                  "decides which model licences are allowed")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     variants: int = Field(2, ge=1, le=32)
     formats: list[FormatName] = Field(min_length=1)

@@ -88,9 +88,10 @@ def json_option(fn):
 @click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), help="Project settings (assetkit.yaml).")
 @click.option("--progress", type=click.Choice(["auto", "plain", "none"]), default="auto", show_default=True,
               help="Progress display: bars on a terminal, plain lines otherwise.")
+@click.option("--locked", is_flag=True, help="Refuse to run (exit 2) if anything differs from OUT/<campaign>/assetkit.lock.")
 @json_option
 def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, no_ledger, ledger, settings,
-        progress, as_json, show_checks):
+        progress, locked, as_json, show_checks):
     """Make every asset of a brief: generate, reframe, compose, check, export.
 
     Re-running an unchanged brief makes nothing; --force remakes all.
@@ -105,7 +106,7 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
     options = RunOptions(out=out, jobs=jobs, force=force, model=model, generator="draft" if draft else None,
                          allow_unsafe_weights=allow_unsafe_weights, ledger=ledger, settings=settings,
-                         record=not no_ledger, show_checks=show_checks)
+                         record=not no_ledger, show_checks=show_checks, locked=locked)
     reporter = make_progress("none" if as_json else progress)
     try:
         result = run_brief(brief, options, pipeline=pipeline, progress=reporter)

@@ -94,4 +94,33 @@ def verify(paths, trust, settings, as_json):
         raise SystemExit(1)
 
 
-commands = [keys, verify]
+@click.command("diff-lock")
+@click.argument("a", type=click.Path(exists=True, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+def diff_lock(a, b, as_json):
+    """Show what changed between two runs' lockfiles (files or campaign folders).
+
+    Exit code 0 when they are the same, 1 when they differ.
+
+    Example:
+
+        assetkit diff-lock out/june/spring-launch out/july/spring-launch
+    """
+    from .provenance.lock import diff_locks, format_diff, lock_path, read_lock
+
+    pa, pb = lock_path(a), lock_path(b)
+    diffs = diff_locks(read_lock(pa), read_lock(pb))
+    if as_json:
+        click.echo(json.dumps([{"key": k, "a": va, "b": vb} for k, va, vb in diffs], indent=2, default=str))
+    elif not diffs:
+        click.echo(f"{pa} and {pb}: no differences")
+    else:
+        click.echo(f"{len(diffs)} difference(s) between A={pa} and B={pb}:")
+        for line in format_diff(diffs, "A", "B"):
+            click.echo(f"  {line}")
+    if diffs:
+        raise SystemExit(1)
+
+
+commands = [keys, verify, diff_lock]

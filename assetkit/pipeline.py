@@ -151,6 +151,7 @@ class RunOptions:
     record: bool = True  # write to the savings ledger
     stream: bool = True  # overlap later steps with generation (see runner.run_steps)
     show_checks: bool = False  # write checks/<asset>.png: what the checks measured, drawn over each asset
+    locked: bool = False  # refuse to run when anything differs from OUT/CAMPAIGN/assetkit.lock
 
 
 @dataclass

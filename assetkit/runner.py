@@ -216,13 +216,21 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     if stale:
         progress.log(f"removed {stale} unfinished temp file(s) of an interrupted run")
     plan = plan_run(ctx, campaign)
-    from .provenance.run import describe_run
+    from .provenance.run import admit_run
 
-    ctx.extras["provenance"].run_info.update(describe_run(ctx, campaign))
+    # LICENCE GATE: every model's licence must allow the campaign's usage (exit 2 before generating)
+    admitted = admit_run(ctx, campaign, settings)
+    ctx.extras["provenance"].run_info.update(admitted)
+    ctx.extras["provenance_extra"] = admitted
     warning = big_run_warning(plan, ctx, settings.runs.warn_assets)
     if warning:
         progress.log(warning)
     ctx.extras["sheet_tiles"] = settings.runs.contact_sheet_tiles
+    from .provenance.lock import build_lock, check_locked, write_lock
+
+    lock = build_lock(ctx, campaign, plan, admitted, signed=ctx.extras["provenance"].signed)
+    if options.locked:  # LOCKFILE HOOK: refuse (exit 2) when anything differs from assetkit.lock
+        check_locked(plan.out_dir, lock)
     state = RunState(jobs=plan.jobs, pending=plan.pending)
     ctx.extras["plan"] = plan
     ctx.extras["run_id"] = run_id
@@ -237,6 +245,7 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
         prune(ctx, plan, manifest)
         write_manifest(ctx, manifest)
+        write_lock(ctx.files, lock)
     manifest_path = plan.out_dir / MANIFEST
     result = RunResult(manifest, manifest_path, plan.out_dir, made=len(state.pending), cached=len(plan.cached))
     gate(ctx, manifest, manifest_path)  # assets with error findings are not delivered: fail (no ledger entry)

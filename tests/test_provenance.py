@@ -275,3 +275,12 @@ def test_bad_keys_are_clear_errors_pointing_into_the_settings(project):
     assert r.exit_code == 2
     assert r.output.startswith("assetkit.yaml:3:8: provenance.key: keys/signer.key is readable by others (mode 0644)")
     assert not (project / "out" / "prov").exists()
+
+
+def test_the_thumbnail_setting_embeds_one(project):
+    brief = make_project(project, "jpeg", settings=SETTINGS + "  thumbnail: true\n")
+    assert run(brief).exit_code == 0
+    asset = json.loads((project / "out" / "prov" / "manifest.json").read_text())["assets"][0]
+    assert asset["c2pa"]["manifest_bytes"] > 20_000  # ~3 KB of claims + the embedded JPEG thumbnail
+    (verdict,) = json.loads(invoke("verify", str(project / "out" / "prov" / asset["path"]), "--json").output)
+    assert verdict["status"] == "valid"

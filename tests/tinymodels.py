@@ -78,7 +78,13 @@ def build_tiny_sd(path: str | Path, seed: int = 0, name_or_path: str = "tiny-sd"
                                    tokenizer=tiny_tokenizer(), safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
     pipe.save_pretrained(path, safe_serialization=True)
+    write_card(path, "creativeml-openrail-m")  # SD 1.x's licence: the licence gate lets it make commercial work
     return path
+
+
+def write_card(folder: Path, license: str) -> None:
+    """A model card (README.md) with the licence in its front matter, as on the Hugging Face Hub."""
+    (Path(folder) / "README.md").write_text(f"---\nlicense: {license}\nlibrary_name: diffusers\n---\n# tiny test model\n")
 
 
 def build_tiny_sdxl(path: str | Path, seed: int = 0) -> Path:
@@ -101,6 +107,7 @@ def build_tiny_sdxl(path: str | Path, seed: int = 0) -> Path:
                                      text_encoder_2=_text_encoder(seed + 1, projection=True),
                                      tokenizer_2=tiny_tokenizer())
     pipe.save_pretrained(path, safe_serialization=True)
+    write_card(path, "openrail++")  # SDXL's licence
     return path
 
 
@@ -154,7 +161,8 @@ def layout_hf_cache(hub_dir: str | Path, repo_id: str, src: str | Path, revision
     files = [p for p in src.rglob("*") if p.is_file()]
     if readme is not None:
         (src / "README.md").write_text(readme)
-        files.append(src / "README.md")
+        if src / "README.md" not in files:
+            files.append(src / "README.md")
     for f in files:
         data = f.read_bytes()
         blob = root / "blobs" / hashlib.sha256(data).hexdigest()

@@ -36,17 +36,31 @@ def provenance_record(prov: RunProvenance, extra: dict[str, Any] | None = None) 
     return {"signing": prov.describe(), **(extra or {})}
 
 
-def describe_run(ctx: Any, campaign: Any) -> dict:
-    """The run-wide part of assetkit's C2PA assertion: campaign, brief hash, generator, models."""
+def admit_run(ctx: Any, campaign: Any, settings: Settings) -> dict:
+    """The model-licence gate, before anything is generated: every model and LoRA's licence
+    (from its model card) must be allowed for the campaign's usage, or be declared in
+    ``allow_models:``. Returns the run-wide part of assetkit's C2PA assertion (campaign, brief
+    hash, generator, models with weights hashes and licences, usage, the exceptions applied),
+    which is also the manifest's ``provenance`` record."""
     from ..files import sha256_file
+    from .licenses import check_licenses
 
-    info: dict[str, Any] = {"campaign": campaign.brief.campaign, "brand": campaign.brand.name,
-                            "brief_sha256": sha256_file(campaign.brief.path)}
+    brief = campaign.brief
+    usage = brief.usage or settings.usage
+    info: dict[str, Any] = {"campaign": brief.campaign, "brand": campaign.brand.name,
+                            "brief_sha256": sha256_file(brief.path), "usage": usage, "generator": "draft",
+                            "models": [], "license_exceptions": []}
     step = ctx.pipeline.step("generate")
     if step is not None:
         fp = step.describe_generator(ctx)
+        uses = model_uses(step.generator(ctx))
+        where = str(settings.path) if settings.path else "assetkit.yaml"
         info["generator"] = fp.get("generator", "draft")
-        info["models"] = [u.to_dict() for u in model_uses(step.generator(ctx))]
+        info["models"] = [u.to_dict() for u in uses]
+        info["license_exceptions"] = check_licenses(uses, usage, settings, brief.campaign, where)
+        for exc in info["license_exceptions"]:
+            ctx.progress.log(f"warning: {exc['role']} {exc['model']!r} (licence {exc['license'] or 'unknown'}) is "
+                             f"used for {usage} work by exception: {exc['reason']}")
     return info
 
 
