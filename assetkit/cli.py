@@ -88,7 +88,8 @@ def json_option(fn):
 @click.option("--settings", type=click.Path(dir_okay=False, path_type=Path), help="Project settings (assetkit.yaml).")
 @click.option("--progress", type=click.Choice(["auto", "plain", "none"]), default="auto", show_default=True,
               help="Progress display: bars on a terminal, plain lines otherwise.")
-@click.option("--locked", is_flag=True, help="Refuse to run (exit 2) if anything differs from OUT/<campaign>/assetkit.lock.")
+@click.option("--locked", is_flag=True,
+              help="Refuse to run (exit 2) if anything differs from OUT/<campaign>/assetkit.lock.")
 @json_option
 def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, no_ledger, ledger, settings,
         progress, locked, as_json, show_checks):

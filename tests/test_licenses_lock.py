@@ -216,7 +216,8 @@ def test_a_locked_tiny_model_run_is_byte_identical(proj):
     assert again.exit_code == 0, again.output
     assert _assets(root) == first
     lock = (root / "out" / "lic" / "assetkit.lock").read_text()
-    for needle in ("torch: ", "diffusers: ", "device: cpu", "dtype: float32", "\nscheduler: dpmpp_2m_karras", "\npreset: quality"):
+    for needle in ("torch: ", "diffusers: ", "device: cpu", "dtype: float32", "\nscheduler: dpmpp_2m_karras",
+                   "\npreset: quality"):
         assert needle in lock
 
 

@@ -84,7 +84,8 @@ def build_tiny_sd(path: str | Path, seed: int = 0, name_or_path: str = "tiny-sd"
 
 def write_card(folder: Path, license: str) -> None:
     """A model card (README.md) with the licence in its front matter, as on the Hugging Face Hub."""
-    (Path(folder) / "README.md").write_text(f"---\nlicense: {license}\nlibrary_name: diffusers\n---\n# tiny test model\n")
+    card = f"---\nlicense: {license}\nlibrary_name: diffusers\n---\n# tiny test model\n"
+    (Path(folder) / "README.md").write_text(card)
 
 
 def build_tiny_sdxl(path: str | Path, seed: int = 0) -> Path:
