@@ -22,7 +22,8 @@ class Campaign:
     doc: YamlDoc  # the brief's YAML, for positions in cross-file messages
 
 
-def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool = True) -> Campaign:
+def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool = True,
+                  max_side: int | None = None) -> Campaign:
     """Load a brief with its brand kit and pipeline; every problem of every file at once.
 
     ``pipeline`` overrides the brief's pipeline (a built-in name or a path). With ``fit``
@@ -31,7 +32,7 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
     brief_path = Path(brief_path)
     doc = load_yaml(brief_path)
     brief = validate(doc, Brief, {"path": brief_path})
-    problems: list[Problem] = []
+    problems: list[Problem] = size_problems(doc, brief, max_side)
     brand = pipe = None
     try:
         brand = load_brand(brief.brand_path())
@@ -60,6 +61,19 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
     if problems or brand is None or pipe is None:
         raise ConfigError(problems)
     return Campaign(brief, brand, pipe, doc)
+
+
+def size_problems(doc: YamlDoc, brief: Brief, max_side: int | None = None) -> list[Problem]:
+    """Custom formats with a side over ``max_side`` (the settings' ``runs.max_side``)."""
+    from .formats import DEFAULT_MAX_SIDE
+
+    limit = max_side or DEFAULT_MAX_SIDE
+    out = []
+    for i, fmt in enumerate(brief.ad_formats()):
+        if fmt.platform == "custom" and max(fmt.width, fmt.height) > limit:
+            out.append(doc.problem(("formats", i), f"custom size {fmt.name} has a side over {limit:,} pixels "
+                                   "(runs.max_side in assetkit.yaml; memory grows with the square of the side)"))
+    return out
 
 
 def brand_problems(doc: YamlDoc, brief: Brief, brand: BrandKit) -> list[Problem]:

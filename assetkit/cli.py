@@ -133,8 +133,10 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 @click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder the run would write to.")
 @click.option("--pipeline", "-p", help="Pipeline to use instead of the brief's.")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Project settings (assetkit.yaml): runs.warn_assets, runs.max_side.")
 @json_option
-def plan(brief, out, pipeline, as_json):
+def plan(brief, out, pipeline, settings_path, as_json):
     """Show what a run would make (per format and locale) without generating anything.
 
     Example:
@@ -145,15 +147,22 @@ def plan(brief, out, pipeline, as_json):
     from .pipeline import RunOptions
     from .runner import make_context, plan_run
 
-    campaign = load_campaign(brief, pipeline)
-    p = plan_run(make_context(campaign, RunOptions(out=out)), campaign)
+    from .runner import big_run_warning, describe_estimate, estimate
+    from .settings import load_settings
+
+    settings = load_settings(settings_path)
+    campaign = load_campaign(brief, pipeline, max_side=settings.runs.max_side)
+    ctx = make_context(campaign, RunOptions(out=out, settings=settings_path))
+    p = plan_run(ctx, campaign)
+    est = estimate(p, ctx)
+    warning = big_run_warning(p, ctx, settings.runs.warn_assets)
     counts = p.counts()
     locales = campaign.brief.locales
     if as_json:
         click.echo(json.dumps({"campaign": campaign.brief.campaign, "pipeline": campaign.pipeline.name,
                                "steps": [s.name for s in campaign.pipeline.steps], "out": str(p.out_dir),
                                "total": len(p.jobs), "up_to_date": len(p.cached), "to_make": len(p.pending),
-                               "per_format": counts}, indent=2))
+                               "per_format": counts, "estimate": est, "warning": warning}, indent=2))
         return
     b = campaign.brief
     click.echo(f"campaign {b.campaign} · brand {campaign.brand.name} · pipeline {campaign.pipeline.name} "
@@ -166,6 +175,10 @@ def plan(brief, out, pipeline, as_json):
                 [[name, resolve_format(name).size, *(per.get(loc, 0) for loc in locales), sum(per.values())]
                  for name, per in counts.items()], right=range(2, len(locales) + 3))
     click.echo(f"total: {len(p.jobs)} assets ({len(p.pending)} to make, {len(p.cached)} up to date in {p.out_dir})")
+    if p.pending:
+        click.echo(f"estimate: {describe_estimate(est)}")
+    if warning:
+        click.echo(warning, err=True)
 
 
 @cli.command()

@@ -1,9 +1,7 @@
 """``assetkit ledger …`` and ``assetkit quotes …``: parse options, call the ledger, print."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +9,8 @@ from pathlib import Path
 import click
 
 from .cli_table import print_table
+from .clitypes import AMOUNT, HOURS, MINUTES
+from .csvout import to_csv
 from .errors import UsageError
 
 
@@ -53,12 +53,7 @@ def _emit(rows: list[dict], columns: list[str], as_json: bool, as_csv: bool, tab
         click.echo(json.dumps([{k: (str(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows],
                               indent=2, ensure_ascii=False))
     elif as_csv:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_plain(r.get(c), r.get("currency")) for c in columns])
-        click.echo(buf.getvalue(), nl=False)
+        click.echo(to_csv(columns, ([_plain(r.get(c), r.get("currency")) for c in columns] for r in rows)), nl=False)
     else:
         table()
 
@@ -205,10 +200,10 @@ def show(run_id, as_json, ledger_file, settings):
 @click.option("--category", required=True,
               help="translation, production, crm, social, photography or other.")
 @click.option("--description", required=True, help="What was done.")
-@click.option("--baseline", required=True, help="What the agency would have charged (amount).")
-@click.option("--actual", required=True, help="What it actually cost (tools, freelancers; amount).")
-@click.option("--hours", type=float, default=0.0, show_default=True, help="Internal hours actually spent.")
-@click.option("--baseline-hours", type=float, default=0.0, show_default=True, help="Agency hours it would have taken.")
+@click.option("--baseline", type=AMOUNT, required=True, help="What the agency would have charged (amount).")
+@click.option("--actual", type=AMOUNT, required=True, help="What it actually cost (tools, freelancers; amount).")
+@click.option("--hours", type=HOURS, default=0.0, show_default=True, help="Internal hours actually spent.")
+@click.option("--baseline-hours", type=HOURS, default=0.0, show_default=True, help="Agency hours it would have taken.")
 @click.option("--currency", help="Currency of the amounts [default: the settings' currency].")
 @click.option("--campaign", help="Campaign it belongs to.")
 @click.option("--brand", help="Brand it belongs to.")
@@ -266,7 +261,7 @@ def void(entry, reason, ledger_file, settings):
 
 @ledger.command("review")
 @click.argument("run_id")
-@click.option("--minutes", type=float, required=True, help="Real human minutes spent on the run's assets.")
+@click.option("--minutes", type=MINUTES, required=True, help="Real human minutes spent on the run's assets.")
 @click.option("--note", help="Optional note kept with the entry.")
 @ledger_options
 def review(run_id, minutes, note, ledger_file, settings):

@@ -4,7 +4,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-MAX_SIDE = 8192
+#: the hard ceiling of a custom format side; ``runs.max_side`` in the settings (8,000 by default)
+#: is the limit a brief is checked against
+MAX_SIDE = 16384
+DEFAULT_MAX_SIDE = 8000
 
 
 @dataclass(frozen=True)

@@ -62,13 +62,46 @@ class Progress:
 
 
 class PlainProgress(Progress):
-    """One line per step when output is not a terminal (CI logs, pipes)."""
+    """Plain lines when output is not a terminal (CI logs, pipes): one per step when it ends,
+    and while steps run, one per running step at least every ``interval`` seconds (a quiet
+    log for minutes looks like a hang)."""
+
+    def __init__(self, stream: TextIO | None = None, interval: float = 5.0):
+        super().__init__(stream)
+        self.interval = interval
+        self._running: dict[int, tuple[Task, float]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def log(self, message: str) -> None:
         print(message, file=self.stream, flush=True)
 
+    def _start(self, task: Task) -> None:
+        with self._lock:
+            self._running[id(task)] = (task, time.perf_counter())
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, name="assetkit-progress", daemon=True)
+                self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                running = list(self._running.values())
+            for task, start in running:
+                pct = f" ({100 * task.done / task.total:.0f}%)" if task.total else ""
+                print(f"{task.label}: {task.done}/{task.total}{pct}, {time.perf_counter() - start:.0f}s",
+                      file=self.stream, flush=True)
+
     def _finish(self, task: Task, seconds: float) -> None:
+        with self._lock:
+            self._running.pop(id(task), None)
         print(f"{task.label}: {task.done}/{task.total} in {seconds:.2f}s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=1)
 
 
 class RichProgress(Progress):

@@ -159,6 +159,17 @@ class DeliverySettings(_Strict):
         return check_naming(v)
 
 
+class RunLimits(_Strict):
+    """Limits and warnings for big runs (``runs:`` in assetkit.yaml)."""
+
+    warn_assets: int = Field(2000, ge=1, description="plan and run warn (with a time and disk estimate) above "
+                                                     "this many assets to make")
+    max_side: int = Field(8000, ge=16, le=16384, description="largest custom format side in pixels (memory grows "
+                                                             "with its square: 8192×8192 needed 4.8 GB)")
+    contact_sheet_tiles: int = Field(200, ge=1, le=2000, description="assets shown per locale's contact sheet "
+                                                                     "(the first ones; a bigger sheet is a huge image)")
+
+
 class Settings(LicensePolicy):
     """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use.
 
@@ -180,6 +191,7 @@ class Settings(LicensePolicy):
     usage: Usage = Field("commercial", description="default usage of a campaign; a brief's `usage:` wins")
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    runs: RunLimits = Field(default_factory=RunLimits)
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("currency")

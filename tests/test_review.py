@@ -548,8 +548,9 @@ def test_deliver_refuses_an_approved_file_whose_credentials_fail(template, tmp_p
 
 def test_index_csv_neutralises_formulas():
     assert neutralise_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
-    assert [neutralise_cell(v) for v in ("+1", "-1", "@a", "\tx", "ok", None)] == [
-        "'+1", "'-1", "'@a", "'\tx", "ok", ""]
+    assert [neutralise_cell(v) for v in ("+cmd", "-1+2", "@a", "\tx", "ok", None)] == [
+        "'+cmd", "'-1+2", "'@a", "'\tx", "ok", ""]
+    assert [neutralise_cell(v) for v in ("-1", "+1.5")] == ["-1", "+1.5"]  # numbers stay numbers (csvout)
     row = dict.fromkeys(("file", "size", "bytes", "platform", "placement", "format", "locale", "concept", "variant",
                          "cta", "alt_text", "sha256"), "x")
     row["headline"] = "=1+1"

@@ -1,13 +1,12 @@
 """The report as Markdown, CSV and JSON: the same figures as HTML/PDF, for people and for tools."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterable
 from decimal import Decimal
 
+from ..csvout import to_csv
 from ..money import round_minor
 from .i18n import Fmt
 from .model import EntryLine, Figures, ReportData
@@ -116,39 +115,14 @@ def entry_row(e: EntryLine, currency: str) -> list[str]:
             f"{e.hours_saved:f}", str(e.assets), e.rate_card]
 
 
-def _csv_safe(cell: str) -> str:
-    # Spreadsheets run cells that start with = + - @ as formulas; names are user input.
-    if cell and cell[0] in "=+@\t\r" or (cell.startswith("-") and not _is_number(cell)):
-        return "'" + cell
-    return cell
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except Exception:
-        return False
-
-
 def render_csv(data: ReportData, entries: Iterable[EntryLine] | None = None) -> tuple[str, str]:
     """(figures CSV, entries CSV): every figure in long form, and one line per ledger entry."""
-    fig = io.StringIO()
-    w = csv.writer(fig, lineterminator="\n")
-    w.writerow(["section", "key", "metric", "value"])
-    w.writerow(["report", "", "currency", data.currency])
-    w.writerow(["report", "", "period", data.period.label])
-    w.writerow(["report", "", "compare", data.compare.label if data.compare else ""])
-    w.writerow(["report", "", "brand", _csv_safe(data.brand or "")])
-    w.writerow(["report", "", "campaign", _csv_safe(data.campaign or "")])
-    for row in figure_rows(data):
-        w.writerow([_csv_safe(c) for c in row])
-    ent = io.StringIO()
-    w = csv.writer(ent, lineterminator="\n")
-    w.writerow(ENTRY_COLUMNS)
-    for e in (data.entries if entries is None else entries):
-        w.writerow([_csv_safe(c) for c in entry_row(e, data.currency)])
-    return fig.getvalue(), ent.getvalue()
+    head = [["report", "", "currency", data.currency], ["report", "", "period", data.period.label],
+            ["report", "", "compare", data.compare.label if data.compare else ""],
+            ["report", "", "brand", data.brand or ""], ["report", "", "campaign", data.campaign or ""]]
+    figures = to_csv(["section", "key", "metric", "value"], [*head, *figure_rows(data)])
+    lines = to_csv(ENTRY_COLUMNS, (entry_row(e, data.currency) for e in (data.entries if entries is None else entries)))
+    return figures, lines
 
 
 def to_json(data: ReportData, entries: Iterable[EntryLine] | None = None) -> dict:

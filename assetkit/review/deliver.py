@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..csvout import safe_cell as neutralise_cell  # noqa: F401 - the one CSV cell rule, re-exported
+from ..csvout import to_csv
 from ..errors import AssetkitError, UsageError
 from ..yamlfile import display_path
 from .catalog import Catalog, ReviewAsset, load_catalog
@@ -52,19 +54,8 @@ def alt_text(cat: Catalog, a: ReviewAsset) -> str:
     return f"{cat.brand + ' ad' if cat.brand else 'Ad'} ({a.concept.replace('-', ' ')}): {text}".strip()
 
 
-def neutralise_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (leading = + - @ tab CR get a quote)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def index_csv(rows: list[dict]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(INDEX_COLUMNS)
-    for r in rows:
-        w.writerow([neutralise_cell(r[c]) for c in INDEX_COLUMNS])
-    return buf.getvalue().encode("utf-8")
+    return to_csv(INDEX_COLUMNS, ([r[c] for c in INDEX_COLUMNS] for r in rows), lineterminator="\r\n").encode("utf-8")
 
 
 @dataclass

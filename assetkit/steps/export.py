@@ -66,7 +66,7 @@ class ExportStep(Step):
         data, c2pa = seal(ctx, state, composed, data, p.format)  # C2PA signing: the last change to the bytes
         rel = job.relpath(EXT[p.format])
         ctx.files.write_bytes(rel, data)
-        if p.contact_sheet:  # keep a thumbnail: the contact sheet need not decode the file again
+        if p.contact_sheet and job.key in sheet_keys(ctx):  # keep a thumbnail: the sheet need not decode the file
             thumb = composed.image.copy()
             thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS, reducing_gap=2.0)
             ctx.extras.setdefault("thumbs", {})[job.key] = thumb
@@ -135,6 +135,22 @@ def _metadata(ctx: RunContext, composed: Composed, gen_params: dict) -> dict:
     return {"parameters": gen_params.get("parameters_text"), "xmp": xmp}
 
 
+def sheet_keys(ctx: "RunContext") -> frozenset[str]:
+    """Keys of the jobs the contact sheets show: the first ``runs.contact_sheet_tiles`` of each
+    locale (memory and the sheet's size stay bounded however big the campaign)."""
+    keys = ctx.extras.get("sheet_keys")
+    if keys is None:
+        limit = ctx.extras.get("sheet_tiles", 200)
+        seen: dict[str, int] = {}
+        out = set()
+        for job in ctx.extras["plan"].jobs:
+            if seen.get(job.locale, 0) < limit:
+                seen[job.locale] = seen.get(job.locale, 0) + 1
+                out.add(job.key)
+        keys = ctx.extras.setdefault("sheet_keys", frozenset(out))
+    return keys
+
+
 def write_contact_sheets(ctx: RunContext, plan, changed: bool) -> dict[str, str]:
     """One contact sheet PNG per locale of every asset of the run (made now or up to date); the
     locales' sheets are drawn and encoded side by side on ``--jobs`` threads (after the model's
@@ -160,10 +176,12 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
     assert isinstance(p, ExportParams)
     tiles = []
     thumbs = ctx.extras.get("thumbs", {})
+    shown = sheet_keys(ctx)
+    total = sum(job.locale == locale for job in plan.jobs)
     for job in plan.jobs:
-        if job.locale != locale:
+        if job.locale != locale or job.key not in shown:
             continue
-        thumb = thumbs.get(job.key)
+        thumb = thumbs.pop(job.key, None)
         if thumb is None:  # up to date from an earlier run: read it back
             with Image.open(io.BytesIO(ctx.files.read_bytes(job.relpath(EXT[p.format])))) as im:
                 im.draft("RGB", (THUMB, THUMB))
@@ -171,7 +189,8 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
                 thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
         tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
     title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
-    subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "
+    count = f"{len(tiles)} assets" if len(tiles) == total else f"the first {len(tiles):,} of {total:,} assets"
+    subtitle = (f"{ctx.brand.name} · {count} · pipeline {ctx.pipeline.name} · "
                 f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
     sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
     buf = io.BytesIO()
