@@ -145,9 +145,7 @@ def plan(brief, out, pipeline, settings_path, as_json):
     """
     from .campaign import load_campaign
     from .pipeline import RunOptions
-    from .runner import make_context, plan_run
-
-    from .runner import big_run_warning, describe_estimate, estimate
+    from .runner import big_run_warning, describe_estimate, estimate, make_context, plan_run
     from .settings import load_settings
 
     settings = load_settings(settings_path)

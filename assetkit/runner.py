@@ -237,7 +237,7 @@ def estimate(plan: Plan, ctx: RunContext) -> dict:
     fmt = getattr(getattr(export, "params", None), "format", "png")
     pending = plan.pending
     masters = len({j.master_id for j in pending})
-    seconds = masters * SECONDS_PER_MASTER.get(name, 25.0) + len(pending) * SECONDS_PER_ASSET / max(ctx.workers, 1)
+    seconds = masters * SECONDS_PER_MASTER.get(str(name), 25.0) + len(pending) * SECONDS_PER_ASSET / max(ctx.workers, 1)
     size = sum(j.format.width * j.format.height for j in pending) * BYTES_PER_PIXEL.get(fmt, 0.25)
     return {"assets": len(pending), "masters": masters, "generator": name, "seconds": round(seconds, 1),
             "bytes": int(size)}

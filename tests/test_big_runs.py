@@ -17,7 +17,7 @@ def test_plan_warns_above_the_configured_count_with_an_estimate(workdir):
     (workdir / "s.yaml").write_text("runs: {warn_assets: 10}\n")
     r = CliRunner().invoke(cli, ["plan", BRIEF, "--settings", "s.yaml"])
     assert r.exit_code == 0, r.output
-    assert "estimate: ~" in r.output and "MB of disk (8 masters, draft generator; a rough estimate)" in r.output
+    assert "estimate: ~" in r.output and "MB of disk (12 masters, draft generator; a rough estimate)" in r.output
     assert r.stderr.startswith("warning: 64 assets to make, over runs.warn_assets = 10: ~")
     data = json.loads(CliRunner().invoke(cli, ["plan", BRIEF, "--settings", "s.yaml", "--json"]).stdout)
     assert data["estimate"]["assets"] == 64 and data["estimate"]["bytes"] > 0 and data["warning"]

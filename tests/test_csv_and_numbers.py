@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from ledger_fixtures import QUOTE_YAML, SETTINGS_YAML
 
 from assetkit.cli import cli
 from assetkit.csvout import safe_cell, to_csv
-
-from ledger_fixtures import QUOTE_YAML, SETTINGS_YAML
 
 #: known spreadsheet-injection payloads (OWASP CSV injection, DDE, and the issue's own)
 PAYLOADS = [
@@ -75,9 +74,10 @@ def run(*args):
 
 
 def test_ledger_and_quotes_csv_are_neutralised(project):
-    for i, payload in enumerate(PAYLOADS):
+    for payload in PAYLOADS:
+        campaign = payload.replace("\n", " ").replace("\r", " ").strip() or "x"
         r = run("ledger", "add", "--category", "other", "--description", payload, "--baseline", "10",
-                "--actual", "1", "--campaign", payload.replace("\n", " ").replace("\r", " ").strip() or "x")
+                "--actual", "1", "--source", "Q-1", "--approved-by", "me", "--campaign", campaign)
         assert r.exit_code == 0, (payload, r.output)
     out = run("ledger", "list", "--csv").output
     assert formula_starts(out) == []
@@ -103,6 +103,9 @@ def test_report_csv_with_a_cr_in_a_brand_name(tmp_path):
 
 # -- numbers ------------------------------------------------------------------------------------
 
+ADD = ["ledger", "add", "--category", "crm", "--description", "d", "--source", "Q", "--approved-by", "me"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["ledger", "review", "R", "--minutes", "nan"], "Invalid value for '--minutes': 'nan' is not a finite number"),
     (["ledger", "review", "R", "--minutes", "inf"], "Invalid value for '--minutes': 'inf' is not a finite number"),
@@ -111,15 +114,15 @@ def test_report_csv_with_a_cr_in_a_brand_name(tmp_path):
                                                        "6,000,000 min"),
     (["ledger", "review", "R", "--minutes", "-5"], "Invalid value for '--minutes': -5 is below the minimum of 0 min"),
     (["ledger", "review", "R", "--minutes", "ten"], "Invalid value for '--minutes': 'ten' is not a number"),
-    (["ledger", "add", "--category", "crm", "--description", "d", "--baseline", "1e30", "--actual", "1"],
+    ([*ADD, "--baseline", "1e30", "--actual", "1"],
      "Invalid value for '--baseline': 1e30 is over the maximum of 1,000,000,000,000"),
-    (["ledger", "add", "--category", "crm", "--description", "d", "--baseline", "1", "--actual", "NaN"],
+    ([*ADD, "--baseline", "1", "--actual", "NaN"],
      "Invalid value for '--actual': 'NaN' is not a finite number"),
-    (["ledger", "add", "--category", "crm", "--description", "d", "--baseline", "1", "--actual", "1", "--hours", "nan"],
+    ([*ADD, "--baseline", "1", "--actual", "1", "--hours", "nan"],
      "Invalid value for '--hours': 'nan' is not a finite number"),
-    (["ledger", "add", "--category", "crm", "--description", "d", "--baseline", "1", "--actual", "1", "--hours", "inf"],
+    ([*ADD, "--baseline", "1", "--actual", "1", "--hours", "inf"],
      "Invalid value for '--hours': 'inf' is not a finite number"),
-    (["ledger", "add", "--category", "crm", "--description", "d", "--baseline", "1", "--actual", "1",
+    ([*ADD, "--baseline", "1", "--actual", "1",
       "--baseline-hours", "1e9"], "Invalid value for '--baseline-hours': 1e9 is over the maximum of 100,000 h"),
 ])
 def test_numbers_at_the_cli(project, args, message):

@@ -7,7 +7,6 @@ ledger, not in the package).
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os

@@ -135,7 +135,7 @@ def _metadata(ctx: RunContext, composed: Composed, gen_params: dict) -> dict:
     return {"parameters": gen_params.get("parameters_text"), "xmp": xmp}
 
 
-def sheet_keys(ctx: "RunContext") -> frozenset[str]:
+def sheet_keys(ctx: RunContext) -> frozenset[str]:
     """Keys of the jobs the contact sheets show: the first ``runs.contact_sheet_tiles`` of each
     locale (memory and the sheet's size stay bounded however big the campaign)."""
     keys = ctx.extras.get("sheet_keys")
