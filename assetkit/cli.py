@@ -96,7 +96,7 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
         assetkit run examples/spring-launch/brief.yaml --out out/demo
     """
-    from .pipeline import RunOptions
+    from .context import RunOptions
     from .progress import make_progress
     from .runner import run_brief
 
@@ -142,7 +142,7 @@ def plan(brief, out, pipeline, as_json):
         assetkit plan examples/spring-launch/brief.yaml
     """
     from .campaign import load_campaign
-    from .pipeline import RunOptions
+    from .context import RunOptions
     from .runner import make_context, plan_run
 
     campaign = load_campaign(brief, pipeline)
@@ -245,10 +245,10 @@ def steps():
 
         assetkit steps
     """
-    from .steps import REGISTRY, step_class
+    from .steps import get_step, step_names
 
-    for name in REGISTRY:
-        cls = step_class(name)
+    for name in step_names():
+        cls = get_step(name)
         click.echo(f"{name}: {cls.description}")
         for fname, field in cls.Params.model_fields.items():
             default = field.default if field.default is not None else "—"

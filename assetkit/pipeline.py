@@ -2,25 +2,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from .brand import BrandKit
-from .brief import Brief
 from .errors import ConfigError, Problem
-from .outroot import OutRoot
-from .progress import Progress
-from .steps import Step, step_class
-from .threads import worker_started
-from .yamlfile import YamlDoc, display_path, load_yaml, problems_from_validation
-
-T = TypeVar("T")
-R = TypeVar("R")
+from .steps import Step, get_step, step_names
+from .yamlfile import YamlDoc, load_yaml, problems_from_validation
 
 #: built-in pipelines: the repository's pipelines/ folder, shipped in the package through the
 #: assetkit/pipelines link (so an installed wheel has them too)
@@ -90,7 +79,6 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
     if not isinstance(steps_raw, list) or not steps_raw:
         problems.append(doc.problem(("steps",), "expected a non-empty list of steps like '- generate: {}'"))
         steps_raw = []
-    params: Any
     for i, item in enumerate(steps_raw):
         if isinstance(item, str):
             name, params = item, {}
@@ -102,7 +90,7 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
                                         "'- compose: {cta: true}'"))
             continue
         try:
-            cls = step_class(str(name))
+            cls = get_step(str(name))
         except ValueError as exc:
             problems.append(doc.problem(("steps", i, name) if isinstance(item, dict) else ("steps", i),
                                         str(exc), at_key=True))
@@ -122,11 +110,10 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
     for i, cls in declared:  # a step whose params failed is not checked, but what it makes counts
         missing = [x for x in cls.inputs if x not in produced]
         if missing and cls in valid:
-            makers = sorted({n for n in ("generate", "reframe", "compose", "check", "export")
-                             if set(step_class(n).outputs) & set(missing)})
+            makers = sorted({n for n in step_names() if set(get_step(n).provides) & set(missing)})
             problems.append(doc.problem(("steps", i), f"step {cls.name!r} needs {', '.join(missing)}, made by "
                                         f"{' or '.join(makers)}: put that step before it", at_key=False))
-        produced.update(cls.outputs)
+        produced.update(cls.provides)
     if declared and len(declared) == len(steps_raw) and not any(cls.name == "export" for _, cls in declared):
         problems.append(doc.problem(("steps",), "the pipeline has no 'export' step, so a run would write no "
                                     "assets and no manifest: add '- export: {}' as its last step"))
@@ -134,72 +121,3 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
         raise ConfigError(problems)
     return Pipeline(name=str(data.get("name") or doc.path.stem), path=doc.path, steps=steps,
                     description=str(data.get("description") or ""))
-
-
-@dataclass
-class RunOptions:
-    """How a run is carried out (not what it makes)."""
-
-    out: Path = Path("out")
-    jobs: int = 0  # 0 → number of CPUs
-    force: bool = False
-    model: str | None = None  # overrides brief/pipeline model
-    generator: str | None = None  # 'draft' / 'diffusers' override
-    allow_unsafe_weights: bool = False
-    ledger: Path | None = None
-    settings: Path | None = None
-    record: bool = True  # write to the savings ledger
-    stream: bool = True  # overlap later steps with generation (see runner.run_steps)
-
-
-@dataclass
-class RunContext:
-    """Everything a step may read: the campaign's inputs, run options and the progress reporter."""
-
-    brand: BrandKit
-    brief: Brief
-    pipeline: Pipeline
-    options: RunOptions
-    progress: Progress
-    out_dir: Path  # <out>/<campaign>
-    extras: dict[str, Any] = field(default_factory=dict)
-    #: ``<out>/<campaign>``: every write, read and delete there goes through it (never a path)
-    files: OutRoot = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.files = OutRoot(self.options.out).sub(self.out_dir.name)
-
-    @property
-    def cache(self) -> OutRoot:
-        """``<out>/<campaign>/.cache``: masters kept between runs."""
-        return self.files.sub(".cache")
-
-    @property
-    def cache_dir(self) -> Path:
-        return self.out_dir / ".cache"
-
-    @property
-    def workers(self) -> int:
-        return self.options.jobs or (os.cpu_count() or 1)
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T], label: str) -> list[R]:
-        """Apply ``fn`` to ``items`` on ``--jobs`` threads (Pillow releases the GIL), with progress."""
-        items = list(items)
-        with self.progress.task(label, len(items)) as task:
-            if self.workers <= 1 or len(items) <= 1:
-                out = []
-                for it in items:
-                    out.append(fn(it))
-                    task.advance()
-                return out
-            with ThreadPoolExecutor(max_workers=self.workers, initializer=worker_started) as pool:
-                futures = [pool.submit(fn, it) for it in items]
-                out = []
-                for f in futures:
-                    out.append(f.result())
-                    task.advance()
-                return out
-
-
-def display(path: Path) -> str:
-    return display_path(path)

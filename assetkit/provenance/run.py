@@ -42,11 +42,10 @@ def describe_run(ctx: Any, campaign: Any) -> dict:
 
     info: dict[str, Any] = {"campaign": campaign.brief.campaign, "brand": campaign.brand.name,
                             "brief_sha256": sha256_file(campaign.brief.path)}
-    step = ctx.pipeline.step("generate")
-    if step is not None:
-        fp = step.describe_generator(ctx)
-        info["generator"] = fp.get("generator", "draft")
-        info["models"] = [u.to_dict() for u in model_uses(step.generator(ctx))]
+    gen = ctx.generator  # made by the generate step when the run was planned
+    if gen is not None:
+        info["generator"] = gen.fingerprint().get("generator", "draft")
+        info["models"] = [u.to_dict() for u in model_uses(gen)]
     return info
 
 

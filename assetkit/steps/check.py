@@ -15,7 +15,7 @@ from .base import Step, StepParams
 if TYPE_CHECKING:  # pragma: no cover
     from ..brand import BrandKit
     from ..brief import Copy
-    from ..pipeline import RunContext
+    from ..context import RunContext
     from ..state import RunState
 
 ELEMENTS = ("logo", "headline", "subline", "cta", "disclaimer")
@@ -40,14 +40,12 @@ def banned_words_in(text: str, banned: list[str]) -> list[str]:
     return found
 
 
-def check_asset(brand: BrandKit, copy: Copy, composed: Composed, frame: Frame | None = None,
+def check_asset(brand: "BrandKit", copy: "Copy", composed: Composed, frame: Frame | None = None,
                 min_contrast: float = 4.5) -> list[CheckResult]:
     """Every finding about one composed asset: safe zone, contrast, logo size and clear space,
     overlaps, banned words and the required disclaimer."""
     job = composed.job
-    if job is None and frame is None:
-        raise ValueError("check_asset needs the composed asset's job or its frame")
-    fmt = job.format if job is not None else frame.format
+    fmt = job.format if job is not None else frame.format  # type: ignore[union-attr]
     out: list[CheckResult] = []
 
     def add(check: str, level: str, message: str) -> None:
@@ -96,10 +94,10 @@ def check_asset(brand: BrandKit, copy: Copy, composed: Composed, frame: Frame | 
 
     # no element on top of another
     present = [n for n in ("headline", "subline", "cta", "disclaimer") if n in boxes]
-    for i, first in enumerate(present):
-        for second in present[i + 1:]:
-            if im.overlaps(boxes[first], boxes[second]):
-                add("overlap", "error", f"{first} overlaps {second}")
+    for i, a in enumerate(present):
+        for b in present[i + 1:]:
+            if im.overlaps(boxes[a], boxes[b]):
+                add("overlap", "error", f"{a} overlaps {b}")
 
     # the product of a packshot stays visible
     for product in (frame.protect if frame is not None else []):
@@ -123,16 +121,15 @@ def check_asset(brand: BrandKit, copy: Copy, composed: Composed, frame: Frame | 
 
 
 class CheckStep(Step):
-    params: CheckParams
     """Check every composed asset: safe zone, contrast, logo, overlaps, banned words, disclaimer."""
 
     name = "check"
     description = "verify safe zone, text contrast, logo size and clear space, banned words, disclaimer"
     Params = CheckParams
     inputs = ("composed",)
-    outputs = ("checks",)
+    provides = ("checks",)
 
-    def run(self, ctx: RunContext, state: RunState) -> None:
+    def run(self, ctx: "RunContext", state: "RunState") -> None:
         from ..errors import StepError
 
         todo = [j for j in state.pending if j.key in state.composed]

@@ -21,10 +21,8 @@ from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..generators.base import GenerationRequest, Generator
-    from ..pipeline import RunContext
+    from ..context import RunContext
     from ..state import RunState
-
-_GEN_KEY = "generate.generator"
 
 
 class GenerateParams(StepParams):
@@ -60,7 +58,7 @@ class GenerateParams(StepParams):
                                   "crop (a third of the masters; each format's crop loss is reported)")
 
 
-def image_ratios(ctx: RunContext) -> dict[str, float]:
+def image_ratios(ctx: "RunContext") -> dict[str, float]:
     """Width ÷ height of the picture each of the brief's formats shows (a strip's or tower's
     image panel, else the whole format)."""
     from ..layout import DEFAULT_PANEL, panel_boxes
@@ -74,14 +72,14 @@ def image_ratios(ctx: RunContext) -> dict[str, float]:
     return out
 
 
-def shared_ratio(ctx: RunContext) -> float:
+def shared_ratio(ctx: "RunContext") -> float:
     """The shape of a shared master: the geometric mean of the widest and the tallest picture,
     which makes the largest crop loss of any format as small as one master can."""
     ratios = image_ratios(ctx).values()
     return math.sqrt(min(ratios) * max(ratios))
 
 
-def crop_losses(ctx: RunContext, sizes: dict[str, tuple[int, int]]) -> dict[str, float]:
+def crop_losses(ctx: "RunContext", sizes: dict[str, tuple[int, int]]) -> dict[str, float]:
     """Per format: the share of its master's pixels a cover crop cuts away (0 = the whole master
     shows). ``sizes``: master size per aspect group ("shared" for one master)."""
     out = {}
@@ -113,15 +111,16 @@ class GenerateStep(Step):
 
     name: ClassVar[str] = "generate"
     streamable: ClassVar[bool] = False  # it is what the other steps stream from
+    source: ClassVar[bool] = True
     description: ClassVar[str] = "make one master per concept variant and aspect group (draft or diffusion model)"
     Params: ClassVar[type[StepParams]] = GenerateParams
     inputs: ClassVar[tuple[str, ...]] = ()
-    outputs: ClassVar[tuple[str, ...]] = ("masters",)
+    provides: ClassVar[tuple[str, ...]] = ("masters",)
 
     params: GenerateParams
 
     # ------------------------------------------------------------------------------ generator
-    def _choice(self, ctx: RunContext) -> tuple[str, str | None]:
+    def _choice(self, ctx: "RunContext") -> tuple[str, str | None]:
         model = ctx.options.model or self.params.model or ctx.brief.model
         name = ctx.options.generator or self.params.generator
         if name == "auto":
@@ -131,11 +130,10 @@ class GenerateStep(Step):
                              "generate step, or pass --model (hf:ORG/NAME, a diffusers folder or a .safetensors file)")
         return name, model
 
-    def generator(self, ctx: RunContext) -> Generator:
+    def generator(self, ctx: "RunContext") -> "Generator":
         """The run's generator, created once per run (the model itself loads on first use)."""
-        gen = ctx.extras.get(_GEN_KEY)
-        if gen is not None:
-            return gen
+        if ctx.generator is not None:
+            return ctx.generator
         from ..generators import get_generator
 
         name, model = self._choice(ctx)
@@ -157,15 +155,22 @@ class GenerateStep(Step):
                 cpu_kernels=p.cpu_kernels, long_prompts=p.long_prompts,
                 allow_unsafe_weights=ctx.options.allow_unsafe_weights,  # the command line only, never YAML
                 log=lambda msg: ctx.progress.log(f"warning: {msg}"))
-        ctx.extras[_GEN_KEY] = gen
+        ctx.generator = gen
         return gen
 
-    def describe_generator(self, ctx: RunContext) -> dict:
-        """The generator's fingerprint (model, weights hash, steps...) without loading the model."""
-        return self.generator(ctx).fingerprint()
+    def fingerprint(self, ctx: "RunContext") -> dict:
+        """The step's params and the generator's fingerprint (model, weights hash, steps...),
+        without loading the model: the generator shapes every image."""
+        return {**super().fingerprint(ctx), "generator": self.generator(ctx).fingerprint()}
+
+    def close(self, ctx: "RunContext") -> None:
+        """Free the model once the later steps are done too (when they stream, freeing it while
+        they compose the last batch would hold the GIL against them: ``gc.collect``)."""
+        if ctx.generator is not None:
+            ctx.generator.close()
 
     # -------------------------------------------------------------------------------- requests
-    def requests(self, ctx: RunContext, state: RunState) -> dict[tuple[str, int, str], GenerationRequest]:
+    def requests(self, ctx: "RunContext", state: "RunState") -> dict[tuple[str, int, str], "GenerationRequest"]:
         """One request per distinct master the pending jobs need, in job order."""
         from ..generators.base import GenerationRequest
 
@@ -189,7 +194,7 @@ class GenerateStep(Step):
         return out
 
     @staticmethod
-    def master_key(request: GenerationRequest, fingerprint: dict) -> str:
+    def master_key(request: "GenerationRequest", fingerprint: dict) -> str:
         """sha256 of the request (input files by content) and the generator fingerprint."""
         from ..files import sha256_file
 
@@ -201,10 +206,10 @@ class GenerateStep(Step):
                                          default=str).encode()).hexdigest()
 
     # ------------------------------------------------------------------------------------- run
-    def run(self, ctx: RunContext, state: RunState) -> None:
+    def run(self, ctx: "RunContext", state: "RunState") -> None:
         """Make (or take from the cache) every master the pending jobs need.
 
-        When the runner streams (``ctx.extras["on_masters"]``), masters are handed on in batches
+        When the runner streams (``ctx.on_masters``), masters are handed on in batches
         as they are made, so reframe/compose/export work while the model makes the next batch.
         """
         from PIL import Image
@@ -224,9 +229,9 @@ class GenerateStep(Step):
             w, h = sizes["shared"]
             ctx.progress.log(f"masters: shared, one {w}×{h} master per concept variant; crop loss per format: "
                              + ", ".join(f"{k} {v:.0%}" for k, v in losses.items()))
-        notify = ctx.extras.get("on_masters") or (lambda mids: None)
+        notify = ctx.on_masters or (lambda mids: None)
         cache = ctx.cache.sub("masters")
-        todo: list[tuple[tuple[str, int, str], GenerationRequest, str]] = []
+        todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
         ready: list[tuple[str, int, str]] = []
         for mid, req in requests.items():
             key = self.master_key(req, fp)
@@ -255,8 +260,7 @@ class GenerateStep(Step):
         todo = generation_order(todo, uses)
         from concurrent.futures import ThreadPoolExecutor
 
-        # cache writes overlap the next batch's generation
-        writer = ThreadPoolExecutor(max_workers=1, initializer=worker_started)
+        writer = ThreadPoolExecutor(max_workers=1, initializer=worker_started)  # cache writes overlap the next batch's generation
         stored = []
         try:
             with ctx.progress.task("generate", len(todo)) as task:
@@ -275,17 +279,11 @@ class GenerateStep(Step):
                         task.advance(len(part) - shown["n"])
                     for (mid, req, key), img in zip(part, images):
                         stored.append(writer.submit(self._store, cache, key, img))
-                        state.masters[mid] = Master(request=req, image=img.image, focal=(img.focal[0], img.focal[1]),
+                        state.masters[mid] = Master(request=req, image=img.image, focal=tuple(img.focal),
                                                     params=img.params, compute_seconds=img.compute_seconds, key=key)
                         state.compute_seconds += img.compute_seconds
                     notify([mid for mid, _, _ in part])
         finally:
-            if "on_masters" in ctx.extras:
-                # streaming: free the model once the later steps are done, not while they
-                # compose the last batch (gc.collect in close() would hold the GIL against them)
-                ctx.extras["deferred_close"] = gen.close
-            else:
-                gen.close()
             writer.shutdown(wait=True)
         for f in stored:
             f.result()  # a failed cache write is an error of the run
