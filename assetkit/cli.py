@@ -238,23 +238,27 @@ def init(directory, name):
 
 
 @cli.command()
-def steps():
+@click.option("--json", "as_json", is_flag=True, help="Every step and parameter as JSON.")
+def steps(as_json):
     """List pipeline steps with their parameters.
 
     Example:
 
         assetkit steps
+        assetkit steps --json
     """
-    from .steps import get_step, step_names
+    from .steps import describe_steps
 
-    for name in step_names():
-        cls = get_step(name)
-        click.echo(f"{name}: {cls.description}")
-        for fname, field in cls.Params.model_fields.items():
-            default = field.default if field.default is not None else "—"
-            desc = f"  {field.description}" if field.description else ""
-            click.echo(f"    {fname} = {default!r}{desc}" if not isinstance(default, str) or default != "—"
-                       else f"    {fname}{desc}")
+    described = describe_steps()
+    if as_json:
+        click.echo(json.dumps(described, indent=2, ensure_ascii=False))
+        return
+    for step in described:
+        click.echo(f"{step['name']}: {step['description']}")
+        for p in step["params"]:
+            default = "" if p["required"] or p["default"] is None else f" = {p['default']!r}"
+            desc = f"  {p['description']}" if p["description"] else ""
+            click.echo(f"    {p['name']}{default}{desc}")
 
 
 def _load_plugins() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 
+from .config_base import StrictModel
 from .errors import ConfigError, Problem
 from .steps import Step, get_step, step_names
 from .yamlfile import YamlDoc, load_yaml, problems_from_validation
@@ -14,6 +16,57 @@ from .yamlfile import YamlDoc, load_yaml, problems_from_validation
 #: built-in pipelines: the repository's pipelines/ folder, shipped in the package through the
 #: assetkit/pipelines link (so an installed wheel has them too)
 BUILTIN_PIPELINES = Path(__file__).parent / "pipelines"
+
+
+def _step_entry(item: Any) -> tuple[str, Any]:
+    """``- name`` or ``- name: {params}`` → ``(name, params)`` (the params are the step's own
+    model's to validate)."""
+    if isinstance(item, str):
+        return item, {}
+    if isinstance(item, dict) and len(item) == 1:
+        name, params = next(iter(item.items()))
+        return str(name), {} if params is None else params
+    raise ValueError("each step is one key, the step's name, with its params: '- compose: {cta: true}'")
+
+
+def _valid_entries(raw: Any) -> list[tuple[str, Any] | None]:
+    """The step entries of a pipeline whose spec failed, None where an entry itself is bad."""
+    out: list[tuple[str, Any] | None] = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            out.append(_step_entry(item))
+        except ValueError:
+            out.append(None)
+    return out
+
+
+class PipelineSpec(StrictModel):
+    """A pipeline file: what it is called and its steps in order, each validated by its own step."""
+
+    version: Any = Field(None, validate_default=True)
+    """Format version of the file: 1."""
+    name: str | None = None
+    """The pipeline's name (the file's name without .yaml otherwise)."""
+    description: str = ""
+    """One line on what the pipeline makes."""
+    steps: list[Annotated[Any, AfterValidator(_step_entry)]] = Field(None, validate_default=True)  # type: ignore[assignment]
+    """The steps in order: ``- generate: {}``, ``- reframe: {panel: 0.4}``, … (``assetkit steps`` lists them)."""
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_1(cls, v: Any) -> Any:
+        if v is None:
+            raise ValueError("missing required key 'version'")
+        if v != 1 or isinstance(v, bool):
+            raise ValueError(f"unsupported version {v!r}; expected 1")
+        return v
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _non_empty(cls, v: Any) -> Any:
+        if not isinstance(v, list) or not v:
+            raise ValueError("expected a non-empty list of steps like '- generate: {}'")
+        return v
 
 
 @dataclass
@@ -58,37 +111,22 @@ def load_pipeline(path: str | Path) -> Pipeline:
 
 
 def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
-    data = doc.data
     problems: list[Problem] = []
-    if not isinstance(data, dict):
+    if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "a pipeline is a mapping with 'version' and 'steps'")])
-    allowed = {"version", "name", "description", "steps"}
-    for key in data:
-        if key not in allowed:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(sorted(allowed))}"
-            problems.append(doc.problem((key,), f"unknown key {key!r}{hint}", at_key=True))
-    if data.get("version") != 1:
-        problems.append(doc.problem(("version",), "missing required key 'version'" if "version" not in data
-                                    else f"unsupported version {data.get('version')!r}; expected 1"))
-    steps_raw = data.get("steps")
+    try:
+        spec = PipelineSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(doc, exc, PipelineSpec))
+        spec = PipelineSpec.model_construct(steps=_valid_entries(doc.data.get("steps")))
     steps: list[Step] = []
     declared: list[tuple[int, type[Step]]] = []
-    if not isinstance(steps_raw, list) or not steps_raw:
-        problems.append(doc.problem(("steps",), "expected a non-empty list of steps like '- generate: {}'"))
-        steps_raw = []
-    for i, item in enumerate(steps_raw):
-        if isinstance(item, str):
-            name, params = item, {}
-        elif isinstance(item, dict) and len(item) == 1:
-            name, params = next(iter(item.items()))
-            params = {} if params is None else params
-        else:
-            problems.append(doc.problem(("steps", i), "each step is one key, the step's name, with its params: "
-                                        "'- compose: {cta: true}'"))
+    steps_raw = doc.data.get("steps") if isinstance(doc.data.get("steps"), list) else []
+    for i, entry in enumerate(spec.steps):
+        if entry is None:  # not a step entry: reported by PipelineSpec
             continue
+        name, params = entry
+        item = steps_raw[i]
         try:
             cls = get_step(str(name))
         except ValueError as exc:
@@ -99,10 +137,12 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
         try:
             from .yamlfile import to_plain
 
-            p = cls.Params.model_validate(to_plain(params), context={"base_dir": doc.base_dir, "doc": doc})
+            raw = to_plain(params)
+            model = cls.params_model(raw)
+            p = model.model_validate(raw, context={"base_dir": doc.base_dir, "doc": doc})
         except ValidationError as exc:
             prefix = ("steps", i, name) if isinstance(item, dict) else ("steps", i)
-            problems.extend(problems_from_validation(doc, exc, cls.Params, prefix=prefix))
+            problems.extend(problems_from_validation(doc, exc, model, prefix=prefix))
             continue
         steps.append(cls(p))
     produced: set[str] = set()
@@ -119,5 +159,4 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
                                     "assets and no manifest: add '- export: {}' as its last step"))
     if problems:
         raise ConfigError(problems)
-    return Pipeline(name=str(data.get("name") or doc.path.stem), path=doc.path, steps=steps,
-                    description=str(data.get("description") or ""))
+    return Pipeline(name=spec.name or doc.path.stem, path=doc.path, steps=steps, description=spec.description)

@@ -90,3 +90,41 @@ def test_the_runner_asks_steps_not_names(stamp, workdir, stream):
     assert result.manifest["streamed"] is stream and len(keys) == 20
     assert sorted(StampStep.seen[:-1]) == sorted(keys) and StampStep.seen[-1] == ("manifest", 20)
     assert "stamp" in result.manifest["timings"]
+
+
+def test_pipeline_file_is_validated_by_its_model_every_problem_at_once(tmp_path):
+    from assetkit.errors import ConfigError
+    from assetkit.pipeline import load_pipeline
+
+    p = tmp_path / "p.yaml"
+    p.write_text("version: 2\nnmae: x\nsteps:\n  - generate: {}\n  - [reframe]\n")
+    with pytest.raises(ConfigError) as info:
+        load_pipeline(p)
+    assert sorted(str(x).split("p.yaml:")[1] for x in info.value.problems) == [
+        "1:10: version: unsupported version 2; expected 1",
+        "2:1: nmae: unknown key 'nmae'; did you mean 'name'?",
+        "5:5: steps[1]: each step is one key, the step's name, with its params: '- compose: {cta: true}'"]
+    p.write_text("name: x\nsteps: []\n")
+    with pytest.raises(ConfigError) as info:
+        load_pipeline(p)
+    assert [x.message for x in info.value.problems] == [
+        "missing required key 'version'", "expected a non-empty list of steps like '- generate: {}'"]
+
+
+def test_steps_json_lists_every_parameter_with_its_description():
+    import json
+
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+
+    result = CliRunner().invoke(cli, ["steps", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert [s["name"] for s in data] == step_names()
+    params = {s["name"]: {p["name"]: p for p in s["params"]} for s in data}
+    assert params["compose"]["align"] == {"name": "align", "type": "Literal['left', 'center']", "required": False,
+                                          "default": "left", "description": "Text alignment (full and tower layouts)."}
+    assert [(s, p) for s, ps in params.items() for p, v in ps.items() if not v["description"]] == []
+    text = CliRunner().invoke(cli, ["steps"]).output
+    assert "    panel = 0.38  Image panel share of a strip's width" in text

@@ -9,9 +9,10 @@ import time
 
 import numpy as np
 from PIL import Image, ImageFilter
+from pydantic import Field
 
 from ..brand import hex_to_rgb
-from .base import GeneratedImage, GenerationRequest, Generator, ProgressFn
+from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn
 
 VERSION = 2  # 2: packshot masters record their product box
 
@@ -33,16 +34,24 @@ def _colours(palette: dict[str, str]) -> dict[str, np.ndarray]:
     return out
 
 
+class DraftConfig(GeneratorConfig):
+    """The draft generator's options."""
+
+    grain: float = Field(5.0, ge=0, le=50)
+    """Film grain painted over the master (standard deviation in 8-bit levels; 0: none)."""
+
+
 class DraftGenerator(Generator):
     """Paints on-brand placeholder masters: same seed → same pixels, new seed → new layout."""
 
     name = "draft"
-
-    def __init__(self, grain: float = 5.0, **_ignored):
-        self.grain = grain
+    Config = Options = DraftConfig
+    config: DraftConfig
 
     def fingerprint(self) -> dict:
-        return {"generator": "draft", "version": VERSION}
+        """The painter's version and every option that differs from its default (so masters
+        cached before the options were part of it keep their keys)."""
+        return {"generator": "draft", "version": VERSION, **self.config.model_dump(mode="json", exclude_defaults=True)}
 
     def generate(self, requests: list[GenerationRequest], progress: ProgressFn | None = None) -> list[GeneratedImage]:
         out = []
@@ -133,8 +142,8 @@ class DraftGenerator(Generator):
         small = small.filter(ImageFilter.GaussianBlur(0.6))
         full = small.resize((W, H), Image.Resampling.BICUBIC)
         arr = np.asarray(full).astype(np.int16)
-        if self.grain > 0:
-            noise = rng.normal(0.0, self.grain, (H, W, 1)).astype(np.int16)
+        if self.config.grain > 0:
+            noise = rng.normal(0.0, self.config.grain, (H, W, 1)).astype(np.int16)
             arr = arr + noise
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
         params = {"generator": self.name, "version": VERSION, "seed": req.seed, "size": [W, H],

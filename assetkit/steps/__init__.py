@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from typing import Any
 
 from .base import Step, StepParams
 
@@ -65,6 +66,29 @@ def _check_name(name: str, cls: type[Step]) -> None:
         raise ValueError(f"step {name!r}: {_describe(cls)} calls itself {getattr(cls, 'name', None)!r}")
 
 
+def describe_steps() -> list[dict[str, Any]]:
+    """Every registered step with what it needs and provides and each parameter's type, default
+    and description (its field docstring): what ``assetkit steps`` prints."""
+    out = []
+    for name in step_names():
+        cls = get_step(name)
+        params = []
+        for field_name, field in cls.params_model().model_fields.items():
+            required = field.is_required()
+            default = None if required else field.get_default(call_default_factory=True)
+            params.append({"name": field_name, "type": _type_name(field.annotation), "required": required,
+                           "default": default if isinstance(default, (str, int, float, bool, type(None))) else str(default),
+                           "description": " ".join((field.description or "").split())})
+        out.append({"name": name, "description": cls.description, "inputs": list(cls.inputs),
+                    "provides": list(cls.provides), "params": params})
+    return out
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    return text or str(annotation).replace("typing.", "")
+
+
 def _describe(target: str | type[Step]) -> str:
     return target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
 
@@ -78,4 +102,4 @@ def _load_plugins() -> None:
     _plugins_loaded = True
 
 
-__all__ = ["BUILTIN_STEPS", "Step", "StepParams", "get_step", "register_step", "step_names"]
+__all__ = ["BUILTIN_STEPS", "Step", "StepParams", "describe_steps", "get_step", "register_step", "step_names"]

@@ -3,7 +3,7 @@ runner calls (``run``, ``finish``, ``finalize``, ``close``) — the runner asks 
 checks a step's name."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config_base import StrictModel
 
@@ -38,6 +38,12 @@ class Step:
 
     def __init__(self, params: StepParams):
         self.params = params
+
+    @classmethod
+    def params_model(cls, raw: Any = None) -> type[StepParams]:
+        """The model that validates this step's YAML params ``raw`` (``Params`` unless the
+        params themselves decide, like the generate step's ``generator``)."""
+        return cls.Params
 
     def fingerprint(self, ctx: RunContext) -> dict:
         """What about this step changes the outputs (its params by default)."""

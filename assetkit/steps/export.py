@@ -25,8 +25,10 @@ EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
 class ExportParams(StepParams):
     format: Literal["png", "jpeg", "webp"] = "png"
+    """File format of the delivered assets."""
     quality: int = Field(90, ge=1, le=100, description="JPEG/WebP quality")
     contact_sheet: bool = True
+    """Write a contact sheet PNG per locale of every asset of the campaign."""
     metadata: bool = Field(True, description="write generation parameters (A1111 'parameters') and XMP")
     optimize: bool = Field(False, description="smaller PNG/JPEG files, slower encoding")
 

@@ -6,56 +6,66 @@ covers the request and the generator's fingerprint, so an unchanged master is ne
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import math
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import create_model, field_validator
 
-from ..errors import ModelError
 from ..state import Master
 from ..threads import worker_started
 from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..generators.base import GenerationRequest, Generator
     from ..context import RunContext
+    from ..generators.base import GenerationRequest, Generator
     from ..state import RunState
 
 
 class GenerateParams(StepParams):
-    """Which generator makes the masters and how (model options only apply to ``diffusers``)."""
+    """Which generator makes the masters, and how many; the step's other keys are that
+    generator's options (its ``Options`` model: see :func:`params_model`)."""
 
-    generator: Literal["auto", "draft", "diffusers"] = Field(
-        "auto", description="auto: diffusers when a model is given (brief, here or --model), else draft")
-    model: str | None = Field(None, description="diffusers folder, .safetensors (with config) or hf:org/name")
-    config: str | None = Field(None, description="diffusers folder / hf: id with the configs of a .safetensors model")
-    scheduler: str | None = Field(None, description="euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddim, lcm, ...")
-    steps: int | None = Field(None, ge=1, le=200, description="denoising steps (family preset otherwise)")
-    guidance: float | None = Field(None, ge=0, le=30, description="CFG scale (family preset otherwise)")
-    strength: float | None = Field(None, gt=0, le=1, description="how much img2img changes the concept image")
-    mode: Literal["auto", "txt2img", "img2img", "inpaint"] = Field(
-        "auto", description="auto: inpaint with a product, img2img with an image, else txt2img")
-    batch_size: int = Field(1, ge=1, le=64, description="images per model call (same pixels as one by one)")
-    preset: Literal["fast", "quality"] = Field("quality", description="fast: bf16, tiny VAE, fewer steps")
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
-    device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
-    tiny_vae: str | None = Field(None, description="local AutoencoderTiny (TAESD) folder for the fast decoder")
-    width: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native width")
-    height: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native height")
-    compile: bool = Field(False, description="torch.compile the UNet and decoder: faster images after a "
-                                             "one-time compile of about a minute per image size")
-    long_prompts: Literal["chunk", "truncate"] = Field(
-        "chunk", description="prompts over the text encoder's 75 tokens: read in 75-token chunks, or truncated "
-                             "with a warning")
-    cpu_kernels: bool = Field(True, description="on CPU: pre-packed oneDNN convolutions and blocked bf16 "
-                                                "self-attention (off: stock PyTorch kernels)")
-    masters: Literal["per-aspect", "shared"] = Field(
-        "per-aspect", description="per-aspect: a master per concept variant and aspect group (square, portrait, "
-                                  "landscape); shared: one per concept variant, shaped to cover every format's "
-                                  "crop (a third of the masters; each format's crop loss is reported)")
+    generator: str = "auto"
+    """auto: diffusers when a model is given (brief, here or --model), else draft; or a generator's name."""
+    masters: Literal["per-aspect", "shared"] = "per-aspect"
+    """per-aspect: a master per concept variant and aspect group (square, portrait, landscape); shared: one
+    per concept variant, shaped to cover every format's crop (a third of the masters; each format's crop
+    loss is reported)."""
+
+    @field_validator("generator")
+    @classmethod
+    def _known_generator(cls, v: str) -> str:
+        from ..generators import generator_names
+
+        if v != "auto" and v not in generator_names():
+            import difflib
+
+            close = difflib.get_close_matches(v, generator_names(), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown generator {v!r}; {hint}known: auto, {', '.join(generator_names())}")
+        return v
+
+
+@functools.cache
+def params_model(generator: str = "auto") -> type[GenerateParams]:
+    """The generate step's params for ``generator``: the step's own plus that backend's pipeline
+    options, so an option it does not have is an error; for ``auto`` (or an unknown name, which
+    the ``generator`` field then reports) the options of every backend."""
+    from ..generators import generator_class, generator_names
+
+    names = [generator] if generator in generator_names() else generator_names()
+    options: list[type] = []
+    for name in names:
+        opts = generator_class(name).Options
+        if opts.model_fields and opts not in options:
+            options.append(opts)
+    if not options:
+        return GenerateParams
+    return create_model(f"GenerateParams_{generator}", __base__=(GenerateParams, *options))
 
 
 def image_ratios(ctx: "RunContext") -> dict[str, float]:
@@ -119,49 +129,50 @@ class GenerateStep(Step):
 
     params: GenerateParams
 
+    @classmethod
+    def params_model(cls, raw: Any = None) -> type[StepParams]:
+        """The params model for this step's YAML: its ``generator`` picks the options allowed."""
+        name = raw.get("generator", "auto") if isinstance(raw, dict) else "auto"
+        return params_model(name if isinstance(name, str) else "auto")
+
     # ------------------------------------------------------------------------------ generator
-    def _choice(self, ctx: "RunContext") -> tuple[str, str | None]:
-        model = ctx.options.model or self.params.model or ctx.brief.model
+    def generator(self, ctx: "RunContext") -> "Generator":
+        """The run's generator, created once per run (the model itself loads on first use).
+
+        The pipeline's options for it, plus what the run gives every backend that has the
+        option: the model (``--model``, the step's or the brief's), the brand's style LoRA and
+        ``--allow-unsafe-weights``.
+        """
+        if ctx.generator is not None:
+            return ctx.generator
+        from ..generators import generator_class
+
+        model = ctx.options.model or getattr(self.params, "model", None) or ctx.brief.model
         name = ctx.options.generator or self.params.generator
         if name == "auto":
             name = "diffusers" if model else "draft"
-        if name == "diffusers" and not model:
-            raise ModelError("the diffusers generator needs a model\n  hint: set `model:` in the brief or the "
-                             "generate step, or pass --model (hf:ORG/NAME, a diffusers folder or a .safetensors file)")
-        return name, model
+        cls = generator_class(name)
+        takes = cls.Config.model_fields
+        options = {k: getattr(self.params, k) for k in self.params.model_fields_set if k in takes}
+        if model and "model" in takes:
+            options["model"] = model
+        if ctx.options.allow_unsafe_weights and "allow_unsafe_weights" in takes:
+            options["allow_unsafe_weights"] = True
+        style = ctx.brand.style
+        if style.lora and "lora" in takes:
+            from ..files import resolve_ref
 
-    def generator(self, ctx: "RunContext") -> "Generator":
-        """The run's generator, created once per run (the model itself loads on first use)."""
-        if ctx.generator is not None:
-            return ctx.generator
-        from ..generators import get_generator
-
-        name, model = self._choice(ctx)
-        if name == "draft":
-            gen = get_generator("draft")
-        else:
-            p = self.params
-            style = ctx.brand.style
-            lora = None
-            if style.lora:
-                from ..files import resolve_ref
-
-                lora = resolve_ref(style.lora, ctx.brand.root)
-            gen = get_generator(
-                "diffusers", model=model, config=p.config, scheduler=p.scheduler, steps=p.steps,
-                guidance=p.guidance, strength=p.strength, mode=p.mode, batch_size=p.batch_size, preset=p.preset,
-                dtype=p.dtype, device=p.device, tiny_vae=p.tiny_vae, lora=lora, lora_weight=style.lora_weight,
-                width=p.width, height=p.height, base_dir=ctx.brief.base_dir, compile=p.compile,
-                cpu_kernels=p.cpu_kernels, long_prompts=p.long_prompts,
-                allow_unsafe_weights=ctx.options.allow_unsafe_weights,  # the command line only, never YAML
-                log=lambda msg: ctx.progress.log(f"warning: {msg}"))
+            options["lora"] = str(resolve_ref(style.lora, ctx.brand.root))
+            options["lora_weight"] = style.lora_weight
+        gen = cls(base_dir=ctx.brief.base_dir, log=lambda msg: ctx.progress.log(f"warning: {msg}"), **options)
         ctx.generator = gen
         return gen
 
     def fingerprint(self, ctx: "RunContext") -> dict:
-        """The step's params and the generator's fingerprint (model, weights hash, steps...),
-        without loading the model: the generator shapes every image."""
-        return {**super().fingerprint(ctx), "generator": self.generator(ctx).fingerprint()}
+        """The step's own params and the generator's fingerprint (model, weights hash, steps...,
+        without loading the model), which is all that its options change about the images."""
+        own = self.params.model_dump(mode="json", include=set(GenerateParams.model_fields))
+        return {"step": self.name, **own, "generator": self.generator(ctx).fingerprint()}
 
     def close(self, ctx: "RunContext") -> None:
         """Free the model once the later steps are done too (when they stream, freeing it while
@@ -253,14 +264,15 @@ class GenerateStep(Step):
             notify(ready)
         if not todo:
             return
-        chunk = max(1, int(getattr(gen, "batch_size", 0) or 0) if gen.name != "draft" else 4)
+        chunk = max(1, gen.batch_size)
         uses: dict = {}
         for job in state.pending:
             uses[job.master_id] = uses.get(job.master_id, 0) + 1
         todo = generation_order(todo, uses)
         from concurrent.futures import ThreadPoolExecutor
 
-        writer = ThreadPoolExecutor(max_workers=1, initializer=worker_started)  # cache writes overlap the next batch's generation
+        # cache writes overlap the next batch's generation
+        writer = ThreadPoolExecutor(max_workers=1, initializer=worker_started)
         stored = []
         try:
             with ctx.progress.task("generate", len(todo)) as task:
