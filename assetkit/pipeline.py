@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from .config_base import StrictModel
+from .context import RunContext, RunOptions  # noqa: F401  (they lived here: old imports keep working)
 from .errors import ConfigError, Problem
 from .steps import Step, get_step, step_names
 from .yamlfile import YamlDoc, load_yaml, problems_from_validation
