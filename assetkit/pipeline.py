@@ -50,7 +50,7 @@ class PipelineSpec(StrictModel):
     """The pipeline's name (the file's name without .yaml otherwise)."""
     description: str = ""
     """One line on what the pipeline makes."""
-    steps: list[Annotated[Any, AfterValidator(_step_entry)]] = Field(None, validate_default=True)  # type: ignore[assignment]
+    steps: list[Annotated[Any, AfterValidator(_step_entry)]] = Field(None, validate_default=True)
     """The steps in order: ``- generate: {}``, ``- reframe: {panel: 0.4}``, … (``assetkit steps`` lists them)."""
 
     @field_validator("version", mode="before")
@@ -122,7 +122,8 @@ def pipeline_from_doc(doc: YamlDoc) -> Pipeline:
         spec = PipelineSpec.model_construct(steps=_valid_entries(doc.data.get("steps")))
     steps: list[Step] = []
     declared: list[tuple[int, type[Step]]] = []
-    steps_raw = doc.data.get("steps") if isinstance(doc.data.get("steps"), list) else []
+    raw = doc.data.get("steps")
+    steps_raw: list = raw if isinstance(raw, list) else []
     for i, entry in enumerate(spec.steps):
         if entry is None:  # not a step entry: reported by PipelineSpec
             continue

@@ -77,7 +77,8 @@ def test_a_plugin_backend_needs_no_if_elif(monkeypatch, tmp_path):
     from assetkit import generators
     from assetkit.steps import generate
 
-    monkeypatch.setattr(generators, "_registry", dict(generators._registry))
+    monkeypatch.setattr(generators, "REGISTRY", generators.REGISTRY.copy())
+    monkeypatch.setattr(generators, "_UNTRAINED", set(generators._UNTRAINED))
     generate.params_model.cache_clear()
     try:
         register_generator("echo", EchoGenerator, trained=False)

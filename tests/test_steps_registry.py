@@ -32,7 +32,7 @@ class StampStep(Step):
 
 @pytest.fixture
 def stamp(monkeypatch):
-    monkeypatch.setattr(steps, "_registry", dict(steps._registry))
+    monkeypatch.setattr(steps, "REGISTRY", steps.REGISTRY.copy())
     StampStep.seen = []
     register_step("stamp", StampStep)
     return StampStep

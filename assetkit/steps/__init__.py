@@ -5,10 +5,9 @@ plugin registers (:func:`register_step`; entry-point group ``assetkit.steps``).
 """
 from __future__ import annotations
 
-import difflib
-import importlib
 from typing import Any
 
+from ..registry import Registry, describe
 from .base import Step, StepParams
 
 #: built-in steps: name → "module:Class" (imported only when a pipeline uses the step)
@@ -20,50 +19,34 @@ BUILTIN_STEPS: dict[str, str] = {
     "export": "assetkit.steps.export:ExportStep",
 }
 
-_registry: dict[str, str | type[Step]] = dict(BUILTIN_STEPS)
-_plugins_loaded = False
+
+def _load_plugins() -> None:
+    """Register the steps of installed plugin packages (the call point for entry-point group
+    ``assetkit.steps``): runs once, before the first lookup."""
+
+
+def _check_name(name: str, cls: type[Step]) -> None:
+    if getattr(cls, "name", None) != name:
+        raise ValueError(f"step {name!r}: {describe(cls)} calls itself {getattr(cls, 'name', None)!r}")
+
+
+#: the single list of step names
+REGISTRY: Registry[Step] = Registry("step", Step, BUILTIN_STEPS, check=_check_name, load_plugins=_load_plugins)
 
 
 def register_step(name: str, target: str | type[Step]) -> None:
-    """Make ``target`` (a Step class or its ``"module:Class"``) available to pipelines as ``name``.
-
-    A name can be registered once; registering the same target again is a no-op."""
-    current = _registry.get(name)
-    if current is not None and _describe(current) != _describe(target):
-        raise ValueError(f"step {name!r} is already registered ({_describe(current)}); "
-                         f"cannot register {_describe(target)} under the same name")
-    if not isinstance(target, str):
-        _check_name(name, target)
-    _registry[name] = target
+    """Make ``target`` (a Step class or its ``"module:Class"``) available to pipelines as ``name``."""
+    REGISTRY.register(name, target)
 
 
 def step_names() -> list[str]:
     """Every registered step name: the built-in ones first, in pipeline order, then plugins'."""
-    _load_plugins()
-    return list(_registry)
+    return REGISTRY.names()
 
 
 def get_step(name: str) -> type[Step]:
     """The Step class registered as ``name``; ValueError listing the known steps otherwise."""
-    _load_plugins()
-    if name not in _registry:
-        close = difflib.get_close_matches(name, _registry, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ValueError(f"unknown step {name!r}; {hint}known steps: {', '.join(_registry)}")
-    target = _registry[name]
-    if isinstance(target, str):
-        module, cls = target.split(":")
-        target = getattr(importlib.import_module(module), cls)
-        _check_name(name, target)
-        _registry[name] = target
-    return target
-
-
-def _check_name(name: str, cls: type[Step]) -> None:
-    if not (isinstance(cls, type) and issubclass(cls, Step)):
-        raise TypeError(f"step {name!r}: {cls!r} is not a subclass of assetkit.steps.Step")
-    if getattr(cls, "name", None) != name:
-        raise ValueError(f"step {name!r}: {_describe(cls)} calls itself {getattr(cls, 'name', None)!r}")
+    return REGISTRY.get(name)
 
 
 def describe_steps() -> list[dict[str, Any]]:
@@ -76,8 +59,9 @@ def describe_steps() -> list[dict[str, Any]]:
         for field_name, field in cls.params_model().model_fields.items():
             required = field.is_required()
             default = None if required else field.get_default(call_default_factory=True)
+            plain = isinstance(default, (str, int, float, bool, type(None)))
             params.append({"name": field_name, "type": _type_name(field.annotation), "required": required,
-                           "default": default if isinstance(default, (str, int, float, bool, type(None))) else str(default),
+                           "default": default if plain else str(default),
                            "description": " ".join((field.description or "").split())})
         out.append({"name": name, "description": cls.description, "inputs": list(cls.inputs),
                     "provides": list(cls.provides), "params": params})
@@ -89,17 +73,5 @@ def _type_name(annotation: Any) -> str:
     return text or str(annotation).replace("typing.", "")
 
 
-def _describe(target: str | type[Step]) -> str:
-    return target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
-
-
-def _load_plugins() -> None:
-    """Register the steps of installed plugin packages, once per process (the call point for
-    entry-point group ``assetkit.steps``)."""
-    global _plugins_loaded
-    if _plugins_loaded:
-        return
-    _plugins_loaded = True
-
-
-__all__ = ["BUILTIN_STEPS", "Step", "StepParams", "describe_steps", "get_step", "register_step", "step_names"]
+__all__ = ["BUILTIN_STEPS", "REGISTRY", "Step", "StepParams", "describe_steps", "get_step", "register_step",
+           "step_names"]
