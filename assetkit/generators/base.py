@@ -50,6 +50,44 @@ class GeneratedImage:
     compute_seconds: float = 0.0
 
 
+#: how :func:`place_product` places a packshot's product (part of a packshot master's key)
+PRODUCT_PLACEMENT = 2  # 2: one rule for every backend (never enlarged, ≤ 55 % of the short side)
+
+
+@dataclass
+class PlacedProduct:
+    """A packshot's product as placed on a master: the RGBA pixels at their size, where they go."""
+
+    image: Image.Image  # RGBA, at the placed size
+    box: tuple[int, int, int, int]  # where it is pasted on the canvas
+    scale: float  # placed size ÷ the product file's size
+
+    @property
+    def opaque_box(self) -> tuple[int, int, int, int]:
+        """The box of the product's visible (non-transparent) pixels on the canvas."""
+        x, y = self.box[:2]
+        bx0, by0, bx1, by1 = self.image.getchannel("A").getbbox() or (0, 0, self.image.width, self.image.height)
+        return x + bx0, y + by0, x + bx1, y + by1
+
+
+def place_product(path: Path, width: int, height: int, focal: tuple[float, float] | None) -> PlacedProduct:
+    """Where every backend puts a packshot's product (an alpha PNG) on a ``width``×``height``
+    master: its longest side at most 55 % of the master's short side (room for copy beside it in
+    every format), never enlarged, centred on ``focal`` and kept inside."""
+    from PIL import Image
+
+    with Image.open(path) as src:
+        product = src.convert("RGBA")
+    scale = min(1.0, 0.55 * min(width, height) / max(product.size))
+    if scale < 1.0:
+        product = product.resize((max(1, round(product.width * scale)), max(1, round(product.height * scale))),
+                                 Image.Resampling.LANCZOS)
+    cx, cy = focal or (0.5, 0.5)
+    x = min(max(0, round(cx * width - product.width / 2)), width - product.width)
+    y = min(max(0, round(cy * height - product.height / 2)), height - product.height)
+    return PlacedProduct(product, (x, y, x + product.width, y + product.height), scale)
+
+
 ProgressFn = Callable[[int, int], None]  # (done, total) in the generator's own units
 
 

@@ -20,7 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..errors import ModelError
 from ..models import ModelRef, check_weights_file, file_sha256, resolve_model, weights_sha256
-from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn
+from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn, place_product
 
 #: scheduler name → (diffusers class, extra config, A1111 sampler name)
 SCHEDULERS: dict[str, tuple[str, dict, str]] = {
@@ -1004,24 +1004,18 @@ class _Packshot:
 
 
 def _packshot(path: Path, width: int, height: int, focal, palette: dict[str, str]) -> _Packshot:
-    """Place the product (alpha PNG) on the canvas: unscaled when it fits in 70 % of it."""
+    """The inpainting inputs of a packshot: the product placed as every backend places it
+    (:func:`~.base.place_product`) over the palette's background, and the mask around it."""
     from PIL import Image
 
-    with Image.open(path) as im:
-        prod = im.convert("RGBA")
-    scale = min(1.0, width * 0.7 / prod.width, height * 0.7 / prod.height)
-    if scale < 1.0:
-        prod = prod.resize((max(1, round(prod.width * scale)), max(1, round(prod.height * scale))),
-                           Image.Resampling.LANCZOS)
-    cx, cy = focal or (0.5, 0.5)
-    x = min(max(0, round(cx * width - prod.width / 2)), width - prod.width)
-    y = min(max(0, round(cy * height - prod.height / 2)), height - prod.height)
+    placed = place_product(path, width, height, focal)
+    prod, (x, y) = placed.image, placed.box[:2]
     bg = palette.get("background", "#808080") if palette else "#808080"
     init = Image.new("RGB", (width, height), bg)
     init.paste(prod, (x, y), prod)
     mask = Image.new("L", (width, height), 255)
     mask.paste(Image.eval(prod.getchannel("A"), lambda a: 255 - a), (x, y))
-    return _Packshot(init, mask, prod, (x, y, x + prod.width, y + prod.height), scale)
+    return _Packshot(init, mask, prod, placed.box, placed.scale)
 
 
 # ------------------------------------------------------------------------------------- checking

@@ -12,7 +12,7 @@ from PIL import Image, ImageFilter
 from pydantic import Field
 
 from ..brand import hex_to_rgb
-from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn
+from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn, place_product
 
 VERSION = 2  # 2: packshot masters record their product box
 
@@ -140,7 +140,7 @@ class DraftGenerator(Generator):
 
         small = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
         small = small.filter(ImageFilter.GaussianBlur(0.6))
-        full = small.resize((W, H), Image.Resampling.BICUBIC)
+        full = small.resize((W, H), Image.BICUBIC)
         arr = np.asarray(full).astype(np.int16)
         if self.config.grain > 0:
             noise = rng.normal(0.0, self.config.grain, (H, W, 1)).astype(np.int16)
@@ -187,20 +187,10 @@ class DraftGenerator(Generator):
 
     @staticmethod
     def _paste_product(image: Image.Image, req: GenerationRequest, focal) -> tuple[Image.Image, tuple]:
-        """The packshot, fitted to ~55 % of the short side, centred on the focal point; returns
+        """The packshot placed as every backend places it (:func:`~.base.place_product`); returns
         the image and the product's box (its opaque pixels) in image pixels."""
         assert req.product_image is not None
-        with Image.open(req.product_image) as p:
-            product = p.convert("RGBA")
-        target = 0.55 * min(image.size)
-        k = target / max(product.size)
-        product = product.resize((max(1, int(product.width * k)), max(1, int(product.height * k))),
-                                 Image.Resampling.LANCZOS)
-        x = int(focal[0] * image.width - product.width / 2)
-        y = int(focal[1] * image.height - product.height / 2)
-        x = min(max(x, 0), image.width - product.width)
-        y = min(max(y, 0), image.height - product.height)
+        placed = place_product(req.product_image, image.width, image.height, focal)
         out = image.convert("RGBA")
-        out.alpha_composite(product, (x, y))
-        bx0, by0, bx1, by1 = product.getchannel("A").getbbox() or (0, 0, product.width, product.height)
-        return out.convert("RGB"), (x + bx0, y + by0, x + bx1, y + by1)
+        out.alpha_composite(placed.image, placed.box[:2])
+        return out.convert("RGB"), placed.opaque_box

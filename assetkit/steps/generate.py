@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import create_model, field_validator
 
+from ..generators.base import PRODUCT_PLACEMENT
 from ..state import Master
 from ..threads import worker_started
 from .base import Step, StepParams
@@ -172,7 +173,8 @@ class GenerateStep(Step):
         """The step's own params and the generator's fingerprint (model, weights hash, steps...,
         without loading the model), which is all that its options change about the images."""
         own = self.params.model_dump(mode="json", include=set(GenerateParams.model_fields))
-        return {"step": self.name, **own, "generator": self.generator(ctx).fingerprint()}
+        return {"step": self.name, **own, "product_placement": PRODUCT_PLACEMENT,
+                "generator": self.generator(ctx).fingerprint()}
 
     def close(self, ctx: "RunContext") -> None:
         """Free the model once the later steps are done too (when they stream, freeing it while
@@ -213,6 +215,8 @@ class GenerateStep(Step):
         for k in ("init_image", "product_image"):
             req[k] = sha256_file(req[k]) if req[k] else None
         req["concept"] = req["variant"] = None  # the same picture for any concept id with the same inputs
+        if request.product_image:  # where the product goes is the same rule for every backend
+            req["product_placement"] = PRODUCT_PLACEMENT
         return hashlib.sha256(json.dumps({"request": req, "generator": fingerprint}, sort_keys=True,
                                          default=str).encode()).hexdigest()
 
