@@ -90,3 +90,16 @@ def test_a_plugin_backend_needs_no_if_elif(monkeypatch, tmp_path):
             register_generator("echo", "somewhere:Else")
     finally:
         generate.params_model.cache_clear()
+
+
+def test_every_backend_places_a_packshot_product_the_same_way():
+    from pathlib import Path
+
+    from assetkit.generators.base import place_product
+    from assetkit.generators.diffusers import _packshot
+
+    product = Path(__file__).resolve().parent.parent / "examples" / "packshot" / "product.png"  # 600×860
+    placed = place_product(product, 1024, 1024, (0.7, 0.5))
+    assert placed.image.size == (393, 563) and placed.box == (520, 230, 913, 793)  # 55 % of the short side
+    assert _packshot(product, 1024, 1024, (0.7, 0.5), {}).box == placed.box
+    assert place_product(product, 4096, 2048, (0.5, 0.5)).scale == 1.0  # never enlarged
