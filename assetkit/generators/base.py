@@ -44,7 +44,7 @@ class GenerationRequest:
 class GeneratedImage:
     """A generated master: the RGB image, its focal point and what made it."""
 
-    image: "Image.Image"
+    image: Image.Image
     focal: tuple[float, float] = (0.5, 0.5)
     params: dict = field(default_factory=dict)  # recorded in manifest and PNG metadata
     compute_seconds: float = 0.0
@@ -157,7 +157,7 @@ class Generator(ABC):
     def generate(self, requests: list[GenerationRequest], progress: ProgressFn | None = None) -> list[GeneratedImage]:
         """Make one image per request, in order. Same request → same pixels."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
         """Free the model (called once at the end of a run)."""
 
 

@@ -12,9 +12,10 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -301,7 +302,8 @@ class DiffusersGenerator(Generator):
         self._embeds: dict[tuple[str, str, bool], tuple] = {}
         self._compiled_sizes: set[tuple] = set()
         self._eager = False  # the accelerated path failed once: diffusers' own kernels from then on
-        self._device = self._dtype = None
+        self._device: str | None = None
+        self._dtype: str | None = None
         self._fingerprint: dict | None = None
         self.load_seconds = 0.0
 
@@ -382,6 +384,7 @@ class DiffusersGenerator(Generator):
         if self._device is None:
             self._device = pick_device(self.device_pref)
             self._dtype = pick_dtype(self._device, self.dtype_pref)
+        assert self._dtype is not None
         return self._device, self._dtype
 
     def fingerprint(self) -> dict:
@@ -427,8 +430,8 @@ class DiffusersGenerator(Generator):
         device, dtype_name = self.resolved_device()
         t0 = time.perf_counter()
         quiet_libraries()
-        import torch
         import diffusers
+        import torch
 
         dtype = getattr(torch, dtype_name)
         kw: dict[str, Any] = dict(torch_dtype=dtype, local_files_only=True)
@@ -698,11 +701,12 @@ class DiffusersGenerator(Generator):
             kwargs["generator"] = [torch.Generator("cpu").manual_seed(int(p.request.seed)) for p in plans]
             packshots = None
             if first.mode == "img2img":
+                assert first.request.init_image is not None
                 init = _cover(first.request.init_image, first.width, first.height)
                 kwargs["image"] = [init] * len(plans)
                 kwargs["strength"] = first.strength
             elif first.mode == "inpaint":
-                packshots = [_packshot(p.request.product_image, p.width, p.height, p.request.focal,
+                packshots = [_packshot(_required(p.request.product_image), p.width, p.height, p.request.focal,
                                        p.request.palette) for p in plans]
                 kwargs["image"] = [ps.init for ps in packshots]
                 kwargs["mask_image"] = [ps.mask for ps in packshots]
@@ -919,7 +923,9 @@ class _per_image:
         if not self.enabled:
             return self
         # CFG batches are [uncond × B, cond × B]: image i owns rows i and B + i
-        rows = (lambda i, b, per: [i + k * b for k in range(per)])
+        def rows(i: int, b: int, per: int) -> list[int]:
+            return [i + k * b for k in range(per)]
+
         for owner, attr in ((getattr(self.pipe, "unet", None), "forward"), (getattr(self.pipe, "vae", None), "decode")):
             if owner is not None:
                 before = owner.__dict__.get(attr, _MISSING)  # e.g. a compiled forward: put back on exit
@@ -989,9 +995,15 @@ def _cover(path: Path, width: int, height: int):
     """The image scaled to cover width×height and centre-cropped (a concept reference image)."""
     from PIL import Image, ImageOps
 
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        return ImageOps.fit(im, (width, height), Image.Resampling.LANCZOS)
+    with Image.open(path) as src:
+        rgb = ImageOps.exif_transpose(src).convert("RGB")
+        return ImageOps.fit(rgb, (width, height), Image.Resampling.LANCZOS)
+
+
+def _required(path: Path | None) -> Path:
+    if path is None:  # pragma: no cover - planning gives every inpaint job a product image
+        raise ModelError("an inpainting job has no product image")
+    return path
 
 
 @dataclass

@@ -140,7 +140,7 @@ class DraftGenerator(Generator):
 
         small = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB")
         small = small.filter(ImageFilter.GaussianBlur(0.6))
-        full = small.resize((W, H), Image.BICUBIC)
+        full = small.resize((W, H), Image.Resampling.BICUBIC)
         arr = np.asarray(full).astype(np.int16)
         if self.config.grain > 0:
             noise = rng.normal(0.0, self.config.grain, (H, W, 1)).astype(np.int16)

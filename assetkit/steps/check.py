@@ -40,12 +40,14 @@ def banned_words_in(text: str, banned: list[str]) -> list[str]:
     return found
 
 
-def check_asset(brand: "BrandKit", copy: "Copy", composed: Composed, frame: Frame | None = None,
+def check_asset(brand: BrandKit, copy: Copy, composed: Composed, frame: Frame | None = None,
                 min_contrast: float = 4.5) -> list[CheckResult]:
     """Every finding about one composed asset: safe zone, contrast, logo size and clear space,
     overlaps, banned words and the required disclaimer."""
     job = composed.job
-    fmt = job.format if job is not None else frame.format  # type: ignore[union-attr]
+    if job is None and frame is None:
+        raise ValueError("check_asset needs the composed asset's job or its frame")
+    fmt = job.format if job is not None else frame.format
     out: list[CheckResult] = []
 
     def add(check: str, level: str, message: str) -> None:
@@ -94,10 +96,10 @@ def check_asset(brand: "BrandKit", copy: "Copy", composed: Composed, frame: Fram
 
     # no element on top of another
     present = [n for n in ("headline", "subline", "cta", "disclaimer") if n in boxes]
-    for i, a in enumerate(present):
-        for b in present[i + 1:]:
-            if im.overlaps(boxes[a], boxes[b]):
-                add("overlap", "error", f"{a} overlaps {b}")
+    for i, first in enumerate(present):
+        for second in present[i + 1:]:
+            if im.overlaps(boxes[first], boxes[second]):
+                add("overlap", "error", f"{first} overlaps {second}")
 
     # the product of a packshot stays visible
     for product in (frame.protect if frame is not None else []):
@@ -121,6 +123,7 @@ def check_asset(brand: "BrandKit", copy: "Copy", composed: Composed, frame: Fram
 
 
 class CheckStep(Step):
+    params: CheckParams
     """Check every composed asset: safe zone, contrast, logo, overlaps, banned words, disclaimer."""
 
     name = "check"
@@ -129,7 +132,7 @@ class CheckStep(Step):
     inputs = ("composed",)
     provides = ("checks",)
 
-    def run(self, ctx: "RunContext", state: "RunState") -> None:
+    def run(self, ctx: RunContext, state: RunState) -> None:
         from ..errors import StepError
 
         todo = [j for j in state.pending if j.key in state.composed]

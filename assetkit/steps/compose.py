@@ -6,6 +6,7 @@ measurement, shared with ``check`` and ``assetkit validate``), then drawn here
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ class ComposeParams(StepParams, LayoutParams):
 def _logo_scaled(path: str, width: int, reversed_: bool, light: tuple[int, int, int]) -> Image.Image:
     logo = logo_image(path)
     h = max(1, int(round(logo.height * width / logo.width)))
-    out = logo.resize((width, h), Image.LANCZOS)
+    out = logo.resize((width, h), Image.Resampling.LANCZOS)
     if reversed_:
         out = reverse_logo(out, light)
     return out
@@ -53,7 +54,11 @@ def reverse_logo(logo: Image.Image, light: tuple[int, int, int] = (255, 255, 255
 
 
 # -- drawing -------------------------------------------------------------------------------
-def _text_candidates(brand: "BrandKit") -> list[tuple[int, int, int]]:
+def _hex(colour: Sequence[int]) -> str:
+    return "#{:02X}{:02X}{:02X}".format(*colour[:3])
+
+
+def _text_candidates(brand: BrandKit) -> list[tuple[int, int, int]]:
     seen, out = set(), []
     for c in (brand.colour("text"), brand.colour("light", "background"), (255, 255, 255),
               brand.colour("primary"), (0, 0, 0)):
@@ -63,10 +68,11 @@ def _text_candidates(brand: "BrandKit") -> list[tuple[int, int, int]]:
     return out
 
 
-def _button_colours(brand: "BrandKit", bg: Image.Image, box: Box, target: float):
+def _button_colours(brand: BrandKit, bg: Image.Image, box: Box, target: float):
     """Button fill (accent, else secondary, else primary) that stands out from what is behind
     it, and the label colour with the best-preferred contrast ≥ ``target`` on it."""
-    fills = [brand.colour(r) for r in ("accent", "secondary", "primary") if r in brand.palette] or [brand.colour("primary")]
+    fills = ([brand.colour(r) for r in ("accent", "secondary", "primary") if r in brand.palette]
+             or [brand.colour("primary")])
     fill = fills[0]
     for f in fills:
         if im.measure_contrast(bg, box, f, percentile=50) >= 1.5:
@@ -81,8 +87,8 @@ def _button_colours(brand: "BrandKit", bg: Image.Image, box: Box, target: float)
     return fill, label
 
 
-def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: ComposeParams | None = None,
-                  job: "Job | None" = None, locale: str | None = None) -> Composed:
+def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposeParams | None = None,
+                  job: Job | None = None, locale: str | None = None) -> Composed:
     """Draw logo and copy on ``frame``: text colour (or a scrim) chosen on the actual pixels so
     every text element measures ≥ ``min_contrast``. Raises :class:`FitError` if copy cannot fit."""
     params = params or ComposeParams()
@@ -114,14 +120,14 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
                                                     target)
             info["scrim"] = True
             info["scrim_opacity"] = round(opacity, 2)
-            info["scrim_colour"] = "#%02X%02X%02X" % scrim_colour
-        info["text_colour"] = "#%02X%02X%02X" % tuple(colour)
+            info["scrim_colour"] = _hex(scrim_colour)
+        info["text_colour"] = _hex(colour)
     background = canvas.copy()  # what is behind the text: the check step re-measures on this
 
     draw = ImageDraw.Draw(canvas)
     boxes: dict[str, Box] = {}
     for name, placed in plan.elements.items():
-        if name == "cta":
+        if name == "cta" or placed.fitted is None:
             continue
         box = im.draw_text(draw, placed.fitted, placed.box, colour, plan.align if plan.layout != "row" else "left",
                            LEADING[name])
@@ -130,18 +136,20 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
         info["lines"][name] = list(placed.fitted.lines)
         info["contrast"][name] = round(im.measure_contrast(background, boxes[name], colour), 2)
 
-    if "cta" in plan.elements:
-        placed = plan.elements["cta"]
+    cta_placed = plan.elements.get("cta")
+    cta_fit = cta_placed.fitted if cta_placed is not None else None
+    if cta_placed is not None and cta_fit is not None:
+        placed = cta_placed
         fill, label = _button_colours(brand, background, placed.box, target)
         x0, y0, x1, y1 = placed.box
         radius = int(round(brand.style.corner_radius * (y1 - y0) / 2))
         draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=radius, fill=fill)
-        f = placed.fitted.font
+        f = cta_fit.font
         im.draw_line(draw, ((x0 + x1) / 2, (y0 + y1) / 2), placed.text, f, label, anchor="mm")
         boxes["cta"] = placed.box
-        info["font_px"]["cta"] = placed.fitted.size
+        info["font_px"]["cta"] = cta_fit.size
         info["contrast"]["cta"] = round(im.contrast_ratio(label, fill), 2)
-        info["cta_colours"] = {"fill": "#%02X%02X%02X" % fill, "label": "#%02X%02X%02X" % tuple(label)}
+        info["cta_colours"] = {"fill": _hex(fill), "label": _hex(label)}
 
     if plan.logo is not None:
         lw = plan.logo[2] - plan.logo[0]
@@ -152,7 +160,8 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
         rgba.alpha_composite(logo, plan.logo[:2])
         canvas = rgba.convert("RGB")
         boxes["logo"] = (plan.logo[0], plan.logo[1], plan.logo[0] + logo.width, plan.logo[1] + logo.height)
-        boxes["logo_clear"] = plan.logo_clear
+        if plan.logo_clear is not None:
+            boxes["logo_clear"] = plan.logo_clear
         info["logo_px"] = [logo.width, logo.height]
         info["logo_reversed"] = reversed_
 
@@ -160,12 +169,13 @@ def compose_asset(brand: "BrandKit", copy: "Copy", frame: Frame, params: Compose
     if content:
         boxes["text_area"] = im.union(content)
     info["safe_zone"] = list(plan.safe)
-    composed = Composed(job=job, image=canvas, boxes=boxes, info=info)
-    composed.background = background  # type: ignore[attr-defined]  # pixels behind the text, for ``check``
+    composed = Composed(job=job, image=canvas, boxes=boxes, info=info)  # type: ignore[arg-type]  # job: None in previews
+    composed.background = background  # pixels behind the text, for ``check``
     return composed
 
 
 class ComposeStep(Step):
+    params: ComposeParams
     """Lay out logo, headline, subline, CTA and disclaimer on every pending job's frame."""
 
     name = "compose"
@@ -174,7 +184,7 @@ class ComposeStep(Step):
     inputs = ("frames",)
     provides = ("composed",)
 
-    def run(self, ctx: "RunContext", state: "RunState") -> None:
+    def run(self, ctx: RunContext, state: RunState) -> None:
         from ..errors import StepError
 
         def one(job):

@@ -34,6 +34,7 @@ class ExportParams(StepParams):
 
 
 class ExportStep(Step):
+    params: ExportParams
     """Write every composed asset to ``<out>/<campaign>/<locale>/<format>/<concept>-v<n>.<ext>``."""
 
     name = "export"
@@ -42,8 +43,7 @@ class ExportStep(Step):
     inputs = ("composed",)
     provides = ("outputs",)
 
-    def run(self, ctx: "RunContext", state: "RunState") -> None:
-        p: ExportParams = self.params
+    def run(self, ctx: RunContext, state: RunState) -> None:
         items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
         sharing: dict = {}  # deliverables per master: a master's compute is split across them
         for j in state.pending:
@@ -51,16 +51,16 @@ class ExportStep(Step):
         entries = ctx.map(lambda c: self._write(ctx, state, c, sharing.get(c.job.master_id, 1)), items, "export")
         state.outputs.extend(entries)
 
-    def finish(self, ctx: "RunContext", state: "RunState") -> None:
+    def finish(self, ctx: RunContext, state: RunState) -> None:
         if self.params.contact_sheet:
             ctx.contact_sheets = write_contact_sheets(ctx, ctx.plan, changed=bool(state.outputs))
 
-    def finalize(self, ctx: "RunContext", manifest: dict) -> None:
+    def finalize(self, ctx: RunContext, manifest: dict) -> None:
         """Remove what this run no longer makes, then write the manifest (the run's last file)."""
         prune(ctx, ctx.plan, manifest)
         write_manifest(ctx, manifest)
 
-    def _write(self, ctx: "RunContext", state: "RunState", composed: "Composed", sharing: int = 1) -> dict:
+    def _write(self, ctx: RunContext, state: RunState, composed: Composed, sharing: int = 1) -> dict:
         p: ExportParams = self.params
         job = composed.job
         t0 = time.perf_counter()
@@ -75,7 +75,7 @@ class ExportStep(Step):
         ctx.files.write_bytes(rel, data)
         if p.contact_sheet:  # keep a thumbnail: the contact sheet need not decode the file again
             thumb = composed.image.copy()
-            thumb.thumbnail((THUMB, THUMB), Image.LANCZOS, reducing_gap=2.0)
+            thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS, reducing_gap=2.0)
             ctx.thumbs[job.key] = thumb
         return {
             "path": rel, "sha256": sha256_bytes(data), "bytes": len(data), "format": job.format.name,
@@ -117,7 +117,7 @@ def encode(image, params: ExportParams, metadata: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict:
+def _metadata(ctx: RunContext, composed: Composed, gen_params: dict) -> dict:
     job = composed.job
     copy = ctx.brief.copy[job.locale]
     gen = gen_params.get("generator", "draft")
@@ -127,7 +127,8 @@ def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict
         '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
         'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
         'xmlns:assetkit="https://assetkit.dev/ns/1.0/">'
-        f'<dc:title><rdf:Alt><rdf:li xml:lang="{escape(job.locale)}">{escape(copy.headline)}</rdf:li></rdf:Alt></dc:title>'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="{escape(job.locale)}">{escape(copy.headline)}</rdf:li>'
+        '</rdf:Alt></dc:title>'
         f'<dc:creator><rdf:Seq><rdf:li>{escape(ctx.brand.name)}</rdf:li></rdf:Seq></dc:creator>'
         f'<Iptc4xmpExt:DigitalSourceType>{source_types(str(gen))[1]}</Iptc4xmpExt:DigitalSourceType>'
         f'<assetkit:campaign>{escape(ctx.brief.campaign)}</assetkit:campaign>'
@@ -141,7 +142,7 @@ def _metadata(ctx: "RunContext", composed: "Composed", gen_params: dict) -> dict
     return {"parameters": gen_params.get("parameters_text"), "xmp": xmp}
 
 
-def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, str]:
+def write_contact_sheets(ctx: RunContext, plan, changed: bool) -> dict[str, str]:
     """One contact sheet PNG per locale of every asset of the run (made now or up to date); the
     locales' sheets are drawn and encoded side by side on ``--jobs`` threads (after the model's
     last image this is most of a run's tail)."""
@@ -158,10 +159,12 @@ def write_contact_sheets(ctx: "RunContext", plan, changed: bool) -> dict[str, st
     return {loc: f"contact-sheet-{loc}.png" for loc in ctx.brief.locales}
 
 
-def _contact_sheet(ctx: "RunContext", plan, locale: str) -> None:
+def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
     from ..imaging import contact_sheet
 
-    p: ExportParams = ctx.pipeline.step("export").params
+    step = ctx.pipeline.step("export")
+    p = step.params if step is not None else ExportParams()
+    assert isinstance(p, ExportParams)
     tiles = []
     thumbs = ctx.thumbs
     for job in plan.jobs:
@@ -172,7 +175,7 @@ def _contact_sheet(ctx: "RunContext", plan, locale: str) -> None:
             with Image.open(io.BytesIO(ctx.files.read_bytes(job.relpath(EXT[p.format])))) as im:
                 im.draft("RGB", (THUMB, THUMB))
                 thumb = im.convert("RGB")
-                thumb.thumbnail((THUMB, THUMB), Image.LANCZOS)
+                thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
         tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
     title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
     subtitle = (f"{ctx.brand.name} · {len(tiles)} assets · pipeline {ctx.pipeline.name} · "
@@ -183,7 +186,7 @@ def _contact_sheet(ctx: "RunContext", plan, locale: str) -> None:
     ctx.files.write_bytes(f"contact-sheet-{locale}.png", buf.getvalue())
 
 
-def prune(ctx: "RunContext", plan, manifest: dict) -> list[str]:
+def prune(ctx: RunContext, plan, manifest: dict) -> list[str]:
     """Delete the files the previous manifest listed that this run no longer makes; returns them.
 
     Only regular files inside the campaign folder are deleted, never through a link (the paths
@@ -200,5 +203,5 @@ def prune(ctx: "RunContext", plan, manifest: dict) -> list[str]:
     return removed
 
 
-def write_manifest(ctx: "RunContext", manifest: dict) -> None:
+def write_manifest(ctx: RunContext, manifest: dict) -> None:
     ctx.files.write_text("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -69,7 +69,7 @@ def params_model(generator: str = "auto") -> type[GenerateParams]:
     return create_model(f"GenerateParams_{generator}", __base__=(GenerateParams, *options))
 
 
-def image_ratios(ctx: "RunContext") -> dict[str, float]:
+def image_ratios(ctx: RunContext) -> dict[str, float]:
     """Width ÷ height of the picture each of the brief's formats shows (a strip's or tower's
     image panel, else the whole format)."""
     from ..layout import DEFAULT_PANEL, panel_boxes
@@ -83,14 +83,14 @@ def image_ratios(ctx: "RunContext") -> dict[str, float]:
     return out
 
 
-def shared_ratio(ctx: "RunContext") -> float:
+def shared_ratio(ctx: RunContext) -> float:
     """The shape of a shared master: the geometric mean of the widest and the tallest picture,
     which makes the largest crop loss of any format as small as one master can."""
     ratios = image_ratios(ctx).values()
     return math.sqrt(min(ratios) * max(ratios))
 
 
-def crop_losses(ctx: "RunContext", sizes: dict[str, tuple[int, int]]) -> dict[str, float]:
+def crop_losses(ctx: RunContext, sizes: dict[str, tuple[int, int]]) -> dict[str, float]:
     """Per format: the share of its master's pixels a cover crop cuts away (0 = the whole master
     shows). ``sizes``: master size per aspect group ("shared" for one master)."""
     out = {}
@@ -137,7 +137,7 @@ class GenerateStep(Step):
         return params_model(name if isinstance(name, str) else "auto")
 
     # ------------------------------------------------------------------------------ generator
-    def generator(self, ctx: "RunContext") -> "Generator":
+    def generator(self, ctx: RunContext) -> Generator:
         """The run's generator, created once per run (the model itself loads on first use).
 
         The pipeline's options for it, plus what the run gives every backend that has the
@@ -169,21 +169,21 @@ class GenerateStep(Step):
         ctx.generator = gen
         return gen
 
-    def fingerprint(self, ctx: "RunContext") -> dict:
+    def fingerprint(self, ctx: RunContext) -> dict:
         """The step's own params and the generator's fingerprint (model, weights hash, steps...,
         without loading the model), which is all that its options change about the images."""
         own = self.params.model_dump(mode="json", include=set(GenerateParams.model_fields))
         return {"step": self.name, **own, "product_placement": PRODUCT_PLACEMENT,
                 "generator": self.generator(ctx).fingerprint()}
 
-    def close(self, ctx: "RunContext") -> None:
+    def close(self, ctx: RunContext) -> None:
         """Free the model once the later steps are done too (when they stream, freeing it while
         they compose the last batch would hold the GIL against them: ``gc.collect``)."""
         if ctx.generator is not None:
             ctx.generator.close()
 
     # -------------------------------------------------------------------------------- requests
-    def requests(self, ctx: "RunContext", state: "RunState") -> dict[tuple[str, int, str], "GenerationRequest"]:
+    def requests(self, ctx: RunContext, state: RunState) -> dict[tuple[str, int, str], GenerationRequest]:
         """One request per distinct master the pending jobs need, in job order."""
         from ..generators.base import GenerationRequest
 
@@ -207,7 +207,7 @@ class GenerateStep(Step):
         return out
 
     @staticmethod
-    def master_key(request: "GenerationRequest", fingerprint: dict) -> str:
+    def master_key(request: GenerationRequest, fingerprint: dict) -> str:
         """sha256 of the request (input files by content) and the generator fingerprint."""
         from ..files import sha256_file
 
@@ -221,7 +221,7 @@ class GenerateStep(Step):
                                          default=str).encode()).hexdigest()
 
     # ------------------------------------------------------------------------------------- run
-    def run(self, ctx: "RunContext", state: "RunState") -> None:
+    def run(self, ctx: RunContext, state: RunState) -> None:
         """Make (or take from the cache) every master the pending jobs need.
 
         When the runner streams (``ctx.on_masters``), masters are handed on in batches
@@ -246,7 +246,7 @@ class GenerateStep(Step):
                              + ", ".join(f"{k} {v:.0%}" for k, v in losses.items()))
         notify = ctx.on_masters or (lambda mids: None)
         cache = ctx.cache.sub("masters")
-        todo: list[tuple[tuple[str, int, str], "GenerationRequest", str]] = []
+        todo: list[tuple[tuple[str, int, str], GenerationRequest, str]] = []
         ready: list[tuple[str, int, str]] = []
         for mid, req in requests.items():
             key = self.master_key(req, fp)
@@ -295,7 +295,7 @@ class GenerateStep(Step):
                         task.advance(len(part) - shown["n"])
                     for (mid, req, key), img in zip(part, images):
                         stored.append(writer.submit(self._store, cache, key, img))
-                        state.masters[mid] = Master(request=req, image=img.image, focal=tuple(img.focal),
+                        state.masters[mid] = Master(request=req, image=img.image, focal=(img.focal[0], img.focal[1]),
                                                     params=img.params, compute_seconds=img.compute_seconds, key=key)
                         state.compute_seconds += img.compute_seconds
                     notify([mid for mid, _, _ in part])

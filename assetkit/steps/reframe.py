@@ -27,7 +27,7 @@ class ReframeParams(StepParams):
     """Crop around the master's focal point, or always around its centre."""
 
 
-def reframe_master(master: Master, fmt: AdFormat, brand: "BrandKit", params: ReframeParams | None = None,
+def reframe_master(master: Master, fmt: AdFormat, brand: BrandKit, params: ReframeParams | None = None,
                    concept: str = "", variant: int = 0) -> Frame:
     """Make the frame of ``fmt`` from ``master``: cover-crop around the focal point (never
     stretched); strip/tower layouts get an image panel and a brand-colour field."""
@@ -64,7 +64,7 @@ class ReframeStep(Step):
     inputs = ("masters",)
     provides = ("frames",)
 
-    def run(self, ctx: "RunContext", state: "RunState") -> None:
+    def run(self, ctx: RunContext, state: RunState) -> None:
         todo = {}
         for job in state.pending:
             if job.frame_id not in state.frames and job.frame_id not in todo:
