@@ -25,6 +25,10 @@ _UNTRAINED = {"draft"}
 def _load_plugins() -> None:
     """Register the backends of installed plugin packages (the call point for entry-point group
     ``assetkit.generators``): runs once, before the first lookup."""
+    from ..plugins import GENERATORS, load_entry_points
+
+    for name, target in load_entry_points(GENERATORS).items():
+        REGISTRY.register(name, target)
 
 
 #: the single list of generator backends

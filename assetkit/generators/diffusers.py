@@ -264,6 +264,9 @@ class DiffusersGenerator(Generator):
 
     def __init__(self, config: DiffusersConfig | None = None, /, *, base_dir: Path | None = None,
                  log: Callable[[str], None] | None = None, **options: Any):
+        from ..extras import require
+
+        require("diffusion", "the diffusers generator (a diffusion model)")
         super().__init__(config, base_dir=base_dir, log=log, **options)
         c = self.config
         if c.model is None:

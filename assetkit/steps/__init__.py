@@ -23,6 +23,10 @@ BUILTIN_STEPS: dict[str, str] = {
 def _load_plugins() -> None:
     """Register the steps of installed plugin packages (the call point for entry-point group
     ``assetkit.steps``): runs once, before the first lookup."""
+    from ..plugins import STEPS, load_entry_points
+
+    for name, target in load_entry_points(STEPS).items():
+        REGISTRY.register(name, target)
 
 
 def _check_name(name: str, cls: type[Step]) -> None:
