@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 #: public name → module that defines it (imported on first use, so ``import assetkit`` is instant)
 _API = {
     "load_brand": "brand", "load_brief": "brief", "load_campaign": "campaign", "load_pipeline": "pipeline",
-    "run_brief": "runner", "RunOptions": "pipeline", "Ledger": "ledger", "build_report": "report",
+    "run_brief": "runner", "RunOptions": "context", "Ledger": "ledger", "build_report": "report",
 }
 
 __all__ = ["__version__", *_API]

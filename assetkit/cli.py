@@ -101,7 +101,7 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
         assetkit run examples/spring-launch/brief.yaml --out out/demo
     """
-    from .pipeline import RunOptions
+    from .context import RunOptions
     from .progress import make_progress
     from .runner import run_brief
 
@@ -151,7 +151,7 @@ def plan(brief, out, pipeline, settings_path, as_json):
         assetkit plan examples/spring-launch/brief.yaml
     """
     from .campaign import load_campaign
-    from .pipeline import RunOptions
+    from .context import RunOptions
     from .runner import big_run_warning, describe_estimate, estimate, make_context, plan_run
     from .settings import load_settings
 
@@ -256,23 +256,27 @@ def init(directory, name):
 
 
 @cli.command()
-def steps():
+@click.option("--json", "as_json", is_flag=True, help="Every step and parameter as JSON.")
+def steps(as_json):
     """List pipeline steps with their parameters.
 
     Example:
 
         assetkit steps
+        assetkit steps --json
     """
-    from .steps import REGISTRY, step_class
+    from .steps import describe_steps
 
-    for name in REGISTRY:
-        cls = step_class(name)
-        click.echo(f"{name}: {cls.description}")
-        for fname, field in cls.Params.model_fields.items():
-            default = field.default if field.default is not None else "—"
-            desc = f"  {field.description}" if field.description else ""
-            click.echo(f"    {fname} = {default!r}{desc}" if not isinstance(default, str) or default != "—"
-                       else f"    {fname}{desc}")
+    described = describe_steps()
+    if as_json:
+        click.echo(json.dumps(described, indent=2, ensure_ascii=False))
+        return
+    for step in described:
+        click.echo(f"{step['name']}: {step['description']}")
+        for p in step["params"]:
+            default = "" if p["required"] or p["default"] is None else f" = {p['default']!r}"
+            desc = f"  {p['description']}" if p["description"] else ""
+            click.echo(f"    {p['name']}{default}{desc}")
 
 
 def _load_plugins() -> None:

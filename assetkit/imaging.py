@@ -307,19 +307,6 @@ def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, f, 
         draw.text(xy, text, font=f, fill=tuple(fill), anchor=anchor)
 
 
-class TextFitError(ValueError):
-    """Text does not fit its box even at the minimum size.
-
-    ``needed`` is the width (or height) it needs at ``size``; ``available`` what the box has;
-    ``dimension`` is ``"width"`` or ``"height"``.
-    """
-
-    def __init__(self, text: str, size: int, needed: int, available: int, dimension: str):
-        self.text, self.size, self.needed, self.available, self.dimension = text, size, needed, available, dimension
-        short = text if len(text) <= 24 else text[:22] + "…"
-        super().__init__(f"{short!r} needs {needed} px {dimension} at {size} px, box has {available} px")
-
-
 @dataclass
 class FittedText:
     """Text wrapped into lines at one font size, with the block's measured size."""
@@ -498,62 +485,6 @@ def measure_block(lines: list[str], f: AnyFont, leading: float) -> tuple[int, in
     ascent, descent, lh = line_metrics(f, leading)
     widths = [int(math.ceil(f.getlength(line))) for line in lines]
     return (max(widths) if widths else 0), (len(lines) - 1) * lh + ascent + descent, widths
-
-
-def fit_text(text: str, font_path: str | Path, max_width: int, max_height: int, max_size: int, min_size: int,
-             leading: float = 1.15, max_lines: int | None = None) -> FittedText:
-    """Wrap ``text`` to ``max_width`` at the largest size in [min_size, max_size] whose block
-    fits ``max_height`` (and ``max_lines``). Long single words make the size shrink; only at
-    ``min_size`` are they hyphenated. Raises :class:`TextFitError` when nothing fits.
-    """
-    max_size = max(int(max_size), int(min_size))
-    min_size = int(min_size)
-
-    def attempt(size: int, hyphenate: bool) -> FittedText | None:
-        f = font(font_path, size)
-        wrapped = wrap_words(text, f, max_width, hyphenate)
-        if wrapped is None:
-            return None
-        lines, hyph = wrapped
-        if max_lines is not None and len(lines) > max_lines:
-            return None
-        w, h, widths = measure_block(lines, f, leading)
-        if h > max_height:
-            return None
-        return FittedText(lines, size, str(font_path), line_metrics(f, leading)[2], w, h, hyph, widths)
-
-    # the fit is (nearly) monotonic in size: binary search, then step up while it still fits
-    lo, hi = min_size, max_size
-    best = attempt(lo, False)
-    if best is None:
-        best = attempt(lo, True)
-        if best is None:
-            raise _explain(text, font_path, max_width, max_height, min_size, leading, max_lines)
-        return best
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        got = attempt(mid, False)
-        if got is not None:
-            lo, best = mid, got
-        else:
-            hi = mid - 1
-    return best
-
-
-def _explain(text: str, font_path, max_width: int, max_height: int, size: int, leading: float,
-             max_lines: int | None) -> TextFitError:
-    f = font(font_path, size)
-    widest = max(text.split(), key=f.getlength) if text.split() else text
-    if f.getlength(widest) > max_width and _split_long_word(widest, f, max_width) is None:
-        return TextFitError(text, size, int(math.ceil(f.getlength(widest))), max_width, "width")
-    wrapped = wrap_words(text, f, max_width, hyphenate=True)
-    lines = wrapped[0] if wrapped else [text]
-    if max_lines is not None and len(lines) > max_lines:
-        # the width one would need to get within max_lines
-        need = int(math.ceil(f.getlength(text) / max_lines))
-        return TextFitError(text, size, need, max_width, "width")
-    _, h, _ = measure_block(lines, f, leading)
-    return TextFitError(text, size, h, max_height, "height")
 
 
 def draw_text(draw: ImageDraw.ImageDraw, fitted: FittedText, box: Box, fill: Sequence[int],

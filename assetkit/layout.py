@@ -59,8 +59,11 @@ class LayoutParams(StrictModel):
     body_min_px: int = Field(9, ge=6, le=200)
     """Absolute floor for subline, CTA and disclaimer sizes."""
     show_subline: bool = True
+    """Set the brief's subline (off: headline, CTA and disclaimer only)."""
     show_cta: bool = True
+    """Draw the CTA button."""
     show_logo: bool = True
+    """Place the brand's logo."""
     text_share: float = Field(0.55, gt=0, le=1)
     """Full-bleed layouts: the text block takes at most this share of the height if it can."""
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from . import __version__
 from .campaign import Campaign, effective_copy, load_campaign
+from .context import RunContext, RunOptions
 from .errors import StepError, UsageError
 from .files import sha256_file
 from .outroot import OutRoot, OutRootError
-from .pipeline import RunContext, RunOptions
 from .progress import Progress
 from .state import Job, RunState
 from .threads import model_running
@@ -90,13 +90,8 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
     out_dir = Path(options.out) / brief.campaign
     if Path(brief.campaign).name != brief.campaign or brief.campaign in ("", ".", ".."):
         raise UsageError(f"campaign id {brief.campaign!r} would write outside --out")
-    step_fps = []
-    for step in pipe.steps:
-        if hasattr(step, "describe_generator"):  # the generator (model, weights hash...) shapes every image
-            step_fps.append({**step.fingerprint(), "generator": step.describe_generator(ctx)})
-        else:
-            step_fps.append(step.fingerprint())
-    prov = ctx.extras.get("provenance")
+    step_fps = [step.fingerprint(ctx) for step in pipe.steps]
+    prov = ctx.provenance
     common = _hash({"assetkit": __version__, "brand": brand.fingerprint(), "steps": step_fps,
                     "model": options.model, "generator": options.generator,
                     "signing": prov.fingerprint() if prov is not None else None})
@@ -203,7 +198,7 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     ctx = make_context(campaign, options, progress)
     # PROVENANCE HOOK: the signing identity is checked before any work (provenance.required → exit 2)
-    ctx.extras["provenance"] = setup_signing(settings, run_id)
+    ctx.provenance = setup_signing(settings, run_id)
     OutRoot(options.out).ensure()  # --out a file, under a file, in /proc, unwritable: exit 2 now
     ctx.files.check_folders(_folders(campaign))  # a link or file where a folder goes: exit 2 now
     if options.record:  # a run killed between its manifest and the ledger is booked before it is replaced
@@ -220,32 +215,30 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
     # LICENCE GATE: every model's licence must allow the campaign's usage (exit 2 before generating)
     admitted = admit_run(ctx, campaign, settings)
-    ctx.extras["provenance"].run_info.update(admitted)
-    ctx.extras["provenance_extra"] = admitted
+    assert ctx.provenance is not None
+    ctx.provenance.run_info.update(admitted)
+    ctx.provenance_extra = admitted
     warning = big_run_warning(plan, ctx, settings.runs.warn_assets)
     if warning:
         progress.log(warning)
-    ctx.extras["sheet_tiles"] = settings.runs.contact_sheet_tiles
+    ctx.sheet_tiles = settings.runs.contact_sheet_tiles
     from .provenance.lock import build_lock, check_locked, write_lock
 
-    lock = build_lock(ctx, campaign, plan, admitted, signed=ctx.extras["provenance"].signed)
+    lock = build_lock(ctx, campaign, plan, admitted, signed=ctx.provenance.signed)
     if options.locked:  # LOCKFILE HOOK: refuse (exit 2) when anything differs from assetkit.lock
         check_locked(plan.out_dir, lock)
     state = RunState(jobs=plan.jobs, pending=plan.pending)
-    ctx.extras["plan"] = plan
-    ctx.extras["run_id"] = run_id
-    ctx.extras["started_at"] = started
-    ctx.extras["t0"] = t0
+    ctx.plan = plan
+    ctx.run_id = run_id
+    ctx.started_at = started
+    ctx.t0 = t0
     if plan.cached and not state.pending:
         progress.log(f"{len(plan.cached)} assets up to date, nothing to make (use --force to remake)")
     run_steps(ctx, state)
     manifest = build_manifest(ctx, state)
-    if ctx.pipeline.step("export") is not None:
-        from .steps.export import prune, write_manifest
-
-        prune(ctx, plan, manifest)
-        write_manifest(ctx, manifest)
-        write_lock(ctx.files, lock)
+    for step in ctx.pipeline.steps:
+        step.finalize(ctx, manifest)
+    write_lock(ctx.files, lock)
     manifest_path = plan.out_dir / MANIFEST
     result = RunResult(manifest, manifest_path, plan.out_dir, made=len(state.pending), cached=len(plan.cached))
     gate(ctx, manifest, manifest_path)  # assets with error findings are not delivered: fail (no ledger entry)
@@ -331,25 +324,25 @@ def gate(ctx: RunContext, manifest: dict, manifest_path: Path) -> None:
 def run_steps(ctx: RunContext, state: RunState) -> None:
     """Run the pipeline's steps over the pending jobs.
 
-    When the pipeline starts with ``generate`` and every later step is streamable, the later
-    steps run in a second thread on each batch of masters as soon as it is made, overlapping
-    the model's work, and each batch's images are released once exported (memory stays flat
-    however large the campaign). Otherwise the steps run one after another over all jobs.
+    When the pipeline starts with a source step (``generate``) and every later step is
+    streamable, the later steps run in a second thread on each batch of masters as soon as it
+    is made, overlapping the model's work, and each batch's images are released once exported
+    (memory stays flat however large the campaign). Otherwise the steps run one after another
+    over all jobs. Every step's ``close`` runs at the end, whether the run failed or not.
     """
     steps = ctx.pipeline.steps
     first, rest = steps[0], steps[1:]
-    if ctx.options.stream and state.pending and first.name == "generate" and rest and all(s.streamable for s in rest):
-        _run_streaming(ctx, state, first, rest)
-    else:
-        for step in steps:
-            _timed(state, step.name, step.run, ctx, state)
     try:
+        if ctx.options.stream and state.pending and first.source and rest and all(s.streamable for s in rest):
+            _run_streaming(ctx, state, first, rest)
+        else:
+            for step in steps:
+                _timed(state, step.name, step.run, ctx, state)
         for step in steps:
             _timed(state, step.name, step.finish, ctx, state)
     finally:
-        closer = ctx.extras.pop("deferred_close", None)
-        if closer is not None:  # the generator, kept until the streamed steps were done
-            closer()
+        for step in steps:
+            step.close(ctx)
     order = [s.name for s in steps]
     state.timings = {k: round(state.timings[k], 4) for k in sorted(state.timings, key=lambda k: (
         order.index(k) if k in order else len(order), k))}
@@ -400,23 +393,24 @@ def _run_streaming(ctx: RunContext, state: RunState, first, rest) -> None:
 
     worker = threading.Thread(target=consume, name="assetkit-steps", daemon=True)
     worker.start()
-    ctx.extras["on_masters"] = hand_on
+    ctx.on_masters = hand_on
     try:
         with model_running():  # the streamed steps' worker threads leave the model its cores
             _timed(state, first.name, first.run, ctx, state)
     finally:
-        ctx.extras.pop("on_masters", None)
+        ctx.on_masters = None
         batches.put(None)
         worker.join()
         shared.close()
     if failed:
         raise failed[0]
-    ctx.extras["streamed"] = True
+    ctx.streamed = True
 
 
 def build_manifest(ctx: RunContext, state: RunState) -> dict:
     """The run's manifest: every asset (made now or up to date), timings, generator, copy."""
-    brief, brand, plan = ctx.brief, ctx.brand, ctx.extras["plan"]
+    brief, brand, plan = ctx.brief, ctx.brand, ctx.plan
+    assert plan is not None and ctx.started_at is not None, "build_manifest runs after plan_run"
     cached_keys = {j.key for j in plan.cached}
     made = {e["key"]: e for e in state.outputs}
     found: dict[str, list[dict]] = {}
@@ -439,15 +433,15 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
 
     finished = datetime.now(UTC)
     timings = dict(state.timings)
-    timings["total"] = round(time.perf_counter() - ctx.extras["t0"], 4)
+    timings["total"] = round(time.perf_counter() - ctx.t0, 4)
     try:
         who = f"{getpass.getuser()}@{socket.gethostname()}"
     except Exception:  # pragma: no cover - no user in some containers
         who = f"unknown@{socket.gethostname()}"
     return {
         "assetkit_version": __version__,
-        "run_id": ctx.extras["run_id"],
-        "started_at": ctx.extras["started_at"].isoformat(timespec="seconds"),
+        "run_id": ctx.run_id,
+        "started_at": ctx.started_at.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "who": who,
         "campaign": brief.campaign,
@@ -465,12 +459,12 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "generator": state.generator_info or {"name": "draft"},
         "timings": timings,
         "compute_seconds": round(state.compute_seconds, 4),
-        "streamed": bool(ctx.extras.get("streamed")),  # step timings overlap when true
+        "streamed": ctx.streamed,  # step timings overlap when true
         "copy": {loc: effective_copy(brand, c, loc).model_dump(mode="json") for loc, c in brief.copy.items()},
         "assets": assets,
         "checks": checks,
         "check_summary": summarise(checks),
-        "contact_sheets": ctx.extras.get("contact_sheets", {}),
+        "contact_sheets": ctx.contact_sheets,
         "provenance": _provenance(ctx),
     }
 
@@ -478,5 +472,4 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
 def _provenance(ctx: RunContext) -> dict:
     from .provenance.run import provenance_record
 
-    prov = ctx.extras.get("provenance")
-    return provenance_record(prov, ctx.extras.get("provenance_extra")) if prov is not None else {}
+    return provenance_record(ctx.provenance) if ctx.provenance is not None else {}

@@ -147,7 +147,7 @@ def master_sizes(out: Path) -> dict[str, int]:
 def compose_share(work: Path, brief: Path, out: Path) -> dict:
     """reframe + compose + check + export of the same brief, masters from the run's cache, steps
     one after another (not streamed), so their time is their own."""
-    from assetkit.pipeline import RunOptions
+    from assetkit.context import RunOptions
     from assetkit.runner import run_brief
 
     camp = out / "reference"

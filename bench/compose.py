@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="repeat and keep the best (default 3)")
     args = ap.parse_args()
 
-    from assetkit.pipeline import RunOptions
+    from assetkit.context import RunOptions
     from assetkit.runner import run_brief
 
     tmp = Path(tempfile.mkdtemp(prefix="assetkit-bench-"))

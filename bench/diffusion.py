@@ -154,7 +154,7 @@ def run_ratio(work: Path) -> dict:
     """A 20-asset run (1 concept × 2 variants × 5 formats × 2 locales) on a tiny model."""
     from tinymodels import build_tiny_sd
 
-    from assetkit.pipeline import RunOptions
+    from assetkit.context import RunOptions
     from assetkit.runner import run_brief
 
     shutil.rmtree(work, ignore_errors=True)  # a fresh run folder each time (--work reuses the parent)

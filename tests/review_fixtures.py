@@ -30,7 +30,7 @@ def write_brief(folder: Path, headline_de: str | None = None) -> Path:
 
 def make_campaign(folder: Path, headline_de: str | None = None) -> Path:
     """Run the small brief into ``folder/out``; returns the campaign folder."""
-    from assetkit.pipeline import RunOptions
+    from assetkit.context import RunOptions
     from assetkit.runner import run_brief
 
     brief = write_brief(folder, headline_de)

@@ -15,8 +15,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 sys.path.insert(0, str(Path(__file__).parent))
 
+from assetkit.context import RunOptions  # noqa: E402
 from assetkit.generators.base import GenerationRequest  # noqa: E402
-from assetkit.pipeline import RunOptions  # noqa: E402
 from assetkit.runner import run_brief  # noqa: E402
 from assetkit.steps.generate import generation_order  # noqa: E402
 

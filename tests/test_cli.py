@@ -216,7 +216,7 @@ def test_atomic_write_makes_ordinary_permissions(tmp_path):
 
 
 def test_streamed_run_equals_sequential_run(small_run, monkeypatch, tmp_path):
-    from assetkit.pipeline import RunOptions
+    from assetkit.context import RunOptions
     from assetkit.runner import run_brief
 
     monkeypatch.chdir(small_run)

@@ -78,31 +78,16 @@ def test_scrim_raises_opacity_until_contrast_is_met():
     assert out.getpixel((2, 2)) == (128, 128, 128)  # outside the scrim untouched
 
 
-def test_fit_text_wraps_and_shrinks():
-    big = im.fit_text("Der Frühling schmeckt nach Kaffee", BOLD, 600, 400, 80, 10)
-    assert big.size == 80 and len(big.lines) >= 2
-    small = im.fit_text("Der Frühling schmeckt nach Kaffee", BOLD, 200, 60, 80, 10)
-    assert small.size < 40 and small.width <= 200 and small.height <= 60
-    f = im.font(BOLD, small.size)
-    assert all(f.getlength(line) <= 200 for line in small.lines)
-    assert " ".join(small.lines) == "Der Frühling schmeckt nach Kaffee"
-
-
-def test_long_compound_shrinks_before_hyphenating():
-    fitted = im.fit_text("Kaffeevollautomaten", BOLD, 150, 100, 60, 8)
-    assert fitted.lines == ["Kaffeevollautomaten"] and not fitted.hyphenated
-    tight = im.fit_text("Frühlingsangebot Kaffeevollautomaten", BOLD, 50, 200, 40, 9)
-    assert tight.size == 9 and tight.hyphenated
-    assert all(im.font(BOLD, 9).getlength(line) <= 50 for line in tight.lines)
-    assert "".join(line.rstrip("-") for line in tight.lines).replace(" ", "") == "FrühlingsangebotKaffeevollautomaten"
-
-
-def test_fit_text_raises_when_even_min_size_does_not_fit():
-    with pytest.raises(im.TextFitError) as info:
-        im.fit_text("Der Frühling schmeckt nach Kaffee", BOLD, 120, 12, 40, 9, max_lines=1)
-    assert info.value.size == 9 and info.value.needed > info.value.available
-    with pytest.raises(im.TextFitError, match="height"):
-        im.fit_text("Der Frühling schmeckt nach Kaffee und Kuchen am Morgen", BOLD, 60, 20, 40, 9)
+def test_long_compound_is_hyphenated_only_when_asked():
+    f = im.font(BOLD, 9)
+    assert im.wrap_words("Frühlingsangebot Kaffeevollautomaten", f, 50, hyphenate=False) is None
+    lines, hyphenated = im.wrap_words("Frühlingsangebot Kaffeevollautomaten", f, 50, hyphenate=True)
+    assert hyphenated and all(f.getlength(line) <= 50 for line in lines)
+    assert "".join(line.rstrip("-") for line in lines).replace(" ", "") == "FrühlingsangebotKaffeevollautomaten"
+    big = im.font(BOLD, 30)
+    lines, _ = im.wrap_words("Der Frühling schmeckt nach Kaffee", big, 200, hyphenate=False)
+    assert len(lines) >= 2 and all(big.getlength(line) <= 200 for line in lines)
+    assert " ".join(lines) == "Der Frühling schmeckt nach Kaffee"
 
 
 def test_font_cache_returns_same_object():

@@ -15,11 +15,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import ModelError
 from ..models import ModelRef, check_weights_file, file_sha256, resolve_model, weights_sha256
-from .base import GeneratedImage, GenerationRequest, Generator, ProgressFn
+from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn, place_product
 
 #: scheduler name → (diffusers class, extra config, A1111 sampler name)
 SCHEDULERS: dict[str, tuple[str, dict, str]] = {
@@ -61,7 +63,6 @@ PRESETS: dict[str, dict[str, dict]] = {
 }
 DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
-MODES = ("auto", "txt2img", "img2img", "inpaint")
 PORTRAIT_RATIO = 832 / 1216  # SDXL's 832×1216 bucket; the same shape is used for every family
 #: in the fingerprint of CPU runs with the CPU kernels (packed fp32 convolutions may round
 #: differently from stock PyTorch's; bf16 attention is blocked)
@@ -150,6 +151,83 @@ class _Plan:
     strength: float | None
 
 
+class DiffusersOptions(GeneratorConfig):
+    """What a pipeline's generate step may set for the diffusers backend."""
+
+    model: str | None = None
+    """Diffusers folder, .safetensors (with config) or hf:org/name (the brief's or --model otherwise)."""
+    config: str | None = None
+    """Diffusers folder / hf: id with the configs of a .safetensors model."""
+    scheduler: str | None = None
+    """euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddim, lcm, ... (the family preset's otherwise)."""
+    steps: int | None = Field(None, ge=1, le=200)
+    """Denoising steps (family preset otherwise)."""
+    guidance: float | None = Field(None, ge=0, le=30)
+    """CFG scale (family preset otherwise)."""
+    strength: float | None = Field(None, gt=0, le=1)
+    """How much img2img changes the concept image."""
+    mode: Literal["auto", "txt2img", "img2img", "inpaint"] = "auto"
+    """auto: inpaint with a product, img2img with an image, else txt2img."""
+    batch_size: int = Field(1, ge=1, le=64)
+    """Images per model call (same pixels as one by one)."""
+    preset: Literal["fast", "quality"] = "quality"
+    """fast: bf16, tiny VAE, fewer steps."""
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    """Weights' precision (auto: bf16 where the hardware has it, else fp16 on GPUs, fp32 on CPUs)."""
+    device: str = "auto"
+    """auto, cpu, cuda, cuda:1, mps."""
+    tiny_vae: str | None = None
+    """Local AutoencoderTiny (TAESD) folder for the fast decoder."""
+    width: int | None = Field(None, ge=64, le=4096, multiple_of=8)
+    """Override the native width (with height)."""
+    height: int | None = Field(None, ge=64, le=4096, multiple_of=8)
+    """Override the native height (with width)."""
+    compile: bool = False
+    """torch.compile the UNet and decoder: faster images after a one-time compile (about a minute per size)."""
+    long_prompts: Literal["chunk", "truncate"] = "chunk"
+    """Prompts over the text encoder's 75 tokens: read in 75-token chunks, or truncated with a warning."""
+    cpu_kernels: bool = True
+    """On CPU: pre-packed oneDNN convolutions and blocked bf16 self-attention (off: stock PyTorch kernels)."""
+
+    @field_validator("scheduler")
+    @classmethod
+    def _known_scheduler(cls, v: str | None) -> str | None:
+        if v is not None and v not in SCHEDULERS:
+            import difflib
+
+            close = difflib.get_close_matches(v, SCHEDULERS, n=1)
+            raise ValueError(f"unknown scheduler {v!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+                             + f"\n  hint: known schedulers: {', '.join(SCHEDULERS)}")
+        return v
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _dtype_alias(cls, v: Any) -> Any:
+        return DTYPES.get(v, v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _size(self) -> DiffusersOptions:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("give both width and height, or neither")
+        return self
+
+
+class DiffusersConfig(DiffusersOptions):
+    """The diffusers backend's whole config: the pipeline's options plus what the run fills in."""
+
+    allow_unsafe_weights: bool = False
+    """Allow pickle weights (.ckpt/.bin): they can run code (``--allow-unsafe-weights`` only, never a
+    pipeline file)."""
+    lora: str | None = None
+    """The brand's style LoRA (the brand kit's ``style.lora``)."""
+    lora_weight: float = 0.8
+    """How strongly the style LoRA applies (the brand kit's ``style.lora_weight``)."""
+    family: Literal["sd1", "sd2", "sdxl", "turbo", "lcm", "other"] | None = None
+    """Model family for the presets (detected from the model otherwise)."""
+    exact_batches: bool | None = None
+    """Run the UNet and VAE image by image inside a batch (pixel-identical to one by one; default on CPU)."""
+
+
 class DiffusersGenerator(Generator):
     """Stable Diffusion-family models through diffusers' AutoPipeline classes.
 
@@ -180,65 +258,49 @@ class DiffusersGenerator(Generator):
     """
 
     name = "diffusers"
+    Config = DiffusersConfig
+    Options = DiffusersOptions
+    config: DiffusersConfig
 
-    def __init__(self, model: str | os.PathLike, config: str | os.PathLike | None = None, *,
-                 scheduler: str | None = None, steps: int | None = None, guidance: float | None = None,
-                 strength: float | None = None, mode: str = "auto", batch_size: int = 1, preset: str = "quality",
-                 dtype: str = "auto", device: str = "auto", tiny_vae: str | os.PathLike | None = None,
-                 lora: str | os.PathLike | None = None, lora_weight: float = 0.8, width: int | None = None,
-                 height: int | None = None, allow_unsafe_weights: bool = False, base_dir: Path | None = None,
-                 family: str | None = None, exact_batches: bool | None = None, compile: bool = False,
-                 cpu_kernels: bool = True, long_prompts: str = "chunk", log: Callable[[str], None] | None = None):
-        self.ref: ModelRef = resolve_model(model, config, allow_unsafe=allow_unsafe_weights, base_dir=base_dir)
-        self.allow_unsafe = allow_unsafe_weights
-        if preset not in ("quality", "fast"):
-            raise ModelError(f"unknown preset {preset!r}; use quality or fast")
-        if mode not in MODES:
-            raise ModelError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-        if scheduler is not None and scheduler not in SCHEDULERS:
-            import difflib
+    def __init__(self, config: DiffusersConfig | None = None, /, *, base_dir: Path | None = None,
+                 log: Callable[[str], None] | None = None, **options: Any):
+        from ..extras import require
 
-            close = difflib.get_close_matches(scheduler, SCHEDULERS, n=1)
-            raise ModelError(f"unknown scheduler {scheduler!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-                             + f"\n  hint: known schedulers: {', '.join(SCHEDULERS)}")
-        if batch_size < 1:
-            raise ModelError(f"batch_size must be at least 1, not {batch_size}")
-        if strength is not None and not 0 < strength <= 1:
-            raise ModelError(f"strength must be in (0, 1], not {strength}")
-        if (width is None) != (height is None):
-            raise ModelError("give both width and height, or neither")
-        self.preset, self.mode, self.batch_size = preset, mode, batch_size
+        require("diffusion", "the diffusers generator (a diffusion model)")
+        super().__init__(config, base_dir=base_dir, log=log, **options)
+        c = self.config
+        if c.model is None:
+            raise ModelError("the diffusers generator needs a model\n  hint: set `model:` in the brief or the "
+                             "generate step, or pass --model (hf:ORG/NAME, a diffusers folder or a .safetensors file)")
+        self.ref: ModelRef = resolve_model(c.model, c.config, allow_unsafe=c.allow_unsafe_weights, base_dir=base_dir)
+        self.allow_unsafe = c.allow_unsafe_weights
+        self.preset, self.mode, self.batch_size = c.preset, c.mode, c.batch_size
         self.index = self.ref.model_index()
         self.pipeline_class = str(self.index.get("_class_name", "?"))
-        self.family = family or self._family()
-        p = PRESETS.get(self.family, PRESETS["other"])[preset]
-        self.steps = int(steps if steps is not None else p["steps"])
-        self.guidance = float(guidance if guidance is not None else p["guidance"])
-        self.scheduler = scheduler if scheduler is not None else p["scheduler"]
-        self.strength = strength
-        self.device_pref, self.dtype_pref = device, dtype
-        self.tiny_vae = self._local_path(tiny_vae, base_dir) if tiny_vae else None
+        self.family = c.family or self._family()
+        p = PRESETS.get(self.family, PRESETS["other"])[c.preset]
+        self.steps = int(c.steps if c.steps is not None else p["steps"])
+        self.guidance = float(c.guidance if c.guidance is not None else p["guidance"])
+        self.scheduler = c.scheduler if c.scheduler is not None else p["scheduler"]
+        self.strength = c.strength
+        self.device_pref, self.dtype_pref = c.device, c.dtype
+        self.tiny_vae = self._local_path(c.tiny_vae, base_dir) if c.tiny_vae else None
         if self.tiny_vae is not None and not (self.tiny_vae / "config.json").is_file():
-            raise ModelError(f"tiny_vae {tiny_vae} is not an AutoencoderKL/AutoencoderTiny folder (no config.json)\n"
+            raise ModelError(f"tiny_vae {c.tiny_vae} is not an AutoencoderKL/AutoencoderTiny folder (no config.json)\n"
                              "  hint: point at a local TAESD folder, e.g. one made by `assetkit models pull "
                              "madebyollin/taesd`")
-        self.lora = self._local_path(lora, base_dir) if lora else None
+        self.lora = self._local_path(c.lora, base_dir) if c.lora else None
         if self.lora is not None:
             if not self.lora.is_file():
-                raise ModelError(f"style LoRA not found: {lora}\n  hint: style.lora is relative to the brand kit")
-            check_weights_file(self.lora, allow_unsafe_weights)
-        self.lora_weight = float(lora_weight)
-        self.size_override = (int(width), int(height)) if width is not None and height is not None else None
-        if self.size_override and any(v % 8 for v in self.size_override):
-            raise ModelError(f"`width` and `height` have to be divisible by 8 but are {width} and {height}")
-        self.exact_batches = exact_batches
-        self.compile = bool(compile)
-        self.cpu_kernels = bool(cpu_kernels)
-        if long_prompts not in ("chunk", "truncate"):
-            raise ModelError(f"unknown long_prompts {long_prompts!r}; use chunk or truncate")
-        self.long_prompts = long_prompts
+                raise ModelError(f"style LoRA not found: {c.lora}\n  hint: style.lora is relative to the brand kit")
+            check_weights_file(self.lora, c.allow_unsafe_weights)
+        self.lora_weight = float(c.lora_weight)
+        self.size_override = (c.width, c.height) if c.width is not None and c.height is not None else None
+        self.exact_batches = c.exact_batches
+        self.compile = c.compile
+        self.cpu_kernels = c.cpu_kernels
+        self.long_prompts = c.long_prompts
         self.compile_seconds = 0.0  # one-time torch.compile cost, paid by the first image of each size
-        self.log = log or (lambda msg: warnings.warn(msg, stacklevel=2))
         self._pipes: dict[str, Any] = {}
         self._embeds: dict[tuple[str, str, bool], tuple] = {}
         self._compiled_sizes: set[tuple] = set()
@@ -957,30 +1019,24 @@ class _Packshot:
 
 
 def _packshot(path: Path, width: int, height: int, focal, palette: dict[str, str]) -> _Packshot:
-    """Place the product (alpha PNG) on the canvas: unscaled when it fits in 70 % of it."""
+    """The inpainting inputs of a packshot: the product placed as every backend places it
+    (:func:`~.base.place_product`) over the palette's background, and the mask around it."""
     from PIL import Image
 
-    with Image.open(path) as im:
-        prod = im.convert("RGBA")
-    scale = min(1.0, width * 0.7 / prod.width, height * 0.7 / prod.height)
-    if scale < 1.0:
-        prod = prod.resize((max(1, round(prod.width * scale)), max(1, round(prod.height * scale))),
-                           Image.Resampling.LANCZOS)
-    cx, cy = focal or (0.5, 0.5)
-    x = min(max(0, round(cx * width - prod.width / 2)), width - prod.width)
-    y = min(max(0, round(cy * height - prod.height / 2)), height - prod.height)
+    placed = place_product(path, width, height, focal)
+    prod, (x, y) = placed.image, placed.box[:2]
     bg = palette.get("background", "#808080") if palette else "#808080"
     init = Image.new("RGB", (width, height), bg)
     init.paste(prod, (x, y), prod)
     mask = Image.new("L", (width, height), 255)
     mask.paste(Image.eval(prod.getchannel("A"), lambda a: 255 - a), (x, y))
-    return _Packshot(init, mask, prod, (x, y, x + prod.width, y + prod.height), scale)
+    return _Packshot(init, mask, prod, placed.box, placed.scale)
 
 
 # ------------------------------------------------------------------------------------- checking
 def check_model(model: str, config: str | None = None, **options) -> dict:
     """Load a model and make one tiny image: load time, time per step, pipeline, device, dtype."""
-    gen = DiffusersGenerator(model, config, **options)
+    gen = DiffusersGenerator(model=model, config=config, **options)
     t0 = time.perf_counter()
     gen.load()
     load_s = time.perf_counter() - t0

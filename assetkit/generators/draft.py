@@ -9,9 +9,10 @@ import time
 
 import numpy as np
 from PIL import Image, ImageFilter
+from pydantic import Field
 
 from ..brand import hex_to_rgb
-from .base import GeneratedImage, GenerationRequest, Generator, ProgressFn
+from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn, place_product
 
 VERSION = 2  # 2: packshot masters record their product box
 
@@ -33,16 +34,24 @@ def _colours(palette: dict[str, str]) -> dict[str, np.ndarray]:
     return out
 
 
+class DraftConfig(GeneratorConfig):
+    """The draft generator's options."""
+
+    grain: float = Field(5.0, ge=0, le=50)
+    """Film grain painted over the master (standard deviation in 8-bit levels; 0: none)."""
+
+
 class DraftGenerator(Generator):
     """Paints on-brand placeholder masters: same seed → same pixels, new seed → new layout."""
 
     name = "draft"
-
-    def __init__(self, grain: float = 5.0, **_ignored):
-        self.grain = grain
+    Config = Options = DraftConfig
+    config: DraftConfig
 
     def fingerprint(self) -> dict:
-        return {"generator": "draft", "version": VERSION}
+        """The painter's version and every option that differs from its default (so masters
+        cached before the options were part of it keep their keys)."""
+        return {"generator": "draft", "version": VERSION, **self.config.model_dump(mode="json", exclude_defaults=True)}
 
     def generate(self, requests: list[GenerationRequest], progress: ProgressFn | None = None) -> list[GeneratedImage]:
         out = []
@@ -133,8 +142,8 @@ class DraftGenerator(Generator):
         small = small.filter(ImageFilter.GaussianBlur(0.6))
         full = small.resize((W, H), Image.Resampling.BICUBIC)
         arr = np.asarray(full).astype(np.int16)
-        if self.grain > 0:
-            noise = rng.normal(0.0, self.grain, (H, W, 1)).astype(np.int16)
+        if self.config.grain > 0:
+            noise = rng.normal(0.0, self.config.grain, (H, W, 1)).astype(np.int16)
             arr = arr + noise
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
         params = {"generator": self.name, "version": VERSION, "seed": req.seed, "size": [W, H],
@@ -178,20 +187,10 @@ class DraftGenerator(Generator):
 
     @staticmethod
     def _paste_product(image: Image.Image, req: GenerationRequest, focal) -> tuple[Image.Image, tuple]:
-        """The packshot, fitted to ~55 % of the short side, centred on the focal point; returns
+        """The packshot placed as every backend places it (:func:`~.base.place_product`); returns
         the image and the product's box (its opaque pixels) in image pixels."""
         assert req.product_image is not None
-        with Image.open(req.product_image) as p:
-            product = p.convert("RGBA")
-        target = 0.55 * min(image.size)
-        k = target / max(product.size)
-        product = product.resize((max(1, int(product.width * k)), max(1, int(product.height * k))),
-                                 Image.Resampling.LANCZOS)
-        x = int(focal[0] * image.width - product.width / 2)
-        y = int(focal[1] * image.height - product.height / 2)
-        x = min(max(x, 0), image.width - product.width)
-        y = min(max(y, 0), image.height - product.height)
+        placed = place_product(req.product_image, image.width, image.height, focal)
         out = image.convert("RGBA")
-        out.alpha_composite(product, (x, y))
-        bx0, by0, bx1, by1 = product.getchannel("A").getbbox() or (0, 0, product.width, product.height)
-        return out.convert("RGB"), (x + bx0, y + by0, x + bx1, y + by1)
+        out.alpha_composite(placed.image, placed.box[:2])
+        return out.convert("RGB"), placed.opaque_box

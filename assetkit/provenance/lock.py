@@ -39,7 +39,7 @@ def build_lock(ctx: Any, campaign: Any, plan: Any, admitted: dict, signed: bool)
 
     brief, brand, pipe = campaign.brief, campaign.brand, campaign.pipeline
     step = pipe.step("generate")
-    fp = dict(step.describe_generator(ctx)) if step is not None else {"generator": "none"}
+    fp = dict(step.generator(ctx).fingerprint()) if step is not None else {"generator": "none"}
     diffusion = fp.get("generator") == "diffusers"
     packages = {"pillow": _version("pillow"), "numpy": _version("numpy")}
     if diffusion:

@@ -20,18 +20,17 @@ from typing import Any
 
 from .. import __version__
 
-IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
-MASTER_SOURCE = {"diffusers": IPTC + "trainedAlgorithmicMedia", "draft": IPTC + "algorithmicMedia"}
-ASSET_SOURCE = {"diffusers": IPTC + "compositeWithTrainedAlgorithmicMedia", "draft": IPTC + "compositeSynthetic"}
 #: Label of assetkit's own assertion (model, weights hash, licence, brief hash, run id).
 ASSERTION = "dev.assetkit.provenance"
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def source_types(generator: str) -> tuple[str, str]:
-    """(master, delivered asset) IPTC digital source types for a generator name."""
-    kind = "draft" if generator == "draft" else "diffusers"
-    return MASTER_SOURCE[kind], ASSET_SOURCE[kind]
+    """(master, delivered asset) IPTC digital source types for a generator name (the generator
+    registry says which of its backends are trained models)."""
+    from ..generators import source_types as of_backend
+
+    return of_backend(generator)
 
 
 def _claim_generator() -> list[dict]:

@@ -51,9 +51,10 @@ def admit_run(ctx: Any, campaign: Any, settings: Settings) -> dict:
                             "brief_sha256": sha256_file(brief.path), "usage": usage, "generator": "draft",
                             "models": [], "license_exceptions": []}
     step = ctx.pipeline.step("generate")
-    if step is not None:
-        fp = step.describe_generator(ctx)
-        uses = model_uses(step.generator(ctx))
+    gen = step.generator(ctx) if step is not None else None  # made once per run, model not loaded
+    if gen is not None:
+        fp = gen.fingerprint()
+        uses = model_uses(gen)
         where = str(settings.path) if settings.path else "assetkit.yaml"
         info["generator"] = fp.get("generator", "draft")
         info["models"] = [u.to_dict() for u in uses]

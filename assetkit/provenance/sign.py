@@ -171,7 +171,7 @@ def _mime_of(path: Path) -> str:
 
 def run_provenance(ctx: Any) -> RunProvenance | None:
     """The run's :class:`RunProvenance` (set up by the runner), or None outside a run."""
-    return ctx.extras.get("provenance")
+    return getattr(ctx, "provenance", None)
 
 
 def seal(ctx: Any, state: Any, composed: Any, data: bytes, fmt: str) -> tuple[bytes, dict]:

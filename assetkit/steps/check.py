@@ -16,7 +16,7 @@ from .base import Step, StepParams
 if TYPE_CHECKING:  # pragma: no cover
     from ..brand import BrandKit
     from ..brief import Copy
-    from ..pipeline import RunContext
+    from ..context import RunContext
     from ..state import RunState
 
 ELEMENTS = ("logo", "headline", "subline", "cta", "disclaimer")
@@ -195,7 +195,7 @@ class CheckStep(Step):
     description = "verify safe zone, text contrast, logo size and clear space, banned words, disclaimer"
     Params = CheckParams
     inputs = ("composed",)
-    outputs = ("checks",)
+    provides = ("checks",)
 
     def run(self, ctx: RunContext, state: RunState) -> None:
         from ..campaign import effective_copy

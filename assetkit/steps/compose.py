@@ -21,7 +21,7 @@ from .base import Step, StepParams
 if TYPE_CHECKING:  # pragma: no cover
     from ..brand import BrandKit
     from ..brief import Copy
-    from ..pipeline import RunContext
+    from ..context import RunContext
     from ..state import Job, RunState
 
 
@@ -228,7 +228,7 @@ class ComposeStep(Step):
     description = "draw logo and copy on each frame, fitted to the safe zone with contrast ≥ 4.5:1"
     Params = ComposeParams
     inputs = ("frames",)
-    outputs = ("composed",)
+    provides = ("composed",)
 
     def run(self, ctx: RunContext, state: RunState) -> None:
         from ..errors import StepError

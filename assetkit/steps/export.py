@@ -16,7 +16,7 @@ from ..provenance.sign import seal
 from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import RunContext
+    from ..context import RunContext
     from ..state import Composed, RunState
 
 THUMB = 280
@@ -25,8 +25,10 @@ EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 
 class ExportParams(StepParams):
     format: Literal["png", "jpeg", "webp"] = "png"
+    """File format of the delivered assets."""
     quality: int = Field(90, ge=1, le=100, description="JPEG/WebP quality")
     contact_sheet: bool = True
+    """Write a contact sheet PNG per locale of every asset of the campaign."""
     metadata: bool = Field(True, description="write generation parameters (A1111 'parameters') and XMP")
     optimize: bool = Field(False, description="smaller PNG/JPEG files, slower encoding")
 
@@ -39,7 +41,7 @@ class ExportStep(Step):
     description = "Encode assets atomically with metadata; write manifest.json and a contact sheet per locale."
     Params = ExportParams
     inputs = ("composed",)
-    outputs = ("outputs",)
+    provides = ("outputs",)
 
     def run(self, ctx: RunContext, state: RunState) -> None:
         items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
@@ -51,14 +53,20 @@ class ExportStep(Step):
 
     def finish(self, ctx: RunContext, state: RunState) -> None:
         if self.params.contact_sheet:
-            plan = ctx.extras["plan"]
+            plan = ctx.plan
+            assert plan is not None
             findings = {key: list(e.get("checks", [])) for key, e in plan.previous.items()}
             for r in state.checks:  # this run's findings replace what an earlier run said
                 findings[r.job.key] = []
             for r in state.checks:
                 findings[r.job.key].append({"check": r.check, "level": r.level, "message": r.message})
-            ctx.extras["findings"] = findings
-            ctx.extras["contact_sheets"] = write_contact_sheets(ctx, plan, changed=bool(state.outputs))
+            ctx.findings = findings
+            ctx.contact_sheets = write_contact_sheets(ctx, plan, changed=bool(state.outputs))
+
+    def finalize(self, ctx: RunContext, manifest: dict) -> None:
+        """Remove what this run no longer makes, then write the manifest (the run's last file)."""
+        prune(ctx, ctx.plan, manifest)
+        write_manifest(ctx, manifest)
 
     def _write(self, ctx: RunContext, state: RunState, composed: Composed, sharing: int = 1) -> dict:
         p: ExportParams = self.params
@@ -70,7 +78,7 @@ class ExportStep(Step):
         meta = _metadata(ctx, composed, gen_params) if p.metadata else None
         data = encode(composed.image, p, metadata=meta)
         limit = ctx.brand.checks.weight_limit(job.format)
-        reserve = SIGNATURE_RESERVE if limit and ctx.extras.get("provenance") is not None else 0
+        reserve = SIGNATURE_RESERVE if limit and ctx.provenance is not None else 0
         data, weight = fit_weight(composed.image, p, meta, data, limit - reserve if limit else None)
         content_sha256 = sha256_bytes(data)
         data, c2pa = seal(ctx, state, composed, data, p.format)  # C2PA signing: the last change to the bytes
@@ -97,7 +105,7 @@ class ExportStep(Step):
         if p.contact_sheet and job.key in sheet_keys(ctx):  # keep a thumbnail: the sheet need not decode the file
             thumb = composed.image.copy()
             thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS, reducing_gap=2.0)
-            ctx.extras.setdefault("thumbs", {})[job.key] = thumb
+            ctx.thumbs[job.key] = thumb
         return {
             "path": rel, "sha256": sha256_bytes(data), "bytes": len(data), "format": job.format.name,
             "format_class": job.format.format_class, "platform": job.format.platform,
@@ -211,16 +219,17 @@ def _metadata(ctx: RunContext, composed: Composed, gen_params: dict) -> dict:
 def sheet_keys(ctx: RunContext) -> frozenset[str]:
     """Keys of the jobs the contact sheets show: the first ``runs.contact_sheet_tiles`` of each
     locale (memory and the sheet's size stay bounded however big the campaign)."""
-    keys = ctx.extras.get("sheet_keys")
+    keys = ctx.sheet_keys
     if keys is None:
-        limit = ctx.extras.get("sheet_tiles", 200)
+        limit = ctx.sheet_tiles
         seen: dict[str, int] = {}
         out = set()
-        for job in ctx.extras["plan"].jobs:
+        assert ctx.plan is not None, "the contact sheets are planned after plan_run"
+        for job in ctx.plan.jobs:
             if seen.get(job.locale, 0) < limit:
                 seen[job.locale] = seen.get(job.locale, 0) + 1
                 out.add(job.key)
-        keys = ctx.extras.setdefault("sheet_keys", frozenset(out))
+        keys = ctx.sheet_keys = frozenset(out)
     return keys
 
 
@@ -248,7 +257,7 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
     p = step.params if step is not None else ExportParams()
     assert isinstance(p, ExportParams)
     tiles = []
-    thumbs = ctx.extras.get("thumbs", {})
+    thumbs = ctx.thumbs
     shown = sheet_keys(ctx)
     total = sum(job.locale == locale for job in plan.jobs)
     for job in plan.jobs:
@@ -260,7 +269,7 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
                 im.draft("RGB", (THUMB, THUMB))
                 thumb = im.convert("RGB")
                 thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
-        found = ctx.extras.get("findings", {}).get(job.key, [])
+        found = ctx.findings.get(job.key, [])
         if found:  # a badge with the rule ids of the asset's findings
             from ..brand import FALLBACK_FONTS
             from ..overlay import badge

@@ -6,58 +6,67 @@ covers the request and the generator's fingerprint, so an unchanged master is ne
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import math
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import create_model, field_validator
 
-from ..errors import ModelError
+from ..generators.base import PRODUCT_PLACEMENT
 from ..state import Master
 from ..threads import worker_started
 from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..context import RunContext
     from ..generators.base import GenerationRequest, Generator
-    from ..pipeline import RunContext
     from ..state import RunState
-
-_GEN_KEY = "generate.generator"
 
 
 class GenerateParams(StepParams):
-    """Which generator makes the masters and how (model options only apply to ``diffusers``)."""
+    """Which generator makes the masters, and how many; the step's other keys are that
+    generator's options (its ``Options`` model: see :func:`params_model`)."""
 
-    generator: Literal["auto", "draft", "diffusers"] = Field(
-        "auto", description="auto: diffusers when a model is given (brief, here or --model), else draft")
-    model: str | None = Field(None, description="diffusers folder, .safetensors (with config) or hf:org/name")
-    config: str | None = Field(None, description="diffusers folder / hf: id with the configs of a .safetensors model")
-    scheduler: str | None = Field(None, description="euler, euler_a, dpmpp_2m, dpmpp_2m_karras, ddim, lcm, ...")
-    steps: int | None = Field(None, ge=1, le=200, description="denoising steps (family preset otherwise)")
-    guidance: float | None = Field(None, ge=0, le=30, description="CFG scale (family preset otherwise)")
-    strength: float | None = Field(None, gt=0, le=1, description="how much img2img changes the concept image")
-    mode: Literal["auto", "txt2img", "img2img", "inpaint"] = Field(
-        "auto", description="auto: inpaint with a product, img2img with an image, else txt2img")
-    batch_size: int = Field(1, ge=1, le=64, description="images per model call (same pixels as one by one)")
-    preset: Literal["fast", "quality"] = Field("quality", description="fast: bf16, tiny VAE, fewer steps")
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
-    device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
-    tiny_vae: str | None = Field(None, description="local AutoencoderTiny (TAESD) folder for the fast decoder")
-    width: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native width")
-    height: int | None = Field(None, ge=64, le=4096, multiple_of=8, description="override the native height")
-    compile: bool = Field(False, description="torch.compile the UNet and decoder: faster images after a "
-                                             "one-time compile of about a minute per image size")
-    long_prompts: Literal["chunk", "truncate"] = Field(
-        "chunk", description="prompts over the text encoder's 75 tokens: read in 75-token chunks, or truncated "
-                             "with a warning")
-    cpu_kernels: bool = Field(True, description="on CPU: pre-packed oneDNN convolutions and blocked bf16 "
-                                                "self-attention (off: stock PyTorch kernels)")
-    masters: Literal["per-aspect", "shared"] = Field(
-        "per-aspect", description="per-aspect: a master per concept variant and aspect group (square, portrait, "
-                                  "landscape); shared: one per concept variant, shaped to cover every format's "
-                                  "crop (a third of the masters; each format's crop loss is reported)")
+    generator: str = "auto"
+    """auto: diffusers when a model is given (brief, here or --model), else draft; or a generator's name."""
+    masters: Literal["per-aspect", "shared"] = "per-aspect"
+    """per-aspect: a master per concept variant and aspect group (square, portrait, landscape); shared: one
+    per concept variant, shaped to cover every format's crop (a third of the masters; each format's crop
+    loss is reported)."""
+
+    @field_validator("generator")
+    @classmethod
+    def _known_generator(cls, v: str) -> str:
+        from ..generators import generator_names
+
+        if v != "auto" and v not in generator_names():
+            import difflib
+
+            close = difflib.get_close_matches(v, generator_names(), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown generator {v!r}; {hint}known: auto, {', '.join(generator_names())}")
+        return v
+
+
+@functools.cache
+def params_model(generator: str = "auto") -> type[GenerateParams]:
+    """The generate step's params for ``generator``: the step's own plus that backend's pipeline
+    options, so an option it does not have is an error; for ``auto`` (or an unknown name, which
+    the ``generator`` field then reports) the options of every backend."""
+    from ..generators import generator_class, generator_names
+
+    names = [generator] if generator in generator_names() else generator_names()
+    options: list[type] = []
+    for name in names:
+        opts = generator_class(name).Options
+        if opts.model_fields and opts not in options:
+            options.append(opts)
+    if not options:
+        return GenerateParams
+    return create_model(f"GenerateParams_{generator}", __base__=(GenerateParams, *options))
 
 
 def image_ratios(ctx: RunContext) -> dict[str, float]:
@@ -113,56 +122,65 @@ class GenerateStep(Step):
 
     name: ClassVar[str] = "generate"
     streamable: ClassVar[bool] = False  # it is what the other steps stream from
+    source: ClassVar[bool] = True
     description: ClassVar[str] = "make one master per concept variant and aspect group (draft or diffusion model)"
     Params: ClassVar[type[StepParams]] = GenerateParams
     inputs: ClassVar[tuple[str, ...]] = ()
-    outputs: ClassVar[tuple[str, ...]] = ("masters",)
+    provides: ClassVar[tuple[str, ...]] = ("masters",)
 
     params: GenerateParams
 
+    @classmethod
+    def params_model(cls, raw: Any = None) -> type[StepParams]:
+        """The params model for this step's YAML: its ``generator`` picks the options allowed."""
+        name = raw.get("generator", "auto") if isinstance(raw, dict) else "auto"
+        return params_model(name if isinstance(name, str) else "auto")
+
     # ------------------------------------------------------------------------------ generator
-    def _choice(self, ctx: RunContext) -> tuple[str, str | None]:
-        model = ctx.options.model or self.params.model or ctx.brief.model
+    def generator(self, ctx: RunContext) -> Generator:
+        """The run's generator, created once per run (the model itself loads on first use).
+
+        The pipeline's options for it, plus what the run gives every backend that has the
+        option: the model (``--model``, the step's or the brief's), the brand's style LoRA and
+        ``--allow-unsafe-weights``.
+        """
+        if ctx.generator is not None:
+            return ctx.generator
+        from ..generators import generator_class
+
+        model = ctx.options.model or getattr(self.params, "model", None) or ctx.brief.model
         name = ctx.options.generator or self.params.generator
         if name == "auto":
             name = "diffusers" if model else "draft"
-        if name == "diffusers" and not model:
-            raise ModelError("the diffusers generator needs a model\n  hint: set `model:` in the brief or the "
-                             "generate step, or pass --model (hf:ORG/NAME, a diffusers folder or a .safetensors file)")
-        return name, model
+        cls = generator_class(name)
+        takes = cls.Config.model_fields
+        options = {k: getattr(self.params, k) for k in self.params.model_fields_set if k in takes}
+        if model and "model" in takes:
+            options["model"] = model
+        if ctx.options.allow_unsafe_weights and "allow_unsafe_weights" in takes:
+            options["allow_unsafe_weights"] = True
+        style = ctx.brand.style
+        if style.lora and "lora" in takes:
+            from ..files import resolve_ref
 
-    def generator(self, ctx: RunContext) -> Generator:
-        """The run's generator, created once per run (the model itself loads on first use)."""
-        gen = ctx.extras.get(_GEN_KEY)
-        if gen is not None:
-            return gen
-        from ..generators import get_generator
-
-        name, model = self._choice(ctx)
-        if name == "draft":
-            gen = get_generator("draft")
-        else:
-            p = self.params
-            style = ctx.brand.style
-            lora = None
-            if style.lora:
-                from ..files import resolve_ref
-
-                lora = resolve_ref(style.lora, ctx.brand.root)
-            gen = get_generator(
-                "diffusers", model=model, config=p.config, scheduler=p.scheduler, steps=p.steps,
-                guidance=p.guidance, strength=p.strength, mode=p.mode, batch_size=p.batch_size, preset=p.preset,
-                dtype=p.dtype, device=p.device, tiny_vae=p.tiny_vae, lora=lora, lora_weight=style.lora_weight,
-                width=p.width, height=p.height, base_dir=ctx.brief.base_dir, compile=p.compile,
-                cpu_kernels=p.cpu_kernels, long_prompts=p.long_prompts,
-                allow_unsafe_weights=ctx.options.allow_unsafe_weights,  # the command line only, never YAML
-                log=lambda msg: ctx.progress.log(f"warning: {msg}"))
-        ctx.extras[_GEN_KEY] = gen
+            options["lora"] = str(resolve_ref(style.lora, ctx.brand.root))
+            options["lora_weight"] = style.lora_weight
+        gen = cls(base_dir=ctx.brief.base_dir, log=lambda msg: ctx.progress.log(f"warning: {msg}"), **options)
+        ctx.generator = gen
         return gen
 
-    def describe_generator(self, ctx: RunContext) -> dict:
-        """The generator's fingerprint (model, weights hash, steps...) without loading the model."""
-        return self.generator(ctx).fingerprint()
+    def fingerprint(self, ctx: RunContext) -> dict:
+        """The step's own params and the generator's fingerprint (model, weights hash, steps...,
+        without loading the model), which is all that its options change about the images."""
+        own = self.params.model_dump(mode="json", include=set(GenerateParams.model_fields))
+        return {"step": self.name, **own, "product_placement": PRODUCT_PLACEMENT,
+                "generator": self.generator(ctx).fingerprint()}
+
+    def close(self, ctx: RunContext) -> None:
+        """Free the model once the later steps are done too (when they stream, freeing it while
+        they compose the last batch would hold the GIL against them: ``gc.collect``)."""
+        if ctx.generator is not None:
+            ctx.generator.close()
 
     # -------------------------------------------------------------------------------- requests
     def requests(self, ctx: RunContext, state: RunState) -> dict[tuple[str, int, str], GenerationRequest]:
@@ -197,6 +215,8 @@ class GenerateStep(Step):
         for k in ("init_image", "product_image"):
             req[k] = sha256_file(req[k]) if req[k] else None
         req["concept"] = req["variant"] = None  # the same picture for any concept id with the same inputs
+        if request.product_image:  # where the product goes is the same rule for every backend
+            req["product_placement"] = PRODUCT_PLACEMENT
         return hashlib.sha256(json.dumps({"request": req, "generator": fingerprint}, sort_keys=True,
                                          default=str).encode()).hexdigest()
 
@@ -204,7 +224,7 @@ class GenerateStep(Step):
     def run(self, ctx: RunContext, state: RunState) -> None:
         """Make (or take from the cache) every master the pending jobs need.
 
-        When the runner streams (``ctx.extras["on_masters"]``), masters are handed on in batches
+        When the runner streams (``ctx.on_masters``), masters are handed on in batches
         as they are made, so reframe/compose/export work while the model makes the next batch.
         """
         from PIL import Image
@@ -224,7 +244,7 @@ class GenerateStep(Step):
             w, h = sizes["shared"]
             ctx.progress.log(f"masters: shared, one {w}×{h} master per concept variant; crop loss per format: "
                              + ", ".join(f"{k} {v:.0%}" for k, v in losses.items()))
-        notify = ctx.extras.get("on_masters") or (lambda mids: None)
+        notify = ctx.on_masters or (lambda mids: None)
         cache = ctx.cache.sub("masters")
         todo: list[tuple[tuple[str, int, str], GenerationRequest, str]] = []
         ready: list[tuple[str, int, str]] = []
@@ -248,7 +268,7 @@ class GenerateStep(Step):
             notify(ready)
         if not todo:
             return
-        chunk = max(1, int(getattr(gen, "batch_size", 0) or 0) if gen.name != "draft" else 4)
+        chunk = max(1, gen.batch_size)
         uses: dict = {}
         for job in state.pending:
             uses[job.master_id] = uses.get(job.master_id, 0) + 1
@@ -280,12 +300,6 @@ class GenerateStep(Step):
                         state.compute_seconds += img.compute_seconds
                     notify([mid for mid, _, _ in part])
         finally:
-            if "on_masters" in ctx.extras:
-                # streaming: free the model once the later steps are done, not while they
-                # compose the last batch (gc.collect in close() would hold the GIL against them)
-                ctx.extras["deferred_close"] = gen.close
-            else:
-                gen.close()
             writer.shutdown(wait=True)
         for f in stored:
             f.result()  # a failed cache write is an error of the run

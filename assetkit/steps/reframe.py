@@ -14,7 +14,7 @@ from .base import Step, StepParams
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..brand import BrandKit
-    from ..pipeline import RunContext
+    from ..context import RunContext
     from ..state import RunState
 
 
@@ -62,7 +62,7 @@ class ReframeStep(Step):
     description = "crop masters to each format; strips and towers get an image panel and a colour field"
     Params = ReframeParams
     inputs = ("masters",)
-    outputs = ("frames",)
+    provides = ("frames",)
 
     def run(self, ctx: RunContext, state: RunState) -> None:
         todo = {}
