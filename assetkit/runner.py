@@ -472,4 +472,4 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
 def _provenance(ctx: RunContext) -> dict:
     from .provenance.run import provenance_record
 
-    return provenance_record(ctx.provenance) if ctx.provenance is not None else {}
+    return provenance_record(ctx.provenance, ctx.provenance_extra) if ctx.provenance is not None else {}

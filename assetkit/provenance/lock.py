@@ -79,7 +79,7 @@ def build_lock(ctx: Any, campaign: Any, plan: Any, admitted: dict, signed: bool)
         "masters": masters,
         "brief": {"file": brief.path.name, "sha256": sha256_file(brief.path)},
         "pipeline": {"name": pipe.name, "sha256": sha256_file(pipe.path),
-                     "steps": [s.fingerprint() for s in pipe.steps]},
+                     "steps": [s.fingerprint(ctx) for s in pipe.steps]},
         "brand": {"name": brand.name, "kit_sha256": brand.fingerprint(),
                   "logo_sha256": sha256_file(logo) if logo else None},
         "fonts": fonts,
