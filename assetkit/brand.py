@@ -7,15 +7,14 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from .config_base import StrictModel
 from .files import check_font, check_image, resolve_ref, sha256_file
 from .rules import check_rule_id
 from .typeface import FontStack, check_script_code
@@ -38,10 +37,6 @@ def _hex(value: str) -> str:
 HexColour = Annotated[str, AfterValidator(_hex)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def hex_to_rgb(value: str) -> tuple[int, int, int]:
     v = value.lstrip("#")
     if len(v) == 3:
@@ -56,7 +51,7 @@ def _base(info: ValidationInfo) -> Path | None:
 ScriptCode = Annotated[str, AfterValidator(check_script_code)]
 
 
-class Fonts(Strict):
+class Fonts(StrictModel):
     """Font files (TTF/OTF/TTC) relative to the kit; missing roles fall back to bundled DejaVu Sans.
     ``scripts`` maps ISO 15924 codes (``Jpan``, ``Arab``, ``Hebr``...) to the font that draws runs
     of that script in every role."""
@@ -81,7 +76,7 @@ class Fonts(Strict):
         return v
 
 
-class Logo(Strict):
+class Logo(StrictModel):
     """The logo: its versions (PNGs with alpha), where it goes, how small it may get and its clear
     space. The layout draws the version with the best measured contrast on each background."""
 
@@ -158,7 +153,7 @@ def logo_colours(path: Path) -> int:
     return len(groups)
 
 
-class Style(Strict):
+class Style(StrictModel):
     """Prompt keywords added to every concept; negative keywords; optional style LoRA."""
 
     keywords: list[str] = []
@@ -168,7 +163,7 @@ class Style(Strict):
     corner_radius: float = Field(0.5, ge=0, le=1, description="CTA button roundness, 0 square to 1 pill")
 
 
-class Voice(Strict):
+class Voice(StrictModel):
     """Words the brand never uses and the disclaimer its ads must carry (per locale)."""
 
     banned_words: list[str] = []
@@ -204,7 +199,7 @@ def parse_bytes(value: object) -> int:
 ByteSize = Annotated[int, BeforeValidator(parse_bytes)]
 
 
-class Checks(Strict):
+class Checks(StrictModel):
     """How strict the brand's checks are: severity per rule id and the limits they measure."""
 
     severity: dict[Annotated[str, AfterValidator(check_rule_id)], Literal["error", "warning", "off"]] = {}
@@ -235,7 +230,7 @@ class Checks(Strict):
         return self.min_logo_px.get(fmt_class) or MIN_LOGO_PX.get(fmt_class, 20)  # type: ignore[call-overload]
 
 
-class BrandKit(Strict):
+class BrandKit(StrictModel):
     """A brand kit as loaded from ``brand.yaml`` (paths are kept as written, resolved via ``root``)."""
 
     version: Literal[1]

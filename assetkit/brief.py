@@ -5,8 +5,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .config_base import StrictModel
 from .files import check_file, check_image, resolve_ref
 from .formats import AdFormat, resolve_format
 from .provenance.licenses import Usage
@@ -44,14 +45,10 @@ LocaleTag = Annotated[str, AfterValidator(check_locale)]
 FormatName = Annotated[str, AfterValidator(_format_name)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 FORMAT_CLASSES = ("social", "display", "video", "print")
 
 
-class CopyOverride(Strict):
+class CopyOverride(StrictModel):
     """Other words for one format (or format class) of a locale: short strips like 320×50."""
 
     headline: str | None = Field(None, min_length=1, max_length=200)
@@ -60,7 +57,7 @@ class CopyOverride(Strict):
     disclaimer: str | None = Field(None, max_length=400)
 
 
-class Copy(Strict):
+class Copy(StrictModel):
     """The words of one locale. Empty optional fields are left out of the layout. ``formats``
     overrides them for a format name or a format class (``display``); the name wins."""
 
@@ -92,7 +89,7 @@ class Copy(Strict):
         return base.model_copy(update=self.formats[key].model_dump(exclude_none=True))
 
 
-class Concept(Strict):
+class Concept(StrictModel):
     """One creative idea: a prompt, optional reference image (img2img) or product packshot."""
 
     id: str
@@ -123,7 +120,7 @@ class Concept(Strict):
         return v
 
 
-class Brief(Strict):
+class Brief(StrictModel):
     """A campaign brief as loaded from YAML; ``path`` is where it came from."""
 
     version: Literal[1]

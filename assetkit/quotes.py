@@ -31,9 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .brief import check_id, check_locale
+from .config_base import StrictModel
 from .errors import ConfigError, Problem
 from .formats import resolve_format
 from .money import check_currency, to_decimal
@@ -57,11 +58,7 @@ def _listify(v):
     return v
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Match(_Strict):
+class Match(StrictModel):
     """Which deliverables a line applies to; an absent rule matches everything."""
 
     format_class: list[str] | None = None
@@ -114,7 +111,7 @@ def _money(cls, v) -> Decimal:
     return d
 
 
-class QuoteLine(_Strict):
+class QuoteLine(StrictModel):
     """One priced service of a rate card."""
 
     id: str
@@ -162,7 +159,7 @@ def _check_category(v: str | None) -> str | None:
     return low
 
 
-class Quote(_Strict):
+class Quote(StrictModel):
     """An agency rate card valid from ``valid_from`` to ``valid_to`` (inclusive)."""
 
     version: Literal[1] = 1

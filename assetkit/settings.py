@@ -11,8 +11,9 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from .config_base import StrictModel
 from .money import FxRate, FxTable, check_currency, to_decimal
 from .provenance.config import LicensePolicy, ProvenanceSettings
 from .provenance.licenses import Usage
@@ -23,10 +24,6 @@ from .yamlfile import load_yaml, validate
 SETTINGS_FILE = "assetkit.yaml"
 #: Environment variable that can name the settings file (``--settings`` wins).
 SETTINGS_ENV = "ASSETKIT_SETTINGS"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 #: No rate in the settings (per hour, per asset) is above this: a larger one is a typo, and
@@ -47,7 +44,7 @@ def _nonneg(cls, v: object) -> Decimal:
     return _amount(v)
 
 
-class ComputeRates(_Strict):
+class ComputeRates(StrictModel):
     """What an hour of compute costs, by device kind (cloud list prices by default)."""
 
     gpu_hour: Decimal = Decimal("2.50")
@@ -66,7 +63,7 @@ class ComputeRates(_Strict):
         return self.cpu_hour
 
 
-class MinutesPerAsset(_Strict):
+class MinutesPerAsset(StrictModel):
     """Human minutes one asset still needs: art direction, review and fixes."""
 
     art_direction: Decimal = Decimal(0)
@@ -89,7 +86,7 @@ def _default_minutes() -> dict[str, MinutesPerAsset]:
     }
 
 
-class HumanMinutes(_Strict):
+class HumanMinutes(StrictModel):
     """Estimated human time per deliverable, replaced by real time when it is recorded."""
 
     per_asset: dict[str, MinutesPerAsset] = Field(default_factory=_default_minutes)
@@ -108,7 +105,7 @@ class HumanMinutes(_Strict):
         return self.per_asset.get(format_class) or self.per_asset["social"]
 
 
-class FxEntry(_Strict):
+class FxEntry(StrictModel):
     """One dated rate: 1 ``from`` = ``rate`` ``to``."""
 
     date: dt.date
@@ -141,14 +138,14 @@ DEFAULT_FX = [
 ]
 
 
-class ReviewSettings(_Strict):
+class ReviewSettings(StrictModel):
     """The review app (``assetkit review``)."""
 
     reviewer: str | None = Field(None, min_length=1, max_length=80,
                                  description="name recorded with decisions (default: the OS user)")
 
 
-class DeliverySettings(_Strict):
+class DeliverySettings(StrictModel):
     """The hand-off package (``assetkit deliver``)."""
 
     naming: str = Field(DEFAULT_NAMING, description="file name template of every delivered asset")
@@ -159,7 +156,7 @@ class DeliverySettings(_Strict):
         return check_naming(v)
 
 
-class RunLimits(_Strict):
+class RunLimits(StrictModel):
     """Limits and warnings for big runs (``runs:`` in assetkit.yaml)."""
 
     warn_assets: int = Field(2000, ge=1, description="plan and run warn (with a time and disk estimate) above "

@@ -21,19 +21,16 @@ import difflib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
+from ..config_base import StrictModel
 from .licenses import CATALOG, USAGES, ModelUse, Usage, default_allowed
 
 #: Environment variable that may hold the signing key (PEM) instead of a key file.
 KEY_ENV = "ASSETKIT_C2PA_KEY"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ProvenanceSettings(_Strict):
+class ProvenanceSettings(StrictModel):
     """Where the C2PA signing identity is and how assets are signed."""
 
     cert: str | None = Field(None, description="certificate chain PEM: signer first, then its CA")
@@ -45,7 +42,7 @@ class ProvenanceSettings(_Strict):
     thumbnail: bool = Field(False, description="embed a thumbnail in every manifest")
 
 
-class ModelException(_Strict):
+class ModelException(StrictModel):
     """An ``allow_models:`` entry: one model allowed whatever its licence, for a recorded reason."""
 
     model: str = Field(description="model name (as in the manifest), its path, or sha256:<prefix of weights hash>")
@@ -74,7 +71,7 @@ def _license_id(v: str) -> str:
 LicenseId = Annotated[str, AfterValidator(_license_id)]
 
 
-class LicensePolicy(_Strict):
+class LicensePolicy(StrictModel):
     """Which licences each usage allows (built-in defaults, replaced per usage) and the exceptions."""
 
     licenses: dict[Usage, list[LicenseId]] = Field(default_factory=dict)
