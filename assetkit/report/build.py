@@ -39,6 +39,7 @@ from .model import (
     EntryLine,
     Figures,
     FxUse,
+    ManualLine,
     Methodology,
     MissingBaseline,
     Period,
@@ -430,6 +431,22 @@ def _closes(conn, period: Period, m: Methodology) -> None:
             m.restated[restated][1] += _m(r["baseline"] - r["actual"])
 
 
+def _manual_lines(conn, period, brand, campaign, conv: _Converter) -> list[ManualLine]:
+    """The period's manual entries and voids of them, in the report currency (their saving foots
+    to the headline's manual figure; an entry without a baseline counts nothing)."""
+    out = []
+    for r in rollups.manual_entries(conn, period, brand, campaign):
+        f = conv.factor(r["currency"], r["day"], 0)
+        nb = bool(r["no_baseline"])
+        baseline, actual = (Decimal(0) if nb else _m(r["baseline"], f)), (Decimal(0) if nb else _m(r["actual"], f))
+        evidence = (r["reason"] or "") if r["voids"] is None else f"void of #{r['voids']}: {r['reason'] or ''}"
+        out.append(ManualLine(str(r["id"]), dt.date.fromisoformat(r["day"]), r["category"], r["description"] or "",
+                              r["campaign"] or "", evidence, baseline, actual, baseline - actual,
+                              _hours((r["bh"] or 0) - (r["ah"] or 0)) if not nb else Decimal(0),
+                              r["voids"] is not None))
+    return out
+
+
 def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):
     for r in rollups.entry_rows(conn, period, brand, campaign, limit):
         f = conv.factor(r["currency"], r["occurred_at"][:10], 0)
@@ -555,6 +572,7 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
                                for k, v in parts.items()]
         data.methodology = _methodology(conn, period, brand, campaign, conv, settings)
         data.entries_total = fig.entries
+        data.manual = _manual_lines(conn, period, brand, campaign, conv)
         data.entries = list(_entry_lines(conn, period, brand, campaign, conv, appendix_limit))
         if thumbnails:
             top = [r.key for r in data.by_campaign if r.key and r.saving > 0][:4]

@@ -254,6 +254,23 @@ class EntryLine:
 
 
 @dataclass
+class ManualLine:
+    """A manual entry (``assetkit ledger add``): its own section, never in the generation headline."""
+
+    entry_id: str
+    day: dt.date
+    category: str
+    description: str
+    campaign: str
+    evidence: str  # "source: …; approved by: …" as recorded
+    baseline: Decimal
+    actual: Decimal
+    saving: Decimal
+    hours_saved: Decimal
+    voided: bool
+
+
+@dataclass
 class AppliedRate:
     """A rate as entries recorded it when they were priced, and how many entries used it."""
 
@@ -330,5 +347,6 @@ class ReportData:
     cost_structure: list[CostItem] = field(default_factory=list)
     thumbnails: list[Thumbnail] = field(default_factory=list)
     methodology: Methodology = field(default_factory=Methodology)
+    manual: list[ManualLine] = field(default_factory=list)  # the period's manual entries (their own section)
     entries: list[EntryLine] = field(default_factory=list)  # first ``entries_limit``
     entries_total: int = 0
