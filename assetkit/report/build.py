@@ -391,16 +391,17 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
         except ValueError:
             applied = {}
         for item in ("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour", "human_minutes",
-                     "copy_source", "fx_pair", "fx_date"):
+                     "copy_source", "fx_pair", "fx_date", "licence_exception"):
             if item in applied:
                 value = str(applied[item]) if item != "fx_pair" else f"{applied['fx_pair']} ({applied.get('fx_date')})"
                 if item == "fx_date":
                     continue
                 counts[(item, value)] = counts.get((item, value), 0) + r["n"]
     order = {k: i for i, k in enumerate(("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour",
-                                         "human_minutes", "copy_source", "fx_pair"))}
+                                         "human_minutes", "copy_source", "fx_pair", "licence_exception"))}
     m.applied = [AppliedRate(item, value, n) for (item, value), n in
                  sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    m.licence_exceptions = [(a.value, a.entries) for a in m.applied if a.item == "licence_exception"]
     known = rollups.quote_versions(conn)
     for (qid, version), _n in sorted(versions.items()):
         q = known.get((qid, version))

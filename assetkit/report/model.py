@@ -318,6 +318,8 @@ class Methodology:
     applied: list[AppliedRate] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)  # "agency, card vN, valid A to B" of the versions applied
     proofs: list[Proofs] = field(default_factory=list)
+    #: model-licence exceptions (``allow_models:``) the period's assets were made under: (what, entries)
+    licence_exceptions: list[tuple[str, int]] = field(default_factory=list)
     closes: list[CloseNote] = field(default_factory=list)
     restated: dict[str, list] = field(default_factory=dict)  # closed period → [entries, saving] booked in this one
     notes: list[str] = field(default_factory=list)

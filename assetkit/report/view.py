@@ -246,6 +246,9 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
         [[fmt.t("minutes_factor", k=fmt.number(k), minutes=fmt.number((f.minutes_per_deliverable or 0) * k))]
          + [fmt.money_whole(s) for kk, _r, s in f.sensitivity if kk == k]
          for k in sorted({k for k, _r, _s in f.sensitivity})])
+    if m.licence_exceptions:
+        notes.append(fmt.t("method_licence_exceptions", list="; ".join(
+            f"{what} — {fmt.number(n)}" for what, n in m.licence_exceptions)))
     for c in m.closes:
         notes.append(fmt.t("method_closed", period=c.period, at=c.closed_at.replace("T", " ").rstrip("Z"), who=c.who,
                            entry=c.last_entry_id, n=fmt.number(c.restatements), saving=fmt.money(c.restated_saving)))
