@@ -46,23 +46,33 @@ def _money(amount: Decimal, currency: str, locale: str) -> str:
     return format_money(amount, currency, locale)
 
 
+HOURS_DIGITS = Decimal("0.0001")  # hours printed to 0.36 s (they are stored as exact integer ms)
+
+
+def _text(key: str, v):
+    """A JSON value: Decimals as text (hours to four decimals)."""
+    if isinstance(v, Decimal):
+        return f"{v.quantize(HOURS_DIGITS):f}" if key.endswith("hours") or key == "hours_saved" else str(v)
+    return v
+
+
 def _emit(rows: list[dict], columns: list[str], as_json: bool, as_csv: bool, table) -> None:
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
     if as_json:
-        click.echo(json.dumps([{k: (str(v) if isinstance(v, Decimal) else v) for k, v in r.items()} for r in rows],
-                              indent=2, ensure_ascii=False))
+        click.echo(json.dumps([{k: _text(k, v) for k, v in r.items()} for r in rows], indent=2, ensure_ascii=False))
     elif as_csv:
-        click.echo(to_csv(columns, ([_plain(r.get(c), r.get("currency")) for c in columns] for r in rows)), nl=False)
+        click.echo(to_csv(columns, ([_plain(r.get(c), r.get("currency"), c) for c in columns] for r in rows)),
+                   nl=False)
     else:
         table()
 
 
-def _plain(v, currency):
+def _plain(v, currency, key: str = ""):
     from .money import plain
 
     if isinstance(v, Decimal):
-        return plain(v, currency or "EUR")
+        return _text(key, v) if key.endswith("hours") or key == "hours_saved" else plain(v, currency or "EUR")
     if isinstance(v, float):
         return f"{v:.2f}"
     if isinstance(v, bool):
@@ -118,7 +128,7 @@ def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings)
                          _money(r["baseline"], r["currency"], locale), _money(r["actual"], r["currency"], locale),
                          _money(r["saving"], r["currency"], locale), f"{r['hours_saved']:.1f}", flag])
         by_cur: dict[str, list[Decimal]] = {}
-        hours = 0.0
+        hours = Decimal(0)
         for r in rows:
             t = by_cur.setdefault(r["currency"], [Decimal(0)] * 3)
             t[0] += r["baseline"]
@@ -173,7 +183,7 @@ def show(run_id, as_json, ledger_file, settings):
                    f"generator {run['generator']}{' / ' + run['model'] if run['model'] else ''}  "
                    f"device {run['device']}")
         click.echo(f"  assets {run['assets_total']} ({run['assets_new']} new, {run['assets_cached']} up to date)  "
-                   f"compute {run['compute_seconds']:.1f} s  quote {run['quotes_used'] or '—'}"
+                   f"compute {run['compute_ms'] / 1000:.1f} s  quote {run['quotes_used'] or '—'}"
                    + (f"  agency turnaround {run['baseline_days']:g} days" if run['baseline_days'] else ""))
         click.echo(f"  manifest {run['manifest_path']}  brief sha256 {(run['brief_sha256'] or '')[:12]}")
         if run["no_baseline"]:
@@ -237,6 +247,45 @@ def add(category, description, baseline, actual, hours, baseline_hours, currency
         e = lg.entry(entry_id)
     click.echo(f"Added entry #{entry_id} ({e.category}): saving {_money(e.saving, e.currency, s.money_locale)}, "
                f"{e.hours_saved:.1f} h")
+
+
+@ledger.command("invoice")
+@click.option("--agency", required=True, help="The agency that sent the invoice.")
+@click.option("--amount", type=AMOUNT, required=True, help="The invoiced amount (net of VAT).")
+@click.option("--currency", help="Currency of the amount [default: the settings' currency].")
+@click.option("--date", "on", callback=_date, required=True, help="Invoice date (YYYY-MM-DD): the period it counts in.")
+@click.option("--category", default="production", show_default=True,
+              help="translation, production, crm, social, photography or other.")
+@click.option("--description", help="What the invoice was for.")
+@click.option("--campaign", help="Campaign it belongs to.")
+@click.option("--brand", help="Brand it belongs to.")
+@click.option("--source", required=True, help="The invoice's reference (number, document).")
+@click.option("--approved-by", required=True, help="Who approved the entry.")
+@click.option("--confirm-large", is_flag=True, help="Accept an amount above the settings' manual_entry_limit.")
+@ledger_options
+def invoice(agency, amount, currency, on, category, description, campaign, brand, source, approved_by, confirm_large,
+            ledger_file, settings):
+    """Record an agency invoice: measured spend, never a saving. With invoices in two periods the
+    report states the spend change between them, labelled as measured (the rate-card figure is
+    cost avoidance).
+
+    Example:
+
+        assetkit ledger invoice --agency "Harbour & Finch" --amount 18400 --date 2026-09-30 \
+            --source "INV-2026-0930" --approved-by "M. Keller"
+    """
+    from .ledger import Ledger
+    from .money import to_decimal
+    from .settings import load_settings
+
+    s = load_settings(settings)
+    with Ledger(ledger_file) as lg:
+        entry_id = lg.add_invoice(agency, to_decimal(amount), category, source, approved_by, on,
+                                  description=description, currency=currency, campaign=campaign, brand=brand,
+                                  settings=s, confirm_large=confirm_large)
+        e = lg.entry(entry_id)
+    click.echo(f"Added invoice #{entry_id} ({e.category}): {_money(e.spend, e.currency, s.money_locale)} measured "
+               f"agency spend on {on.isoformat()} ({agency.strip()}, {source.strip()})")
 
 
 @ledger.command("void")

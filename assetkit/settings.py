@@ -50,17 +50,24 @@ class ComputeRates(StrictModel):
     gpu_hour: Decimal = Decimal("2.50")
     cpu_hour: Decimal = Decimal("0.10")
     mps_hour: Decimal = Decimal("0.50")
+    #: Optional amortisation of your own machine per compute hour (purchase price ÷ service hours),
+    #: added to the device's rate; 0 when the rates above already are what the hardware costs.
+    hardware_per_hour: Decimal = Decimal(0)
 
-    _v = field_validator("gpu_hour", "cpu_hour", "mps_hour", mode="before")(_nonneg)
+    _v = field_validator("gpu_hour", "cpu_hour", "mps_hour", "hardware_per_hour", mode="before")(_nonneg)
 
-    def per_hour(self, device: str | None) -> Decimal:
-        """Hourly rate for a torch device string: ``cuda:0`` → GPU, ``mps`` → MPS, else CPU."""
+    def device_rate(self, device: str | None) -> Decimal:
+        """The device's own hourly rate: ``cuda:0`` → GPU, ``mps`` → MPS, else CPU."""
         dev = (device or "cpu").split(":")[0].lower()
         if dev in ("cuda", "gpu", "rocm", "xpu"):
             return self.gpu_hour
         if dev == "mps":
             return self.mps_hour
         return self.cpu_hour
+
+    def per_hour(self, device: str | None) -> Decimal:
+        """What an hour of compute on ``device`` costs: its rate plus the hardware amortisation."""
+        return self.device_rate(device) + self.hardware_per_hour
 
 
 class MinutesPerAsset(StrictModel):
@@ -86,11 +93,28 @@ def _default_minutes() -> dict[str, MinutesPerAsset]:
     }
 
 
+class MinutesPerCampaign(StrictModel):
+    """Human minutes a campaign needs once, whatever its size: writing the brief and the copy."""
+
+    brief: Decimal = Decimal(0)
+    copy_writing: Decimal = Field(Decimal(0), alias="copy")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
+
+    _v = field_validator("brief", "copy_writing", mode="before")(_nonneg)
+
+    @property
+    def total(self) -> Decimal:
+        return self.brief + self.copy_writing
+
+
 class HumanMinutes(StrictModel):
     """Estimated human time per deliverable, replaced by real time when it is recorded."""
 
     per_asset: dict[str, MinutesPerAsset] = Field(default_factory=_default_minutes)
     translation_review_per_locale: Decimal = Decimal(15)
+    #: booked once per campaign, with its first run that has a baseline
+    per_campaign: MinutesPerCampaign = Field(default_factory=MinutesPerCampaign)
 
     _v = field_validator("translation_review_per_locale", mode="before")(_nonneg)
 

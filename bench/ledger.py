@@ -112,8 +112,8 @@ def rows(n: int, rng: random.Random, run_prefix: str) -> list[dict]:
             "asset_path": f"x/{i}.png", "units": 1, "occurred_at": ts, "month": ts[:7], "currency": "EUR",
             "baseline_micros": rng.randint(100, 400) * 1_000_000, "actual_compute_micros": rng.randint(1, 9000),
             "actual_human_micros": rng.randint(2, 9) * 1_000_000, "actual_tool_micros": 100_000,
-            "baseline_hours": 1.6, "actual_hours": 0.1, "baseline_days": 5.0, "compute_seconds": 2.5,
-            "device": "cuda:0", "human_minutes_estimated": 6.0, "quote_id": "agency-2026", "quote_version": 1,
+            "baseline_ms": 5_760_000, "actual_ms": 360_000, "baseline_days": 5.0, "compute_ms": 2500,
+            "device": "cuda:0", "human_estimated_ms": 360_000, "quote_id": "agency-2026", "quote_version": 1,
             "quote_lines": "social-static,art-direction", "no_baseline": 0, "manifest_path": "out/manifest.json",
             "brief_sha256": "f" * 64, "who": "bench@host", "recorded_at": ts})
     return out

@@ -30,12 +30,12 @@ from assetkit.settings import Settings  # noqa: E402
 RUNS = """
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
 INSERT INTO runs (run_id, campaign, brand, started_at, finished_at, month, currency, baseline_days,
-                  actual_hours, who, recorded_at)
+                  actual_ms, who, recorded_at)
 SELECT 'run-' || i, 'campaign-' || (i % 200), 'brand-' || ((i % 200) % 7),
        date('2026-01-01', '+' || ((i * 20 * 7919) % 365) || ' days') || 'T11:50:00Z',
        date('2026-01-01', '+' || ((i * 20 * 7919) % 365) || ' days') || 'T12:00:00Z',
        substr(date('2026-01-01', '+' || ((i * 20 * 7919) % 365) || ' days'), 1, 7), 'EUR',
-       3 + i % 8, 0.5 + (i % 4), 'bench@host', '2026-01-01T00:00:00Z'
+       3 + i % 8, 1800000 + (i % 4) * 3600000, 'bench@host', '2026-01-01T00:00:00Z'
 FROM n
 """
 
@@ -43,7 +43,7 @@ FILL = """
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
 INSERT INTO entries (run_id, kind, category, campaign, brand, units, occurred_at, month, currency,
                      baseline_micros, actual_compute_micros, actual_human_micros, actual_tool_micros,
-                     baseline_hours, actual_hours, compute_seconds, device, human_minutes_estimated,
+                     baseline_ms, actual_ms, compute_ms, device, human_estimated_ms,
                      quote_id, quote_version, no_baseline, who, recorded_at)
 SELECT 'run-' || (i / 20),
        CASE i % 10 WHEN 7 THEN 'translation' WHEN 8 THEN 'overhead' WHEN 9 THEN 'manual' ELSE 'asset' END,
@@ -56,7 +56,8 @@ SELECT 'run-' || (i / 20),
        substr(date('2026-01-01', '+' || (((i / 20) * 20 * 7919) % 365) || ' days'), 1, 7), 'EUR',
        CASE WHEN i % 10 = 8 OR i % 97 = 0 THEN 0 ELSE 50000000 + (i * 104729) % 400000000 END,
        (i * 31) % 2000000, (i * 131) % 20000000, 250000,
-       1.5 + (i % 5), 0.2, (i % 9) * 1.0, CASE (i / 20) % 3 WHEN 0 THEN 'cpu' ELSE 'cuda:0' END, 8.0,
+       5400000 + (i % 5) * 3600000, 720000, (i % 9) * 1000, CASE (i / 20) % 3 WHEN 0 THEN 'cpu' ELSE 'cuda:0' END,
+       480000,
        'agency-2026', 1, CASE WHEN i % 97 = 0 THEN 1 ELSE 0 END, 'bench@host', '2026-01-01T00:00:00Z'
 FROM n
 """

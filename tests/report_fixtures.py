@@ -12,16 +12,16 @@ CATEGORIES = ("production", "social", "crm", "photography", "translation")
 
 ENTRY_COLS = ("run_id", "kind", "category", "campaign", "brand", "units", "occurred_at", "month", "currency",
               "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros",
-              "baseline_hours", "actual_hours", "baseline_days", "compute_seconds", "device",
-              "human_minutes_estimated", "review_minutes_recorded", "quote_id", "quote_version", "no_baseline",
+              "baseline_ms", "actual_ms", "baseline_days", "compute_ms", "device",
+              "human_estimated_ms", "review_recorded_ms", "quote_id", "quote_version", "no_baseline",
               "no_baseline_reason", "voids_entry_id", "who", "recorded_at", "asset_path", "manifest_path")
 
 
 def entry(**kw) -> dict:
     d = {c: None for c in ENTRY_COLS}
     d.update(kind="asset", category="production", units=1, currency="EUR", baseline_micros=0,
-             actual_compute_micros=0, actual_human_micros=0, actual_tool_micros=0, baseline_hours=0.0,
-             actual_hours=0.0, compute_seconds=0.0, human_minutes_estimated=0.0, no_baseline=0, who="t@h",
+             actual_compute_micros=0, actual_human_micros=0, actual_tool_micros=0, baseline_ms=0,
+             actual_ms=0, compute_ms=0, human_estimated_ms=0, no_baseline=0, who="t@h",
              recorded_at="2026-01-01T00:00:00Z")
     d.update(kw)
     if d["occurred_at"] and not d["month"]:
@@ -55,7 +55,7 @@ def random_ledger(path: str | Path, seed: int, n: int = 60, start=dt.date(2026, 
         t = f"{day.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00Z"
         runs.append({"run_id": f"run-{i}", "campaign": rng.choice(campaigns), "brand": rng.choice(brands),
                      "started_at": t, "finished_at": t, "baseline_days": float(rng.randrange(3, 15)),
-                     "actual_hours": rng.random() * 4, "no_baseline": 0})
+                     "actual_ms": rng.randrange(0, 4 * 3_600_000), "no_baseline": 0})
     for _ in range(n):
         run = rng.choice(runs) if rng.random() < 0.85 else None
         kind = rng.choice(KINDS) if run else "manual"
@@ -71,10 +71,10 @@ def random_ledger(path: str | Path, seed: int, n: int = 60, start=dt.date(2026, 
             currency=rng.choice(currencies),
             baseline_micros=0 if nb or kind in ("overhead", "review") else rng.randrange(50, 3000) * 1_000_000,
             actual_compute_micros=rng.randrange(0, 2_000_000), actual_human_micros=rng.randrange(0, 80_000_000),
-            actual_tool_micros=rng.randrange(0, 5_000_000), baseline_hours=rng.random() * 10,
-            actual_hours=rng.random() * 2, compute_seconds=rng.random() * 100, device=rng.choice(["cpu", "cuda"]),
-            human_minutes_estimated=rng.random() * 20,
-            review_minutes_recorded=rng.random() * 30 if kind == "review" else None,
+            actual_tool_micros=rng.randrange(0, 5_000_000), baseline_ms=rng.randrange(0, 10 * 3_600_000),
+            actual_ms=rng.randrange(0, 2 * 3_600_000), compute_ms=rng.randrange(0, 100_000),
+            device=rng.choice(["cpu", "cuda"]), human_estimated_ms=rng.randrange(0, 20 * 60_000),
+            review_recorded_ms=rng.randrange(0, 30 * 60_000) if kind == "review" else None,
             quote_id="agency-2026" if not nb else None, quote_version=1 if not nb else None,
             no_baseline=nb, no_baseline_reason="no quote line for format story" if nb else None))
     # a few voids of earlier entries
@@ -83,6 +83,6 @@ def random_ledger(path: str | Path, seed: int, n: int = 60, start=dt.date(2026, 
         v = dict(o)
         v.update(kind="void", units=-o["units"], voids_entry_id=vid,
                  **{k: -o[k] for k in ("baseline_micros", "actual_compute_micros", "actual_human_micros",
-                                       "actual_tool_micros", "baseline_hours", "actual_hours")})
+                                       "actual_tool_micros", "baseline_ms", "actual_ms")})
         entries.append(v)
     return write_ledger(path, entries, runs)

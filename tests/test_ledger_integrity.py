@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,74 @@ def test_migration_chains_an_older_ledger(tmp_path):
     with Ledger(path, readonly=True) as lg:  # a reader upgrades a writable older file, then reads
         assert lg.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert lg.verify().links == 1
+
+
+def _v7_ledger(path):
+    """A schema-7 ledger (hours REAL) holding a run and two entries, chained as schema 7 chained them."""
+    from assetkit.ledger import chain
+    from assetkit.ledger.schema import HASHED_V7, MIGRATIONS
+
+    c = raw(path)
+    c.execute("BEGIN")
+    for version in range(1, 8):
+        for stmt in schema._statements(MIGRATIONS[version]):
+            c.execute(stmt)
+    c.execute("INSERT INTO meta VALUES ('created_at', '2026-01-01T00:00:00Z')")
+    c.execute("INSERT INTO runs (run_id, campaign, brand, finished_at, month, currency, compute_seconds, "
+              "baseline_hours, actual_hours, who, recorded_at) VALUES ('r1', 'c', 'b', '2026-10-01T10:00:00Z', "
+              "'2026-10', 'EUR', 2.5, 89.625, 0.1, 'a@b', '2026-10-01T10:00:00Z')")
+    for hours, minutes in ((40.125, 6.0), (49.5, 2.5)):  # 89.625 h: a float sum prints 89.62 at 2 decimals
+        c.execute("INSERT INTO entries (run_id, kind, category, occurred_at, month, currency, baseline_micros, "
+                  "units, baseline_hours, actual_hours, compute_seconds, human_minutes_estimated, who, recorded_at) "
+                  "VALUES ('r1', 'asset', 'production', '2026-10-01T10:00:00Z', '2026-10', 'EUR', 5000000, 1, ?, "
+                  "?, 1.25, ?, 'a@b', '2026-10-01T10:00:00Z')", (hours, minutes / 60, minutes))
+    c.execute(schema._TOTALS_FROM_ENTRIES_V2, (0,))
+    hashed = {**chain.HASHED, **HASHED_V7}
+    for table in ("runs", "entries"):
+        chain.link(c, table, 0, hashed)
+    c.execute("PRAGMA user_version = 7")
+    c.execute("PRAGMA application_id = 1095977804")
+    c.execute("COMMIT")
+    return c
+
+
+def test_hours_become_integer_milliseconds_and_the_chain_is_rehashed(tmp_path):
+    """Schema 8: every duration is INTEGER ms (no REAL column holds hours, minutes or seconds);
+    a schema-7 file is converted, its chain verified first and re-hashed, and it then verifies."""
+    path = tmp_path / "v7.sqlite"
+    _v7_ledger(path).close()
+    with Ledger(path) as lg:
+        c = lg.conn
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        got = [tuple(r) for r in c.execute("SELECT baseline_ms, actual_ms, compute_ms, human_estimated_ms, saved_ms "
+                                           "FROM entries ORDER BY id")]
+        assert got == [(144_450_000, 360_000, 1250, 360_000, 144_090_000),
+                       (178_200_000, 150_000, 1250, 150_000, 178_050_000)]
+        run = tuple(c.execute("SELECT compute_ms, baseline_ms, actual_ms FROM runs").fetchone())
+        assert run == (2500, 322_650_000, 360_000)
+        real = [(t, col[1]) for t in ("entries", "runs", "totals")
+                for col in c.execute(f"PRAGMA table_info({t})") if col[2] == "REAL"]
+        assert real == [("entries", "baseline_days"), ("runs", "baseline_days")]  # a card's turnaround, never summed
+        meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
+        assert meta["rechained_why"] == "schema 8: durations as integer milliseconds"
+        assert len(meta["rechained_from"]) == 64
+        assert lg.verify().links == 3
+        (row,) = lg.aggregate(["month"])
+        assert row["baseline_hours"] == Decimal("89.625")  # exact: no float sum
+        with pytest.raises(sqlite3.IntegrityError):
+            c.execute("UPDATE entries SET baseline_ms = 0")  # the triggers came back
+    r = CliRunner().invoke(cli, ["ledger", "verify", "--ledger", str(path)])
+    assert r.exit_code == 0 and "verified — 3 chain links, 2 entries" in r.output
+
+
+def test_a_tampered_older_ledger_is_not_upgraded(tmp_path):
+    path = tmp_path / "v7.sqlite"
+    c = _v7_ledger(path)
+    c.execute("DROP TRIGGER entries_no_update")
+    c.execute("UPDATE entries SET baseline_micros = baseline_micros * 100 WHERE id = 2")
+    c.close()
+    with pytest.raises(LedgerError, match=r"does not verify \(entries row 2: entries row 2 does not match its hash"):
+        Ledger(path)
+    c = raw(path)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 7  # untouched
+    c.close()

@@ -244,3 +244,91 @@ def test_reprice_books_the_baseline_of_a_run_made_before_the_quote(ledger_projec
     proof = record(manifest(run_id="proof", generator="draft", finished="2026-11-26T08:00:00Z"))
     r = CliRunner().invoke(cli, ["ledger", "reprice", proof.run_id])
     assert (r.exit_code, r.output) == (2, "Error: run proof made draft proofs (draft); proofs are never priced\n")
+
+
+def _decide(action, focus_ms, locale, fmt, decision_row=None):
+    from assetkit.review.catalog import asset_id
+    from assetkit.review.store import ReviewStore
+
+    aid = asset_id("spring-launch", locale, fmt, "morning", 1)
+    row = {"campaign": "spring-launch", "scope": "asset", "target": aid, "concept": "morning", "variant": 1,
+           "locale": locale, "format": fmt, "action": action, "comment": None, "assets": {aid: "0" * 64},
+           "reviewer": "Rita", "focus_ms": focus_ms, "manifest_sha256": None, "who": "tester"}
+    with ReviewStore() as store:
+        store.add_decision(row, members=[(aid, "spring-launch", locale, fmt, "morning", 1)], settings=load_settings())
+
+
+def test_review_app_time_replaces_the_estimate_and_rejected_assets_are_not_deliverables(ledger_project):
+    """Issue 14 in the books: the browser-measured review minutes replace the estimated review
+    minutes of a deliverable; a rejected asset leaves the savings (its cost stays); approved
+    again it counts again. Every step is entries, so the report is still plain sums."""
+    card(QUOTE_YAML)
+    record(manifest())
+
+    def figures():
+        data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                            thumbnails=False)
+        return data.current.run_saving, data.current.run_deliverables, data
+
+    s0, n0, _ = figures()
+    assert n0 == 5  # 4 assets + 1 translation
+    _decide("approve", 90_000, "en-US", "meta-square")  # 1.5 min measured; the settings estimate 2 (social)
+    s1, n1, d1 = figures()
+    assert (s1 - s0, n1) == (Decimal("0.50"), 5)  # 0.5 min less at 60/h
+    with Ledger(readonly=True) as lg:
+        (leader,) = [e for e in lg.entries(kind="asset") if (e.locale, e.format) == ("de-DE", "iab-leaderboard")]
+        review = [e for e in lg.entries(kind="review")]
+    assert [(e.review_minutes_recorded, e.actual_hours * 60, e.description) for e in review] == [
+        (Decimal("1.5"), Decimal("-0.5"), "review app decision #1 (approve, Rita): 1.50 min recorded, replacing 2 "
+                                          "min estimated")]
+    _decide("reject", 60_000, "de-DE", "iab-leaderboard")  # display: 1 min estimated, 1 measured
+    s2, n2, data = figures()
+    assert (s2, n2) == (s1 - leader.baseline, 4)  # not a deliverable: its baseline is gone, its cost stays
+    assert data.current.actual == d1.current.actual
+    _decide("approve", 30_000, "de-DE", "iab-leaderboard")  # a later decision adds its own time
+    s3, n3, _ = figures()
+    assert (s3, n3) == (s1 - Decimal("0.50"), 5)
+    with Ledger(readonly=True) as lg:
+        lg.verify(full=True)
+        kinds = [(e.kind, e.units, e.deliverable_key.split(":")[0]) for e in lg.entries(kind="review")]
+    assert kinds == [("review", 0, "review"), ("review", 0, "review"), ("review", -1, "reject"),
+                     ("review", 0, "review"), ("review", 1, "reject")]
+
+
+def test_invoices_are_measured_spend_and_give_a_labelled_spend_change(ledger_project):
+    """`ledger invoice` records real agency spend: never a saving, never in the rate-card figure;
+    with invoices in the comparison period too, the headline states the measured spend change."""
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+
+    runner = CliRunner()
+    for amount, day, ref in (("20000", "2026-06-30", "INV-0630"), ("12000", "2026-09-30", "INV-0930"),
+                             ("3000", "2026-09-15", "INV-0915")):
+        r = runner.invoke(cli, ["ledger", "invoice", "--agency", "Harbour & Finch", "--amount", amount, "--date", day,
+                                "--source", ref, "--approved-by", "M. Keller"])
+        assert r.exit_code == 0, r.output
+    assert r.output == ("Added invoice #3 (production): €3,000.00 measured agency spend on 2026-09-15 "
+                        "(Harbour & Finch, INV-0915)\n")
+    card(QUOTE_YAML)
+    record(manifest(finished="2026-09-20T08:31:00+00:00"))
+    r = runner.invoke(cli, ["report", "--format", "md", "--period", "2026-Q3", "--compare-to", "previous"])
+    assert r.exit_code == 0, r.output
+    assert ("Measured agency spend change: -25% (€15,000 on 2 invoice(s), against €20,000 in 2026-Q2) — from "
+            "recorded invoices, not from the rate card.") in r.output
+    assert "against the rate card of" in r.output  # the cost avoidance headline is unchanged …
+    causes = r.output.split("## Saving by cause", 1)[1].split("\n## ", 1)[0]
+    assert "invoice" not in causes.lower()  # … and invoices are no cause of saving
+    alone = runner.invoke(cli, ["report", "--format", "md", "--period", "2026-Q3"]).output
+    assert "Measured agency spend: €15,000 on 2 invoice(s) recorded in this period (no comparison period" in alone
+    de = runner.invoke(cli, ["report", "--format", "md", "--period", "2026-Q3", "--locale", "de-DE"]).output
+    assert "Gemessene Agenturausgaben: 15.000\xa0€ aus 2 in diesem Zeitraum erfassten Rechnung(en)" in de
+    # bad input: one clear line, exit 2, nothing written
+    bad = runner.invoke(cli, ["ledger", "invoice", "--agency", "X", "--amount", "nan", "--date", "2026-09-01",
+                              "--source", "s", "--approved-by", "a"])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    huge = runner.invoke(cli, ["ledger", "invoice", "--agency", "X", "--amount", "900000", "--date", "2026-09-01",
+                               "--source", "s", "--approved-by", "a"])
+    assert huge.exit_code == 2 and "above the manual-entry limit of 25000 EUR" in huge.output
+    with Ledger(readonly=True) as lg:
+        assert sum(1 for e in lg.entries(kind="invoice")) == 3

@@ -53,7 +53,7 @@ def reference(path, period, brand=None, campaign=None) -> dict:
     with Ledger(path, create=False) as led:
         entries = list(led.entries(since=period.start, until=period.end, brand=brand, campaign=campaign))
         kinds = {e.id: e.kind for e in led.entries()}
-    ref = {"baseline": Decimal(0), "actual": Decimal(0), "ai": Decimal(0), "hours": 0.0, "assets": 0,
+    ref = {"baseline": Decimal(0), "actual": Decimal(0), "ai": Decimal(0), "hours": Decimal(0), "assets": 0,
            "entries": len(entries), "unb": Decimal(0), "unb_n": 0, "by": {}}
     for e in entries:
         kind = kinds.get(e.voids_entry_id, "manual") if e.kind == "void" else e.kind
@@ -105,7 +105,7 @@ def test_every_figure_equals_the_ledger_sums(seed, n, period, brand, campaign):
         assert f.ai_saving == ref["ai"]
         assert f.unbaselined_cost == ref["unb"] and f.unbaselined_entries == ref["unb_n"]
         assert f.assets == ref["assets"]
-        assert abs(float(f.hours_saved) - ref["hours"]) < 0.01
+        assert f.hours_saved == ref["hours"].quantize(Decimal("0.01"))  # exact ms, rounded once to print
         assert f.saving_pct == (f.saving / f.baseline if f.baseline > 0 else None)
         # the headline: runs only (manual entries apart), annualised only over a quarter or more
         assert (f.run_saving, f.run_deliverables) == (ref.get("run_saving", 0), ref.get("run_units", 0))
@@ -472,3 +472,32 @@ def test_every_report_string_has_a_german_text():
 
     assert set(STRINGS["de"]) == set(STRINGS["en"])
     assert all(STRINGS["de"][k].strip() for k in STRINGS["de"])
+
+
+def test_a_thinner_comparison_period_is_flagged(tmp_path):
+    rows = [entry(occurred_at=f"2026-0{m}-10T10:00:00Z", baseline_micros=500_000_000, actual_human_micros=10_000_000)
+            for m in (2, 4, 5, 6)]
+    data = build(write_ledger(tmp_path / "l.sqlite", rows), parse_period("2026-Q2"),
+                 compare=parse_period("2026-Q1"))
+    assert "The comparison period 2026-Q1 holds 1 month(s) of entries, this one 3: compare with care." in \
+        render_md(data)
+
+
+def test_absurd_rates_are_refused_before_anything_is_made(tmp_path, monkeypatch):
+    """`internal_hourly_rate: 1e20` would overflow the ledger's integer micros: a validation error
+    at its position, exit 2, before a single asset exists."""
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "examples" / "spring-launch", tmp_path / "examples" / "spring-launch")
+    shutil.copytree(root / "brand", tmp_path / "brand")
+    (tmp_path / "assetkit.yaml").write_text("currency: EUR\ninternal_hourly_rate: 1e20\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ASSETKIT_SETTINGS", raising=False)
+    monkeypatch.delenv("ASSETKIT_LEDGER", raising=False)
+    r = CliRunner().invoke(cli, ["run", "examples/spring-launch/brief.yaml", "--out", "out", "--progress", "none"])
+    assert r.exit_code == 2, r.output
+    assert r.output == ("assetkit.yaml:2:23: internal_hourly_rate: must be at most 1,000,000 (a rate per hour or "
+                        "per asset), got 1e+20\nError: 1 problem found; nothing was run.\n")
+    assert "Traceback" not in r.output and not (tmp_path / "out").exists()
+    assert not (tmp_path / ".assetkit" / "ledger.sqlite").exists()

@@ -52,11 +52,13 @@ def _digest(prev: bytes, table: str, row: tuple) -> bytes:
     return hashlib.sha256(prev + table.encode() + b"\x00" + repr(row).encode()).digest()
 
 
-def _rows(conn: sqlite3.Connection, table: str, after: int = 0) -> Iterator[tuple]:
+def _rows(conn: sqlite3.Connection, table: str, after: int = 0,
+          hashed: dict[str, tuple[str, ...]] | None = None) -> Iterator[tuple]:
     """(rowid, hashed columns…) of ``table`` after ``after``, in rowid order, as plain tuples."""
     cur = conn.cursor()
     cur.row_factory = None
-    cur.execute(f"SELECT rowid, {', '.join(HASHED[table])} FROM {table} WHERE rowid > ? ORDER BY rowid", (after,))
+    cols = (hashed or HASHED)[table]
+    cur.execute(f"SELECT rowid, {', '.join(cols)} FROM {table} WHERE rowid > ? ORDER BY rowid", (after,))
     while True:
         batch = cur.fetchmany(20_000)
         if not batch:
@@ -74,20 +76,49 @@ def last_rowid(conn: sqlite3.Connection, table: str) -> int:
     return conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
 
 
-def link(conn: sqlite3.Connection, table: str, after: int) -> None:
+def link(conn: sqlite3.Connection, table: str, after: int, hashed: dict[str, tuple[str, ...]] | None = None) -> None:
     """Chain every row of ``table`` with rowid > ``after`` (the caller holds the transaction)."""
     _, prev = head(conn)
     links = []
-    for row in _rows(conn, table, after):
+    for row in _rows(conn, table, after, hashed):
         prev = _digest(prev, table, row[1:])
         links.append((table, row[0], prev))
     conn.executemany("INSERT INTO chain (tbl, row_id, hash) VALUES (?, ?, ?)", links)
 
 
-def backfill(conn: sqlite3.Connection, tables: tuple[str, ...]) -> None:
+def backfill(conn: sqlite3.Connection, tables: tuple[str, ...],
+             hashed: dict[str, tuple[str, ...]] | None = None) -> None:
     """Chain the rows a ledger held before the chain existed (the tables in this order)."""
     for table in tables:
-        link(conn, table, 0)
+        link(conn, table, 0, hashed)
+
+
+def rehash(conn: sqlite3.Connection) -> bytes:
+    """Re-hash every link, in the chain's own order, with today's :data:`HASHED` columns (a
+    migration that changed hashed columns calls it after :func:`verify` passed with the old
+    ones); returns the old head's hash. The caller holds the transaction and has dropped the
+    chain's triggers."""
+    _, old_head = head(conn)
+    conn.execute("CREATE TEMP TABLE chain_rehash (seq INTEGER PRIMARY KEY, tbl TEXT, row_id INTEGER, hash BLOB)")
+    cursors: dict[str, Iterator[tuple]] = {}
+    prev, batch = GENESIS, []
+    cur = conn.cursor()
+    cur.row_factory = None
+    for seq, table, row_id in cur.execute("SELECT seq, tbl, row_id FROM chain ORDER BY seq").fetchall():
+        it = cursors.get(table)
+        if it is None:
+            it = cursors[table] = _rows(conn, table, 0)
+        row = next(it)
+        prev = _digest(prev, table, row[1:])
+        batch.append((seq, table, row_id, prev))
+        if len(batch) >= 20_000:
+            conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", batch)
+            batch = []
+    conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", batch)
+    conn.execute("DELETE FROM chain")
+    conn.execute("INSERT INTO chain (seq, tbl, row_id, hash) SELECT seq, tbl, row_id, hash FROM chain_rehash")
+    conn.execute("DROP TABLE temp.chain_rehash")
+    return old_head
 
 
 class ChainBreak(Exception):
@@ -98,7 +129,7 @@ class ChainBreak(Exception):
         self.table, self.row_id, self.problem = table, row_id, problem
 
 
-def verify(conn: sqlite3.Connection, tail: int | None = None) -> int:
+def verify(conn: sqlite3.Connection, tail: int | None = None, hashed: dict[str, tuple[str, ...]] | None = None) -> int:
     """Re-hash the chain; returns the links checked. Raises ChainBreak at the first bad one.
 
     ``tail``: check only the last ``tail`` links (from the stored hash before them) and that
@@ -130,7 +161,7 @@ def verify(conn: sqlite3.Connection, tail: int | None = None) -> int:
         it = cursors.get(table)
         if it is None:
             after = 0 if start == 0 else (row_id - 1)
-            it = cursors[table] = _rows(conn, table, after)
+            it = cursors[table] = _rows(conn, table, after, hashed)
         row = next(it, None)
         if row is None or row[0] != row_id:
             raise ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing")

@@ -12,6 +12,7 @@ from ..money import from_micros
 from ..yamlfile import display_path
 from .schema import _ENTRY_DEFAULTS, ENTRY_COLUMNS
 from .store import utc_iso, who
+from .units import MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND, to_ms
 
 if TYPE_CHECKING:
     from .records import StoredQuote
@@ -183,12 +184,12 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     # Asset entries: the run's values once, every other column in each row (complete rows take
     # the insert's fast path; see Ledger._insert_entries).
     asset_shared = dict(common, kind="asset", device=manifest.get("device"), words=None,
-                        review_minutes_recorded=None, voids_entry_id=None, reason=None)
+                        review_recorded_ms=None, voids_entry_id=None, reason=None)
     asset_template = {c: _ENTRY_DEFAULTS.get(c) for c in ENTRY_COLUMNS if c not in asset_shared}
     missing: dict[str, int] = {}
 
     # each new asset: its identity, whether it is new, a revision or a re-make, and its role
-    remade_secs = 0.0
+    remade_ms = 0
     priced: list[tuple[dict, str, str]] = []  # (asset, identity key, role)
     seen_visuals: set[tuple] = set()
     visual_booked: dict[tuple, bool] = {}
@@ -197,7 +198,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         content = a.get("sha256") or ""
         prev = None if proof else booked.identity(key)
         if prev is not None and (prev == content or not content or not prev):
-            remade_secs += float(a.get("compute_seconds") or 0)  # already booked: its cost is overhead
+            remade_ms += to_ms(a.get("compute_seconds") or 0, MS_PER_SECOND)  # already booked: its cost is overhead
             continue
         if prev is not None:
             role = "revision"
@@ -230,17 +231,18 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                 groups.setdefault((s.quote_id, line.id, priced[i][0].get("format")), []).append(i)
             elif line.unit == "flat":
                 groups.setdefault((s.quote_id, line.id), []).append(i)
-    shares: dict[tuple, dict[int, tuple[int, float]]] = {}
+    shares: dict[tuple, dict[int, tuple[int, int]]] = {}
     for gkey, members in groups.items():
         s = next(chosen[i][0] for i in members)
         line = next(ql for ql in s.quote.lines if ql.id == gkey[1])
         if booked.fee(campaign, gkey[0], gkey[1], gkey[2] if len(gkey) > 2 else None):
-            shares[gkey] = {i: (0, 0.0) for i in members}  # booked by an earlier run of the campaign
+            shares[gkey] = {i: (0, 0) for i in members}  # booked by an earlier run of the campaign
             continue
         parts = _split(_micros_of(line.unit_price), len(members))
-        shares[gkey] = {i: (parts[j], float(line.hours_per_unit) / len(members)) for j, i in enumerate(members)}
+        ms_parts = _split(to_ms(line.hours_per_unit, MS_PER_HOUR), len(members))
+        shares[gkey] = {i: (parts[j], ms_parts[j]) for j, i in enumerate(members)}
 
-    run_secs = float(manifest.get("compute_seconds") or 0)
+    run_ms = to_ms(manifest.get("compute_seconds") or 0, MS_PER_SECOND)
     device = manifest.get("device")
     compute_rate = settings.compute.per_hour(device)
     internal = settings.internal_hourly_rate
@@ -249,24 +251,25 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                   if isinstance(e, dict)]
     licence_exception = "; ".join(f"{e.get('role', 'model')} {e.get('model')} (licence {e.get('license') or 'unknown'})"
                                   f": {e.get('reason')}" for e in exceptions) or None
-    asset_secs = 0.0
+    asset_ms = 0
     for i, (a, key, role) in enumerate(priced):
         s, lines = chosen[i]
         fclass = a.get("format_class") or "social"
-        secs = float(a.get("compute_seconds") or 0)
-        asset_secs += secs
+        ms = to_ms(a.get("compute_seconds") or 0, MS_PER_SECOND)
+        asset_ms += ms
         minutes = settings.human_minutes.for_class(fclass).total
         applied = dict(role=role, internal_hourly_rate=internal, compute_rate_per_hour=compute_rate,
+                       hardware_rate_per_hour=settings.compute.hardware_per_hour or None,
                        human_minutes=minutes, generator=generator.get("name"), licence_exception=licence_exception)
         row = dict(asset_template, locale=a.get("locale"), format=a.get("format"), format_class=fclass,
                    concept=a.get("concept"), variant=a.get("variant"), asset_path=a.get("path"),
                    units=0 if role == "revision" else 1, deliverable_key=key, content_sha256=a.get("sha256"),
                    description=("revision of a delivered asset" if role == "revision" else None),
-                   compute_seconds=secs,
-                   actual_compute_micros=_micros_of(Decimal(str(secs)) / 3600 * compute_rate),
+                   compute_ms=ms,
+                   actual_compute_micros=_micros_of(Decimal(ms) / MS_PER_HOUR * compute_rate),
                    actual_human_micros=_micros_of(minutes / 60 * internal),
                    actual_tool_micros=_micros_of(settings.tool_cost_per_asset),
-                   human_minutes_estimated=float(minutes), actual_hours=float(minutes) / 60)
+                   human_estimated_ms=to_ms(minutes, MS_PER_MINUTE), actual_ms=to_ms(minutes, MS_PER_MINUTE))
         if s is None:
             reason = quote_reason or ("the card prices no revision (no line applies_to: revision)"
                                       if role == "revision" else
@@ -277,15 +280,15 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
             label = "draft proofs" if proof else f"{a.get('format')} ({fclass})"
             missing[label] = missing.get(label, 0) + 1
         else:
-            src, hours, days = 0, 0.0, 0.0
+            src, hours, days = 0, 0, 0.0
             prices = []
             for line in lines:
                 if line.unit == "per_asset":
                     src += _micros_of(line.unit_price)
-                    hours += float(line.hours_per_unit)
+                    hours += to_ms(line.hours_per_unit, MS_PER_HOUR)
                 elif line.unit == "per_hour":
                     src += _micros_of(line.unit_price * line.hours_per_unit)
-                    hours += float(line.hours_per_unit)
+                    hours += to_ms(line.hours_per_unit, MS_PER_HOUR)
                 else:
                     gk = (s.quote_id, line.id, a.get("format")) if line.unit == "per_format" else (s.quote_id, line.id)
                     m, h = shares[gk][i]
@@ -298,7 +301,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
             applied.update(card=f"{s.quote_id} v{s.version}", lines=" ".join(prices), **fx_note(s))
             row.update(category=s.quote.line_category(main), quote_id=s.quote_id, quote_version=s.version,
                        quote_lines=",".join(ql.id for ql in lines), baseline_currency=s.currency,
-                       baseline_source_micros=src, baseline_hours=hours, baseline_days=days,
+                       baseline_source_micros=src, baseline_ms=hours, baseline_days=days,
                        applied=_applied(**applied))
             if err:
                 row.update(no_baseline=1, no_baseline_reason=err)
@@ -308,15 +311,16 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         rows.append(row)
 
     n_assets = len(rows)
-    overhead = run_secs - asset_secs
-    if new and overhead > 0.0005:
+    overhead = run_ms - asset_ms
+    if new and overhead > 0:
         what = "run compute not attributable to one asset (model load, setup" + \
-            (", re-made assets already booked)" if remade_secs else ")")
-        rows.append(dict(common, kind="overhead", category="production", units=0, compute_seconds=overhead,
+            (", re-made assets already booked)" if remade_ms else ")")
+        rows.append(dict(common, kind="overhead", category="production", units=0, compute_ms=overhead,
                          device=device, description=what, no_baseline=1 if proof else 0,
                          no_baseline_reason=quote_reason if proof else None,
-                         actual_compute_micros=_micros_of(Decimal(str(overhead)) / 3600 * compute_rate),
-                         applied=_applied(compute_rate_per_hour=compute_rate)))
+                         actual_compute_micros=_micros_of(Decimal(overhead) / MS_PER_HOUR * compute_rate),
+                         applied=_applied(compute_rate_per_hour=compute_rate,
+                                          hardware_rate_per_hour=settings.compute.hardware_per_hour or None)))
 
     # translation: once per campaign, locale and copy text, only for copy written in-house or by machine
     copies = manifest.get("copy") or {}
@@ -342,7 +346,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         row = dict(common, kind="translation", category="translation", locale=locale, deliverable_key=key,
                    units=1, words=words, description=f"copy {source} → {locale} ({copy_source}), {words} words",
                    actual_human_micros=_micros_of(minutes / 60 * internal),
-                   human_minutes_estimated=float(minutes), actual_hours=float(minutes) / 60)
+                   human_estimated_ms=to_ms(minutes, MS_PER_MINUTE), actual_ms=to_ms(minutes, MS_PER_MINUTE))
         s, lines = (None, []) if proof else choose(None, None, locale, True)
         if s is None:
             row.update(no_baseline=1, no_baseline_reason=quote_reason or f"no per_word quote line matches locale "
@@ -355,7 +359,8 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                            lines=" ".join(f"{ql.id}={ql.unit_price}/word min {ql.minimum}" for ql in lines))
             row.update(category=s.quote.line_category(lines[0]), quote_id=s.quote_id, quote_version=s.version,
                        quote_lines=",".join(ql.id for ql in lines), baseline_currency=s.currency,
-                       baseline_source_micros=src, baseline_hours=sum(float(ql.hours_per_unit) * words for ql in lines),
+                       baseline_source_micros=src,
+                       baseline_ms=sum(to_ms(ql.hours_per_unit * words, MS_PER_HOUR) for ql in lines),
                        baseline_days=max(float(ql.turnaround_days) for ql in lines), applied=_applied(**applied))
             if err:
                 row.update(no_baseline=1, no_baseline_reason=err)
@@ -363,6 +368,19 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
             else:
                 row.update(baseline_micros=baseline, fx_rate=fx_rate)
         rows.append(row)
+
+    # brief and copy writing: human time once per campaign, with its first run that books a baseline
+    per_campaign = settings.human_minutes.per_campaign
+    campaign_key = "campaign:" + hashlib.sha256(json.dumps(["brief+copy", campaign]).encode()).hexdigest()[:32]
+    if (per_campaign.total > 0 and not proof and any(r.get("baseline_micros") for r in rows)
+            and not booked.has_key(campaign_key)):
+        minutes = per_campaign.total
+        rows.append(dict(common, kind="overhead", category="production", units=0, deliverable_key=campaign_key,
+                         description=f"brief and copy writing, once per campaign ({per_campaign.brief} + "
+                                     f"{per_campaign.copy_writing} min)",
+                         actual_human_micros=_micros_of(minutes / 60 * internal),
+                         human_estimated_ms=to_ms(minutes, MS_PER_MINUTE), actual_ms=to_ms(minutes, MS_PER_MINUTE),
+                         applied=_applied(internal_hourly_rate=internal, brief_copy_minutes=minutes)))
 
     deliverables = [r for r in rows if r["units"] or (r.get("description") or "").startswith("revision")]
     n_missing = sum(1 for r in deliverables if r.get("no_baseline"))
@@ -387,12 +405,12 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         finished_at=finished, month=finished[:7], source_locale=source, quote_requested=named,
         quotes_used=",".join(sorted({r["quote_id"] for r in rows if r.get("quote_id")})) or None,
         assets_total=len(assets), assets_new=len(new), assets_cached=len(assets) - len(new),
-        compute_seconds=run_secs or asset_secs, currency=cur,
+        compute_ms=run_ms or asset_ms, currency=cur,
         baseline_micros=sum(r.get("baseline_micros", 0) for r in rows),
         actual_micros=sum(r.get("actual_compute_micros", 0) + r.get("actual_human_micros", 0)
                           + r.get("actual_tool_micros", 0) for r in rows),
-        baseline_hours=sum(r.get("baseline_hours", 0.0) for r in rows),
-        actual_hours=sum(r.get("actual_hours", 0.0) for r in rows),
+        baseline_ms=sum(r.get("baseline_ms", 0) for r in rows),
+        actual_ms=sum(r.get("actual_ms", 0) for r in rows),
         baseline_days=max(run_days) if run_days else None, no_baseline=1 if n_missing else 0,
         no_baseline_reason=run_reason, manifest_path=common["manifest_path"],
         brief_path=manifest.get("brief"), brief_sha256=manifest.get("brief_sha256"),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import operator
 import sqlite3
@@ -27,8 +28,15 @@ from .schema import (
 )
 from .store import LedgerError, Store, _day_bounds, utc_iso, who
 from .store import ledger_path as resolve_ledger_path
+from .units import MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND, hours, to_ms
 
 # -- rows ---------------------------------------------------------------------------------
+
+#: Entry fields read from the integer-millisecond columns: field → (column, ms per unit).
+_TIME_FIELDS = {"baseline_hours": ("baseline_ms", MS_PER_HOUR), "actual_hours": ("actual_ms", MS_PER_HOUR),
+                "hours_saved": ("saved_ms", MS_PER_HOUR), "compute_seconds": ("compute_ms", MS_PER_SECOND),
+                "human_minutes_estimated": ("human_estimated_ms", MS_PER_MINUTE),
+                "review_minutes_recorded": ("review_recorded_ms", MS_PER_MINUTE)}
 
 @dataclass(frozen=True)
 class Entry:
@@ -58,14 +66,14 @@ class Entry:
     actual_tool: Decimal
     actual: Decimal
     saving: Decimal
-    baseline_hours: float
-    actual_hours: float
-    hours_saved: float
+    baseline_hours: Decimal  # stored as integer ms (``baseline_ms``), exact
+    actual_hours: Decimal
+    hours_saved: Decimal
     baseline_days: float | None
-    compute_seconds: float
+    compute_seconds: Decimal
     device: str | None
-    human_minutes_estimated: float
-    review_minutes_recorded: float | None
+    human_minutes_estimated: Decimal
+    review_minutes_recorded: Decimal | None
     quote_id: str | None
     quote_version: int | None
     quote_lines: str | None
@@ -81,13 +89,18 @@ class Entry:
     brief_sha256: str | None
     who: str
     recorded_at: str
+    spend: Decimal = Decimal(0)  # measured agency spend (invoice entries)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Entry:
         data: dict[str, Any] = {}
         keys = row.keys()
         for f in fields(cls):
-            if f.name + "_micros" in keys:
+            if f.name in _TIME_FIELDS:
+                col, per = _TIME_FIELDS[f.name]
+                raw = row[col]
+                data[f.name] = None if raw is None else Decimal(raw) / per
+            elif f.name + "_micros" in keys:
                 raw = row[f.name + "_micros"]
                 data[f.name] = None if raw is None and f.name == "baseline_source" else from_micros(raw)
             elif f.name == "no_baseline":
@@ -104,8 +117,8 @@ class Entry:
 
 ENTRY_SELECT = ", ".join(
     (f.name + "_micros" if f.name in {"baseline", "actual_compute", "actual_human", "actual_tool", "actual", "saving",
-                                   "baseline_source"}
-     else f.name) for f in fields(Entry))
+                                   "baseline_source", "spend"}
+     else _TIME_FIELDS[f.name][0] if f.name in _TIME_FIELDS else f.name) for f in fields(Entry))
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -140,8 +153,8 @@ class RunRecord:
     currency: str
     no_baseline: bool
     no_baseline_reason: str | None = None
-    baseline_hours: float = 0.0
-    actual_hours: float = 0.0
+    baseline_hours: Decimal = Decimal(0)
+    actual_hours: Decimal = Decimal(0)
     baseline_days: float | None = None
     assets_new: int = 0
     assets_cached: int = 0
@@ -151,14 +164,14 @@ class RunRecord:
     money_locale: str = "en_US"
 
     @property
-    def hours_saved(self) -> float:
+    def hours_saved(self) -> Decimal:
         return self.baseline_hours - self.actual_hours
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "entries": self.entries, "currency": self.currency,
                 "baseline": str(self.baseline), "actual": str(self.actual), "saving": str(self.saving),
-                "baseline_hours": round(self.baseline_hours, 4), "actual_hours": round(self.actual_hours, 4),
-                "hours_saved": round(self.hours_saved, 4), "baseline_days": self.baseline_days,
+                "baseline_hours": str(self.baseline_hours), "actual_hours": str(self.actual_hours),
+                "hours_saved": str(self.hours_saved), "baseline_days": self.baseline_days,
                 "no_baseline": self.no_baseline, "no_baseline_reason": self.no_baseline_reason,
                 "assets_new": self.assets_new, "assets_cached": self.assets_cached,
                 "already_booked": self.already_booked,
@@ -235,7 +248,7 @@ def _totals_sql(literals: dict[str, str]) -> str:
     e = {c: literals.get(c, c) for c in ("occurred_at", "category", "campaign", "brand", "kind", "currency",
                                          "no_baseline", "quote_id", "units", "baseline_micros",
                                          "actual_compute_micros", "actual_human_micros", "actual_tool_micros",
-                                         "baseline_hours", "actual_hours", "compute_seconds")}
+                                         "baseline_ms", "actual_ms", "compute_ms")}
     dims = [(f"substr({e['occurred_at']}, 1, 10)", "occurred_at"), (e["category"], "category"),
             (f"COALESCE({e['campaign']}, '')", "campaign"), (f"COALESCE({e['brand']}, '')", "brand"),
             (e["kind"], "kind"), (e["currency"], "currency"), (e["no_baseline"], "no_baseline"),
@@ -245,7 +258,7 @@ def _totals_sql(literals: dict[str, str]) -> str:
 INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
 SELECT {', '.join(x for x, _ in dims)}, COUNT(*), SUM({e['units']}), SUM({e['baseline_micros']}),
        SUM({e['actual_compute_micros']}), SUM({e['actual_human_micros']}), SUM({e['actual_tool_micros']}),
-       SUM({e['baseline_hours']}), SUM({e['actual_hours']}), SUM({e['compute_seconds']}),
+       SUM({e['baseline_ms']}), SUM({e['actual_ms']}), SUM({e['compute_ms']}),
        SUM(CASE WHEN {e['no_baseline']} = 1 THEN {e['units']} ELSE 0 END)
 FROM entries WHERE id > ?
 GROUP BY {', '.join(group)}
@@ -355,8 +368,8 @@ class Ledger(Store):
             actual=from_micros(run_row["actual_micros"]),
             saving=from_micros(run_row["baseline_micros"] - run_row["actual_micros"]),
             currency=run_row["currency"], no_baseline=bool(run_row["no_baseline"]),
-            no_baseline_reason=run_row["no_baseline_reason"], baseline_hours=run_row["baseline_hours"],
-            actual_hours=run_row["actual_hours"], baseline_days=run_row["baseline_days"],
+            no_baseline_reason=run_row["no_baseline_reason"], baseline_hours=hours(run_row["baseline_ms"]),
+            actual_hours=hours(run_row["actual_ms"]), baseline_days=run_row["baseline_days"],
             assets_new=run_row["assets_new"], assets_cached=run_row["assets_cached"],
             already_booked=run_row["assets_new"] - len(batches[0][1]),
             quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
@@ -487,32 +500,18 @@ class Ledger(Store):
         ``hours`` are costed at the internal hourly rate; a baseline above the settings'
         ``manual_entry_limit`` is refused unless ``confirm_large``.
         """
-        from ..money import FxError, check_currency, to_decimal
-        from ..quotes import _check_category
+        from ..money import to_decimal
         from ..settings import Settings
 
         settings = settings or Settings()
-        try:
-            category = _check_category(category) or category
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
         if not description or not description.strip():
             raise UsageError("a manual entry needs a --description")
         baseline, actual = to_decimal(baseline), to_decimal(actual)
         if baseline < 0 or actual < 0 or hours < 0 or baseline_hours < 0:
             raise UsageError("amounts and hours must be zero or more (use `assetkit ledger void` to correct)")
         day = on or dt.date.today()
-        cur = settings.currency
-        src = currency or cur
-        try:
-            check_currency(src)
-            rate = settings.fx_table.rate(src, cur, day)
-        except (ValueError, FxError) as exc:
-            raise UsageError(str(exc)) from None
-        limit = settings.manual_entry_limit
-        if baseline * rate > limit and not confirm_large:
-            raise UsageError(f"--baseline {baseline} {src} is above the manual-entry limit of {limit} {cur} "
-                             "(settings manual_entry_limit); check it, then add --confirm-large")
+        category, cur, src, rate = _evidence_checks(settings, category, currency, day, baseline, "--baseline",
+                                                    confirm_large)
         evidence = "; ".join(f"{k}: {v.strip()}" for k, v in (("source", source), ("approved by", approved_by))
                              if v and v.strip()) or None
         now = utc_iso()
@@ -521,11 +520,41 @@ class Ledger(Store):
                    brand=brand, units=1, occurred_at=occurred, month=occurred[:7], currency=cur,
                    baseline_micros=_micros_of(baseline * rate), actual_tool_micros=_micros_of(actual * rate),
                    actual_human_micros=_micros_of(Decimal(str(hours)) * settings.internal_hourly_rate),
-                   baseline_hours=float(baseline_hours), actual_hours=float(hours), reason=evidence,
+                   baseline_ms=to_ms(baseline_hours, MS_PER_HOUR), actual_ms=to_ms(hours, MS_PER_HOUR), reason=evidence,
                    applied=_applied(internal_hourly_rate=settings.internal_hourly_rate, source=source,
                                     approved_by=approved_by),
                    baseline_currency=src, baseline_source_micros=_micros_of(baseline),
                    fx_rate=str(rate) if src != cur else None, who=who(), recorded_at=now)
+        with self.transaction():
+            self._insert_entries([row])
+            return chain.last_rowid(self.conn, "entries")
+
+    def add_invoice(self, agency: str, amount: Decimal, category: str, source: str, approved_by: str,
+                    on: dt.date, description: str | None = None, currency: str | None = None,
+                    campaign: str | None = None, brand: str | None = None, settings=None,
+                    confirm_large: bool = False) -> int:
+        """Append an agency invoice: measured spend (``spend_micros``), never a saving; the report
+        compares it between periods as a spend change. Returns its id."""
+        from ..money import to_decimal
+        from ..settings import Settings
+
+        settings = settings or Settings()
+        for flag, value in (("--agency", agency), ("--source", source), ("--approved-by", approved_by)):
+            if not value or not value.strip():
+                raise UsageError(f"an invoice needs {flag}")
+        amount = to_decimal(amount)
+        if amount <= 0:
+            raise UsageError(f"--amount must be more than zero, got {amount} (void an invoice to correct it)")
+        category, cur, src, rate = _evidence_checks(settings, category, currency, on, amount, "--amount",
+                                                    confirm_large)
+        now, occurred = utc_iso(), f"{on.isoformat()}T12:00:00Z"
+        row = dict(kind="invoice", category=category, units=0, occurred_at=occurred, month=occurred[:7], currency=cur,
+                   description=(description or "").strip() or f"invoice from {agency.strip()}", campaign=campaign,
+                   brand=brand, spend_micros=_micros_of(amount * rate), baseline_currency=src,
+                   baseline_source_micros=_micros_of(amount), fx_rate=str(rate) if src != cur else None,
+                   reason=f"agency: {agency.strip()}; source: {source.strip()}; approved by: {approved_by.strip()}",
+                   applied=_applied(agency=agency.strip(), source=source.strip(), approved_by=approved_by.strip()),
+                   who=who(), recorded_at=now)
         with self.transaction():
             self._insert_entries([row])
             return chain.last_rowid(self.conn, "entries")
@@ -565,8 +594,8 @@ class Ledger(Store):
         for r in rows:
             d = {k: r[k] for k in r.keys() if k not in _GENERATED and k != "id"}  # noqa: SIM118 (sqlite3.Row)
             for k in ("units", "words", "baseline_micros", "actual_compute_micros", "actual_human_micros",
-                      "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds",
-                      "human_minutes_estimated", "baseline_source_micros"):
+                      "actual_tool_micros", "baseline_ms", "actual_ms", "compute_ms",
+                      "human_estimated_ms", "baseline_source_micros", "spend_micros"):
                 if d.get(k) is not None:
                     d[k] = -d[k]
             d.update(kind="void", voids_entry_id=r["id"], reason=reason, deliverable_key=None, who=me, recorded_at=now)
@@ -602,7 +631,7 @@ class Ledger(Store):
                         "brief_sha256": run["brief_sha256"], "copy": {},
                         "assets": [{"path": r["asset_path"], "format": r["format"], "format_class": r["format_class"],
                                     "locale": r["locale"], "concept": r["concept"], "variant": r["variant"],
-                                    "sha256": r["content_sha256"], "compute_seconds": r["compute_seconds"],
+                                    "sha256": r["content_sha256"], "compute_seconds": r["compute_ms"] / MS_PER_SECOND,
                                     "cached": False} for r in rows]}
             manifest["compute_seconds"] = sum(a["compute_seconds"] or 0 for a in manifest["assets"])
             run_row, batches = _price_run(manifest, run["manifest_path"], settings, None, quotes, self)
@@ -620,6 +649,67 @@ class Ledger(Store):
                          no_baseline_reason=run_row["no_baseline_reason"], assets_new=len(priced),
                          quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
                          ledger_path=self.name, money_locale=settings.money_locale)
+
+    def book_decision(self, decision_id: int, action: str, reviewer: str, focus_ms: int,
+                      members: list[tuple[str, str, str, str, str, int]], settings=None) -> int:
+        """What a review-app decision means for the books, booked in the caller's transaction.
+
+        ``members``: (asset id, campaign, locale, format, concept, variant) of every asset the
+        decision covers; its ``focus_ms`` is split over them as the review rollup does. For each
+        booked deliverable: the first recorded review time replaces the estimated review minutes
+        (a ``review`` entry carries the difference; later decisions add their time), a rejection
+        takes the deliverable out of the savings (its baseline and unit reversed, its cost kept:
+        the work was done), an approval after a rejection puts it back. Returns entries added."""
+        from ..settings import Settings
+        from .pricing import identity_key
+
+        settings = settings or Settings()
+        ordered = sorted(members)
+        if not ordered:
+            return 0
+        share, rest = divmod(int(focus_ms), len(ordered))
+        rows = []
+        for i, (_aid, campaign, locale, fmt, concept, variant) in enumerate(ordered):
+            key = identity_key(campaign, concept, variant, fmt, locale)
+            asset = self.conn.execute(
+                "SELECT * FROM entries e WHERE deliverable_key = ? AND kind = 'asset' AND units > 0 AND NOT EXISTS "
+                "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id DESC LIMIT 1", (key,)).fetchone()
+            if asset is None:
+                continue  # never booked (a proof, or recorded with --no-ledger): nothing to correct
+            ms = share + (rest if i == 0 else 0)
+            first = self.conn.execute("SELECT 1 FROM entries WHERE deliverable_key = ? LIMIT 1",
+                                      ("review:" + key,)).fetchone() is None
+            est = settings.human_minutes.for_class(asset["format_class"] or "social").review if first else Decimal(0)
+            est_ms = to_ms(est, MS_PER_MINUTE)
+            try:
+                rate = Decimal(json.loads(asset["applied"] or "{}").get("internal_hourly_rate"))
+            except (TypeError, ValueError, ArithmeticError):
+                rate = settings.internal_hourly_rate
+            base = {k: asset[k] for k in ("run_id", "category", "campaign", "brand", "locale", "format",
+                                          "format_class", "concept", "variant", "asset_path", "occurred_at",
+                                          "month", "currency", "quote_id", "quote_version", "no_baseline",
+                                          "no_baseline_reason", "manifest_path", "brief_sha256", "content_sha256")}
+            base.update(kind="review", who=who(), recorded_at=utc_iso())
+            if first or ms:
+                rows.append(dict(base, deliverable_key="review:" + key, review_recorded_ms=ms, actual_ms=ms - est_ms,
+                                 actual_human_micros=_micros_of(Decimal(ms - est_ms) / MS_PER_HOUR * rate),
+                                 description=(f"review app decision #{decision_id} ({action}, {reviewer}): "
+                                              f"{Decimal(ms) / MS_PER_MINUTE:.2f} min recorded"
+                                              + (f", replacing {est} min estimated" if first else "")),
+                                 applied=_applied(internal_hourly_rate=rate, review_minutes_estimated=est)))
+            rejected = (self.conn.execute("SELECT COALESCE(SUM(units), 0) FROM entries WHERE deliverable_key = ?",
+                                          ("reject:" + key,)).fetchone()[0] or 0) < 0
+            if (action == "reject") != rejected and (action == "reject" or action == "approve"):
+                sign = -1 if action == "reject" else 1
+                rows.append(dict(base, deliverable_key="reject:" + key, units=sign,
+                                 baseline_micros=sign * asset["baseline_micros"],
+                                 baseline_ms=sign * asset["baseline_ms"],
+                                 description=(f"rejected in review (decision #{decision_id}, {reviewer}): not a "
+                                              "deliverable, its cost stays" if sign < 0 else
+                                              f"approved after a rejection (decision #{decision_id}, {reviewer}): "
+                                              "a deliverable again")))
+        self._insert_entries(rows)
+        return len(rows)
 
     def record_review(self, run_id: str, minutes: float, settings=None, note: str | None = None) -> list[int]:
         """Real human minutes for a run replace its estimate (entries carry the difference), split
@@ -640,28 +730,28 @@ class Ledger(Store):
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
             per_cat = c.execute(
-                "SELECT category, no_baseline, MAX(no_baseline_reason) AS reason, SUM(human_minutes_estimated) AS est, "
-                "SUM(actual_hours) AS hours, SUM(actual_human_micros) AS human FROM entries WHERE run_id = ? "
+                "SELECT category, no_baseline, MAX(no_baseline_reason) AS reason, SUM(human_estimated_ms) AS est, "
+                "SUM(actual_ms) AS ms, SUM(actual_human_micros) AS human FROM entries WHERE run_id = ? "
                 "GROUP BY category, no_baseline ORDER BY category, no_baseline",
                 (run_id,)).fetchall()
-            total_est = sum(max(r["est"] or 0, 0) for r in per_cat)
+            weights = [max(r["est"] or 0, 0) for r in per_cat]
+            total_est = sum(weights)
             now, me = utc_iso(), who()
             rows = []
-            targets = ([(r, (max(r["est"] or 0, 0) / total_est) if total_est else 0) for r in per_cat]
-                       if total_est else [])
+            total_ms = to_ms(minutes, MS_PER_MINUTE)
+            targets = list(zip(per_cat, _share(total_ms, weights))) if total_est else []
             if not targets:
-                targets = [({"category": "production", "hours": 0, "human": 0, "no_baseline": 1,
-                             "reason": "review of a run without deliverables"}, 1)]
-            for r, share in targets:
-                want_min = Decimal(str(minutes)) * Decimal(str(share))
-                want_micros = _micros_of(want_min / 60 * rate)
+                targets = [({"category": "production", "ms": 0, "human": 0, "no_baseline": 1,
+                             "reason": "review of a run without deliverables"}, total_ms)]
+            for r, want_ms in targets:
+                want_micros = _micros_of(Decimal(want_ms) / MS_PER_HOUR * rate)
                 rows.append(dict(
                     run_id=run_id, kind="review", category=r["category"], campaign=run["campaign"],
                     brand=run["brand"], description=note or f"recorded review time: {minutes:g} min",
                     occurred_at=run["finished_at"], month=run["month"], currency=cur,
                     actual_human_micros=want_micros - (r["human"] or 0),
-                    actual_hours=float(want_min) / 60 - (r["hours"] or 0),
-                    review_minutes_recorded=float(want_min), manifest_path=run["manifest_path"],
+                    actual_ms=want_ms - (r["ms"] or 0),
+                    review_recorded_ms=want_ms, manifest_path=run["manifest_path"],
                     # a review follows its deliverables' baseline status: no baseline, no saving
                     no_baseline=r["no_baseline"], no_baseline_reason=r["reason"] if r["no_baseline"] else None,
                     brief_sha256=run["brief_sha256"], who=me, recorded_at=now))
@@ -669,6 +759,40 @@ class Ledger(Store):
             self._insert_entries(rows)
         return list(range(first + 1, first + 1 + len(rows)))
 
+
+
+def _evidence_checks(settings, category: str, currency: str | None, day: dt.date, amount: Decimal, flag: str,
+                     confirm_large: bool) -> tuple[str, str, str, Decimal]:
+    """A manual entry's or invoice's category, currency and size checked: (category, ledger
+    currency, the amount's currency, its rate on ``day``); UsageError naming the problem."""
+    from ..money import FxError, check_currency
+    from ..quotes import _check_category
+
+    try:
+        category = _check_category(category) or category
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    cur, src = settings.currency, currency or settings.currency
+    try:
+        check_currency(src)
+        rate = settings.fx_table.rate(src, cur, day)
+    except (ValueError, FxError) as exc:
+        raise UsageError(str(exc)) from None
+    limit = settings.manual_entry_limit
+    if amount * rate > limit and not confirm_large:
+        raise UsageError(f"{flag} {amount} {src} is above the manual-entry limit of {limit} {cur} "
+                         "(settings manual_entry_limit); check it, then add --confirm-large")
+    return category, cur, src, rate
+
+
+def _share(total: int, weights: list[int]) -> list[int]:
+    """``total`` split in proportion to ``weights`` (largest remainders): the parts add up exactly."""
+    whole = sum(weights)
+    parts = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[:total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 # -- the runner's entry point -------------------------------------------------------------------

@@ -4,12 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Protocol
 
 from ..errors import UsageError
 from ..money import from_micros
 from .schema import TOTALS_DIMENSIONS
 from .store import _day_bounds
+from .units import hours, minutes, seconds
 
 #: Columns ``Ledger.aggregate`` may group by.
 GROUP_COLUMNS = ("month", "day", "year", "category", "campaign", "brand", "kind", "run_id", "locale",
@@ -22,9 +24,9 @@ _SUMS = """
     COALESCE(SUM(actual_compute_micros), 0) AS actual_compute_micros,
     COALESCE(SUM(actual_human_micros), 0) AS actual_human_micros,
     COALESCE(SUM(actual_tool_micros), 0) AS actual_tool_micros,
-    COALESCE(SUM(baseline_hours), 0) AS baseline_hours,
-    COALESCE(SUM(actual_hours), 0) AS actual_hours,
-    COALESCE(SUM(compute_seconds), 0) AS compute_seconds,
+    COALESCE(SUM(baseline_ms), 0) AS baseline_ms,
+    COALESCE(SUM(actual_ms), 0) AS actual_ms,
+    COALESCE(SUM(compute_ms), 0) AS compute_ms,
     COALESCE(SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), 0) AS no_baseline_deliverables
 """
 _TOTALS_SUMS = """
@@ -34,9 +36,9 @@ _TOTALS_SUMS = """
     SUM(actual_compute_micros) AS actual_compute_micros,
     SUM(actual_human_micros) AS actual_human_micros,
     SUM(actual_tool_micros) AS actual_tool_micros,
-    SUM(baseline_hours) AS baseline_hours,
-    SUM(actual_hours) AS actual_hours,
-    SUM(compute_seconds) AS compute_seconds,
+    SUM(baseline_ms) AS baseline_ms,
+    SUM(actual_ms) AS actual_ms,
+    SUM(compute_ms) AS compute_ms,
     SUM(no_baseline_units) AS no_baseline_deliverables
 """
 
@@ -66,8 +68,8 @@ def aggregate(conn: sqlite3.Connection, group_by: list[str] | tuple[str, ...] = 
 
     Each row: the group columns, ``entries``, ``deliverables``, ``no_baseline_deliverables``,
     Decimal ``baseline``, ``actual_compute``, ``actual_human``, ``actual_tool``, ``actual``,
-    ``saving``, and float ``baseline_hours``, ``actual_hours``, ``hours_saved``,
-    ``compute_seconds``. Voids net out (their amounts are negated copies).
+    ``saving``, and exact Decimal ``baseline_hours``, ``actual_hours``, ``hours_saved``,
+    ``compute_seconds`` (from the integer milliseconds). Voids net out (their amounts are negated copies).
     """
     cols = list(group_by)
     bad = [c for c in cols if c not in GROUP_COLUMNS]
@@ -98,10 +100,10 @@ def aggregate(conn: sqlite3.Connection, group_by: list[str] | tuple[str, ...] = 
             d[k] = from_micros(row[k + "_micros"])
         d["actual"] = d["actual_compute"] + d["actual_human"] + d["actual_tool"]
         d["saving"] = d["baseline"] - d["actual"]
-        d["baseline_hours"] = row["baseline_hours"]
-        d["actual_hours"] = row["actual_hours"]
-        d["hours_saved"] = row["baseline_hours"] - row["actual_hours"]
-        d["compute_seconds"] = row["compute_seconds"]
+        d["baseline_hours"] = hours(row["baseline_ms"])
+        d["actual_hours"] = hours(row["actual_ms"])
+        d["hours_saved"] = d["baseline_hours"] - d["actual_hours"]
+        d["compute_seconds"] = seconds(row["compute_ms"])
         out.append(d)
     return out
 
@@ -119,8 +121,8 @@ def summary(conn: sqlite3.Connection, since=None, until=None, campaign=None, bra
                MIN(occurred_at) AS occurred_at, MAX(campaign) AS campaign, MAX(brand) AS brand,
                GROUP_CONCAT(DISTINCT category) AS categories, currency,
                SUM(units) AS deliverables, SUM(baseline_micros) AS baseline_micros,
-               SUM(actual_micros) AS actual_micros, SUM(baseline_hours) AS baseline_hours,
-               SUM(actual_hours) AS actual_hours,
+               SUM(actual_micros) AS actual_micros, SUM(baseline_ms) AS baseline_ms,
+               SUM(actual_ms) AS actual_ms,
                SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) AS no_baseline_units,
                SUM(kind = 'void') AS voids, SUM(kind != 'void' AND units != 0) AS live
         FROM entries{where}
@@ -133,8 +135,8 @@ def summary(conn: sqlite3.Connection, since=None, until=None, campaign=None, bra
                     "categories": ",".join(sorted(set((r["categories"] or "").split(",")))),
                     "deliverables": r["deliverables"], "currency": r["currency"], "baseline": baseline,
                     "actual": actual, "saving": baseline - actual,
-                    "baseline_hours": r["baseline_hours"], "actual_hours": r["actual_hours"],
-                    "hours_saved": r["baseline_hours"] - r["actual_hours"],
+                    "baseline_hours": hours(r["baseline_ms"]), "actual_hours": hours(r["actual_ms"]),
+                    "hours_saved": hours(r["baseline_ms"] - r["actual_ms"]),
                     "no_baseline": r["no_baseline_units"] > 0, "voided": r["voids"] > 0 and r["deliverables"] == 0})
     return out
 
@@ -179,7 +181,7 @@ SELECT category, campaign, brand, substr(day, 1, 7) AS month, kind AS k, no_base
        CASE WHEN currency = ? THEN NULL ELSE day END AS fxday,
        SUM(entries) AS n, SUM(units) AS units, SUM(baseline_micros) AS baseline,
        SUM(actual_compute_micros) AS compute, SUM(actual_human_micros) AS human,
-       SUM(actual_tool_micros) AS tools, SUM(baseline_hours) AS bh, SUM(actual_hours) AS ah,
+       SUM(actual_tool_micros) AS tools, SUM(baseline_ms) AS bh, SUM(actual_ms) AS ah,
        MIN(day) AS first, MAX(day) AS last, quote_id
 FROM totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 19
 """
@@ -201,7 +203,7 @@ SELECT {key} AS key, o.kind AS k, v.no_baseline, v.currency,
        CASE WHEN v.currency = ? THEN NULL ELSE substr(v.occurred_at, 1, 10) END AS fxday,
        COUNT(*) AS n, SUM(v.units) AS units, SUM(v.baseline_micros) AS baseline,
        SUM(v.actual_compute_micros) AS compute, SUM(v.actual_human_micros) AS human,
-       SUM(v.actual_tool_micros) AS tools, SUM(v.baseline_hours) AS bh, SUM(v.actual_hours) AS ah,
+       SUM(v.actual_tool_micros) AS tools, SUM(v.baseline_ms) AS bh, SUM(v.actual_ms) AS ah,
        MIN(substr(v.occurred_at, 1, 10)) AS first, MAX(substr(v.occurred_at, 1, 10)) AS last
 FROM entries v JOIN entries o ON o.id = v.voids_entry_id
 WHERE v.voids_entry_id IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5
@@ -280,9 +282,10 @@ def turnaround(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple
     extra = " AND " if where else " WHERE "
     days = _middle(conn, f"SELECT baseline_days AS v FROM runs{where}{extra}baseline_days IS NOT NULL "
                          "AND no_baseline = 0", params)
-    hours = _middle(conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_hours AS v "
+    inhouse = _middle(conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_ms / 3600000.0 "
+                            f"AS v "
                           f"FROM runs{where}{extra}started_at IS NOT NULL", params)
-    return runs, days, hours
+    return runs, days, inhouse
 
 
 def latest_quotes(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
@@ -307,13 +310,13 @@ def applied_use(conn: sqlite3.Connection, period: Span, brand, campaign) -> list
         f"{extra}kind != 'void' GROUP BY 1, 2, 3, 4", params).fetchall()
 
 
-def estimated_minutes(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple[float, int]:
+def estimated_minutes(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple[Decimal, int]:
     """(estimated human minutes, deliverables) of the period's baselined run entries (voids net)."""
     where, params = report_where(period, brand, campaign, "e")
     extra = " AND " if where else " WHERE "
-    row = conn.execute(f"SELECT COALESCE(SUM(human_minutes_estimated), 0), COALESCE(SUM(units), 0) FROM entries e"
+    row = conn.execute(f"SELECT COALESCE(SUM(human_estimated_ms), 0), COALESCE(SUM(units), 0) FROM entries e"
                        f"{where}{extra}run_id IS NOT NULL AND no_baseline = 0 AND kind != 'review'", params).fetchone()
-    return float(row[0]), int(row[1])
+    return minutes(row[0]), int(row[1])
 
 
 def closes(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -348,14 +351,14 @@ def card_use(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> list[sqlit
 
 
 def compute_by_device(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
-    """Compute seconds (``s``) per device of the period's runs."""
+    """Compute milliseconds (``ms``) per device of the period's runs."""
     where, params = report_where(period, brand, campaign, "", "finished_at")
-    return conn.execute(f"SELECT COALESCE(device, 'cpu') AS device, SUM(compute_seconds) AS s FROM runs{where} "
+    return conn.execute(f"SELECT COALESCE(device, 'cpu') AS device, SUM(compute_ms) AS ms FROM runs{where} "
                         f"GROUP BY 1 ORDER BY 1", params).fetchall()
 
 
 def hours_by_kind(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> list[sqlite3.Row]:
-    """Entries (``n``) and in-house hours (``ah``) per entry kind of the current period."""
+    """Entries (``n``) and in-house time (``ah``, ms) per entry kind of the current period."""
     return conn.execute(f"SELECT k AS kind, SUM(n) AS n, SUM(ah) AS ah FROM temp.{table} GROUP BY 1").fetchall()
 
 
@@ -402,8 +405,19 @@ def manual_entries(conn: sqlite3.Connection, period: Span, brand, campaign) -> l
     return conn.execute(
         f"SELECT e.id, substr(e.occurred_at, 1, 10) AS day, e.category, e.description, e.campaign, e.reason, "
         f"e.currency, e.no_baseline, e.baseline_micros AS baseline, e.actual_micros AS actual, "
-        f"e.baseline_hours AS bh, e.actual_hours AS ah, e.voids_entry_id AS voids "
+        f"e.baseline_ms AS bh, e.actual_ms AS ah, e.voids_entry_id AS voids "
         f"FROM entries e INDEXED BY entries_off_run{where} ORDER BY e.occurred_at, e.id", params).fetchall()
+
+
+def invoices(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
+    """Measured agency spend of the period: invoices (and their voids) per currency — ``n``
+    invoices (voids subtract), ``spend`` in micros."""
+    where, params = report_where_and(period, brand, campaign, "e.run_id IS NULL AND (e.kind = 'invoice' OR "
+                                     "(e.kind = 'void' AND (SELECT o.kind FROM entries o "
+                                     "WHERE o.id = e.voids_entry_id) = 'invoice'))")
+    return conn.execute(
+        f"SELECT e.currency, SUM(CASE WHEN e.kind = 'void' THEN -1 ELSE 1 END) AS n, SUM(e.spend_micros) AS spend "
+        f"FROM entries e INDEXED BY entries_off_run{where} GROUP BY e.currency", params).fetchall()
 
 
 def recent_manifests(conn: sqlite3.Connection, period: Span, brand, campaign: str, n: int) -> list[str]:

@@ -15,7 +15,9 @@ Schema 4 chains every row of quotes, runs and entries into one sha256 hash chain
 ``chain``, :mod:`assetkit.ledger.chain`): ``assetkit ledger verify`` names the first row changed.
 
 Money is stored as INTEGER *micro-units* of ``currency`` (amount × 10⁶; exact, summable in SQL,
-no floats). Hours and minutes are REAL (they are estimates, not money).
+no floats); every duration (hours, minutes, seconds) as INTEGER milliseconds since schema 8 (the
+column lists below name the schema-1 columns; see ``SCHEMA_V8`` for the ``*_ms`` columns that
+replaced the REAL ones, and the ``invoice`` kind with ``spend_micros``).
 
 Schema (version 1)
 ------------------
@@ -77,10 +79,12 @@ import sqlite3
 from .chain import CHAIN_TABLE, HASHED, append_only_triggers
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
-KINDS = ("asset", "translation", "overhead", "review", "manual", "void")
+KINDS_V1 = ("asset", "translation", "overhead", "review", "manual", "void")
+#: Entry kinds; ``invoice`` (schema 8) records measured agency spend (``spend_micros``), never a saving.
+KINDS = KINDS_V1 + ("invoice",)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -153,7 +157,7 @@ CREATE INDEX runs_campaign ON runs (campaign, finished_at);
 CREATE TABLE entries (
     id INTEGER PRIMARY KEY,
     run_id TEXT REFERENCES runs (run_id),
-    kind TEXT NOT NULL CHECK ({_one_of("kind", KINDS)}),
+    kind TEXT NOT NULL CHECK ({_one_of("kind", KINDS_V1)}),
     category TEXT NOT NULL CHECK ({_one_of("category", CATEGORIES)}),
     description TEXT,
     campaign TEXT,
@@ -211,19 +215,31 @@ CREATE INDEX entries_deliverable ON entries (deliverable_key) WHERE deliverable_
 
 #: Dimensions of the ``totals`` table (NULL text dimensions are stored as '').
 TOTALS_DIMENSIONS = ("day", "category", "campaign", "brand", "kind", "currency", "no_baseline", "quote_id")
-_TOTALS_MEASURES = ("entries", "units", "baseline_micros", "actual_compute_micros", "actual_human_micros",
-                    "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds", "no_baseline_units")
-_TOTALS_FROM_ENTRIES = f"""
-INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+
+
+def _totals_from_entries(measures: tuple[str, ...], hours: tuple[str, str, str]) -> str:
+    """The statement that adds the entries after ``id > ?`` to ``totals`` (``hours``: the time columns)."""
+    return f"""
+INSERT INTO totals ({', '.join(TOTALS_DIMENSIONS + measures)})
 SELECT substr(occurred_at, 1, 10), category, COALESCE(campaign, ''), COALESCE(brand, ''), kind, currency,
        no_baseline, COALESCE(quote_id, ''), COUNT(*), SUM(units), SUM(baseline_micros),
-       SUM(actual_compute_micros), SUM(actual_human_micros), SUM(actual_tool_micros), SUM(baseline_hours),
-       SUM(actual_hours), SUM(compute_seconds), SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END)
+       SUM(actual_compute_micros), SUM(actual_human_micros), SUM(actual_tool_micros), SUM({hours[0]}),
+       SUM({hours[1]}), SUM({hours[2]}), SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END)
 FROM entries WHERE id > ?
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
-    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in measures)}
 """
+
+
+#: Schema 2's measures (the hours as REAL; schema 8 made them integer milliseconds).
+_TOTALS_MEASURES_V2 = ("entries", "units", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                       "actual_tool_micros", "baseline_hours", "actual_hours", "compute_seconds", "no_baseline_units")
+_TOTALS_MEASURES = ("entries", "units", "baseline_micros", "actual_compute_micros", "actual_human_micros",
+                    "actual_tool_micros", "baseline_ms", "actual_ms", "compute_ms", "no_baseline_units")
+_TOTALS_FROM_ENTRIES_V2 = _totals_from_entries(_TOTALS_MEASURES_V2, ("baseline_hours", "actual_hours",
+                                                                     "compute_seconds"))
+_TOTALS_FROM_ENTRIES = _totals_from_entries(_TOTALS_MEASURES, ("baseline_ms", "actual_ms", "compute_ms"))
 
 SCHEMA_V2 = f"""
 CREATE TABLE totals (
@@ -248,7 +264,7 @@ CREATE TABLE totals (
     PRIMARY KEY ({', '.join(TOTALS_DIMENSIONS)})
 ) STRICT, WITHOUT ROWID;
 DROP INDEX entries_month_category;
-{_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
+{_TOTALS_FROM_ENTRIES_V2.replace("WHERE id > ?", "WHERE id > 0")};
 """
 
 #: Schema 3: the report lists runs without a baseline; a partial index finds their few entries
@@ -329,9 +345,186 @@ SCHEMA_V7 = """
 CREATE INDEX entries_off_run ON entries (occurred_at) WHERE run_id IS NULL;
 """
 
+#: Schema 8: every duration is an INTEGER count of milliseconds, exact and summable like money's
+#: micros (hours had been REAL: 89.625 h summed to 89.62499…): ``baseline_ms`` / ``actual_ms``
+#: (agency and in-house time, ``saved_ms`` generated), ``compute_ms``, ``human_estimated_ms`` and
+#: ``review_recorded_ms`` in entries; ``compute_ms``, ``baseline_ms``, ``actual_ms`` in runs and
+#: totals. Existing values are rounded half-even to the millisecond once. The ``invoice`` kind
+#: records measured agency spend in ``spend_micros`` (never a saving). SQLite cannot change a
+#: column's type or a CHECK, so entries, runs and totals are rebuilt; the migration first verifies
+#: the hash chain as it was, then re-hashes every link (meta ``rechained_at`` / ``rechained_from``).
+#: ``baseline_days`` (a card's turnaround, copied, never summed) stays as the card gave it.
+_ENTRIES_V8 = f"""
+CREATE TABLE entries_v8 (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT REFERENCES runs (run_id),
+    kind TEXT NOT NULL CHECK ({_one_of("kind", KINDS)}),
+    category TEXT NOT NULL CHECK ({_one_of("category", CATEGORIES)}),
+    description TEXT,
+    campaign TEXT,
+    brand TEXT,
+    locale TEXT,
+    format TEXT,
+    format_class TEXT,
+    concept TEXT,
+    variant INTEGER,
+    asset_path TEXT,
+    deliverable_key TEXT,
+    units INTEGER NOT NULL DEFAULT 0,
+    words INTEGER,
+    occurred_at TEXT NOT NULL,
+    month TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    baseline_micros INTEGER NOT NULL DEFAULT 0,
+    actual_compute_micros INTEGER NOT NULL DEFAULT 0,
+    actual_human_micros INTEGER NOT NULL DEFAULT 0,
+    actual_tool_micros INTEGER NOT NULL DEFAULT 0,
+    actual_micros INTEGER GENERATED ALWAYS AS
+        (actual_compute_micros + actual_human_micros + actual_tool_micros) VIRTUAL,
+    saving_micros INTEGER GENERATED ALWAYS AS
+        (baseline_micros - actual_compute_micros - actual_human_micros - actual_tool_micros) VIRTUAL,
+    baseline_ms INTEGER NOT NULL DEFAULT 0,
+    actual_ms INTEGER NOT NULL DEFAULT 0,
+    saved_ms INTEGER GENERATED ALWAYS AS (baseline_ms - actual_ms) VIRTUAL,
+    baseline_days REAL,
+    compute_ms INTEGER NOT NULL DEFAULT 0,
+    device TEXT,
+    human_estimated_ms INTEGER NOT NULL DEFAULT 0,
+    review_recorded_ms INTEGER,
+    quote_id TEXT,
+    quote_version INTEGER,
+    quote_lines TEXT,
+    baseline_currency TEXT,
+    baseline_source_micros INTEGER,
+    fx_rate TEXT,
+    no_baseline INTEGER NOT NULL DEFAULT 0 CHECK (no_baseline = 0 OR no_baseline = 1),
+    no_baseline_reason TEXT,
+    voids_entry_id INTEGER REFERENCES entries (id),
+    reason TEXT,
+    manifest_path TEXT,
+    brief_sha256 TEXT,
+    who TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    content_sha256 TEXT,
+    applied TEXT,
+    spend_micros INTEGER NOT NULL DEFAULT 0
+) STRICT;
+"""
+
+#: ms from a REAL number of ``unit`` ms (hours 3,600,000, minutes 60,000, seconds 1,000), half-even.
+def _ms(column: str, unit: int, nullable: bool = False) -> str:
+    expr = f"CAST(round({column} * {unit}) AS INTEGER)"
+    return f"CASE WHEN {column} IS NULL THEN NULL ELSE {expr} END" if nullable else f"COALESCE({expr}, 0)"
+
+
+_KEPT_ENTRY_COLUMNS = (
+    "id", "run_id", "kind", "category", "description", "campaign", "brand", "locale", "format", "format_class",
+    "concept", "variant", "asset_path", "deliverable_key", "units", "words", "occurred_at", "month", "currency",
+    "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros", "baseline_days",
+    "device", "quote_id", "quote_version", "quote_lines", "baseline_currency", "baseline_source_micros", "fx_rate",
+    "no_baseline", "no_baseline_reason", "voids_entry_id", "reason", "manifest_path", "brief_sha256", "who",
+    "recorded_at", "content_sha256", "applied")
+_KEPT_RUN_COLUMNS = (
+    "run_id", "campaign", "brand", "brand_slug", "pipeline", "generator", "model", "device", "started_at",
+    "finished_at", "month", "source_locale", "quote_requested", "quotes_used", "assets_total", "assets_new",
+    "assets_cached", "currency", "baseline_micros", "actual_micros", "baseline_days", "no_baseline",
+    "no_baseline_reason", "manifest_path", "brief_path", "brief_sha256", "assetkit_version", "settings_sha256",
+    "who", "recorded_at")
+
+SCHEMA_V8 = f"""
+DROP TRIGGER entries_no_update;
+DROP TRIGGER entries_no_delete;
+DROP TRIGGER runs_no_update;
+DROP TRIGGER runs_no_delete;
+{_ENTRIES_V8}
+INSERT INTO entries_v8 ({", ".join(_KEPT_ENTRY_COLUMNS)}, baseline_ms, actual_ms, compute_ms, human_estimated_ms,
+                        review_recorded_ms)
+SELECT {", ".join(_KEPT_ENTRY_COLUMNS)}, {_ms("baseline_hours", 3_600_000)}, {_ms("actual_hours", 3_600_000)},
+       {_ms("compute_seconds", 1000)}, {_ms("human_minutes_estimated", 60_000)},
+       {_ms("review_minutes_recorded", 60_000, nullable=True)}
+FROM entries ORDER BY id;
+DROP TABLE entries;
+ALTER TABLE entries_v8 RENAME TO entries;
+CREATE INDEX entries_occurred ON entries (occurred_at);
+CREATE INDEX entries_campaign ON entries (campaign, occurred_at);
+CREATE INDEX entries_run ON entries (run_id);
+CREATE UNIQUE INDEX entries_voided_once ON entries (voids_entry_id) WHERE voids_entry_id IS NOT NULL;
+CREATE INDEX entries_deliverable ON entries (deliverable_key) WHERE deliverable_key IS NOT NULL;
+CREATE INDEX entries_no_baseline ON entries (occurred_at) WHERE no_baseline = 1;
+CREATE INDEX entries_off_run ON entries (occurred_at) WHERE run_id IS NULL;
+
+CREATE TABLE runs_v8 (
+    run_id TEXT PRIMARY KEY,
+    campaign TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    brand_slug TEXT,
+    pipeline TEXT,
+    generator TEXT,
+    model TEXT,
+    device TEXT,
+    started_at TEXT,
+    finished_at TEXT NOT NULL,
+    month TEXT NOT NULL,
+    source_locale TEXT,
+    quote_requested TEXT,
+    quotes_used TEXT,
+    assets_total INTEGER NOT NULL DEFAULT 0,
+    assets_new INTEGER NOT NULL DEFAULT 0,
+    assets_cached INTEGER NOT NULL DEFAULT 0,
+    compute_ms INTEGER NOT NULL DEFAULT 0,
+    currency TEXT NOT NULL,
+    baseline_micros INTEGER NOT NULL DEFAULT 0,
+    actual_micros INTEGER NOT NULL DEFAULT 0,
+    baseline_ms INTEGER NOT NULL DEFAULT 0,
+    actual_ms INTEGER NOT NULL DEFAULT 0,
+    baseline_days REAL,
+    no_baseline INTEGER NOT NULL DEFAULT 0 CHECK (no_baseline = 0 OR no_baseline = 1),
+    no_baseline_reason TEXT,
+    manifest_path TEXT,
+    brief_path TEXT,
+    brief_sha256 TEXT,
+    assetkit_version TEXT,
+    settings_sha256 TEXT,
+    who TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) STRICT;
+INSERT INTO runs_v8 ({", ".join(_KEPT_RUN_COLUMNS)}, compute_ms, baseline_ms, actual_ms)
+SELECT {", ".join(_KEPT_RUN_COLUMNS)}, {_ms("compute_seconds", 1000)}, {_ms("baseline_hours", 3_600_000)},
+       {_ms("actual_hours", 3_600_000)}
+FROM runs ORDER BY rowid;
+DROP TABLE runs;
+ALTER TABLE runs_v8 RENAME TO runs;
+CREATE INDEX runs_finished ON runs (finished_at);
+CREATE INDEX runs_campaign ON runs (campaign, finished_at);
+
+DROP TABLE totals;
+CREATE TABLE totals (
+    day TEXT NOT NULL,
+    category TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    no_baseline INTEGER NOT NULL,
+    quote_id TEXT NOT NULL,
+    entries INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    baseline_micros INTEGER NOT NULL,
+    actual_compute_micros INTEGER NOT NULL,
+    actual_human_micros INTEGER NOT NULL,
+    actual_tool_micros INTEGER NOT NULL,
+    baseline_ms INTEGER NOT NULL,
+    actual_ms INTEGER NOT NULL,
+    compute_ms INTEGER NOT NULL,
+    no_baseline_units INTEGER NOT NULL,
+    PRIMARY KEY ({', '.join(TOTALS_DIMENSIONS)})
+) STRICT, WITHOUT ROWID;
+{_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
+""" + append_only_triggers("entries") + append_only_triggers("runs")
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5,
-                               6: SCHEMA_V6, 7: SCHEMA_V7}
+                               6: SCHEMA_V6, 7: SCHEMA_V7, 8: SCHEMA_V8}
 
 #: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
 TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes", "decisions",
@@ -352,19 +545,21 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-_GENERATED = {"actual_micros", "saving_micros", "hours_saved"}
+_GENERATED = {"actual_micros", "saving_micros", "saved_ms"}
 _ENTRY_DEFAULTS = {"units": 0, "baseline_micros": 0, "actual_compute_micros": 0, "actual_human_micros": 0,
-                   "actual_tool_micros": 0, "baseline_hours": 0.0, "actual_hours": 0.0, "compute_seconds": 0.0,
-                   "human_minutes_estimated": 0.0, "no_baseline": 0}
+                   "actual_tool_micros": 0, "baseline_ms": 0, "actual_ms": 0, "compute_ms": 0,
+                   "human_estimated_ms": 0, "no_baseline": 0, "spend_micros": 0}
 #: The columns an insert writes (all of ``entries`` but ``id`` and the generated ones), in table order.
 ENTRY_COLUMNS = (
     "run_id", "kind", "category", "description", "campaign", "brand", "locale", "format", "format_class",
     "concept", "variant", "asset_path", "deliverable_key", "units", "words", "occurred_at", "month", "currency",
-    "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros", "baseline_hours",
-    "actual_hours", "baseline_days", "compute_seconds", "device", "human_minutes_estimated",
-    "review_minutes_recorded", "quote_id", "quote_version", "quote_lines", "baseline_currency",
+    "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros", "baseline_ms",
+    "actual_ms", "baseline_days", "compute_ms", "device", "human_estimated_ms",
+    "review_recorded_ms", "quote_id", "quote_version", "quote_lines", "baseline_currency",
     "baseline_source_micros", "fx_rate", "no_baseline", "no_baseline_reason", "voids_entry_id", "reason",
-    "manifest_path", "brief_sha256", "who", "recorded_at", "content_sha256", "applied")
+    "manifest_path", "brief_sha256", "who", "recorded_at", "content_sha256", "applied", "spend_micros")
+#: Milliseconds per unit of the duration columns (the ledger's integer unit of time).
+MS_PER_HOUR, MS_PER_MINUTE, MS_PER_SECOND = 3_600_000, 60_000, 1000
 _ENTRY_COLUMN_SET = frozenset(ENTRY_COLUMNS)
 
 #: The columns of the review tables an insert writes (all but ``id``), hashed in this order.
@@ -373,13 +568,32 @@ DECISION_COLUMNS = ("campaign", "scope", "target", "concept", "variant", "locale
 DELIVERY_COLUMNS = ("campaign", "target", "assets", "files", "bytes", "index_sha256", "allow_pending", "who",
                     "delivered_at")
 
+#: The hashed columns of runs and entries up to schema 7 (hours as REAL): what the schema 8
+#: migration verifies the chain with before it re-hashes every link.
+HASHED_V7 = {
+    "runs": ("run_id", "campaign", "brand", "brand_slug", "pipeline", "generator", "model", "device", "started_at",
+             "finished_at", "month", "source_locale", "quote_requested", "quotes_used", "assets_total",
+             "assets_new", "assets_cached", "compute_seconds", "currency", "baseline_micros", "actual_micros",
+             "baseline_hours", "actual_hours", "baseline_days", "no_baseline", "no_baseline_reason",
+             "manifest_path", "brief_path", "brief_sha256", "assetkit_version", "settings_sha256", "who",
+             "recorded_at"),
+    "entries": (
+        "run_id", "kind", "category", "description", "campaign", "brand", "locale", "format", "format_class",
+        "concept", "variant", "asset_path", "deliverable_key", "units", "words", "occurred_at", "month", "currency",
+        "baseline_micros", "actual_compute_micros", "actual_human_micros", "actual_tool_micros", "baseline_hours",
+        "actual_hours", "baseline_days", "compute_seconds", "device", "human_minutes_estimated",
+        "review_minutes_recorded", "quote_id", "quote_version", "quote_lines", "baseline_currency",
+        "baseline_source_micros", "fx_rate", "no_baseline", "no_baseline_reason", "voids_entry_id", "reason",
+        "manifest_path", "brief_sha256", "who", "recorded_at", "content_sha256", "applied"),
+}
+
 HASHED.update({
     "quotes": ("quote_id", "version", "agency", "category", "currency", "valid_from", "valid_to", "source_file",
                "sha256", "body", "who", "imported_at"),
     "runs": ("run_id", "campaign", "brand", "brand_slug", "pipeline", "generator", "model", "device", "started_at",
              "finished_at", "month", "source_locale", "quote_requested", "quotes_used", "assets_total",
-             "assets_new", "assets_cached", "compute_seconds", "currency", "baseline_micros", "actual_micros",
-             "baseline_hours", "actual_hours", "baseline_days", "no_baseline", "no_baseline_reason",
+             "assets_new", "assets_cached", "compute_ms", "currency", "baseline_micros", "actual_micros",
+             "baseline_ms", "actual_ms", "baseline_days", "no_baseline", "no_baseline_reason",
              "manifest_path", "brief_path", "brief_sha256", "assetkit_version", "settings_sha256", "who",
              "recorded_at"),
     "entries": ENTRY_COLUMNS,

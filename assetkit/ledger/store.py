@@ -18,6 +18,7 @@ from .schema import (
     _TOTALS_FROM_ENTRIES,
     _TOTALS_MEASURES,
     APPLICATION_ID,
+    HASHED_V7,
     MIGRATIONS,
     SCHEMA_VERSION,
     TOTALS_DIMENSIONS,
@@ -283,24 +284,54 @@ class Store:
     def _migrate(self, conn: sqlite3.Connection) -> None:
         if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
+        # schema 8 rebuilds tables that entries reference: foreign keys off (it cannot change in a transaction)
+        conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._check_identity(conn)  # another process may have migrated meanwhile
             current = conn.execute("PRAGMA user_version").fetchone()[0]
+            before_v8 = {**chain.HASHED, **HASHED_V7}  # what the chain hashed up to schema 7
             for version in range(current + 1, SCHEMA_VERSION + 1):
+                if version == 8:
+                    try:  # the chain as it was must hold before every link is re-hashed
+                        chain.verify(conn, hashed=before_v8)
+                    except chain.ChainBreak as brk:
+                        raise LedgerError(f"{self.name}: does not verify ({brk.table} row {brk.row_id}: "
+                                          f"{brk.problem}); it was not upgraded — restore it from a backup") from None
                 for stmt in _statements(MIGRATIONS[version]):
                     conn.execute(stmt)
                 if version == 1:
                     conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)",
                                      [("created_at", utc_iso()), ("created_by", who())])
                 if version == 4:
-                    chain.backfill(conn, ("quotes", "runs", "entries"))  # the tables schema 4 had
+                    chain.backfill(conn, ("quotes", "runs", "entries"), before_v8)  # the tables schema 4 had
+                if version == 8:
+                    self._rehash(conn)
                 conn.execute(f"PRAGMA user_version = {version}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            bad = conn.execute("PRAGMA foreign_key_check").fetchone()
+            if bad is not None:
+                raise LedgerError(f"{self.name}: the upgrade would break a reference ({tuple(bad)}); "
+                                  "it was not upgraded")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
+
+    @staticmethod
+    def _rehash(conn: sqlite3.Connection) -> None:
+        """Schema 8 changed the hashed columns of runs and entries: every link is re-hashed, and the
+        old chain's head (verified just before) is kept in meta."""
+        conn.execute("DROP TRIGGER chain_no_update")
+        conn.execute("DROP TRIGGER chain_no_delete")
+        old = chain.rehash(conn)
+        for stmt in _statements(chain.append_only_triggers("chain")):
+            conn.execute(stmt)
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         [("rechained_at", utc_iso()), ("rechained_from", old.hex()),
+                          ("rechained_why", "schema 8: durations as integer milliseconds")])
 
     def close(self) -> None:
         self.conn.close()
@@ -379,8 +410,7 @@ class VerifyResult:
 
 
 def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
-    """``totals`` must equal the sums over ``entries`` (exactly for money and counts; the REAL
-    hour estimates to 10⁻⁶ h per entry, as float sums depend on their order)."""
+    """``totals`` must equal the sums over ``entries``, exactly (money in micros, time in ms)."""
     measures = _TOTALS_MEASURES
     select = _TOTALS_FROM_ENTRIES.split("SELECT", 1)[1].split("ON CONFLICT")[0].replace("WHERE id > ?", "")
     if full:
@@ -400,7 +430,7 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
     sums = ", ".join(f"SUM({m})" for m in measures)
     derived_total = conn.execute(
         "SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_compute_micros), SUM(actual_human_micros), "
-        "SUM(actual_tool_micros), SUM(baseline_hours), SUM(actual_hours), SUM(compute_seconds), "
+        "SUM(actual_tool_micros), SUM(baseline_ms), SUM(actual_ms), SUM(compute_ms), "
         "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) FROM entries").fetchone()
     stored_total = conn.execute(f"SELECT {sums} FROM totals").fetchone()
     problem = _measure_diff(measures, tuple(derived_total), tuple(stored_total))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..ledger import rollups
+from ..ledger.units import hours
 from ..money import MICROS, FxError, FxTable
 from .i18n import DASH, Fmt
 from .model import (
@@ -69,6 +70,8 @@ def cause_of(kind: str) -> str:
         return "ai_generation"
     if kind == "translation":
         return "translation"
+    if kind == "invoice":
+        return "invoice"
     return "manual"
 
 
@@ -126,8 +129,9 @@ def _m(micros: int | None, factor: Decimal = Decimal(1)) -> Decimal:
     return v if factor == 1 else v * factor
 
 
-def _hours(value: float | None) -> Decimal:
-    return Decimal(repr(float(value or 0.0))).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+def _hours(ms: int | None) -> Decimal:
+    """Integer milliseconds → hours rounded half-even to 0.01 (only for printing)."""
+    return hours(ms).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
 def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None) -> list[_Group]:
@@ -140,7 +144,7 @@ def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | 
             cause=cause_of(k), kind=k, no_baseline=bool(r["no_baseline"]), n=sign * r["n"],
             units=sign * int(r["units"] or 0), baseline=sign * _m(r["baseline"], f),
             compute=sign * _m(r["compute"], f), human=sign * _m(r["human"], f), tools=sign * _m(r["tools"], f),
-            hours_saved=sign * Decimal(repr(float((r["bh"] or 0) - (r["ah"] or 0)))),
+            hours_saved=sign * hours((r["bh"] or 0) - (r["ah"] or 0)),
             first=r["first"], last=r["last"]))
     return out
 
@@ -165,6 +169,8 @@ def _figures(groups: list[_Group], period: Period, today: dt.date | None, campai
         f.entries += g.n
         if g.kind == "asset":
             f.assets += g.units
+        if g.cause == "invoice":  # measured spend: read apart (rollups.invoices), never a saving
+            continue
         if g.no_baseline:
             f.unbaselined_entries += g.n
             f.unbaselined_cost += g.actual
@@ -207,6 +213,8 @@ def _figures(groups: list[_Group], period: Period, today: dt.date | None, campai
 def _rollup(groups: list[_Group], key, label, total_saving: Decimal) -> list[Row]:
     rows: dict[str, Row] = {}
     for g in groups:
+        if g.cause == "invoice":
+            continue
         k = key(g)
         row = rows.get(k)
         if row is None:
@@ -245,6 +253,10 @@ def _period_figures(conn, period: Period, brand, campaign, conv: _Converter, las
     campaigns = sum(1 for k, u in units.items() if k and u > 0)
     fig = _figures(dims["total"], period, last, campaigns)
     fig.months = len({g.month for g in dims["month"] if g.n > 0})
+    on = (period.end or last or dt.date.today()).isoformat()
+    for r in rollups.invoices(conn, period, brand, campaign):
+        fig.invoices += r["n"]
+        fig.spend = (fig.spend or Decimal(0)) + _m(r["spend"], conv.factor(r["currency"], on, 0))
     return fig, dims
 
 
@@ -273,7 +285,7 @@ def _sensitivity(conn, period: Period, brand, campaign, f: Figures, groups: list
                      for k in SENSITIVITY_MINUTES for r in SENSITIVITY_RATE]
     minutes, units = rollups.estimated_minutes(conn, period, brand, campaign)
     if units > 0 and minutes > 0:
-        per = Decimal(repr(minutes)) / units
+        per = minutes / units
         f.minutes_per_deliverable = per.quantize(Decimal("0.1"), ROUND_HALF_EVEN)
         if est > 0:
             f.breakeven_minutes = (per * (f.run_baseline - other - rec) / est).quantize(Decimal("0.1"),
@@ -310,19 +322,18 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
     m.rate_cards = list(cards.values())
     # Compute: hours per device from the runs; the cost is the ledger's compute total.
     for r in rollups.compute_by_device(conn, period, brand, campaign):
-        hours = (Decimal(repr(float(r["s"] or 0))) / 3600).quantize(Decimal("0.01"))
         rate = settings.compute.per_hour(r["device"]) if settings is not None else None
-        m.compute_rates.append(ComputeRateUse(r["device"], rate, hours, Decimal(0)))
+        m.compute_rates.append(ComputeRateUse(r["device"], rate, _hours(r["ms"]), Decimal(0)))
     # Human time: the estimates from settings, and the recorded review time that replaced them.
-    est_h = rev_h = Decimal(0)
+    est_ms = rev_ms = 0
     for r in rollups.hours_by_kind(conn):
         if r["kind"] == "review":
-            rev_h += _hours(r["ah"])
+            rev_ms += r["ah"] or 0
             m.human_recorded_entries += r["n"]
         elif r["kind"] in AI_KINDS + ("translation",):
-            est_h += _hours(r["ah"])
+            est_ms += r["ah"] or 0
             m.human_estimated_entries += r["n"]
-    m.human_estimated_hours, m.human_recorded_hours = est_h, rev_h
+    m.human_estimated_hours, m.human_recorded_hours = _hours(est_ms), _hours(rev_ms)
     _review_time(conn, period, brand, campaign, settings, m)
     _applied(conn, period, brand, campaign, m)
     if settings is not None:
@@ -391,14 +402,16 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
         except ValueError:
             applied = {}
         for item in ("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour", "human_minutes",
-                     "copy_source", "fx_pair", "fx_date", "licence_exception"):
+                     "copy_source", "fx_pair", "fx_date", "licence_exception", "hardware_rate_per_hour",
+                     "brief_copy_minutes"):
             if item in applied:
                 value = str(applied[item]) if item != "fx_pair" else f"{applied['fx_pair']} ({applied.get('fx_date')})"
                 if item == "fx_date":
                     continue
                 counts[(item, value)] = counts.get((item, value), 0) + r["n"]
     order = {k: i for i, k in enumerate(("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour",
-                                         "human_minutes", "copy_source", "fx_pair", "licence_exception"))}
+                                         "human_minutes", "copy_source", "fx_pair", "licence_exception",
+                                         "hardware_rate_per_hour", "brief_copy_minutes"))}
     m.applied = [AppliedRate(item, value, n) for (item, value), n in
                  sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
     m.licence_exceptions = [(a.value, a.entries) for a in m.applied if a.item == "licence_exception"]
@@ -462,7 +475,7 @@ def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | N
             cause=cause_of(r["k"]) + ("" if r["kind"] != "void" else " (void)"),
             source_currency=r["currency"], baseline=baseline, compute=compute, human=human, tools=tools,
             actual=actual, saving=None if baseline is None else baseline - actual,
-            hours_saved=_hours((r["baseline_hours"] or 0) - (r["actual_hours"] or 0)),
+            hours_saved=_hours((r["baseline_ms"] or 0) - (r["actual_ms"] or 0)),
             assets=int(r["units"] or 0),
             rate_card=(r["quote_id"] or "") + (f" v{r['quote_version']}" if r["quote_version"] else ""))
 

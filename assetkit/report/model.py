@@ -147,6 +147,8 @@ class Figures:
     manual_saving: Decimal = Decimal(0)  # manual entries: their own section, never the headline
     manual_entries: int = 0
     months: int = 0  # calendar months that hold entries
+    invoices: int = 0  # agency invoices in the period (``ledger invoice``; voids subtract)
+    spend: Decimal | None = None  # measured agency spend they add up to (None: no invoice recorded)
     #: the run saving if the estimated human minutes were ½×, 1×, 2×, 4× and the internal rate
     #: −25 %, as set, +25 %: (minutes factor, rate factor, saving)
     sensitivity: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)

@@ -111,6 +111,13 @@ def _headline(data: ReportData, fmt: Fmt) -> dict:
     if f.ai_share is not None:
         lines.append(fmt.t("headline_ai", pct=fmt.pct(f.ai_share)))
     p = data.previous
+    if f.spend is not None:
+        if p is not None and data.compare is not None and p.spend:
+            lines.append(fmt.t("headline_spend_change", spend=fmt.money_whole(f.spend), n=fmt.number(f.invoices),
+                               before=fmt.money_whole(p.spend), period=data.compare.label,
+                               pct=fmt.pct((f.spend - p.spend) / p.spend, signed=True)))
+        else:
+            lines.append(fmt.t("headline_spend", spend=fmt.money_whole(f.spend), n=fmt.number(f.invoices)))
     if p is not None and data.compare is not None and p.months < f.months:
         lines.append(fmt.t("compare_less_data", period=data.compare.label, months=fmt.number(p.months),
                            current=fmt.number(f.months)))

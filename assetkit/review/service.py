@@ -72,6 +72,7 @@ class ReviewService:
     folder: Path
     ledger: Path | None = None
     reviewer: str = "unknown"
+    settings: Any = None  # the rates a decision's ledger corrections use (assetkit.yaml when None)
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -80,6 +81,10 @@ class ReviewService:
         self._catalog = load_catalog(self.folder)
         self._stamp = self._manifest_stamp()
         self.store = ReviewStore(self.ledger)
+        if self.settings is None:
+            from ..settings import load_settings
+
+            self.settings = load_settings()
 
     def close(self) -> None:
         self.store.close()
@@ -180,7 +185,9 @@ class ReviewService:
         row = {"campaign": cat.campaign, "scope": scope, "target": ident, **where, "action": action,
                "comment": comment, "assets": members, "reviewer": reviewer, "focus_ms": int(focus),
                "manifest_sha256": cat.manifest_sha256, "who": who()}
+        books = [(aid, cat.campaign, cat.assets[aid].locale, cat.assets[aid].format, cat.assets[aid].concept,
+                  cat.assets[aid].variant) for aid in members]
         with self._db_lock:
-            decision = self.store.add_decision(row)
+            decision = self.store.add_decision(row, members=books, settings=self.settings)
         states = asset_states(cat, self.decisions())
         return decision, {aid: states[aid] for aid in master.assets}

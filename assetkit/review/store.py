@@ -106,9 +106,11 @@ class ReviewStore:
         self.close()
 
     # .. writing ...............................................................................
-    def add_decision(self, row: dict[str, Any], check=None) -> Decision:
+    def add_decision(self, row: dict[str, Any], check=None, members=None, settings=None) -> Decision:
         """Append a decision. ``check(conn)`` runs inside the write transaction first (the stale
-        test), so nothing is written when it raises."""
+        test), so nothing is written when it raises. ``members`` (asset id, campaign, locale,
+        format, concept, variant): the decision's assets, whose ledger entries it corrects in the
+        same transaction (recorded review time, rejections; :meth:`Ledger.book_decision`)."""
         row = dict(row)
         row["assets"] = json.dumps(row["assets"], sort_keys=True, separators=(",", ":"))
         row.setdefault("decided_at", now_iso_ms())
@@ -116,6 +118,8 @@ class ReviewStore:
             if check is not None:
                 check(conn)
             new_id = _append(conn, "decisions", DECISION_FIELDS, row)
+            if members:
+                self.ledger.book_decision(new_id, row["action"], row["reviewer"], row["focus_ms"], members, settings)
         got = self.conn.execute("SELECT * FROM decisions WHERE id = ?", (new_id,)).fetchone()
         return Decision.from_row(got)
 
