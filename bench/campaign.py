@@ -266,7 +266,7 @@ def main() -> None:
     ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",
                     help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
     args = ap.parse_args()
-    from diffusion import build_sd_turbo
+    from diffusion import build_sd_turbo, model_card
 
     from assetkit.generators.diffusers import quiet_libraries
 
@@ -277,7 +277,7 @@ def main() -> None:
         t = time.perf_counter()
         work.mkdir(parents=True, exist_ok=True)
         if (work / "sd-turbo-random" / "model_index.json").exists() and (work / "taesd-random").is_dir():
-            model = work / "sd-turbo-random"
+            model = model_card(work / "sd-turbo-random")
         else:
             model = build_sd_turbo(work)
         tiny = work / "taesd-random"
