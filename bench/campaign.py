@@ -66,11 +66,12 @@ def load() -> str:
     return f"{a:.2f}/{b:.2f}/{c:.2f}"
 
 
-def write_campaign(work: Path, model: Path, tiny_vae: Path, concepts: int, masters: str) -> Path:
-    """The reference brief and its pipeline (social-campaign with the fast preset) under ``work``."""
+def write_campaign(work: Path, model: Path, tiny_vae: Path, concepts: int, masters: str, code: Path = ROOT) -> Path:
+    """The reference brief and its pipeline (social-campaign with the fast preset) under ``work``,
+    with the brand kit of the source tree ``code`` (an older tree reads its own kit's schema)."""
     brand = work / "brand" / "nordlicht"
     if not brand.is_dir():
-        shutil.copytree(ROOT / "brand" / "nordlicht", brand)
+        shutil.copytree(code / "brand" / "nordlicht", brand)
     gen = f"      preset: fast\n      tiny_vae: {tiny_vae}\n"
     if masters != "per-aspect":
         gen += f"      masters: {masters}\n"
@@ -118,11 +119,11 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
     if worker_nice is not None:
         env["ASSETKIT_WORKER_NICE"] = str(worker_nice)
     cmd = [sys.executable, "-m", "assetkit", "run", str(brief), "--out", str(out), "--no-ledger",
-           "--pipeline", str(work / "pipeline.yaml"), "--progress", "none", "--json"]
+           "--pipeline", str(brief.parent / "pipeline.yaml"), "--progress", "none", "--json"]
     before = load()
     cpu0 = child_cpu()
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=brief.parent, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     cpu = child_cpu() - cpu0
     after = load()
@@ -285,10 +286,15 @@ def main() -> None:
               flush=True)
         brief = write_campaign(work, model, tiny, 1 if args.quick else 4, args.masters)
         runs = []
-        codes = [("this", ROOT)] + ([("compare", args.compare.resolve())] if args.compare else [])
+        codes = [("this", ROOT, brief)]
+        if args.compare:
+            src = args.compare.resolve()
+            (work / "compare").mkdir(exist_ok=True)
+            codes.append(("compare", src, write_campaign(work / "compare", model, tiny, 1 if args.quick else 4,
+                                                         args.masters, src)))
         for r in range(args.runs * len(codes)):
-            label, code = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same load drift)
-            res = cli_run(work, brief, work / f"out{r}", args.worker_nice, code)
+            label, code, run_brief = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same drift)
+            res = cli_run(work, run_brief, work / f"out{r}", args.worker_nice, code)
             res["masters_by_size"] = master_sizes(work / f"out{r}")
             res["code"] = label if label == "this" else str(code)
             runs.append(res)
