@@ -301,7 +301,9 @@ def main() -> None:
             print(f"run {r + 1} ({label} code): {res['assets']} assets from {res['masters']} masters "
                   f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master, "
                   f"CPU {res['cpu_s']} s "
-                  f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s); "
+                  f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s, "
+                  f"model load {res['timings'].get('generate.model_load', 0):.1f} s, "
+                  f"prompt encode {res['timings'].get('generate.prompt_encode', 0):.2f} s); "
                   f"load average {res['load_before']} → {res['load_after']}", flush=True)
         sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
                        key=lambda s: (s[0] != s[1], s))
