@@ -130,6 +130,16 @@ def test_unknown_licence_needs_a_recorded_exception(proj):
         "model": "tiny-sd", "role": "model", "license": None, "usage": "commercial",
         "reason": "internal test model, ticket LEGAL-42", "weights_sha256": m["generator"]["weights_sha256"]}]
     assert "reason: internal test model, ticket LEGAL-42" in (root / "out" / "lic" / "assetkit.lock").read_text()
+    # the exception reaches the books: each entry records it, the report's methodology lists it
+    assert invoke("ledger", "reconcile", "out").exit_code == 0
+    md = invoke("report", "--format", "md").output
+    assert ("Assets made under a model-licence exception (declared in allow_models: with a reason; the model's "
+            "licence alone does not allow this use), with their entries: model tiny-sd (licence unknown): internal "
+            "test model, ticket LEGAL-42 — 1.") in md
+    assert "| Model-licence exception (allow_models) | model tiny-sd (licence unknown): internal test model, " \
+        "ticket LEGAL-42 | 1 |" in md
+    de = invoke("report", "--format", "md", "--locale", "de-DE").output
+    assert "Unter einer Ausnahme von der Modelllizenz erstellte Assets" in de
 
 
 def test_revenue_threshold_licence_and_a_non_commercial_lora(proj):

@@ -275,6 +275,26 @@ def test_pdf_renders_to_png(demo_pdf, tmp_path):
     img.save(tmp_path / "page1.png")
 
 
+def test_pdf_headings_are_kept_with_what_follows(demo_pdf):
+    """A section heading never stands alone at a page foot: at least 60 mm of its chart or table
+    follow it on its page (the footer takes the last 18 mm)."""
+    pdfium = pytest.importorskip("pypdfium2")
+    doc = pdfium.PdfDocument(demo_pdf)
+    mm = 72 / 25.4
+    seen = set()
+    for i in range(len(doc)):
+        text = doc[i].get_textpage()
+        for heading in ("Nach Monat", "Nach Agenturkategorie", "Struktur der internen Kosten", "Nach Kampagne",
+                        "Manuelle Einträge", "Nach Marke"):
+            found = text.search(heading, match_case=True, match_whole_word=True).get_next()
+            if found is None:
+                continue
+            _left, bottom, _right, _top = text.get_charbox(found[0])
+            seen.add(heading)
+            assert bottom > (18 + 60) * mm, f"{heading!r} is stranded at the foot of page {i + 1}"
+    assert seen >= {"Nach Monat", "Nach Agenturkategorie", "Nach Kampagne", "Manuelle Einträge"}
+
+
 # -- thumbnails --------------------------------------------------------------------------------
 
 def test_thumbnails_from_the_run_manifest_and_missing_files_skipped(tmp_path):
@@ -420,3 +440,35 @@ def test_table_percentages_have_one_fixed_decimal():
     assert [en.pct(Decimal(x), fixed=True) for x in ("0.89", "0.9712", "1")] == ["89.0%", "97.1%", "100.0%"]
     assert de.pct(Decimal("0.89"), fixed=True) == "89,0\xa0%"
     assert en.pct(Decimal("0.0004"), fixed=True) == "<0.1%"
+
+
+def test_manual_entries_have_their_own_section(ledger_project):
+    """`ledger add` entries (and their voids) are listed with their evidence in a section of their
+    own whose total is the headline's manual figure; the run headline does not include them."""
+    runner = CliRunner()
+    common = ["--source", "Invoice HF-114", "--approved-by", "M. Keller", "--date", "2026-05-04"]
+    for desc, baseline, actual in (("Newsletter banners", "900", "120"), ("Packshots", "1800", "350")):
+        r = runner.invoke(cli, ["ledger", "add", "--category", "crm", "--description", desc, "--baseline", baseline,
+                                "--actual", actual, "--hours", "3", *common])
+        assert r.exit_code == 0, r.output
+    assert runner.invoke(cli, ["ledger", "void", "2", "--reason", "booked twice"]).exit_code == 0
+    r = runner.invoke(cli, ["report", "--format", "md", "--period", "2026-Q2"])
+    assert r.exit_code == 0, r.output
+    assert "No run in this period has a rate-card baseline" in r.output
+    section = r.output.split("## Manual entries\n", 1)[1].split("\n## ", 1)[0]
+    assert "| Entry | Date | Category | Description | Evidence | Agency baseline | In-house cost | Saving | " \
+        "Hours saved |" in section
+    assert "| 1 | May 4, 2026 | CRM | Newsletter banners | source: Invoice HF-114; approved by: M. Keller | " \
+        "€900.00 | €300.00 | €600.00 | -3.0 |" in section
+    assert "| 3 | May 4, 2026 | CRM | Packshots | void of #2: booked twice | -€1,800.00 | -€530.00 | -€1,270.00 | " \
+        "3.0 |" in section
+    assert "| **Total** |  |  |  |  | **€900.00** | **€300.00** | **€600.00** | **-3.0** |" in section
+    r = runner.invoke(cli, ["report", "--format", "md", "--period", "2026-Q2", "--locale", "de-DE"])
+    assert "## Manuelle Einträge\n" in r.output and "| **Summe** |" in r.output.split("## Manuelle Einträge")[1]
+
+
+def test_every_report_string_has_a_german_text():
+    from assetkit.report.i18n import STRINGS
+
+    assert set(STRINGS["de"]) == set(STRINGS["en"])
+    assert all(STRINGS["de"][k].strip() for k in STRINGS["de"])

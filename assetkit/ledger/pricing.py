@@ -244,6 +244,11 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     device = manifest.get("device")
     compute_rate = settings.compute.per_hour(device)
     internal = settings.internal_hourly_rate
+    # the licence gate's exceptions (``allow_models:``): every asset of the run was made under them
+    exceptions = [e for e in ((manifest.get("provenance") or {}).get("license_exceptions") or [])
+                  if isinstance(e, dict)]
+    licence_exception = "; ".join(f"{e.get('role', 'model')} {e.get('model')} (licence {e.get('license') or 'unknown'})"
+                                  f": {e.get('reason')}" for e in exceptions) or None
     asset_secs = 0.0
     for i, (a, key, role) in enumerate(priced):
         s, lines = chosen[i]
@@ -252,7 +257,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         asset_secs += secs
         minutes = settings.human_minutes.for_class(fclass).total
         applied = dict(role=role, internal_hourly_rate=internal, compute_rate_per_hour=compute_rate,
-                       human_minutes=minutes, generator=generator.get("name"))
+                       human_minutes=minutes, generator=generator.get("name"), licence_exception=licence_exception)
         row = dict(asset_template, locale=a.get("locale"), format=a.get("format"), format_class=fclass,
                    concept=a.get("concept"), variant=a.get("variant"), asset_path=a.get("path"),
                    units=0 if role == "revision" else 1, deliverable_key=key, content_sha256=a.get("sha256"),

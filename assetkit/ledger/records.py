@@ -145,6 +145,7 @@ class RunRecord:
     baseline_days: float | None = None
     assets_new: int = 0
     assets_cached: int = 0
+    already_booked: int = 0  # re-made assets whose deliverable was booked by an earlier run
     quotes_used: tuple[str, ...] = ()
     ledger_path: str = ""
     money_locale: str = "en_US"
@@ -160,6 +161,7 @@ class RunRecord:
                 "hours_saved": round(self.hours_saved, 4), "baseline_days": self.baseline_days,
                 "no_baseline": self.no_baseline, "no_baseline_reason": self.no_baseline_reason,
                 "assets_new": self.assets_new, "assets_cached": self.assets_cached,
+                "already_booked": self.already_booked,
                 "quotes_used": list(self.quotes_used), "ledger": self.ledger_path}
 
     def describe(self) -> str:
@@ -170,6 +172,9 @@ class RunRecord:
 
         if self.entries == 0 or (self.assets_new == 0 and self.baseline == 0 and not self.no_baseline):
             return f"nothing new to record ({self.assets_cached} assets up to date) → {self.ledger_path}"
+        if self.already_booked and self.already_booked == self.assets_new and self.baseline == 0:
+            return (f"nothing new to book: {self.already_booked} re-made assets are deliverables an earlier run "
+                    f"booked (identical output); cost here {m(self.actual)} → {self.ledger_path}")
         if self.no_baseline and self.baseline == 0 and "draft proof" in (self.no_baseline_reason or ""):
             return (f"{self.assets_new} draft proofs recorded, not counted as agency work; cost here "
                     f"{m(self.actual)}, {self.actual_hours:.1f} h → {self.ledger_path}")
@@ -353,6 +358,7 @@ class Ledger(Store):
             no_baseline_reason=run_row["no_baseline_reason"], baseline_hours=run_row["baseline_hours"],
             actual_hours=run_row["actual_hours"], baseline_days=run_row["baseline_days"],
             assets_new=run_row["assets_new"], assets_cached=run_row["assets_cached"],
+            already_booked=run_row["assets_new"] - len(batches[0][1]),
             quotes_used=tuple(q for q in (run_row["quotes_used"] or "").split(",") if q),
             ledger_path=self.name, money_locale=settings.money_locale)
 

@@ -216,6 +216,13 @@ _KEYS = {
 }
 
 
+def report_where_and(period: Span, brand, campaign, condition: str, alias: str = "e",
+                     time_col: str = "occurred_at") -> tuple[str, list]:
+    """:func:`report_where` with one more SQL ``condition`` (always a ``WHERE``)."""
+    where, params = report_where(period, brand, campaign, alias, time_col)
+    return (where + " AND " if where else " WHERE ") + condition, params
+
+
 def _totals_where(period: Span, brand, campaign) -> tuple[str, list]:
     clauses, params = [], []
     if period.start is not None:
@@ -358,13 +365,12 @@ def has_unbaselined(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> boo
 
 def unbaselined(conn: sqlite3.Connection, period: Span, brand, campaign, limit: int) -> list[sqlite3.Row]:
     """Runs (and manual entries) of the period with deliverables that have no baseline."""
-    where, params = report_where(period, brand, campaign, "e")
-    extra = " AND " if where else " WHERE "
+    where, params = report_where_and(period, brand, campaign, "no_baseline = 1")
     return conn.execute(
         f"SELECT COALESCE(run_id, '') AS run, MIN(id) AS id, MIN(occurred_at) AS at, "
         f"COALESCE(MAX(brand), '') AS brand, COALESCE(MAX(campaign), '') AS campaign, e.currency, "
         f"SUM(actual_compute_micros + actual_human_micros + actual_tool_micros) AS cost, "
-        f"COALESCE(MAX(no_baseline_reason), '') AS reason FROM entries e{where}{extra}no_baseline = 1 "
+        f"COALESCE(MAX(no_baseline_reason), '') AS reason FROM entries e{where} "
         f"GROUP BY COALESCE(run_id, 'entry:' || id), e.currency ORDER BY at, id LIMIT ?", [*params, limit]).fetchall()
 
 
@@ -383,6 +389,21 @@ def entry_rows(conn: sqlite3.Connection, period: Span, brand, campaign, limit: i
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     yield from conn.execute(sql, params)
+
+
+def manual_entries(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
+    """The period's manual entries (``ledger add``) and the voids of manual entries, by time: id,
+    day, category, description, campaign, evidence (``reason``: source and approver), currency,
+    no_baseline, baseline and in-house cost in micros, baseline and in-house hours, and
+    ``voids`` (the manual entry a void reverses)."""
+    where, params = report_where_and(period, brand, campaign, "e.run_id IS NULL AND (e.kind = 'manual' OR "
+                                     "(e.kind = 'void' AND (SELECT o.kind FROM entries o "
+                                     "WHERE o.id = e.voids_entry_id) = 'manual'))")
+    return conn.execute(
+        f"SELECT e.id, substr(e.occurred_at, 1, 10) AS day, e.category, e.description, e.campaign, e.reason, "
+        f"e.currency, e.no_baseline, e.baseline_micros AS baseline, e.actual_micros AS actual, "
+        f"e.baseline_hours AS bh, e.actual_hours AS ah, e.voids_entry_id AS voids "
+        f"FROM entries e INDEXED BY entries_off_run{where} ORDER BY e.occurred_at, e.id", params).fetchall()
 
 
 def recent_manifests(conn: sqlite3.Connection, period: Span, brand, campaign: str, n: int) -> list[str]:

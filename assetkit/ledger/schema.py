@@ -77,7 +77,7 @@ import sqlite3
 from .chain import CHAIN_TABLE, HASHED, append_only_triggers
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 KINDS = ("asset", "translation", "overhead", "review", "manual", "void")
@@ -323,9 +323,15 @@ CREATE TABLE deliveries (
 ) STRICT;
 """ + append_only_triggers("decisions") + append_only_triggers("deliveries")
 
+#: Schema 7: the entries made outside runs (manual entries, invoices and their voids) found
+#: without scanning the run entries: the report's own section for manual entries reads them.
+SCHEMA_V7 = """
+CREATE INDEX entries_off_run ON entries (occurred_at) WHERE run_id IS NULL;
+"""
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5,
-                               6: SCHEMA_V6}
+                               6: SCHEMA_V6, 7: SCHEMA_V7}
 
 #: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
 TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes", "decisions",

@@ -39,6 +39,7 @@ from .model import (
     EntryLine,
     Figures,
     FxUse,
+    ManualLine,
     Methodology,
     MissingBaseline,
     Period,
@@ -390,16 +391,17 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
         except ValueError:
             applied = {}
         for item in ("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour", "human_minutes",
-                     "copy_source", "fx_pair", "fx_date"):
+                     "copy_source", "fx_pair", "fx_date", "licence_exception"):
             if item in applied:
                 value = str(applied[item]) if item != "fx_pair" else f"{applied['fx_pair']} ({applied.get('fx_date')})"
                 if item == "fx_date":
                     continue
                 counts[(item, value)] = counts.get((item, value), 0) + r["n"]
     order = {k: i for i, k in enumerate(("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour",
-                                         "human_minutes", "copy_source", "fx_pair"))}
+                                         "human_minutes", "copy_source", "fx_pair", "licence_exception"))}
     m.applied = [AppliedRate(item, value, n) for (item, value), n in
                  sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    m.licence_exceptions = [(a.value, a.entries) for a in m.applied if a.item == "licence_exception"]
     known = rollups.quote_versions(conn)
     for (qid, version), _n in sorted(versions.items()):
         q = known.get((qid, version))
@@ -428,6 +430,22 @@ def _closes(conn, period: Period, m: Methodology) -> None:
             m.restated.setdefault(restated, [0, Decimal(0)])
             m.restated[restated][0] += r["n"]
             m.restated[restated][1] += _m(r["baseline"] - r["actual"])
+
+
+def _manual_lines(conn, period, brand, campaign, conv: _Converter) -> list[ManualLine]:
+    """The period's manual entries and voids of them, in the report currency (their saving foots
+    to the headline's manual figure; an entry without a baseline counts nothing)."""
+    out = []
+    for r in rollups.manual_entries(conn, period, brand, campaign):
+        f = conv.factor(r["currency"], r["day"], 0)
+        nb = bool(r["no_baseline"])
+        baseline, actual = (Decimal(0) if nb else _m(r["baseline"], f)), (Decimal(0) if nb else _m(r["actual"], f))
+        evidence = (r["reason"] or "") if r["voids"] is None else f"void of #{r['voids']}: {r['reason'] or ''}"
+        out.append(ManualLine(str(r["id"]), dt.date.fromisoformat(r["day"]), r["category"], r["description"] or "",
+                              r["campaign"] or "", evidence, baseline, actual, baseline - actual,
+                              _hours((r["bh"] or 0) - (r["ah"] or 0)) if not nb else Decimal(0),
+                              r["voids"] is not None))
+    return out
 
 
 def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | None):
@@ -555,6 +573,7 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
                                for k, v in parts.items()]
         data.methodology = _methodology(conn, period, brand, campaign, conv, settings)
         data.entries_total = fig.entries
+        data.manual = _manual_lines(conn, period, brand, campaign, conv)
         data.entries = list(_entry_lines(conn, period, brand, campaign, conv, appendix_limit))
         if thumbnails:
             top = [r.key for r in data.by_campaign if r.key and r.saving > 0][:4]

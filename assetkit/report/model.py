@@ -254,6 +254,23 @@ class EntryLine:
 
 
 @dataclass
+class ManualLine:
+    """A manual entry (``assetkit ledger add``): its own section, never in the generation headline."""
+
+    entry_id: str
+    day: dt.date
+    category: str
+    description: str
+    campaign: str
+    evidence: str  # "source: …; approved by: …" as recorded
+    baseline: Decimal
+    actual: Decimal
+    saving: Decimal
+    hours_saved: Decimal
+    voided: bool
+
+
+@dataclass
 class AppliedRate:
     """A rate as entries recorded it when they were priced, and how many entries used it."""
 
@@ -301,6 +318,8 @@ class Methodology:
     applied: list[AppliedRate] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)  # "agency, card vN, valid A to B" of the versions applied
     proofs: list[Proofs] = field(default_factory=list)
+    #: model-licence exceptions (``allow_models:``) the period's assets were made under: (what, entries)
+    licence_exceptions: list[tuple[str, int]] = field(default_factory=list)
     closes: list[CloseNote] = field(default_factory=list)
     restated: dict[str, list] = field(default_factory=dict)  # closed period → [entries, saving] booked in this one
     notes: list[str] = field(default_factory=list)
@@ -330,5 +349,6 @@ class ReportData:
     cost_structure: list[CostItem] = field(default_factory=list)
     thumbnails: list[Thumbnail] = field(default_factory=list)
     methodology: Methodology = field(default_factory=Methodology)
+    manual: list[ManualLine] = field(default_factory=list)  # the period's manual entries (their own section)
     entries: list[EntryLine] = field(default_factory=list)  # first ``entries_limit``
     entries_total: int = 0

@@ -53,8 +53,9 @@ def render_pdf(data: ReportData) -> bytes:
         pdf.set_font("DejaVu", "B" if bold else "", size)
         pdf.set_text_color(*color)
 
-    def h2(text):
-        if pdf.get_y() > pdf.h - 50:
+    def h2(text, keep=30.0):
+        """A section heading kept with the first ``keep`` mm of what follows (never alone at a page foot)."""
+        if pdf.get_y() + 14 + keep > pdf.h - 18:
             pdf.add_page()
         pdf.ln(4)
         font(12.5, True)
@@ -174,19 +175,22 @@ def render_pdf(data: ReportData) -> bytes:
     pdf.set_xy(pdf.l_margin, y + th + 4)
 
     tb = v["tables"]
-    h2(fmt.t("by_month"))
+    h2(fmt.t("by_month"), keep=75)
     chart("month", 75)
     table(tb["month"], widths=breakdown_widths)
-    h2(fmt.t("by_category"))
+    h2(fmt.t("by_category"), keep=60)
     chart("category", 60)
     table(tb["category"], widths=breakdown_widths)
     h2(fmt.t("by_cause"))
     table(tb["cause"], widths=breakdown_widths)
-    h2(fmt.t("cost_structure"))
+    if tb["manual"]["rows"]:
+        h2(fmt.t("manual_section"))
+        table(tb["manual"], size=6.5, widths=[1.0, 1.4, 1.6, 3.0, 2.5, 1.4, 1.3, 1.4, 1.1])
+    h2(fmt.t("cost_structure"), keep=40)
     chart("structure", 40)
     table(tb["structure"], widths=[3, 1, 1])
     pdf.add_page()
-    h2(fmt.t("by_campaign"))
+    h2(fmt.t("by_campaign"), keep=70)
     chart("campaign", 70)
     table(tb["campaign"], widths=breakdown_widths)
     h2(fmt.t("by_brand"))

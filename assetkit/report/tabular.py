@@ -49,6 +49,8 @@ def render_md(data: ReportData) -> str:
     for key, title in (("month", "by_month"), ("category", "by_category"), ("cause", "by_cause"),
                        ("structure", "cost_structure"), ("campaign", "by_campaign"), ("brand", "by_brand")):
         out += [f"## {t[title]}", "", _md_table(tb[key], e)]
+        if key == "cause" and tb["manual"]["rows"]:
+            out += [f"## {t['manual_section']}", "", _md_table(tb["manual"], e)]
     out += [f"## {t['methodology']}", "", _md_cell(t["method_intro"]), "", _md_cell(t["method_annualised"]), ""]
     out += [x for note in v["notes"] for x in (_md_cell(note), "")]
     out += [f"### {t['method_rate_cards']}", "", _md_table(tb["rate_cards"], e)]
@@ -98,6 +100,9 @@ def figure_rows(data: ReportData) -> Iterable[list[str]]:
             for name in ("baseline", "actual", "saving", "saving_pct", "share", "hours_saved", "assets", "entries"):
                 v = getattr(r, name)
                 yield [section, r.key, name, _ratio_text(v) if name in ("saving_pct", "share") else _plain(v, c)]
+    for m in data.manual:
+        for name in ("baseline", "actual", "saving", "hours_saved"):
+            yield ["manual", m.entry_id, name, _plain(getattr(m, name), c)]
     for item in data.cost_structure:
         yield ["cost_structure", item.key, "amount", _plain(item.amount, c)]
         yield ["cost_structure", item.key, "share", _ratio_text(item.share)]

@@ -222,6 +222,17 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                            if m.missing_baseline else None),
                           ""),
         "entries": _entries_table(data.entries, data.entries_total, fmt),
+        "manual": _table([fmt.t("col_id"), fmt.t("col_date"), fmt.t("col_category"), fmt.t("col_description"),
+                          fmt.t("col_evidence"), fmt.t("col_baseline"), fmt.t("col_actual"), fmt.t("col_saving"),
+                          fmt.t("col_hours")], [True, False, False, False, False, True, True, True, True],
+                         [[x.entry_id, fmt.date(x.day), _category_label(x.category, fmt),
+                           x.description + (f" ({x.campaign})" if x.campaign else ""), x.evidence or DASH,
+                           fmt.money(x.baseline), fmt.money(x.actual), fmt.money(x.saving),
+                           fmt.number(x.hours_saved, 1)] for x in data.manual],
+                         [fmt.t("total"), "", "", "", "", fmt.money(sum((x.baseline for x in data.manual), Decimal(0))),
+                          fmt.money(sum((x.actual for x in data.manual), Decimal(0))), fmt.money(f.manual_saving),
+                          fmt.number(sum((x.hours_saved for x in data.manual), Decimal(0)), 1)]
+                         if data.manual else None, fmt.t("manual_note")),
     }
     notes = list(m.notes) + [fmt.t("method_rounding"), fmt.t("method_roles")]
     if m.proofs:
@@ -235,6 +246,9 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
         [[fmt.t("minutes_factor", k=fmt.number(k), minutes=fmt.number((f.minutes_per_deliverable or 0) * k))]
          + [fmt.money_whole(s) for kk, _r, s in f.sensitivity if kk == k]
          for k in sorted({k for k, _r, _s in f.sensitivity})])
+    if m.licence_exceptions:
+        notes.append(fmt.t("method_licence_exceptions", list="; ".join(
+            f"{what} — {fmt.number(n)}" for what, n in m.licence_exceptions)))
     for c in m.closes:
         notes.append(fmt.t("method_closed", period=c.period, at=c.closed_at.replace("T", " ").rstrip("Z"), who=c.who,
                            entry=c.last_entry_id, n=fmt.number(c.restatements), saving=fmt.money(c.restated_saving)))
