@@ -47,7 +47,9 @@ RULES: dict[str, Rule] = {r.id: r for r in [
          "steer the prompt or style keywords towards the palette, or raise checks.palette_delta_e"),
     Rule("dropped", "warning", "optional copy (subline, disclaimer) fits every format",
          "shorten it or give a per-format override"),
-    Rule("covers-product", "warning", "copy never covers a packshot's product", "shorten the copy"),
+    Rule("covers-product", "error", "copy never covers a packshot's product",
+         "shorten the copy, give the format its own words (copy.<locale>.formats.<format>) or move the "
+         "product (concept focal)"),
 ]}
 
 
