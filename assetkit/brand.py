@@ -89,6 +89,12 @@ class Logo(StrictModel):
     """Optional one-colour version."""
     allow_recolour: bool = False
     """Also try the logo in the palette's colours (only for a single-colour logo)."""
+    plate: Literal["auto", "always", "never"] = "auto"
+    """A backing plate behind the logo: ``auto`` only when no version reaches the logo contrast
+    (its opacity raised until one does), ``always`` a solid plate on every asset, ``never`` none
+    (the ``logo-contrast`` check then fails an asset whose logo does not stand out)."""
+    plate_colour: str | None = None
+    """The plate's palette role (default: ``background`` behind dark ink, ``primary`` behind light)."""
     placement: Literal["top-left", "top-right", "bottom-left", "bottom-right",
                        "top-center", "bottom-center"] = "top-left"
     min_width: int = Field(48, ge=8, le=2000, description="smallest logo width in pixels")
@@ -253,15 +259,22 @@ class BrandKit(StrictModel):
             raise ValueError(f"palette needs the roles {', '.join(REQUIRED_ROLES)}; missing: {', '.join(missing)}")
         return v
 
-    @model_validator(mode="after")
-    def _cta_in_palette(self) -> BrandKit:
-        v = self.cta_colour
-        if v in self.palette or (v == "accent" and "cta_colour" not in self.model_fields_set):
-            return self
-        if HEX.match(v) and v.upper() in {c.upper() for c in self.palette.values()}:
-            return self
-        raise ValueError(f"cta_colour {v!r} is not in the palette; use one of its roles "
-                         f"({', '.join(self.palette)}) or colours")
+    @field_validator("logo")
+    @classmethod
+    def _plate_in_palette(cls, v: Logo | None, info: ValidationInfo) -> Logo | None:
+        palette = info.data.get("palette") or {}
+        if v is not None and v.plate_colour is not None and v.plate_colour not in palette:
+            raise ValueError(f"plate_colour {v.plate_colour!r} is not a palette role; use one of {', '.join(palette)}")
+        return v
+
+    @field_validator("cta_colour")
+    @classmethod
+    def _cta_in_palette(cls, v: str, info: ValidationInfo) -> str:
+        palette = info.data.get("palette") or {}
+        if v in palette or (HEX.match(v) and v.upper() in {c.upper() for c in palette.values()}):
+            return v
+        raise ValueError(f"{v!r} is not in the palette; use one of its roles "
+                         f"({', '.join(palette)}) or colours")
 
     @model_validator(mode="after")
     def _root(self, info: ValidationInfo) -> BrandKit:

@@ -30,7 +30,8 @@ RULES: dict[str, Rule] = {r.id: r for r in [
     Rule("required-element", "error", "headline, CTA and a required disclaimer are on every asset",
          "shorten the copy or give a per-format override: copy.<locale>.formats.<format>: {headline, cta}"),
     Rule("logo-contrast", "error", "the logo measures ≥ 3:1 against the pixels behind it (WCAG 1.4.11)",
-         "add a logo version for that background (logo.on_dark / logo.default) or set logo.allow_recolour"),
+         "add a logo version for that background (logo.on_dark / logo.default), set logo.allow_recolour, or let "
+         "a plate back it (logo.plate: auto or always)"),
     Rule("logo-size", "error", "the logo is at least its minimum size for the format class",
          "raise logo.width or lower checks.min_logo_px for the class"),
     Rule("logo-clear-space", "error", "no copy inside the logo's clear space", "shorten the copy"),
