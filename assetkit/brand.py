@@ -203,6 +203,7 @@ def parse_bytes(value: object) -> int:
 
 
 ByteSize = Annotated[int, BeforeValidator(parse_bytes)]
+MaxChars = Annotated[int, Field(ge=1, le=10000)]
 
 
 class Checks(StrictModel):
@@ -218,6 +219,9 @@ class Checks(StrictModel):
     """Smallest logo height per format class (default display 20, social 40)."""
     max_bytes: dict[str, ByteSize] = {}
     """File-weight limit per format class or format name (default: the format catalog's)."""
+    max_chars: dict[str, dict[Literal["headline", "subline", "cta", "disclaimer"], MaxChars]] = {}
+    """Copy-length limits (characters) per platform (``Meta``), format class or format name, over
+    the catalog's platform limits (``assetkit formats``); the format name wins, then class, then platform."""
     palette_delta_e: float = Field(25.0, gt=0, le=100)
     """Warn when a dominant colour of the picture is further than this (ΔE2000) from every palette colour."""
     min_logo_contrast: float = Field(3.0, ge=1, le=21)
@@ -225,6 +229,32 @@ class Checks(StrictModel):
     def weight_limit(self, fmt) -> int | None:
         """The file-weight limit of ``fmt`` in bytes: the kit's for its name, else its class, else the catalog's."""
         return self.max_bytes.get(fmt.name) or self.max_bytes.get(fmt.format_class) or fmt.max_bytes
+
+    @field_validator("max_chars")
+    @classmethod
+    def _limit_keys(cls, v: dict[str, dict]) -> dict[str, dict]:
+        from .formats import CATALOG, resolve_format
+
+        platforms = sorted({f.platform for f in CATALOG.values()})
+        for key in v:
+            if key in platforms or key in ("social", "display", "video", "print"):
+                continue
+            try:
+                resolve_format(key)
+            except ValueError:
+                raise ValueError(f"{key!r} is not a platform ({', '.join(platforms)}), a format class "
+                                 "(social, display, video, print) or a format name") from None
+        return v
+
+    def copy_limits(self, fmt) -> dict[str, int]:
+        """``{copy field: most characters}`` on ``fmt``: the catalog's platform limits, then the
+        kit's for the platform, the format class and the format name (later wins)."""
+        from .formats import COPY_LIMITS
+
+        out = dict(COPY_LIMITS.get(fmt.platform, {}))
+        for key in (fmt.platform, fmt.format_class, fmt.name):
+            out.update({str(k): n for k, n in self.max_chars.get(key, {}).items()})
+        return out
 
     def text_px(self, fmt_class: str) -> int:
         return self.min_text_px.get(fmt_class) or MIN_TEXT_PX.get(fmt_class, 11)  # type: ignore[call-overload]

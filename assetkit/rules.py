@@ -41,6 +41,9 @@ RULES: dict[str, Rule] = {r.id: r for r in [
          "shorten the copy for that format (copy.<locale>.formats.<format>) or lower checks.min_text_px"),
     Rule("safe-zone", "error", "logo and copy stay inside the platform's safe zone", "report this layout bug"),
     Rule("overlap", "error", "no element covers another", "report this layout bug"),
+    Rule("copy-length", "error", "each copy field is within the platform's character limit for it",
+         "shorten it, give the format its own words (copy.<locale>.formats.<format or platform class>) or set "
+         "the kit's checks.max_chars"),
     Rule("banned-word", "error", "the copy uses none of the brand's banned words", "reword the copy"),
     Rule("file-weight", "error", "the file is within the format's weight limit",
          "use export format jpeg/webp, lower quality, or raise checks.max_bytes for the class"),

@@ -200,3 +200,35 @@ def test_the_logo_plate_is_the_brands_setting_and_checked_either_way(workdir):
     edit_kit(workdir, "  plate_colour: light\n", "  plate_colour: pink\n")
     (msg,) = problems(load_brand, kit)
     assert msg.startswith("brand/nordlicht/brand.yaml:15:1: logo: plate_colour 'pink' is not a palette role")
+
+
+def test_copy_over_a_platforms_limit_is_an_error_at_its_position(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    long = "Spring tastes like fresh coffee, roasted in Tromsø"  # 50 characters: Meta's headline is 40
+    brief.write_text(brief.read_text().replace("headline: Spring tastes like fresh coffee", f"headline: {long}"))
+    (msg,) = problems(load_campaign, brief)
+    assert msg.startswith("examples/spring-launch/brief.yaml:21:15: copy.en-US.headline: headline has 50 characters, "
+                          "over the 40 of the Meta headline (meta-square, meta-portrait, meta-story, meta-landscape): "
+                          "shorten it by 10")
+    result = CliRunner().invoke(cli, ["run", str(brief), "--out", "out", "--no-ledger"])
+    assert result.exit_code == 2 and "copy.en-US.headline: headline has 50 characters" in result.output
+    assert not Path("out").exists()
+    # a per-format override for the Meta formats fixes it
+    text = brief.read_text().replace("    cta: Discover now\n", "    cta: Discover now\n    formats:\n      social: "
+                                     "{headline: Spring tastes like coffee}\n", 1)
+    brief.write_text(text)
+    load_campaign(brief)
+    # the kit's own limits: display headlines of at most 30 characters (Google's responsive display)
+    edit_kit(workdir, "style:\n", "checks:\n  max_chars: {display: {headline: 30}}\nstyle:\n")
+    msgs = problems(load_campaign, brief)
+    assert any("copy.en-US.headline: headline has 50 characters, over the 30 of the IAB headline "
+               "(iab-medium-rectangle" in m for m in msgs)
+    assert any("copy.de-DE.headline: headline has 33 characters, over the 30" in m for m in msgs)
+    brand = load_brand(workdir / "brand" / "nordlicht")
+    frame, c = compose(brand, (247, 243, 236), "iab-medium-rectangle")
+    found = [r for r in check_asset(brand, Copy(headline=long, cta="Go"), c, frame) if r.check == "copy-length"]
+    assert [r.level for r in found] == ["error"] and found[0].message.endswith("on iab-medium-rectangle")
+    edit_kit(workdir, "max_chars: {display: {headline: 30}}", "max_chars: {Instagram: {headline: 30}}")
+    (msg,) = problems(load_brand, workdir / "brand" / "nordlicht")
+    assert msg.startswith("brand/nordlicht/brand.yaml:23:3: checks.max_chars: 'Instagram' is not a "
+                          "platform (IAB, LinkedIn, Meta, TikTok)")
