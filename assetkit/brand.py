@@ -89,6 +89,12 @@ class Logo(StrictModel):
     """Optional one-colour version."""
     allow_recolour: bool = False
     """Also try the logo in the palette's colours (only for a single-colour logo)."""
+    plate: Literal["auto", "always", "never"] = "auto"
+    """A backing plate behind the logo: ``auto`` only when no version reaches the logo contrast
+    (its opacity raised until one does), ``always`` a solid plate on every asset, ``never`` none
+    (the ``logo-contrast`` check then fails an asset whose logo does not stand out)."""
+    plate_colour: str | None = None
+    """The plate's palette role (default: ``background`` behind dark ink, ``primary`` behind light)."""
     placement: Literal["top-left", "top-right", "bottom-left", "bottom-right",
                        "top-center", "bottom-center"] = "top-left"
     min_width: int = Field(48, ge=8, le=2000, description="smallest logo width in pixels")
@@ -197,6 +203,7 @@ def parse_bytes(value: object) -> int:
 
 
 ByteSize = Annotated[int, BeforeValidator(parse_bytes)]
+MaxChars = Annotated[int, Field(ge=1, le=10000)]
 
 
 class Checks(StrictModel):
@@ -212,6 +219,9 @@ class Checks(StrictModel):
     """Smallest logo height per format class (default display 20, social 40)."""
     max_bytes: dict[str, ByteSize] = {}
     """File-weight limit per format class or format name (default: the format catalog's)."""
+    max_chars: dict[str, dict[Literal["headline", "subline", "cta", "disclaimer"], MaxChars]] = {}
+    """Copy-length limits (characters) per platform (``Meta``), format class or format name, over
+    the catalog's platform limits (``assetkit formats``); the format name wins, then class, then platform."""
     palette_delta_e: float = Field(25.0, gt=0, le=100)
     """Warn when a dominant colour of the picture is further than this (ΔE2000) from every palette colour."""
     min_logo_contrast: float = Field(3.0, ge=1, le=21)
@@ -219,6 +229,32 @@ class Checks(StrictModel):
     def weight_limit(self, fmt) -> int | None:
         """The file-weight limit of ``fmt`` in bytes: the kit's for its name, else its class, else the catalog's."""
         return self.max_bytes.get(fmt.name) or self.max_bytes.get(fmt.format_class) or fmt.max_bytes
+
+    @field_validator("max_chars")
+    @classmethod
+    def _limit_keys(cls, v: dict[str, dict]) -> dict[str, dict]:
+        from .formats import CATALOG, resolve_format
+
+        platforms = sorted({f.platform for f in CATALOG.values()})
+        for key in v:
+            if key in platforms or key in ("social", "display", "video", "print"):
+                continue
+            try:
+                resolve_format(key)
+            except ValueError:
+                raise ValueError(f"{key!r} is not a platform ({', '.join(platforms)}), a format class "
+                                 "(social, display, video, print) or a format name") from None
+        return v
+
+    def copy_limits(self, fmt) -> dict[str, int]:
+        """``{copy field: most characters}`` on ``fmt``: the catalog's platform limits, then the
+        kit's for the platform, the format class and the format name (later wins)."""
+        from .formats import COPY_LIMITS
+
+        out = dict(COPY_LIMITS.get(fmt.platform, {}))
+        for key in (fmt.platform, fmt.format_class, fmt.name):
+            out.update({str(k): n for k, n in self.max_chars.get(key, {}).items()})
+        return out
 
     def text_px(self, fmt_class: str) -> int:
         return self.min_text_px.get(fmt_class) or MIN_TEXT_PX.get(fmt_class, 11)  # type: ignore[call-overload]
@@ -253,15 +289,22 @@ class BrandKit(StrictModel):
             raise ValueError(f"palette needs the roles {', '.join(REQUIRED_ROLES)}; missing: {', '.join(missing)}")
         return v
 
-    @model_validator(mode="after")
-    def _cta_in_palette(self) -> BrandKit:
-        v = self.cta_colour
-        if v in self.palette or (v == "accent" and "cta_colour" not in self.model_fields_set):
-            return self
-        if HEX.match(v) and v.upper() in {c.upper() for c in self.palette.values()}:
-            return self
-        raise ValueError(f"cta_colour {v!r} is not in the palette; use one of its roles "
-                         f"({', '.join(self.palette)}) or colours")
+    @field_validator("logo")
+    @classmethod
+    def _plate_in_palette(cls, v: Logo | None, info: ValidationInfo) -> Logo | None:
+        palette = info.data.get("palette") or {}
+        if v is not None and v.plate_colour is not None and v.plate_colour not in palette:
+            raise ValueError(f"plate_colour {v.plate_colour!r} is not a palette role; use one of {', '.join(palette)}")
+        return v
+
+    @field_validator("cta_colour")
+    @classmethod
+    def _cta_in_palette(cls, v: str, info: ValidationInfo) -> str:
+        palette = info.data.get("palette") or {}
+        if v in palette or (HEX.match(v) and v.upper() in {c.upper() for c in palette.values()}):
+            return v
+        raise ValueError(f"{v!r} is not in the palette; use one of its roles "
+                         f"({', '.join(palette)}) or colours")
 
     @model_validator(mode="after")
     def _root(self, info: ValidationInfo) -> BrandKit:

@@ -56,6 +56,7 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
         glyphs = glyph_problems(doc, brief, brand)
         problems.extend(glyphs)
         fit = fit and not glyphs  # text the fonts cannot draw is not measured
+        problems.extend(length_problems(doc, brief, brand, pipe))
         if fit and pipe is not None:
             problems.extend(fit_problems(doc, brief, brand, pipe))
     if problems or brand is None or pipe is None:
@@ -164,6 +165,32 @@ def fit_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline) ->
                     loc = ("copy", locale)
                 out.append(doc.problem(loc, message))
     return out
+
+
+def length_problems(doc: YamlDoc, brief: Brief, brand: BrandKit, pipe: Pipeline | None) -> list[Problem]:
+    """Copy over a platform's character limit (``copy-length`` at error severity), once per copy
+    string with the formats it is too long for."""
+    from .layout import copy_over_limits
+    from .rules import severity_of
+
+    step = pipe.step("check") if pipe is not None else None
+    if severity_of("copy-length", brand.checks.severity, getattr(getattr(step, "params", None), "severity", None)) \
+            != "error":
+        return []
+    found: dict[tuple, list[str]] = {}
+    for locale, written in brief.copy.items():
+        for fmt in brief.ad_formats():
+            key = written.override_key(fmt)
+            for over in copy_over_limits(brand, written.for_format(fmt), fmt):
+                if key is not None and getattr(written.formats[key], over.field, None):
+                    loc: tuple = ("copy", locale, "formats", key, over.field)
+                else:
+                    loc = ("copy", locale, over.field)
+                found.setdefault((loc, over), []).append(fmt.name)
+    return [doc.problem(loc, f"{over.describe()} ({', '.join(names)}): shorten it by {over.length - over.limit}, "
+                             f"give those formats their own words (copy.{loc[1]}.formats.<format>: "
+                             f"{{{over.field}: ...}}) or raise the kit's checks.max_chars")
+            for (loc, over), names in found.items()]
 
 
 def effective_copy(brand: BrandKit, copy, locale: str):

@@ -91,6 +91,28 @@ CATALOG: dict[str, AdFormat] = {f.name: f for f in [
     AdFormat("iab-portrait", 300, 1050, "IAB", "Portrait", "display", max_bytes=IAB_KB),
 ]}
 
+#: The platforms' copy-length limits (characters) for the ad's text fields that carry the brief's
+#: copy: Meta's recommended headline (40) and primary text (125) before the feed truncates them,
+#: TikTok's ad text (100), LinkedIn's recommended headline (70) and introductory text (150). IAB
+#: banners carry no text fields; a kit that also traffics copy through Google's responsive display
+#: ads sets theirs (headline 30, description 90) with ``checks.max_chars: {display: ...}``.
+COPY_LIMITS: dict[str, dict[str, int]] = {
+    "Meta": {"headline": 40, "subline": 125},
+    "TikTok": {"headline": 100, "subline": 100},
+    "LinkedIn": {"headline": 70, "subline": 150},
+}
+#: what each copy field is called on the platform (for messages)
+COPY_FIELD_NAMES = {"Meta": {"subline": "primary text"}, "TikTok": {"headline": "ad text", "subline": "ad text"},
+                    "LinkedIn": {"subline": "introductory text"}}
+
+
+def copy_length(text: str) -> int:
+    """Characters as the platforms count them: code points, combining marks not counted."""
+    import unicodedata
+
+    return sum(1 for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) not in ("Mn", "Me"))
+
+
 _CUSTOM = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 
 

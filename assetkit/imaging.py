@@ -508,11 +508,17 @@ def draw_text(draw: ImageDraw.ImageDraw, fitted: FittedText, box: Box, fill: Seq
 
 
 # -- contact sheets -----------------------------------------------------------------------
-def contact_sheet(items: Sequence[tuple[Image.Image, str]], title: str, subtitle: str = "", thumb: int = 280,
+#: a contact-sheet tile: thumbnail, label ("format\nconcept"), optional mark ``(text, colour)``
+SheetItem: TypeAlias = Union[tuple[Image.Image, str], tuple[Image.Image, str, "tuple[str, RGB] | None"]]  # noqa: UP007
+
+
+def contact_sheet(items: Sequence[SheetItem], title: str, subtitle: str = "", thumb: int = 280,
                   columns: int | None = None, background: RGB = (246, 246, 244), ink: RGB = (30, 30, 30),
                   font_path: str | Path | None = None, bold_path: str | Path | None = None) -> Image.Image:
     """A presentable grid of thumbnails: each fitted into ``thumb``×``thumb`` with a soft
-    shadow and a label under it (``"format\\nconcept-v1"``), a title line on top."""
+    shadow and a label under it (``"format\\nconcept-v1"``), a title line on top. A tile's mark
+    (its check findings) frames the thumbnail and is written as a pill under the label: outside the
+    picture, so it never hides the asset's logo or copy."""
     from .brand import FALLBACK_FONTS
 
     regular = str(font_path or FALLBACK_FONTS["body"])
@@ -523,7 +529,8 @@ def contact_sheet(items: Sequence[tuple[Image.Image, str]], title: str, subtitle
     gap, pad = 28, 48
     label_f, small_f = font(regular, 15), font(regular, 13)
     title_f, sub_f = font(bold, 30), font(regular, 17)
-    label_h = 44
+    marked = any(len(item) > 2 and item[2] for item in items)
+    label_h = 44 + (26 if marked else 0)
     head_h = 64 + (28 if subtitle else 0)
     W = pad * 2 + cols * thumb + (cols - 1) * gap
     H = pad * 2 + head_h + rows * (thumb + label_h) + (rows - 1) * gap
@@ -534,7 +541,9 @@ def contact_sheet(items: Sequence[tuple[Image.Image, str]], title: str, subtitle
         d.text((pad, pad + 42), subtitle, font=sub_f, fill=(110, 110, 110), anchor="lt")
     d.line((pad, pad + head_h - 14, W - pad, pad + head_h - 14), fill=(218, 218, 214), width=1)
     shadow_cache: dict[tuple[int, int], Image.Image] = {}
-    for i, (img, label) in enumerate(items):
+    for i, item in enumerate(items):
+        img, label = item[0], item[1]
+        mark = item[2] if len(item) > 2 else None
         r, c = divmod(i, cols)
         cx = pad + c * (thumb + gap)
         cy = pad + head_h + r * (thumb + label_h + gap)
@@ -553,4 +562,12 @@ def contact_sheet(items: Sequence[tuple[Image.Image, str]], title: str, subtitle
         d.text((cx, cy + thumb + 10), first, font=label_f, fill=ink, anchor="lt")
         if second:
             d.text((cx, cy + thumb + 28), second, font=small_f, fill=(120, 120, 120), anchor="lt")
+        if mark:
+            text, colour = mark
+            d.rectangle((tx - 4, ty - 4, tx + t.width + 3, ty + t.height + 3), outline=colour, width=3)
+            while small_f.getlength(text) > thumb - 14 and len(text) > 4:
+                text = text[:-2].rstrip(", ") + "…"
+            py = cy + thumb + 46
+            d.rounded_rectangle((cx, py, cx + int(small_f.getlength(text)) + 12, py + 20), radius=6, fill=colour)
+            d.text((cx + 6, py + 10), text, font=small_f, fill=(255, 255, 255), anchor="lm")
     return sheet

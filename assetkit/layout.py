@@ -563,3 +563,33 @@ def required_elements(brand: BrandKit, texts: Sequence[str]) -> list[str]:
 def required_dropped(brand: BrandKit, plan: Plan) -> list[str]:
     """Required elements the plan left out for lack of room."""
     return [n for n in plan.dropped if n in required_elements(brand, plan.dropped + list(plan.elements))]
+
+
+@dataclass(frozen=True)
+class OverLimit:
+    """A copy field longer than the platform's limit for it on a format."""
+
+    field: str
+    length: int
+    limit: int
+    platform: str
+    called: str  # what the platform calls the field
+
+    def describe(self) -> str:
+        return (f"{self.field} has {self.length} characters, over the {self.limit} of the {self.platform} "
+                f"{self.called}")
+
+
+def copy_over_limits(brand: BrandKit, copy: Copy, fmt: AdFormat) -> list[OverLimit]:
+    """Copy fields longer than the platform's limit for them on ``fmt``
+    (:meth:`~assetkit.brand.Checks.copy_limits`)."""
+    from .formats import COPY_FIELD_NAMES, copy_length
+
+    out = []
+    for name, limit in brand.checks.copy_limits(fmt).items():
+        text = getattr(copy, name, None)
+        n = copy_length(text) if text else 0
+        if n > limit:
+            called = COPY_FIELD_NAMES.get(fmt.platform, {}).get(name, name)
+            out.append(OverLimit(name, n, limit, fmt.platform if fmt.platform != "custom" else fmt.name, called))
+    return out

@@ -79,18 +79,12 @@ def check_overlay(image: Image.Image, boxes: dict, info: dict, findings: Sequenc
     return out
 
 
-def badge(tile: Image.Image, findings: Sequence[dict], font_path) -> Image.Image:
-    """A contact-sheet thumbnail with a badge of its findings' rule ids (red for errors, amber
-    for warnings only) in its top-left corner."""
+def badge(findings: Sequence[dict]) -> tuple[str, tuple[int, int, int]] | None:
+    """The contact-sheet mark of an asset's findings: ``(text, colour)`` — the rule ids of its
+    errors in red (else of its warnings in amber), or None without findings. The sheet draws it
+    under the thumbnail and frames the thumbnail in that colour, so it never hides the logo or copy."""
     if not findings:
-        return tile
+        return None
     level = "error" if any(f["level"] == "error" for f in findings) else "warning"
     rules = sorted({f["check"] for f in findings if f["level"] == level})
-    text = ("✕ " if level == "error" else "! ") + ", ".join(rules)
-    font = im.font(font_path, 12)
-    out = tile.copy()
-    d = ImageDraw.Draw(out)
-    tw = min(out.width - 4, int(font.getlength(text)) + 10)
-    d.rounded_rectangle((2, 2, 2 + tw, 22), radius=5, fill=LEVEL_COLOUR[level])
-    d.text((7, 12), text, font=font, fill=(255, 255, 255), anchor="lm")
-    return out
+    return ("✕ " if level == "error" else "! ") + ", ".join(rules), LEVEL_COLOUR[level]

@@ -30,7 +30,8 @@ RULES: dict[str, Rule] = {r.id: r for r in [
     Rule("required-element", "error", "headline, CTA and a required disclaimer are on every asset",
          "shorten the copy or give a per-format override: copy.<locale>.formats.<format>: {headline, cta}"),
     Rule("logo-contrast", "error", "the logo measures ≥ 3:1 against the pixels behind it (WCAG 1.4.11)",
-         "add a logo version for that background (logo.on_dark / logo.default) or set logo.allow_recolour"),
+         "add a logo version for that background (logo.on_dark / logo.default), set logo.allow_recolour, or let "
+         "a plate back it (logo.plate: auto or always)"),
     Rule("logo-size", "error", "the logo is at least its minimum size for the format class",
          "raise logo.width or lower checks.min_logo_px for the class"),
     Rule("logo-clear-space", "error", "no copy inside the logo's clear space", "shorten the copy"),
@@ -40,6 +41,9 @@ RULES: dict[str, Rule] = {r.id: r for r in [
          "shorten the copy for that format (copy.<locale>.formats.<format>) or lower checks.min_text_px"),
     Rule("safe-zone", "error", "logo and copy stay inside the platform's safe zone", "report this layout bug"),
     Rule("overlap", "error", "no element covers another", "report this layout bug"),
+    Rule("copy-length", "error", "each copy field is within the platform's character limit for it",
+         "shorten it, give the format its own words (copy.<locale>.formats.<format or platform class>) or set "
+         "the kit's checks.max_chars"),
     Rule("banned-word", "error", "the copy uses none of the brand's banned words", "reword the copy"),
     Rule("file-weight", "error", "the file is within the format's weight limit",
          "use export format jpeg/webp, lower quality, or raise checks.max_bytes for the class"),
@@ -47,7 +51,9 @@ RULES: dict[str, Rule] = {r.id: r for r in [
          "steer the prompt or style keywords towards the palette, or raise checks.palette_delta_e"),
     Rule("dropped", "warning", "optional copy (subline, disclaimer) fits every format",
          "shorten it or give a per-format override"),
-    Rule("covers-product", "warning", "copy never covers a packshot's product", "shorten the copy"),
+    Rule("covers-product", "error", "copy never covers a packshot's product",
+         "shorten the copy, give the format its own words (copy.<locale>.formats.<format>) or move the "
+         "product (concept focal)"),
 ]}
 
 

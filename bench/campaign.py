@@ -66,11 +66,12 @@ def load() -> str:
     return f"{a:.2f}/{b:.2f}/{c:.2f}"
 
 
-def write_campaign(work: Path, model: Path, tiny_vae: Path, concepts: int, masters: str) -> Path:
-    """The reference brief and its pipeline (social-campaign with the fast preset) under ``work``."""
+def write_campaign(work: Path, model: Path, tiny_vae: Path, concepts: int, masters: str, code: Path = ROOT) -> Path:
+    """The reference brief and its pipeline (social-campaign with the fast preset) under ``work``,
+    with the brand kit of the source tree ``code`` (an older tree reads its own kit's schema)."""
     brand = work / "brand" / "nordlicht"
     if not brand.is_dir():
-        shutil.copytree(ROOT / "brand" / "nordlicht", brand)
+        shutil.copytree(code / "brand" / "nordlicht", brand)
     gen = f"      preset: fast\n      tiny_vae: {tiny_vae}\n"
     if masters != "per-aspect":
         gen += f"      masters: {masters}\n"
@@ -118,11 +119,11 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
     if worker_nice is not None:
         env["ASSETKIT_WORKER_NICE"] = str(worker_nice)
     cmd = [sys.executable, "-m", "assetkit", "run", str(brief), "--out", str(out), "--no-ledger",
-           "--pipeline", str(work / "pipeline.yaml"), "--progress", "none", "--json"]
+           "--pipeline", str(brief.parent / "pipeline.yaml"), "--progress", "none", "--json"]
     before = load()
     cpu0 = child_cpu()
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=brief.parent, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     cpu = child_cpu() - cpu0
     after = load()
@@ -266,7 +267,7 @@ def main() -> None:
     ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",
                     help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
     args = ap.parse_args()
-    from diffusion import build_sd_turbo
+    from diffusion import build_sd_turbo, model_card
 
     from assetkit.generators.diffusers import quiet_libraries
 
@@ -277,7 +278,7 @@ def main() -> None:
         t = time.perf_counter()
         work.mkdir(parents=True, exist_ok=True)
         if (work / "sd-turbo-random" / "model_index.json").exists() and (work / "taesd-random").is_dir():
-            model = work / "sd-turbo-random"
+            model = model_card(work / "sd-turbo-random")
         else:
             model = build_sd_turbo(work)
         tiny = work / "taesd-random"
@@ -285,17 +286,24 @@ def main() -> None:
               flush=True)
         brief = write_campaign(work, model, tiny, 1 if args.quick else 4, args.masters)
         runs = []
-        codes = [("this", ROOT)] + ([("compare", args.compare.resolve())] if args.compare else [])
+        codes = [("this", ROOT, brief)]
+        if args.compare:
+            src = args.compare.resolve()
+            (work / "compare").mkdir(exist_ok=True)
+            codes.append(("compare", src, write_campaign(work / "compare", model, tiny, 1 if args.quick else 4,
+                                                         args.masters, src)))
         for r in range(args.runs * len(codes)):
-            label, code = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same load drift)
-            res = cli_run(work, brief, work / f"out{r}", args.worker_nice, code)
+            label, code, run_brief = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same drift)
+            res = cli_run(work, run_brief, work / f"out{r}", args.worker_nice, code)
             res["masters_by_size"] = master_sizes(work / f"out{r}")
             res["code"] = label if label == "this" else str(code)
             runs.append(res)
             print(f"run {r + 1} ({label} code): {res['assets']} assets from {res['masters']} masters "
                   f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master, "
                   f"CPU {res['cpu_s']} s "
-                  f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s); "
+                  f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s, "
+                  f"model load {res['timings'].get('generate.model_load', 0):.1f} s, "
+                  f"prompt encode {res['timings'].get('generate.prompt_encode', 0):.2f} s); "
                   f"load average {res['load_before']} → {res['load_after']}", flush=True)
         sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
                        key=lambda s: (s[0] != s[1], s))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# torch.compile's kernels (compile: true) go to a throwaway folder, never the user's ~/.cache
+os.environ.setdefault("ASSETKIT_COMPILE_CACHE", tempfile.mkdtemp(prefix="assetkit-compile-cache-"))
 
 
 @pytest.fixture

@@ -108,7 +108,7 @@ def test_bad_kit_input_is_an_error_at_its_position_and_nothing_runs(workdir, cas
         expect = "brand/nordlicht/brand.yaml:17:12: logo.on_dark: dark.png has no transparency"
     elif case == "cta":
         edit_kit(workdir, "style:\n", "cta_colour: \"#00FF00\"\nstyle:\n")
-        expect = "brand/nordlicht/brand.yaml:1:1: cta_colour '#00FF00' is not in the palette"
+        expect = "brand/nordlicht/brand.yaml:22:13: cta_colour: '#00FF00' is not in the palette"
     elif case == "min":
         edit_kit(workdir, "style:\n", "checks:\n  min_text_px: {display: 0}\nstyle:\n")
         expect = "brand/nordlicht/brand.yaml:23:26: checks.min_text_px.display: must be at least 1, got 0"
@@ -171,3 +171,64 @@ def test_cta_fill_is_always_the_cta_colour_and_the_label_changes_instead(workdir
     assert c.info["cta_colours"] == {"fill": "#F7D9C4", "label": "#1A1A1A"}  # dark label on a pale button
     text = np.asarray(c.image.convert("RGB"))
     assert not ((text == 0).all(axis=2)).any()  # no pure black anywhere: the brand's text is #1A1A1A
+
+
+NO_ON_DARK = "  on_dark: logo-on-dark.png  # the brand's own version for dark ones\n"
+
+
+def test_the_logo_plate_is_the_brands_setting_and_checked_either_way(workdir):
+    kit = edit_kit(workdir, NO_ON_DARK, "  plate: never\n")
+    brand = load_brand(kit)
+    frame, c = compose(brand, (27, 58, 75))  # navy: only the dark default logo, and no plate allowed
+    assert "logo_plate" not in c.info
+    lb = c.boxes["logo"]
+    pad = (c.image.getpixel((lb[0] - 3, lb[1] - 3)))
+    assert pad == (27, 58, 75)  # nothing behind the logo but the picture
+    found = [r for r in check_asset(brand, COPY, c, frame) if r.check == "logo-contrast"]
+    assert found and found[0].level == "error" and "below 3.0:1" in found[0].message
+
+    edit_kit(workdir, "  plate: never\n", "  plate: always\n  plate_colour: light\n")
+    brand = load_brand(kit)
+    for colour in ((247, 243, 236), (27, 58, 75)):  # light and dark masters: a solid white plate on both
+        frame, c = compose(brand, colour)
+        assert c.info["logo_plate"] == {"colour": "#FFFFFF", "opacity": 1.0}
+        lb = c.boxes["logo"]
+        assert c.image.getpixel((lb[0] - 2, (lb[1] + lb[3]) // 2)) == (255, 255, 255)
+        measured = im.ink_contrast(c.image.crop(lb), c.background.crop(lb), c.logo_alpha)
+        assert measured >= 3.0 and not [r for r in check_asset(brand, COPY, c, frame) if r.check == "logo-contrast"]
+
+    edit_kit(workdir, "  plate_colour: light\n", "  plate_colour: pink\n")
+    (msg,) = problems(load_brand, kit)
+    assert msg.startswith("brand/nordlicht/brand.yaml:15:1: logo: plate_colour 'pink' is not a palette role")
+
+
+def test_copy_over_a_platforms_limit_is_an_error_at_its_position(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    long = "Spring tastes like fresh coffee, roasted in Tromsø"  # 50 characters: Meta's headline is 40
+    brief.write_text(brief.read_text().replace("headline: Spring tastes like fresh coffee", f"headline: {long}"))
+    (msg,) = problems(load_campaign, brief)
+    assert msg.startswith("examples/spring-launch/brief.yaml:21:15: copy.en-US.headline: headline has 50 characters, "
+                          "over the 40 of the Meta headline (meta-square, meta-portrait, meta-story, meta-landscape): "
+                          "shorten it by 10")
+    result = CliRunner().invoke(cli, ["run", str(brief), "--out", "out", "--no-ledger"])
+    assert result.exit_code == 2 and "copy.en-US.headline: headline has 50 characters" in result.output
+    assert not Path("out").exists()
+    # a per-format override for the Meta formats fixes it
+    text = brief.read_text().replace("    cta: Discover now\n", "    cta: Discover now\n    formats:\n      social: "
+                                     "{headline: Spring tastes like coffee}\n", 1)
+    brief.write_text(text)
+    load_campaign(brief)
+    # the kit's own limits: display headlines of at most 30 characters (Google's responsive display)
+    edit_kit(workdir, "style:\n", "checks:\n  max_chars: {display: {headline: 30}}\nstyle:\n")
+    msgs = problems(load_campaign, brief)
+    assert any("copy.en-US.headline: headline has 50 characters, over the 30 of the IAB headline "
+               "(iab-medium-rectangle" in m for m in msgs)
+    assert any("copy.de-DE.headline: headline has 33 characters, over the 30" in m for m in msgs)
+    brand = load_brand(workdir / "brand" / "nordlicht")
+    frame, c = compose(brand, (247, 243, 236), "iab-medium-rectangle")
+    found = [r for r in check_asset(brand, Copy(headline=long, cta="Go"), c, frame) if r.check == "copy-length"]
+    assert [r.level for r in found] == ["error"] and found[0].message.endswith("on iab-medium-rectangle")
+    edit_kit(workdir, "max_chars: {display: {headline: 30}}", "max_chars: {Instagram: {headline: 30}}")
+    (msg,) = problems(load_brand, workdir / "brand" / "nordlicht")
+    assert msg.startswith("brand/nordlicht/brand.yaml:23:3: checks.max_chars: 'Instagram' is not a "
+                          "platform (IAB, LinkedIn, Meta, TikTok)")

@@ -109,6 +109,9 @@ def test_a_master_is_the_same_alone_and_inside_a_mixed_size_campaign(tiny, monke
     assert len(a) == 1 and len(m) == 6
     key = next(iter(a))
     assert key in m and np.array_equal(a[key], m[key])  # bit for bit
+    timings = json.loads((root / "out-mixed" / "mixed" / "manifest.json").read_text())["timings"]
+    assert timings["generate.model_load"] > 0 and timings["generate.prompt_encode"] > 0
+    assert timings["generate.model_load"] + timings["generate.prompt_encode"] < timings["generate"]
 
 
 def test_packed_weights_are_packed_once_per_size_however_the_sizes_come(tiny, monkeypatch):
@@ -193,6 +196,55 @@ def test_a_failing_compile_falls_back_to_the_eager_path_with_one_clear_warning(t
     stock = get_generator("diffusers", cpu_kernels=False, **opts).generate([req("c", 64, 64), req("c", 48, 80)])
     for a, b in zip(out, stock):  # the eager path is diffusers' own: the stock images exactly
         assert np.array_equal(np.asarray(a.image), np.asarray(b.image))
+
+
+def test_the_compile_cache_folder_is_the_option_then_the_environment_then_the_user_cache(monkeypatch, tmp_path):
+    from assetkit.generators.diffusers import compile_cache_dir
+
+    monkeypatch.delenv("ASSETKIT_COMPILE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert compile_cache_dir() == tmp_path / "xdg" / "assetkit" / "torch-compile"
+    monkeypatch.setenv("ASSETKIT_COMPILE_CACHE", str(tmp_path / "env"))
+    assert compile_cache_dir() == tmp_path / "env"
+    assert compile_cache_dir(str(tmp_path / "opt")) == tmp_path / "opt"
+
+
+def test_a_usable_compile_cache_is_where_inductor_keeps_its_kernels(monkeypatch, tmp_path):
+    from assetkit.generators.diffusers import use_compile_cache
+
+    monkeypatch.delenv("TORCHINDUCTOR_CACHE_DIR", raising=False)
+    assert use_compile_cache(tmp_path / "new" / "cache") is None
+    assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == str(tmp_path / "new" / "cache")
+    assert (tmp_path / "new" / "cache").is_dir() and not list((tmp_path / "new" / "cache").iterdir())
+    (tmp_path / "file").write_text("x")
+    assert use_compile_cache(tmp_path / "file") == f"the compile cache {tmp_path / 'file'} is not a folder"
+    reason = use_compile_cache(tmp_path / "file" / "sub")
+    assert reason is not None and reason.startswith(f"the compile cache {tmp_path / 'file' / 'sub'} is not writable (")
+    (tmp_path / "link").symlink_to(tmp_path / "new")
+    assert use_compile_cache(tmp_path / "link") == (f"the compile cache {tmp_path / 'link'} is a symbolic link "
+                                                    "(give the folder itself)")
+
+
+def test_an_unusable_compile_cache_runs_eager_with_one_message_and_the_eager_images(tiny, monkeypatch, tmp_path):
+    from assetkit.generators import diffusers as backend
+    from assetkit.generators import get_generator
+
+    _, model = tiny
+    compiled = []
+    monkeypatch.setattr(backend, "_compile_pipe", lambda pipe, device: compiled.append(pipe))
+    (tmp_path / "cache").write_text("not a folder")
+    logs: list[str] = []
+    opts = dict(model=str(model), steps=1, dtype="float32", device="cpu")
+    gen = get_generator("diffusers", compile=True, compile_cache=str(tmp_path / "cache"), log=logs.append, **opts)
+    out = gen.generate([req("c", 64, 64)])
+    assert not compiled and len(logs) == 1
+    assert logs[0].startswith(f"compile: true is off for this run: the compile cache {tmp_path / 'cache'} is not a "
+                              "folder; the images come from the eager path")
+    assert "compile" not in gen.fingerprint()  # the masters are the eager path's, and keyed so
+    plain = get_generator("diffusers", **opts).generate([req("c", 64, 64)])
+    assert np.array_equal(np.asarray(out[0].image), np.asarray(plain[0].image))
+    assert set(gen.timings()) == {"generate.model_load", "generate.prompt_encode"}
+    assert gen.prompts_encoded == 1 and gen.timings()["generate.prompt_encode"] > 0
 
 
 def test_a_convolution_onednn_refuses_at_run_time_runs_stock_and_says_so(tiny, monkeypatch):

@@ -301,4 +301,4 @@ def test_check_flags_copy_over_the_product():
     c = compose_asset(BRAND, COPY["en-US"], frame, ComposeParams(), job(fmt, "en-US"))
     frame.protect = [(0, 0, fmt.width, fmt.height)]  # pretend the product fills the frame
     found = [r for r in check_asset(BRAND, COPY["en-US"], c, frame) if r.check == "covers-product"]
-    assert found and found[0].level == "warning" and "cover(s) the product" in found[0].message
+    assert found and found[0].level == "error" and "cover(s) the product" in found[0].message

@@ -21,3 +21,24 @@ def test_overlay_draws_boxes_and_findings():
     assert (np.abs(strip.astype(int) - LEVEL_COLOUR["error"]).sum(axis=2) < 60).any()  # the finding, in red
     small = check_overlay(Image.new("RGB", (300, 250), "white"), {"cta": (10, 10, 90, 40)}, {"font_px": {"cta": 11}})
     assert small.size == (600, 500)  # small formats drawn at 2×
+
+
+def test_contact_sheet_badges_never_cover_the_asset():
+    from assetkit.imaging import contact_sheet
+    from assetkit.overlay import badge
+
+    tile = Image.new("RGB", (280, 44), (27, 58, 75))  # a 320×50 banner's thumbnail: logo in its top-left
+    tile.paste((255, 255, 255), (4, 4, 60, 40))
+    mark = badge([{"check": "logo-contrast", "level": "error", "message": "x"},
+                  {"check": "palette", "level": "warning", "message": "y"}])
+    assert mark == ("✕ logo-contrast", LEVEL_COLOUR["error"])  # errors only, when there are errors
+    sheet = np.asarray(contact_sheet([(tile, "iab-mobile-banner\nc v1", mark)], "t", thumb=280)).astype(int)
+    plain = np.asarray(contact_sheet([(tile, "iab-mobile-banner\nc v1")], "t", thumb=280)).astype(int)
+    ys, xs = np.where(np.abs(plain - (255, 255, 255)).sum(axis=2) == 0)
+    y0, x0 = ys.min(), xs.min()  # where the thumbnail's white logo block is on the sheet
+    assert (sheet[y0:y0 + 36, x0:x0 + 56] == 255).all()  # the logo is untouched by the mark
+    tile_box = sheet[y0 - 4:y0 + 40, x0 - 4:x0 + 276]
+    assert (np.abs(tile_box - np.asarray(tile)).sum(axis=2) == 0).mean() > 0.97  # nor is the rest of the tile
+    red = np.abs(sheet - LEVEL_COLOUR["error"]).sum(axis=2) < 30
+    assert red[y0 + 40:].sum() > 200  # the badge sits under the picture
+    assert red[:, :x0 - 4].sum() > 30  # and a frame around it

@@ -160,6 +160,11 @@ class Generator(ABC):
     def close(self) -> None:  # noqa: B027 -- an optional hook, a no-op by default
         """Free the model (called once at the end of a run)."""
 
+    def timings(self) -> dict[str, float]:
+        """Where the generator's time went in this run, seconds by part (``generate.model_load``,
+        ``generate.prompt_encode``...): the run adds them to its manifest's timings. ``{}`` by default."""
+        return {}
+
 
 def make_config(model: type[GeneratorConfig], generator: str, options: dict[str, Any]) -> GeneratorConfig:
     """``model(**options)``, or a :class:`ModelError` naming every bad option at once."""

@@ -183,7 +183,10 @@ class DiffusersOptions(GeneratorConfig):
     height: int | None = Field(None, ge=64, le=4096, multiple_of=8)
     """Override the native height (with width)."""
     compile: bool = False
-    """torch.compile the UNet and decoder: faster images after a one-time compile (about a minute per size)."""
+    """torch.compile the UNet and decoder (one-time compile per size: minutes on a CPU; see compile_cache)."""
+    compile_cache: str | None = None
+    """Folder torch.compile keeps compiled kernels in between runs ($ASSETKIT_COMPILE_CACHE, else
+    ~/.cache/assetkit/torch-compile)."""
     long_prompts: Literal["chunk", "truncate"] = "chunk"
     """Prompts over the text encoder's 75 tokens: read in 75-token chunks, or truncated with a warning."""
     cpu_kernels: bool = True
@@ -251,10 +254,17 @@ class DiffusersGenerator(Generator):
     within float rounding, so it is part of the fingerprint.
 
     ``compile=True`` (opt-in) also runs the UNet and the VAE decoder through ``torch.compile``
-    (inductor; on CPU with weight freezing, the blocked attention kept as one opaque op). Steady
-    state is faster still, but the first image of every size pays a one-time compile (about a
-    minute here), kept in ``compile_seconds``; pixels differ from eager within bf16 rounding, so
-    it is part of the fingerprint.
+    (inductor; on CPU with weight freezing, the blocked attention kept as one opaque op). The
+    first image of every size pays a one-time compile, kept in ``compile_seconds``; its kernels
+    are kept in ``compile_cache`` (:func:`compile_cache_dir`), so a later run skips their C++
+    build (SD-Turbo shape at 512 px, 2 cores at load 8-10: first image 286 s cold, 161 s with
+    the cache). Inductor cannot keep the frozen graph itself on CPU ("mkldnn tensors
+    unpickleable"), so tracing is paid every run. The compiled steady state is ~10 % faster than
+    the CPU kernels (README, bench/diffusion.py): ~0.3 s an image against a minute or more per
+    size, so it pays from roughly 150+ masters of one size — far above a campaign's (the
+    reference one has 16 per size), which is why there is no ``compile: auto``. Pixels differ
+    from eager within bf16 rounding, so it is part of
+    the fingerprint.
     """
 
     name = "diffusers"
@@ -309,6 +319,9 @@ class DiffusersGenerator(Generator):
         self._dtype: str | None = None
         self._fingerprint: dict | None = None
         self.load_seconds = 0.0
+        self.encode_seconds = 0.0  # text encoding, each distinct prompt once per run
+        self.prompts_encoded = 0
+        self.compile_cache = c.compile_cache
 
     # ----------------------------------------------------------------------------- description
     @staticmethod
@@ -473,7 +486,15 @@ class DiffusersGenerator(Generator):
                     if getattr(pipe, comp, None) is not None:
                         cpu_kernels.accelerate(getattr(pipe, comp), pack=not self.compile)
             if self.compile:
-                _compile_pipe(pipe, device)
+                problem = use_compile_cache(compile_cache_dir(self.compile_cache))
+                if problem:  # compiling into /tmp, or not at all, would hide that every run pays again
+                    self.log(f"compile: true is off for this run: {problem}; the images come from the eager "
+                             "path (same images within float rounding, slower)\n  hint: set compile_cache: (or "
+                             "$ASSETKIT_COMPILE_CACHE) to a writable folder")
+                    self.compile = False
+                    self._fingerprint = None
+                else:
+                    _compile_pipe(pipe, device)
             pipe.set_progress_bar_config(disable=True)
         except ModelError:
             raise
@@ -498,6 +519,14 @@ class DiffusersGenerator(Generator):
             pipe.set_progress_bar_config(disable=True)
             self._pipes[mode] = pipe
         return self._pipes[mode]
+
+    def timings(self) -> dict[str, float]:
+        """Model load, text encoding (each distinct prompt once) and, with ``compile``, the
+        one-time compile (part of the first image of each size), in seconds."""
+        t = {"generate.model_load": self.load_seconds, "generate.prompt_encode": self.encode_seconds}
+        if self.compile_seconds:
+            t["generate.compile"] = self.compile_seconds
+        return t
 
     def close(self) -> None:
         """Drop the pipelines. On a GPU also collect and empty the allocator's cache, so the
@@ -547,6 +576,9 @@ class DiffusersGenerator(Generator):
         if key not in self._embeds:
             import inspect
 
+            t0 = time.perf_counter()
+            self.prompts_encoded += 1
+
             sdxl = "pooled_prompt_embeds" in inspect.signature(pipe.encode_prompt).parameters
             if self.long_prompts == "chunk" and self._chunks(pipe, prompt, negative if cfg else "") > 1:
                 self._embeds[key] = self._encode_chunked(pipe, prompt, negative, cfg, device, sdxl)
@@ -558,6 +590,7 @@ class DiffusersGenerator(Generator):
             else:
                 pe, npe = pipe.encode_prompt(prompt, device, 1, cfg, negative_prompt=negative if cfg else None)
                 self._embeds[key] = (pe, npe, None, None)
+            self.encode_seconds += time.perf_counter() - t0
         return self._embeds[key]
 
     def _chunks(self, pipe, *texts: str) -> int:
@@ -949,6 +982,35 @@ class _per_image:
 
 
 _MISSING = object()
+
+
+def compile_cache_dir(value: str | None = None) -> Path:
+    """Where ``torch.compile``'s kernels are kept between runs: ``value`` (the generator's
+    ``compile_cache``), else ``$ASSETKIT_COMPILE_CACHE``, else ``$XDG_CACHE_HOME/assetkit/torch-compile``
+    (``~/.cache/...``). A compile then costs its minutes once per model, size and machine."""
+    chosen = value or os.environ.get("ASSETKIT_COMPILE_CACHE")
+    if chosen:
+        return Path(os.path.expanduser(chosen))
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assetkit" / "torch-compile"
+
+
+def use_compile_cache(folder: Path) -> str | None:
+    """Point inductor's on-disk caches at ``folder`` (made if missing); a reason string when the
+    folder cannot be used (not a folder, not writable), else None."""
+    import tempfile
+
+    try:
+        if folder.is_symlink():  # compiled kernels are code the run loads: no redirection
+            return f"the compile cache {folder} is a symbolic link (give the folder itself)"
+        if folder.exists() and not folder.is_dir():
+            return f"the compile cache {folder} is not a folder"
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        return f"the compile cache {folder} is not writable ({exc.strerror or exc})"
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(folder)
+    return None
 
 
 def _compile_pipe(pipe, device: str) -> None:

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field
 
 from .. import imaging as im
 from ..brand import hex_to_rgb
-from ..layout import required_elements, safe_box
+from ..layout import copy_over_limits, required_elements, safe_box
 from ..rules import check_rule_id, severity_of
 from ..state import CheckResult, Composed, Frame
 from .base import Step, StepParams
@@ -149,6 +149,10 @@ def check_asset(brand: BrandKit, copy: Copy, composed: Composed, frame: Frame | 
             add("palette", f"dominant colour #{colour_rgb[0]:02X}{colour_rgb[1]:02X}{colour_rgb[2]:02X} "
                            f"({share:.0%} of the picture) is ΔE2000 {de:.1f} from the nearest palette colour "
                            f"{nearest}, above {brand.checks.palette_delta_e:g}")
+
+    # the platform's character limits for the ad's text fields
+    for over in copy_over_limits(brand, copy, fmt):
+        add("copy-length", f"{over.describe()} on {fmt.name}")
 
     # words
     for field_name, text in texts.items():

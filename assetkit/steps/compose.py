@@ -74,18 +74,22 @@ def pick_logo(brand: BrandKit, background: Image.Image, box: Box) -> tuple[str, 
     return best
 
 
-def _logo_plate(brand: BrandKit, canvas: Image.Image, background: Image.Image, plan, logo: Image.Image):
+def _logo_plate(brand: BrandKit, canvas: Image.Image, background: Image.Image, plan, logo: Image.Image,
+                solid_plate: bool = False):
     """Lay a soft plate of a palette colour behind the logo (inside its clear space), raising its
-    opacity until the logo measures ≥ the kit's logo contrast: ``(canvas, background, contrast,
-    plate info)``. Dark ink gets the kit's background colour, light ink its primary colour."""
+    opacity until the logo measures ≥ the kit's logo contrast (``solid_plate``: at full opacity):
+    ``(canvas, background, contrast, plate info)``. The colour is the kit's ``logo.plate_colour``,
+    else its background colour behind dark ink and its primary colour behind light ink."""
     import numpy as np
 
+    assert brand.logo is not None
     x0, y0 = plan.logo[0], plan.logo[1]
     box = (x0, y0, x0 + logo.width, y0 + logo.height)
     rgba = np.asarray(logo)
     ink = rgba[..., :3][rgba[..., 3] >= 128]
     dark_ink = im.relative_luminance(tuple(int(v) for v in ink.mean(axis=0))) < 0.3 if len(ink) else True
-    colour = brand.colour("background") if dark_ink else brand.colour("primary")
+    role = brand.logo.plate_colour or ("background" if dark_ink else "primary")
+    colour = brand.colour(role)
     pad = max(3, int(round(0.25 * logo.height)))
     region = im.clip(im.expand(box, pad), plan.logo_clear or im.expand(box, pad))
     region = im.clip(region, (0, 0, canvas.width, canvas.height))
@@ -94,7 +98,7 @@ def _logo_plate(brand: BrandKit, canvas: Image.Image, background: Image.Image, p
     mask = im.scrim_mask(size, local, pad, radius=pad, feather=pad / 3)
     solid = Image.new("RGB", size, colour)
     under = background.crop(region)
-    opacity, value, plated = 0.3, 0.0, under
+    opacity, value, plated = (1.0 if solid_plate else 0.3), 0.0, under
     while True:
         plated = Image.composite(solid, under, mask.point(lambda v, o=opacity: int(round(v * o))))
         value = im.logo_contrast(logo, plated.crop(local))
@@ -197,8 +201,15 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
 
     logo_alpha = None
     if plan.logo is not None:
+        assert brand.logo is not None
         version, logo, value = pick_logo(brand, background, plan.logo)
-        if value < brand.checks.min_logo_contrast:  # no version stands out: a soft plate behind it
+        mode = brand.logo.plate
+        if mode == "always":  # the brand's backing plate on every asset; the version is picked on it
+            _, background_plated, _, plate = _logo_plate(brand, canvas.copy(), background, plan, logo, True)
+            version, logo, value = pick_logo(brand, background_plated, plan.logo)
+            canvas, background, value, plate = _logo_plate(brand, canvas, background, plan, logo, True)
+            info["logo_plate"] = plate
+        elif mode == "auto" and value < brand.checks.min_logo_contrast:  # no version stands out: a soft plate
             canvas, background, value, plate = _logo_plate(brand, canvas, background, plan, logo)
             info["logo_plate"] = plate
         rgba = canvas.convert("RGBA")

@@ -269,13 +269,10 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
                 im.draft("RGB", (THUMB, THUMB))
                 thumb = im.convert("RGB")
                 thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS)
-        found = ctx.findings.get(job.key, [])
-        if found:  # a badge with the rule ids of the asset's findings
-            from ..brand import FALLBACK_FONTS
-            from ..overlay import badge
+        from ..overlay import badge
 
-            thumb = badge(thumb, found, FALLBACK_FONTS["headline"])
-        tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}"))
+        tiles.append((thumb, f"{job.format.name} · {job.format.size}\n{job.concept} v{job.variant}",
+                      badge(ctx.findings.get(job.key, []))))  # the rule ids of its findings, under the tile
     title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
     count = f"{len(tiles)} assets" if len(tiles) == total else f"the first {len(tiles):,} of {total:,} assets"
     subtitle = (f"{ctx.brand.name} · {count} · pipeline {ctx.pipeline.name} · "

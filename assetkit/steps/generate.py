@@ -301,6 +301,11 @@ class GenerateStep(Step):
                     notify([mid for mid, _, _ in part])
         finally:
             writer.shutdown(wait=True)
+            parts = gen.timings()
+            state.timings.update(parts)
+            if parts:
+                ctx.progress.log("generator: " + ", ".join(f"{k.split('.', 1)[-1].replace('_', ' ')} {v:.1f} s"
+                                                           for k, v in parts.items()))
         for f in stored:
             f.result()  # a failed cache write is an error of the run
 
