@@ -332,3 +332,27 @@ def test_invoices_are_measured_spend_and_give_a_labelled_spend_change(ledger_pro
     assert huge.exit_code == 2 and "above the manual-entry limit of 25000 EUR" in huge.output
     with Ledger(readonly=True) as lg:
         assert sum(1 for e in lg.entries(kind="invoice")) == 3
+
+
+def test_brief_and_copy_time_once_per_campaign_and_hardware_amortisation(ledger_project):
+    from ledger_fixtures import SETTINGS_YAML
+
+    (ledger_project / "assetkit.yaml").write_text(
+        SETTINGS_YAML.replace("compute: {gpu_hour: 2.40, cpu_hour: 0.36}",
+                              "compute: {gpu_hour: 2.40, cpu_hour: 0.36, hardware_per_hour: 1.64}")
+        .replace("  translation_review_per_locale: 12", "  translation_review_per_locale: 12\n"
+                                                          "  per_campaign: {brief: 30, copy: 15}"))
+    card(QUOTE_YAML)
+    record(manifest(compute=3.6))
+    record(manifest(run_id="second", finished="2026-11-26T08:31:00+00:00", concepts=("evening",), compute=3.6))
+    with Ledger(readonly=True) as lg:
+        briefs = [e for e in lg.entries(kind="overhead") if (e.description or "").startswith("brief and copy")]
+        assets = [e for e in lg.entries(kind="asset")]
+    assert [(e.run_id, e.actual_human, e.actual_hours) for e in briefs] == [
+        ("20261125T083000Z-ab12cd", Decimal(45), Decimal("0.75"))]  # 45 min at 60/h, once per campaign
+    assert {e.actual_compute for e in assets} == {Decimal("0.002")}  # 3.6 s at (0.36 + 1.64)/h
+    md = render_md(build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                                thumbnails=False))
+    rows = [line for line in md.splitlines() if line.startswith(("| Hardware amortisation", "| Brief and copy"))]
+    assert rows == ["| Hardware amortisation per compute hour (in the compute rate) | 1.64 | 10 |",
+                    "| Brief and copy writing, minutes once per campaign (estimated) | 45 | 1 |"]
