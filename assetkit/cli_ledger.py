@@ -115,7 +115,7 @@ def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings)
     with Ledger(ledger_file, readonly=True) as lg:
         rows = lg.summary(since=since, until=until, campaign=campaign, brand=brand)
     columns = ["date", "ref", "campaign", "brand", "categories", "deliverables", "currency", "baseline", "actual",
-               "saving", "baseline_hours", "actual_hours", "hours_saved", "no_baseline", "voided"]
+               "saving", "baseline_hours", "actual_hours", "hours_saved", "no_baseline", "voided", "spend"]
 
     def table():
         if not rows:
@@ -123,7 +123,8 @@ def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings)
             return
         body = []
         for r in rows:
-            flag = "NO BASELINE" if r["no_baseline"] else ("voided" if r["voided"] else "")
+            flag = ("NO BASELINE" if r["no_baseline"] else "voided" if r["voided"] else
+                    f"invoice: {_money(r['spend'], r['currency'], locale)} measured spend" if r["spend"] else "")
             body.append([r["date"], r["ref"], r["campaign"] or "", str(r["deliverables"]),
                          _money(r["baseline"], r["currency"], locale), _money(r["actual"], r["currency"], locale),
                          _money(r["saving"], r["currency"], locale), f"{r['hours_saved']:.1f}", flag])

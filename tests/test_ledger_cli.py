@@ -64,7 +64,7 @@ def test_list_show_void_review(project):
     r = run("ledger", "list", "--since", "2026-01-01", "--csv")
     assert r.output.splitlines()[1] == (
         f"2026-11-25,{rec.run_id},spring-launch,Nordlicht Coffee,\"production,social,translation\",5,EUR,"
-        "1380.00,30.40,1349.60,12.1352,0.5000,11.6352,no,no")
+        "1380.00,30.40,1349.60,12.1352,0.5000,11.6352,no,no,0.00")
     r = run("ledger", "show", rec.run_id)
     assert r.exit_code == 0 and "#6     translation  translation  de-DE" in r.output
     assert r.output.splitlines()[-1].startswith("total")

@@ -332,6 +332,8 @@ def test_invoices_are_measured_spend_and_give_a_labelled_spend_change(ledger_pro
     assert huge.exit_code == 2 and "above the manual-entry limit of 25000 EUR" in huge.output
     with Ledger(readonly=True) as lg:
         assert sum(1 for e in lg.entries(kind="invoice")) == 3
+    listed = runner.invoke(cli, ["ledger", "list", "--since", "2026-09-15", "--until", "2026-09-15"]).output
+    assert "invoice: €3,000.00 measured spend" in listed
 
 
 def test_brief_and_copy_time_once_per_campaign_and_hardware_amortisation(ledger_project):

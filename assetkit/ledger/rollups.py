@@ -112,7 +112,8 @@ def summary(conn: sqlite3.Connection, since=None, until=None, campaign=None, bra
 
     Keys: ref (run id, or ``#<entry id>`` for a manual entry), run_id, entry_id, date,
     campaign, brand, categories, deliverables, currency, Decimal baseline/actual/saving,
-    baseline_hours, actual_hours, hours_saved, no_baseline (bool), voided (bool).
+    baseline_hours, actual_hours, hours_saved, no_baseline (bool), voided (bool), spend (measured agency
+    spend of an invoice entry, Decimal).
     """
     where, params = filters(since, until, campaign, brand)
     sql = f"""
@@ -124,7 +125,8 @@ def summary(conn: sqlite3.Connection, since=None, until=None, campaign=None, bra
                SUM(actual_micros) AS actual_micros, SUM(baseline_ms) AS baseline_ms,
                SUM(actual_ms) AS actual_ms,
                SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) AS no_baseline_units,
-               SUM(kind = 'void') AS voids, SUM(kind != 'void' AND units != 0) AS live
+               SUM(kind = 'void') AS voids, SUM(kind != 'void' AND units != 0) AS live,
+               SUM(spend_micros) AS spend_micros, MAX(kind = 'invoice') AS invoice
         FROM entries{where}
         GROUP BY ref, currency ORDER BY occurred_at, ref"""
     out = []
@@ -137,7 +139,9 @@ def summary(conn: sqlite3.Connection, since=None, until=None, campaign=None, bra
                     "actual": actual, "saving": baseline - actual,
                     "baseline_hours": hours(r["baseline_ms"]), "actual_hours": hours(r["actual_ms"]),
                     "hours_saved": hours(r["baseline_ms"] - r["actual_ms"]),
-                    "no_baseline": r["no_baseline_units"] > 0, "voided": r["voids"] > 0 and r["deliverables"] == 0})
+                    "no_baseline": r["no_baseline_units"] > 0,
+                    "voided": r["voids"] > 0 and r["deliverables"] == 0 and not r["invoice"],
+                    "spend": from_micros(r["spend_micros"])})
     return out
 
 
