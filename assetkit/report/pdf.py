@@ -185,7 +185,7 @@ def render_pdf(data: ReportData) -> bytes:
     table(tb["cause"], widths=breakdown_widths)
     if tb["manual"]["rows"]:
         h2(fmt.t("manual_section"))
-        table(tb["manual"], size=6.5, widths=[1.0, 1.4, 1.6, 3.0, 2.5, 1.4, 1.3, 1.4, 1.1])
+        table(tb["manual"], size=6.5, widths=[1.0, 1.4, 1.6, 2.8, 2.4, 1.5, 1.5, 1.5, 1.1])
     h2(fmt.t("cost_structure"), keep=40)
     chart("structure", 40)
     table(tb["structure"], widths=[3, 1, 1])
