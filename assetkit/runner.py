@@ -8,6 +8,7 @@ import secrets
 import socket
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +67,8 @@ class RunResult:
             "run_id": m["run_id"], "campaign": m["campaign"], "out": str(self.out_dir),
             "manifest": str(self.manifest_path), "assets": len(m["assets"]), "made": self.made,
             "cached": self.cached, "contact_sheets": m.get("contact_sheets", {}),
-            "timings": m["timings"], "checks": {"errors": sum(c["level"] == "error" for c in m.get("checks", [])),
+            "timings": m["timings"], **({"executor": m["executor"]} if m.get("executor") else {}),
+            "checks": {"errors": sum(c["level"] == "error" for c in m.get("checks", [])),
                                                "warnings": sum(c["level"] == "warning" for c in m.get("checks", []))},
         }
 
@@ -205,6 +207,9 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     from .settings import load_settings
 
     settings = load_settings(options.settings)
+    from .cluster import executor_name
+
+    executor = executor_name(options, settings)  # --executor ray without the [ray] extra: exit 2 now
     campaign = load_campaign(brief_path, pipeline, max_side=settings.runs.max_side)
     if options.record:  # bad settings, an unusable ledger or an unknown quote fail before any work
         from .ledger import check_ready
@@ -251,7 +256,12 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     ctx.t0 = t0
     if plan.cached and not state.pending:
         progress.log(f"{len(plan.cached)} assets up to date, nothing to make (use --force to remake)")
-    run_steps(ctx, state)
+    if executor == "ray":
+        from .cluster.ray_driver import run_on_ray
+
+        run_on_ray(ctx, state, campaign, settings)
+    else:
+        run_steps(ctx, state)
     manifest = build_manifest(ctx, state)
     for step in ctx.pipeline.steps:
         step.finalize(ctx, manifest)
@@ -338,8 +348,10 @@ def gate(ctx: RunContext, manifest: dict, manifest_path: Path) -> None:
                            + format_summary(failing))
 
 
-def run_steps(ctx: RunContext, state: RunState) -> None:
-    """Run the pipeline's steps over the pending jobs.
+def run_steps(ctx: RunContext, state: RunState, execute: Callable[[RunContext, RunState], None] | None = None
+              ) -> None:
+    """Run the pipeline's steps over the pending jobs (``execute``: an executor that runs them
+    instead, e.g. on a Ray cluster; ``finish`` and ``close`` still run here).
 
     When the pipeline starts with a source step (``generate``) and every later step is
     streamable, the later steps run in a second thread on each batch of masters as soon as it
@@ -350,7 +362,9 @@ def run_steps(ctx: RunContext, state: RunState) -> None:
     steps = ctx.pipeline.steps
     first, rest = steps[0], steps[1:]
     try:
-        if ctx.options.stream and state.pending and first.source and rest and all(s.streamable for s in rest):
+        if execute is not None:
+            execute(ctx, state)
+        elif ctx.options.stream and state.pending and first.source and rest and all(s.streamable for s in rest):
             _run_streaming(ctx, state, first, rest)
         else:
             for step in steps:
@@ -483,6 +497,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "check_summary": summarise(checks),
         "contact_sheets": ctx.contact_sheets,
         "provenance": _provenance(ctx),
+        **({"executor": ctx.executor_info} if ctx.executor_info else {}),
     }
 
 
