@@ -48,6 +48,7 @@ bench: $(FULL_STAMP)
 	$(BIN)/python bench/review.py
 	$(BIN)/python bench/diffusion.py --quick
 	$(BIN)/python bench/campaign.py --quick
+	$(BIN)/python bench/scale.py --quick
 
 clean:
 	rm -rf out .assetkit

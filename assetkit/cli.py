@@ -90,9 +90,15 @@ def json_option(fn):
               help="Progress display: bars on a terminal, plain lines otherwise.")
 @click.option("--locked", is_flag=True,
               help="Refuse to run (exit 2) if anything differs from OUT/<campaign>/assetkit.lock.")
+@click.option("--executor", type=click.Choice(["local", "ray"]),
+              help="Where the work runs: local (this machine) or ray (a Ray cluster; the [ray] extra) "
+                   "[default: executor.name of assetkit.yaml, else local].")
+@click.option("--ray-address", metavar="ADDRESS",
+              help="Ray cluster to join: auto, ray://host:10001 or host:6379 [default: executor.ray.address; "
+                   "none: a local Ray instance]. --out must be a folder every node shares.")
 @json_option
 def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, no_ledger, ledger, settings,
-        progress, locked, as_json, show_checks):
+        progress, locked, as_json, show_checks, executor, ray_address):
     """Make every asset of a brief: generate, reframe, compose, check, export.
 
     Re-running an unchanged brief makes nothing; --force remakes all.
@@ -107,7 +113,8 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
     options = RunOptions(out=out, jobs=jobs, force=force, model=model, generator="draft" if draft else None,
                          allow_unsafe_weights=allow_unsafe_weights, ledger=ledger, settings=settings,
-                         record=not no_ledger, show_checks=show_checks, locked=locked)
+                         record=not no_ledger, show_checks=show_checks, locked=locked, executor=executor,
+                         ray_address=ray_address)
     reporter = make_progress("none" if as_json else progress)
     try:
         result = run_brief(brief, options, pipeline=pipeline, progress=reporter)

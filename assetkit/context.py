@@ -50,6 +50,8 @@ class RunOptions:
     stream: bool = True  # overlap later steps with generation (see runner.run_steps)
     show_checks: bool = False  # write checks/<asset>.png: what the checks measured, drawn over each asset
     locked: bool = False  # refuse to run when anything differs from OUT/CAMPAIGN/assetkit.lock
+    executor: str | None = None  # 'local' / 'ray'; None → settings ``executor.name`` (default local)
+    ray_address: str | None = None  # None → settings ``executor.ray.address`` (None: a local Ray instance)
 
 
 @dataclass
@@ -76,6 +78,8 @@ class RunContext:
     on_masters: Callable[[list[MasterId]], None] | None = None
     #: True once the later steps ran on streamed batches (their timings then overlap)
     streamed: bool = False
+    #: set by a distributed executor (``--executor ray``): nodes, actors, per-node counts and times
+    executor_info: dict | None = None
 
     #: the run's image generator, made once (its fingerprint is needed before the run starts)
     generator: Generator | None = None

@@ -8,6 +8,7 @@ import secrets
 import socket
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,7 +67,8 @@ class RunResult:
             "run_id": m["run_id"], "campaign": m["campaign"], "out": str(self.out_dir),
             "manifest": str(self.manifest_path), "assets": len(m["assets"]), "made": self.made,
             "cached": self.cached, "contact_sheets": m.get("contact_sheets", {}),
-            "timings": m["timings"], "checks": {"errors": sum(c["level"] == "error" for c in m.get("checks", [])),
+            "timings": m["timings"], **({"executor": m["executor"]} if m.get("executor") else {}),
+            "checks": {"errors": sum(c["level"] == "error" for c in m.get("checks", [])),
                                                "warnings": sum(c["level"] == "warning" for c in m.get("checks", []))},
         }
 
@@ -75,8 +77,12 @@ class ChecksFailed(StepError):
     """A run's assets have findings at the failing level (the message names rule, assets, fix)."""
 
 
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, default=str)
+
+
 def _hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(_canonical(obj).encode()).hexdigest()
 
 
 def job_seed(base: int, concept: str, variant: int) -> int:
@@ -99,24 +105,37 @@ def plan_run(ctx: RunContext, campaign: Campaign) -> Plan:
     jobs = []
     gen_step = pipe.step("generate")
     master = "shared" if getattr(getattr(gen_step, "params", None), "masters", "per-aspect") == "shared" else ""
-    scale_keys = {fmt.name: _scale_key(campaign, fmt) for fmt in brief.ad_formats()}
+    formats = brief.ad_formats()
+    # A job's key is _hash() of {common, concept, copy, files, format, locale, seed, variant}: the
+    # JSON of what is the same for many jobs is encoded once and the text put together per job,
+    # byte for byte what json.dumps(sort_keys=True) of the whole dict gives (100k jobs: 5× faster).
+    enc = _canonical
+    fmt_text = {}
+    for fmt in formats:
+        scale_key = _scale_key(campaign, fmt)
+        for locale in brief.locales:
+            copy = effective_copy(brand, brief.copy[locale], locale).for_format(fmt).model_dump(
+                mode="json", exclude={"source"})
+            copy["type_scale_of"] = scale_key  # the format's type scale depends on every locale's copy for it
+            fmt_text[fmt.name, locale] = (f'"copy": {enc(copy)}, "files": ',
+                                          f', "format": {enc(fmt.to_dict())}, "locale": {enc(locale)}, "seed": ')
+    head = f'{{"common": {enc(common)}, "concept": '
     for concept in brief.concepts:
-        cdump = concept.model_dump(mode="json")
         for ref in (concept.image, concept.product):
             if ref:
                 p = brief.concept_path(ref)
                 assert p is not None
                 files[ref] = files.get(ref) or sha256_file(p)
+        concept_text = head + enc(concept.model_dump(mode="json")) + ", "
+        files_text = enc(files)  # the files of this concept and every one before it (as ever)
         for variant in range(1, brief.variants_of(concept) + 1):
             seed = job_seed(brief.seed, concept.id, variant)
-            for fmt in brief.ad_formats():
+            tail = f'{enc(seed)}, "variant": {enc(variant)}}}'
+            for fmt in formats:
                 for locale in brief.locales:
-                    copy = effective_copy(brand, brief.copy[locale], locale).for_format(fmt).model_dump(
-                        mode="json", exclude={"source"})
-                    # the format's type scale depends on every locale's copy for it
-                    copy["type_scale_of"] = scale_keys[fmt.name]
-                    key = _hash({"common": common, "concept": cdump, "files": files, "variant": variant,
-                                 "seed": seed, "format": fmt.to_dict(), "locale": locale, "copy": copy})[:32]
+                    copy_text, fmt_locale = fmt_text[fmt.name, locale]
+                    text = concept_text + copy_text + files_text + fmt_locale + tail
+                    key = hashlib.sha256(text.encode()).hexdigest()[:32]
                     jobs.append(Job(concept.id, variant, fmt, locale, seed, key, master))
     plan = Plan(campaign, out_dir, jobs)
     plan.previous = _previous_entries(ctx.files)
@@ -188,6 +207,9 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     from .settings import load_settings
 
     settings = load_settings(options.settings)
+    from .cluster import executor_name
+
+    executor = executor_name(options, settings)  # --executor ray without the [ray] extra: exit 2 now
     campaign = load_campaign(brief_path, pipeline, max_side=settings.runs.max_side)
     if options.record:  # bad settings, an unusable ledger or an unknown quote fail before any work
         from .ledger import check_ready
@@ -234,7 +256,12 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     ctx.t0 = t0
     if plan.cached and not state.pending:
         progress.log(f"{len(plan.cached)} assets up to date, nothing to make (use --force to remake)")
-    run_steps(ctx, state)
+    if executor == "ray":
+        from .cluster.ray_driver import run_on_ray
+
+        run_on_ray(ctx, state, campaign, settings)
+    else:
+        run_steps(ctx, state)
     manifest = build_manifest(ctx, state)
     for step in ctx.pipeline.steps:
         step.finalize(ctx, manifest)
@@ -321,8 +348,10 @@ def gate(ctx: RunContext, manifest: dict, manifest_path: Path) -> None:
                            + format_summary(failing))
 
 
-def run_steps(ctx: RunContext, state: RunState) -> None:
-    """Run the pipeline's steps over the pending jobs.
+def run_steps(ctx: RunContext, state: RunState, execute: Callable[[RunContext, RunState], None] | None = None
+              ) -> None:
+    """Run the pipeline's steps over the pending jobs (``execute``: an executor that runs them
+    instead, e.g. on a Ray cluster; ``finish`` and ``close`` still run here).
 
     When the pipeline starts with a source step (``generate``) and every later step is
     streamable, the later steps run in a second thread on each batch of masters as soon as it
@@ -333,7 +362,9 @@ def run_steps(ctx: RunContext, state: RunState) -> None:
     steps = ctx.pipeline.steps
     first, rest = steps[0], steps[1:]
     try:
-        if ctx.options.stream and state.pending and first.source and rest and all(s.streamable for s in rest):
+        if execute is not None:
+            execute(ctx, state)
+        elif ctx.options.stream and state.pending and first.source and rest and all(s.streamable for s in rest):
             _run_streaming(ctx, state, first, rest)
         else:
             for step in steps:
@@ -466,6 +497,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "check_summary": summarise(checks),
         "contact_sheets": ctx.contact_sheets,
         "provenance": _provenance(ctx),
+        **({"executor": ctx.executor_info} if ctx.executor_info else {}),
     }
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -191,6 +192,46 @@ class RunLimits(StrictModel):
                                                                      "(the first ones; a bigger sheet is a huge image)")
 
 
+class RaySettings(StrictModel):
+    """The Ray executor (``executor.ray:`` in assetkit.yaml; ``assetkit run --executor ray``)."""
+
+    address: str | None = Field(None, description="cluster to join: auto, ray://host:10001 or host:6379 "
+                                                  "(--ray-address wins); none: start a local Ray instance")
+    connect_timeout: float = Field(20, gt=0, le=600, description="seconds to reach the cluster (and for each "
+                                                                "node to answer the start-up probe) before "
+                                                                "the run fails")
+    actors: int = Field(0, ge=0, le=1024, description="model actors (each loads the model once); 0: one per GPU "
+                                                      "of the cluster, or one on a CPU-only cluster")
+    actor_cpus: float = Field(1, gt=0, le=256, description="CPUs each model actor reserves on a CPU-only cluster "
+                                                           "(with GPUs an actor takes one GPU)")
+    task_cpus: float = Field(1, gt=0, le=256, description="CPUs each reframe/compose/check/export task reserves")
+    model_threads: int = Field(0, ge=0, le=1024, description="torch threads of a model actor; 0: as a local "
+                                                             "run uses (the driver's torch threads when it has "
+                                                             "torch loaded, else the node's cores): the thread "
+                                                             "count changes a CPU model's pixels")
+    max_masters_in_flight: int = Field(16, ge=1, le=100_000, description="masters made but not yet exported, "
+                                                                         "at most (memory stays bounded)")
+    max_retries: int = Field(3, ge=0, le=100, description="retries of a task, and restarts of an actor, whose "
+                                                          "worker died")
+    num_cpus: int | None = Field(None, ge=1, le=4096, description="CPUs of the local Ray instance started when "
+                                                                  "no address is given (none: all)")
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("give auto, ray://host:10001 or host:6379, or leave it out for a local instance")
+        return v
+
+
+class ExecutorSettings(StrictModel):
+    """Where a run's work happens (``executor:`` in assetkit.yaml; ``--executor`` wins)."""
+
+    name: Literal["local", "ray"] = Field("local", description="local: this machine's threads; ray: a Ray "
+                                                               "cluster (the [ray] extra)")
+    ray: RaySettings = Field(default_factory=RaySettings)
+
+
 class Settings(LicensePolicy):
     """Validated ``assetkit.yaml``. ``path`` is None when the defaults are in use.
 
@@ -213,6 +254,7 @@ class Settings(LicensePolicy):
     review: ReviewSettings = Field(default_factory=ReviewSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     runs: RunLimits = Field(default_factory=RunLimits)
+    executor: ExecutorSettings = Field(default_factory=ExecutorSettings)
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("currency")

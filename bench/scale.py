@@ -148,11 +148,14 @@ def executors(work: Path, quick: bool) -> dict:
                     "dtype: float32, device: cpu}\n  - reframe: {}\n  - compose: {}\n  - check: {}\n  - export: {}\n")
     campaigns = [("draft", work / "draft", 1 if quick else 2, None, None),
                  ("tiny-model", work / "tinym", 1, model, tiny)]
-    runs = [("local", [])]
+    runs = [("local", ["--executor", "local"] if ray_ok else [])]
     if ray_ok:
-        workers_flag = "--ray-workers" if "--ray-workers" in flags else None
-        for n in (1, 2):
-            runs.append((f"ray ×{n}", ["--executor", "ray"] + ([workers_flag, str(n)] if workers_flag else [])))
+        for n in (1, 2):  # a local Ray instance of n CPUs: the model actor and the tasks take half a CPU each
+            settings = work / f"ray-{n}.yaml"
+            settings.write_text(f"executor:\n  name: ray\n  ray:\n    num_cpus: {n}\n    actors: 1\n"
+                                "    actor_cpus: 0.5\n    task_cpus: 0.5\n")
+            runs.append((f"ray ×{n}", ["--executor", "ray", "--settings", str(settings)]))
+        print("  Ray: a local instance per run (num_cpus 1 or 2; one model actor and the tasks at 0.5 CPU each)")
     else:
         print("  Ray columns skipped: " + ("`assetkit run` has no --executor option in this tree"
                                            if "--executor" not in flags else "ray is not installed (pip install "
@@ -265,12 +268,22 @@ def driver(work: Path, n_assets: int, templates: dict) -> dict:
     with Ledger(opts.ledger, readonly=True) as lg:
         booked = lg.conn.execute("SELECT COUNT(*) FROM entries WHERE kind = 'asset' AND run_id = ?",
                                  (ctx.run_id,)).fetchone()[0]
+        h = hashlib.sha256()  # what was booked, less when and where from (the two trees' folders differ)
+        for row in lg.conn.execute("SELECT * FROM entries ORDER BY id"):
+            h.update(repr({k: row[k] for k in row.keys() if k not in ("recorded_at", "manifest_path")}).encode())  # noqa: SIM118
     digest = hashlib.sha256(json.dumps({k: v for k, v in manifest.items()
                                         if k not in ("timings", "finished_at", "started_at", "brief")},
                                        sort_keys=True).encode()).hexdigest()
     return {"assets": len(plan.jobs), "booked": booked, "entries": rec.entries, "phases": clock.phases,
             "manifest_bytes": (plan.out_dir / runner.MANIFEST).stat().st_size, "manifest_digest": digest,
+            "entries_digest": h.hexdigest(), "peak_rss_mb": peak_rss_mb(),
             "code": str(CODE)}
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 BOOKING = ("manifest", "write manifest.json", "ledger")
@@ -279,7 +292,8 @@ BOOKING = ("manifest", "write manifest.json", "ledger")
 def print_driver(r: dict, label: str) -> None:
     n = r["assets"]
     print(f"  driver ({label}: {r['code']}), {n:,} asset records, {r['booked']:,} asset entries booked "
-          f"({r['entries']:,} entries), manifest.json {r['manifest_bytes'] / 1e6:.0f} MB")
+          f"({r['entries']:,} entries), manifest.json {r['manifest_bytes'] / 1e6:.0f} MB, peak RSS "
+          f"{r['peak_rss_mb']:,.0f} MB")
     for name, (wall, cpu) in r["phases"].items():
         print(f"    {name:<20} {wall:8.2f} s wall {cpu:8.2f} s CPU  ({n / max(cpu, 1e-9):>9,.0f} records/s CPU)")
     wall = sum(r["phases"][k][0] for k in BOOKING)
@@ -334,7 +348,8 @@ def main() -> None:
         print(f"  booking CPU: this tree {cpu['mine']:.2f} s vs baseline {cpu['base']:.2f} s → "
               f"×{cpu['base'] / cpu['mine']:.1f} faster; plan ×"
               f"{base['phases']['plan'][1] / mine['phases']['plan'][1]:.1f}; same manifest content: "
-              f"{'yes' if base['manifest_digest'] == mine['manifest_digest'] else 'NO'}")
+              f"{'yes' if base['manifest_digest'] == mine['manifest_digest'] else 'NO'}, same ledger entries: "
+              f"{'yes' if base['entries_digest'] == mine['entries_digest'] else 'NO'}")
     print(f"load average {load()}")
 
 

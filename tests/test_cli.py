@@ -28,11 +28,11 @@ def test_every_command_has_help():
     walk(cli)
 
 
-def test_help_does_not_import_torch():
+def test_help_does_not_import_torch_or_ray():
     code = ("import sys; from click.testing import CliRunner; from assetkit.cli import cli; "
             "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'transformers', "
-            "'matplotlib')))")
+            "'matplotlib', 'ray')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

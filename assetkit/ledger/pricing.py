@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,6 +48,9 @@ class Booked(Protocol):
         """The content hash of the live, baselined entry of a deliverable identity ('' if none
         was recorded); None when the identity was never booked."""
 
+    def identities(self, keys: list[str]) -> dict[str, str]:
+        """``identity`` of each of ``keys`` that was ever booked (the others are left out)."""
+
     def visual(self, campaign: str, concept: str | None, variant: int | None) -> bool:
         """Whether a concept's variant already has a booked deliverable (its master exists)."""
 
@@ -63,6 +67,19 @@ def identity_key(campaign: str, concept, variant, fmt, locale) -> str:
 
     text = json.dumps([campaign, concept, variant, fmt, locale], separators=(",", ":"))
     return "asset:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _once(fn: Callable, key: Callable) -> Callable:
+    """``fn`` computed once per ``key(*args)`` (a cache for the length of one pricing)."""
+    cache: dict = {}
+
+    def call(*args):
+        k = key(*args)
+        if k not in cache:
+            cache[k] = fn(*args)
+        return cache[k]
+
+    return call
 
 
 def _applied(**kw) -> str:
@@ -193,10 +210,11 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     priced: list[tuple[dict, str, str]] = []  # (asset, identity key, role)
     seen_visuals: set[tuple] = set()
     visual_booked: dict[tuple, bool] = {}
-    for a in new:
-        key = identity_key(campaign, a.get("concept"), a.get("variant"), a.get("format"), a.get("locale"))
+    keys = [identity_key(campaign, a.get("concept"), a.get("variant"), a.get("format"), a.get("locale")) for a in new]
+    known = {} if proof else booked.identities(keys)  # one query per 500 assets, not one per asset
+    for a, key in zip(new, keys):
         content = a.get("sha256") or ""
-        prev = None if proof else booked.identity(key)
+        prev = known.get(key)
         if prev is not None and (prev == content or not content or not prev):
             remade_ms += to_ms(a.get("compute_seconds") or 0, MS_PER_SECOND)  # already booked: its cost is overhead
             continue
@@ -223,7 +241,16 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
             seen_visuals.add(vis)
 
     # first choose lines, then share per_format / flat prices within the run (once per campaign)
-    chosen = [choose(a.get("format"), a.get("format_class"), a.get("locale"), False, role) for a, _, role in priced]
+    # choose, convert, fx_note, _applied and the fixed amounts are pure in their arguments, and a
+    # big run has a few dozen distinct ones among 100k assets: each is worked out once (cached)
+    pick = _once(choose, lambda *args: args)
+    chosen = [pick(a.get("format"), a.get("format_class"), a.get("locale"), False, role) for a, _, role in priced]
+    convert_once = _once(convert, lambda src, s: (src, id(s)))  # quotes are not hashable: by identity
+    note_once = _once(fx_note, id)
+    micros_once = _once(_micros_of, lambda amount: amount)
+    applied_once = _once(lambda items: _applied(**dict(items)),  # 1 and 1.0 are one key, not one text: typed
+                         lambda items: tuple((k, type(v), str(v)) for k, v in items))
+
     groups: dict[tuple, list[int]] = {}
     for i, (s, lines) in enumerate(chosen):
         for line in lines:
@@ -267,8 +294,8 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                    description=("revision of a delivered asset" if role == "revision" else None),
                    compute_ms=ms,
                    actual_compute_micros=_micros_of(Decimal(ms) / MS_PER_HOUR * compute_rate),
-                   actual_human_micros=_micros_of(minutes / 60 * internal),
-                   actual_tool_micros=_micros_of(settings.tool_cost_per_asset),
+                   actual_human_micros=micros_once(minutes / 60 * internal),
+                   actual_tool_micros=micros_once(settings.tool_cost_per_asset),
                    human_estimated_ms=to_ms(minutes, MS_PER_MINUTE), actual_ms=to_ms(minutes, MS_PER_MINUTE))
         if s is None:
             reason = quote_reason or ("the card prices no revision (no line applies_to: revision)"
@@ -276,7 +303,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                                       f"no quote line matches format {a.get('format')} ({fclass}), "
                                       f"locale {a.get('locale')}")
             row.update(category="social" if fclass == "social" else "production", no_baseline=1,
-                       no_baseline_reason=reason, applied=_applied(**applied))
+                       no_baseline_reason=reason, applied=applied_once(tuple(applied.items())))
             label = "draft proofs" if proof else f"{a.get('format')} ({fclass})"
             missing[label] = missing.get(label, 0) + 1
         else:
@@ -284,10 +311,10 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
             prices = []
             for line in lines:
                 if line.unit == "per_asset":
-                    src += _micros_of(line.unit_price)
+                    src += micros_once(line.unit_price)
                     hours += to_ms(line.hours_per_unit, MS_PER_HOUR)
                 elif line.unit == "per_hour":
-                    src += _micros_of(line.unit_price * line.hours_per_unit)
+                    src += micros_once(line.unit_price * line.hours_per_unit)
                     hours += to_ms(line.hours_per_unit, MS_PER_HOUR)
                 else:
                     gk = (s.quote_id, line.id, a.get("format")) if line.unit == "per_format" else (s.quote_id, line.id)
@@ -296,13 +323,13 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                     hours += h
                 prices.append(f"{line.id}={line.unit_price}/{line.unit}")
                 days = max(days, float(line.turnaround_days))
-            baseline, fx_rate, err = convert(src, s)
+            baseline, fx_rate, err = convert_once(src, s)
             main = max(lines, key=lambda ql: (ql.unit in ("per_asset", "per_hour"), ql.match.specificity))
-            applied.update(card=f"{s.quote_id} v{s.version}", lines=" ".join(prices), **fx_note(s))
+            applied.update(card=f"{s.quote_id} v{s.version}", lines=" ".join(prices), **note_once(s))
             row.update(category=s.quote.line_category(main), quote_id=s.quote_id, quote_version=s.version,
                        quote_lines=",".join(ql.id for ql in lines), baseline_currency=s.currency,
                        baseline_source_micros=src, baseline_ms=hours, baseline_days=days,
-                       applied=_applied(**applied))
+                       applied=applied_once(tuple(applied.items())))
             if err:
                 row.update(no_baseline=1, no_baseline_reason=err)
                 missing[f"{a.get('format')} (FX)"] = missing.get(f"{a.get('format')} (FX)", 0) + 1

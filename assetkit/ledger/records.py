@@ -384,6 +384,19 @@ class Ledger(Store):
             "ORDER BY id DESC LIMIT 1", (key,)).fetchone()
         return None if row is None else row[0]
 
+    def identities(self, keys: list[str]) -> dict[str, str]:
+        """:meth:`identity` of many keys, 500 a query (a 100k-asset run made 100k queries); the keys
+        never booked are left out."""
+        out: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for key, sha in self.conn.execute(
+                    "SELECT deliverable_key, COALESCE(content_sha256, '') FROM entries e WHERE deliverable_key IN "
+                    f"({', '.join('?' * len(chunk))}) AND kind = 'asset' AND no_baseline = 0 AND NOT EXISTS "
+                    "(SELECT 1 FROM entries v WHERE v.voids_entry_id = e.id) ORDER BY id", chunk):
+                out[key] = sha  # in id order: the latest entry of a key wins, as in identity()
+        return out
+
     def visual(self, campaign: str, concept, variant) -> bool:
         """Whether the concept's variant has a live, baselined deliverable in the campaign."""
         return self.conn.execute(

@@ -221,20 +221,17 @@ class GenerateStep(Step):
                                          default=str).encode()).hexdigest()
 
     # ------------------------------------------------------------------------------------- run
-    def run(self, ctx: RunContext, state: RunState) -> None:
-        """Make (or take from the cache) every master the pending jobs need.
-
-        When the runner streams (``ctx.on_masters``), masters are handed on in batches
-        as they are made, so reframe/compose/export work while the model makes the next batch.
-        """
-        from PIL import Image
-
+    def prepare(self, ctx: RunContext, state: RunState
+                ) -> tuple[Generator, list[tuple[tuple[str, int, str], GenerationRequest, str]]]:
+        """The run's generator and ``(master_id, request, master key)`` of every master the
+        pending jobs need, in job order; records the generator in ``state.generator_info``.
+        No model is loaded (the Ray executor's driver calls this too)."""
         gen = self.generator(ctx)
         fp = gen.fingerprint()
         state.generator_info = {"name": gen.name, **fp, "device": fp.get("device", "cpu")}
         requests = self.requests(ctx, state)
         if not requests:
-            return
+            return gen, []
         sizes = {mid[2]: (r.width, r.height) for mid, r in requests.items()}
         if self.params.masters == "per-aspect":
             sizes = {f.aspect_group: gen.native_size(f.aspect_group) for f in ctx.brief.ad_formats()}
@@ -244,35 +241,66 @@ class GenerateStep(Step):
             w, h = sizes["shared"]
             ctx.progress.log(f"masters: shared, one {w}×{h} master per concept variant; crop loss per format: "
                              + ", ".join(f"{k} {v:.0%}" for k, v in losses.items()))
+        return gen, [(mid, req, self.master_key(req, fp)) for mid, req in requests.items()]
+
+    @staticmethod
+    def from_cache(cache, request: GenerationRequest, key: str) -> Master | None:
+        """The master ``key`` kept by an earlier run, or None (missing or damaged: made again)."""
+        from PIL import Image
+
+        png, meta = f"{key}.png", f"{key}.json"
+        if not (cache.exists(png) and cache.exists(meta)):
+            return None
+        try:
+            info = json.loads(cache.read_text(meta))
+            with Image.open(io.BytesIO(cache.read_bytes(png))) as im:
+                image = im.convert("RGB")
+            return Master(request=request, image=image, focal=tuple(info["focal"]), params=info["params"],
+                          compute_seconds=info["compute_seconds"], key=key, cached=True)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged cache entry is simply remade
+
+    @staticmethod
+    def order(state: RunState, todo: list) -> list:
+        """:func:`generation_order` of ``todo`` by the pending jobs each master serves."""
+        uses: dict = {}
+        for job in state.pending:
+            uses[job.master_id] = uses.get(job.master_id, 0) + 1
+        return generation_order(todo, uses)
+
+    @staticmethod
+    def make(gen: Generator, part: list, progress=None) -> list[Master]:
+        """One ``gen.generate`` call: the masters of ``part`` (``(mid, request, key)`` items)."""
+        images = gen.generate([r for _, r, _ in part], progress)
+        return [Master(request=req, image=img.image, focal=(img.focal[0], img.focal[1]), params=img.params,
+                       compute_seconds=img.compute_seconds, key=key) for (_, req, key), img in zip(part, images)]
+
+    def run(self, ctx: RunContext, state: RunState) -> None:
+        """Make (or take from the cache) every master the pending jobs need.
+
+        When the runner streams (``ctx.on_masters``), masters are handed on in batches
+        as they are made, so reframe/compose/export work while the model makes the next batch.
+        """
+        gen, items = self.prepare(ctx, state)
+        if not items:
+            return
         notify = ctx.on_masters or (lambda mids: None)
         cache = ctx.cache.sub("masters")
         todo: list[tuple[tuple[str, int, str], GenerationRequest, str]] = []
         ready: list[tuple[str, int, str]] = []
-        for mid, req in requests.items():
-            key = self.master_key(req, fp)
-            png, meta = f"{key}.png", f"{key}.json"
-            if not ctx.options.force and cache.exists(png) and cache.exists(meta):
-                try:
-                    info = json.loads(cache.read_text(meta))
-                    with Image.open(io.BytesIO(cache.read_bytes(png))) as im:
-                        image = im.convert("RGB")
-                    state.masters[mid] = Master(request=req, image=image, focal=tuple(info["focal"]),
-                                                params=info["params"], compute_seconds=info["compute_seconds"],
-                                                key=key, cached=True)
-                    ready.append(mid)
-                    continue
-                except (OSError, ValueError, KeyError, TypeError):
-                    pass  # a damaged cache entry is simply remade
-            todo.append((mid, req, key))
+        for mid, req, key in items:
+            master = None if ctx.options.force else self.from_cache(cache, req, key)
+            if master is not None:
+                state.masters[mid] = master
+                ready.append(mid)
+            else:
+                todo.append((mid, req, key))
         if ready:
             notify(ready)
         if not todo:
             return
         chunk = max(1, gen.batch_size)
-        uses: dict = {}
-        for job in state.pending:
-            uses[job.master_id] = uses.get(job.master_id, 0) + 1
-        todo = generation_order(todo, uses)
+        todo = self.order(state, todo)
         from concurrent.futures import ThreadPoolExecutor
 
         # cache writes overlap the next batch's generation
@@ -290,14 +318,13 @@ class GenerateStep(Step):
                             task.advance(n - shown["n"])
                             shown["n"] = n
 
-                    images = gen.generate([r for _, r, _ in part], progress)
+                    masters = self.make(gen, part, progress)
                     if shown["n"] < len(part):
                         task.advance(len(part) - shown["n"])
-                    for (mid, req, key), img in zip(part, images):
-                        stored.append(writer.submit(self._store, cache, key, img))
-                        state.masters[mid] = Master(request=req, image=img.image, focal=(img.focal[0], img.focal[1]),
-                                                    params=img.params, compute_seconds=img.compute_seconds, key=key)
-                        state.compute_seconds += img.compute_seconds
+                    for (mid, _req, key), master in zip(part, masters):
+                        stored.append(writer.submit(self._store, cache, key, master))
+                        state.masters[mid] = master
+                        state.compute_seconds += master.compute_seconds
                     notify([mid for mid, _, _ in part])
         finally:
             writer.shutdown(wait=True)
@@ -311,7 +338,7 @@ class GenerateStep(Step):
 
     @staticmethod
     def _store(cache, key: str, img) -> None:
-        """Keep a master in the run's cache (PNG + JSON sidecar), atomically."""
+        """Keep a master (or a generated image) in the run's cache (PNG + JSON sidecar), atomically."""
         buf = io.BytesIO()
         img.image.save(buf, format="PNG", compress_level=1)  # a cache: speed over size
         cache.write_bytes(f"{key}.png", buf.getvalue())
