@@ -16,7 +16,7 @@ from pathlib import Path
 from . import __version__
 from .campaign import Campaign, effective_copy, load_campaign
 from .context import RunContext, RunOptions
-from .errors import StepError, UsageError
+from .errors import AssetkitError, StepError, UsageError
 from .files import sha256_file
 from .outroot import OutRoot, OutRootError
 from .progress import Progress
@@ -259,7 +259,12 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
     if executor == "ray":
         from .cluster.ray_driver import run_on_ray
 
-        run_on_ray(ctx, state, campaign, settings)
+        try:
+            run_on_ray(ctx, state, campaign, settings)
+        except AssetkitError as exc:
+            if not state.outputs:
+                raise
+            raise book_stopped_run(ctx, state, exc) from None
     else:
         run_steps(ctx, state)
     manifest = build_manifest(ctx, state)
@@ -275,6 +280,32 @@ def run_brief(brief_path: str | Path, options: RunOptions | None = None, pipelin
 
         result.ledger = record_run(manifest, manifest_path, options.ledger, options.settings, campaign.brief)
     return result
+
+
+class StoppedRun(AssetkitError):
+    """A distributed run stopped mid-way; what it finished is in the manifest and the ledger."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def book_stopped_run(ctx: RunContext, state: RunState, exc: AssetkitError) -> StoppedRun:
+    """A Ray run stopped by an error after some assets were exported: write the manifest of what
+    is done (those assets and the ones already up to date) and book it in the ledger, so the next
+    run makes only the rest; returns the error to raise (the cause's message and exit code)."""
+    manifest = build_manifest(ctx, state)
+    manifest["stopped"] = str(exc)
+    for step in ctx.pipeline.steps:
+        step.finalize(ctx, manifest)
+    path = ctx.out_dir / MANIFEST
+    booked = f"{len(state.outputs)} asset(s) finished before the stop are in {path}"
+    if ctx.options.record:
+        from .ledger import record_run
+
+        record_run(manifest, path, ctx.options.ledger, ctx.options.settings, ctx.brief)
+        booked += " and the ledger"
+    return StoppedRun(f"{exc}\n{booked}; the next run makes the rest", exc.exit_code)
 
 
 #: rough costs for the estimate of a big run: seconds per master by generator (draft: measured;

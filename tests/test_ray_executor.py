@@ -234,3 +234,104 @@ def test_without_ray_installed_the_flag_names_the_extra(project, tmp_path, monke
     assert result.output == ("Error: --executor ray needs the [ray] extra, which is not installed (no ray); "
                              "install it with: pip install 'assetkit[ray]'\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_run_stopped_mid_way_books_what_it_finished(ray_instance, project, tmp_path, monkeypatch):
+    """An asset file that cannot be written (a folder is in its place) stops the run in one task;
+    the assets other tasks finished are in the manifest and the ledger, and the next run makes
+    only the rest."""
+    from assetkit.context import RunOptions
+    from assetkit.errors import AssetkitError
+    from assetkit.runner import run_brief
+
+    monkeypatch.chdir(project)
+    (tmp_path / "assetkit.yaml").write_text("version: 1\nexecutor:\n  name: ray\n  ray:\n"
+                                            "    max_masters_in_flight: 2\n")
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    blocker = out / "spring-launch" / "de-DE" / "iab-leaderboard" / "morning-ritual-v2.png"
+    blocker.mkdir(parents=True)
+    options = RunOptions(out=out, ledger=ledger, settings=tmp_path / "assetkit.yaml")
+    with pytest.raises(AssetkitError) as err:
+        run_brief(project / BRIEF, options)
+    assert err.value.exit_code == 2
+    assert "replaces only regular files" in str(err.value) and "the next run makes the rest" in str(err.value)
+    manifest = json.loads((out / "spring-launch" / "manifest.json").read_text())
+    done = len(manifest["assets"])
+    assert 0 < done < 12 and "stopped" in manifest
+    with sqlite3.connect(ledger) as db:
+        booked = db.execute("SELECT COUNT(*) FROM entries WHERE kind = 'asset'").fetchone()[0]
+    assert booked == done
+    blocker.rmdir()
+    again = run_brief(project / BRIEF, options)
+    assert again.made == 12 - done and again.cached == done
+    with sqlite3.connect(ledger) as db:
+        rows = db.execute("SELECT deliverable_key, COUNT(*) FROM entries WHERE kind = 'asset' "
+                          "GROUP BY deliverable_key").fetchall()
+    assert len(rows) == 12 and all(n == 1 for _, n in rows)
+
+
+class _FakeRay:
+    """Enough of Ray for the driver's start-up check: one node, tasks run here, in this process."""
+
+    class exceptions:  # noqa: N801 - the shape of ray.exceptions
+        class GetTimeoutError(Exception):
+            pass
+
+    def __init__(self, tweak=None):
+        self.tweak = tweak or (lambda got: got)
+
+    def nodes(self):
+        return [{"Alive": True, "Resources": {"CPU": 2.0}, "NodeID": "ab" * 28, "NodeManagerHostname": "worker-1"}]
+
+    def remote(self, **_opts):
+        fake = self
+
+        class Task:
+            def __init__(self, fn):
+                self.fn = fn
+
+            def options(self, **_kw):
+                return self
+
+            def remote(self, *args):
+                return fake.tweak(self.fn(*args))
+
+        return Task
+
+    def get(self, ref, timeout=None):
+        return ref
+
+
+@pytest.mark.parametrize("tweak, message", [
+    (lambda got: {**got, "assetkit": "0.0.1"}, "node worker-1 runs assetkit 0.0.1, this machine "),
+    (lambda got: {**got, "python": "3.9.0"}, "node worker-1 runs Python 3.9.0, this machine "),
+    (lambda got: {**got, "plan_digest": "other"}, "node worker-1 sees other inputs than this machine"),
+    (lambda got: {**got, "error": "model not found: /models/tiny"}, "node worker-1: model not found: /models/tiny"),
+])
+def test_the_start_up_check_names_the_node_and_what_differs(project, tmp_path, monkeypatch, tweak, message):
+    """Version mismatch, other inputs or a missing model on a node: exit 2 before any asset (the
+    node's answer is altered here; the probe itself runs for real, in this process)."""
+    from assetkit.campaign import load_campaign
+    from assetkit.cluster import ClusterError
+    from assetkit.cluster.ray_driver import check_nodes, work_spec
+    from assetkit.context import RunOptions
+    from assetkit.outroot import OutRoot
+    from assetkit.progress import Progress
+    from assetkit.provenance.run import setup_signing
+    from assetkit.runner import make_context, plan_run
+    from assetkit.settings import Settings
+
+    monkeypatch.chdir(project)
+    campaign = load_campaign(project / BRIEF)
+    ctx = make_context(campaign, RunOptions(out=tmp_path / "out"), Progress())
+    OutRoot(tmp_path / "out").ensure()
+    settings = Settings()
+    ctx.run_id = "test"
+    ctx.provenance = setup_signing(settings, ctx.run_id)  # as run_brief does: it is part of the keys
+    ctx.plan = plan_run(ctx, campaign)
+    spec = work_spec(ctx, campaign, settings)
+    assert check_nodes(_FakeRay(), spec, settings.executor.ray, ctx)[0]["plan_digest"] == spec.plan_digest
+    with pytest.raises(ClusterError) as err:
+        check_nodes(_FakeRay(tweak), spec, settings.executor.ray, ctx)
+    assert str(err.value).startswith("the cluster cannot run this campaign; nothing was made:\n  " + message)
+    assert not list((tmp_path / "out").rglob("*.png"))
