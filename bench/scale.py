@@ -152,7 +152,7 @@ def executors(work: Path, quick: bool) -> dict:
     if ray_ok:
         for n in (1, 2):  # a local Ray instance of n CPUs: the model actor and the tasks take half a CPU each
             settings = work / f"ray-{n}.yaml"
-            settings.write_text(f"executor:\n  name: ray\n  ray:\n    num_cpus: {n}\n    actors: 1\n"
+            settings.write_text(f"version: 1\nexecutor:\n  name: ray\n  ray:\n    num_cpus: {n}\n    actors: 1\n"
                                 "    actor_cpus: 0.5\n    task_cpus: 0.5\n")
             runs.append((f"ray ×{n}", ["--executor", "ray", "--settings", str(settings)]))
         print("  Ray: a local instance per run (num_cpus 1 or 2; one model actor and the tasks at 0.5 CPU each)")
