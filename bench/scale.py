@@ -268,9 +268,9 @@ def driver(work: Path, n_assets: int, templates: dict) -> dict:
     with Ledger(opts.ledger, readonly=True) as lg:
         booked = lg.conn.execute("SELECT COUNT(*) FROM entries WHERE kind = 'asset' AND run_id = ?",
                                  (ctx.run_id,)).fetchone()[0]
-        h = hashlib.sha256()  # what was booked, less when and where from (the two trees' folders differ)
+        h = hashlib.sha256()  # what was booked, less the clock and the folder (they differ between the two)
         for row in lg.conn.execute("SELECT * FROM entries ORDER BY id"):
-            h.update(repr({k: row[k] for k in row.keys() if k not in ("recorded_at", "manifest_path")}).encode())  # noqa: SIM118
+            h.update(repr({k: row[k] for k in row.keys() if k not in ("recorded_at", "manifest_path", "occurred_at", "month")}).encode())  # noqa: SIM118
     digest = hashlib.sha256(json.dumps({k: v for k, v in manifest.items()
                                         if k not in ("timings", "finished_at", "started_at", "brief")},
                                        sort_keys=True).encode()).hexdigest()
