@@ -270,7 +270,8 @@ def driver(work: Path, n_assets: int, templates: dict) -> dict:
                                  (ctx.run_id,)).fetchone()[0]
         h = hashlib.sha256()  # what was booked, less the clock and the folder (they differ between the two)
         for row in lg.conn.execute("SELECT * FROM entries ORDER BY id"):
-            h.update(repr({k: row[k] for k in row.keys() if k not in ("recorded_at", "manifest_path", "occurred_at", "month")}).encode())  # noqa: SIM118
+            skip = ("recorded_at", "manifest_path", "occurred_at", "month")
+            h.update(repr({k: row[k] for k in row.keys() if k not in skip}).encode())  # noqa: SIM118
     digest = hashlib.sha256(json.dumps({k: v for k, v in manifest.items()
                                         if k not in ("timings", "finished_at", "started_at", "brief")},
                                        sort_keys=True).encode()).hexdigest()
