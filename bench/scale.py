@@ -152,7 +152,7 @@ def executors(work: Path, quick: bool) -> dict:
     if ray_ok:
         for n in (1, 2):  # a local Ray instance of n CPUs: the model actor and the tasks take half a CPU each
             settings = work / f"ray-{n}.yaml"
-            settings.write_text(f"executor:\n  name: ray\n  ray:\n    num_cpus: {n}\n    actors: 1\n"
+            settings.write_text(f"version: 1\nexecutor:\n  name: ray\n  ray:\n    num_cpus: {n}\n    actors: 1\n"
                                 "    actor_cpus: 0.5\n    task_cpus: 0.5\n")
             runs.append((f"ray ×{n}", ["--executor", "ray", "--settings", str(settings)]))
         print("  Ray: a local instance per run (num_cpus 1 or 2; one model actor and the tasks at 0.5 CPU each)")
@@ -268,9 +268,10 @@ def driver(work: Path, n_assets: int, templates: dict) -> dict:
     with Ledger(opts.ledger, readonly=True) as lg:
         booked = lg.conn.execute("SELECT COUNT(*) FROM entries WHERE kind = 'asset' AND run_id = ?",
                                  (ctx.run_id,)).fetchone()[0]
-        h = hashlib.sha256()  # what was booked, less when and where from (the two trees' folders differ)
+        h = hashlib.sha256()  # what was booked, less the clock and the folder (they differ between the two)
         for row in lg.conn.execute("SELECT * FROM entries ORDER BY id"):
-            h.update(repr({k: row[k] for k in row.keys() if k not in ("recorded_at", "manifest_path")}).encode())  # noqa: SIM118
+            skip = ("recorded_at", "manifest_path", "occurred_at", "month")
+            h.update(repr({k: row[k] for k in row.keys() if k not in skip}).encode())  # noqa: SIM118
     digest = hashlib.sha256(json.dumps({k: v for k, v in manifest.items()
                                         if k not in ("timings", "finished_at", "started_at", "brief")},
                                        sort_keys=True).encode()).hexdigest()
