@@ -15,7 +15,7 @@ from typing import TypeAlias, Union, overload
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .typeface import FontStack, assign, script_of, text_direction
+from .typeface import RTL, FontStack, assign, script_of, visual_runs
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -280,8 +280,11 @@ class StackedFont:
     def getmetrics(self) -> tuple[int, int]:
         return self._metrics
 
-    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill, anchor: str = "ls") -> None:
-        """Draw ``text`` at ``xy`` with a Pillow-style anchor (``l``/``m`` + ``s``/``m``)."""
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill, anchor: str = "ls",
+             direction: str | None = None) -> None:
+        """Draw ``text`` at ``xy`` with a Pillow-style anchor (``l``/``m``/``r`` + ``s``/``m``):
+        the font runs in visual order (bidi levels in a paragraph of ``direction``, default the
+        line's own), each shaped in its own direction by raqm."""
         runs = self.runs(text)
         width = sum(f.getlength(t) for f, t in runs)
         x, y = xy
@@ -292,19 +295,28 @@ class StackedFont:
         if anchor[1] == "m":  # Pillow's middle: halfway between ascender and descender
             ascent, descent = self._metrics
             y += (ascent - descent) / 2
-        if text_direction(text) == "rtl":  # runs of a right-to-left line go from the right
-            runs = runs[::-1]
+        paths = {id(f): p for p, f in self._fonts.items()}
+        if direction == "rtl" or any(script_of(ch) in RTL for ch in text):
+            from .typeface import paragraph_direction
+
+            para = direction or paragraph_direction(text)
+            for path, t, seg_dir in visual_runs([(paths[id(f)], t) for f, t in runs], para):
+                f = self._fonts[path]
+                draw.text((x, y), t, font=f, fill=fill, anchor="ls", direction=seg_dir)
+                x += f.getlength(t, direction=seg_dir)
+            return
         for f, t in runs:
             draw.text((x, y), t, font=f, fill=fill, anchor="ls")
             x += f.getlength(t)
 
 
-def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, f, fill, anchor: str = "ls") -> None:
-    """``draw.text`` for one line in a plain or stacked font."""
+def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, f, fill, anchor: str = "ls",
+              direction: str | None = None) -> None:
+    """``draw.text`` for one line in a plain or stacked font (``direction``: the paragraph's)."""
     if isinstance(f, StackedFont):
-        f.draw(draw, xy, text, tuple(fill), anchor)
+        f.draw(draw, xy, text, tuple(fill), anchor, direction)
     else:
-        draw.text(xy, text, font=f, fill=tuple(fill), anchor=anchor)
+        draw.text(xy, text, font=f, fill=tuple(fill), anchor=anchor, direction=direction)
 
 
 @dataclass
@@ -319,6 +331,7 @@ class FittedText:
     height: int
     hyphenated: bool = False
     widths: list[int] = field(default_factory=list)
+    direction: str | None = None  # the paragraph's (rtl for Arabic, Hebrew...); None: each line's own
 
     @property
     def font(self) -> AnyFont:
@@ -503,7 +516,7 @@ def draw_text(draw: ImageDraw.ImageDraw, fitted: FittedText, box: Box, fill: Seq
         else:
             x = x0
         xs.append((x, x + w))
-        draw_line(draw, (x, y0 + ascent + i * lh), line, f, fill, "ls")
+        draw_line(draw, (x, y0 + ascent + i * lh), line, f, fill, "ls", fitted.direction)
     return (int(math.floor(min(a for a, _ in xs))), y0, int(math.ceil(max(b for _, b in xs))), y0 + fitted.height)
 
 

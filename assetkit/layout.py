@@ -66,6 +66,9 @@ class LayoutParams(StrictModel):
     """Place the brand's logo."""
     text_share: float = Field(0.55, gt=0, le=1)
     """Full-bleed layouts: the text block takes at most this share of the height if it can."""
+    grow: float = Field(1.4, ge=1, le=2)
+    """Tall full-bleed formats: short copy grows up to this × the largest sizes (never past the
+    format's height/width ratio) to fill the text block's room; 1 turns it off."""
 
 
 class FitError(ValueError):
@@ -101,6 +104,7 @@ class Plan:
     logo_clear: Box | None = None
     dropped: list[str] = field(default_factory=list)
     anchor: str = "bottom"  # full layouts: the text block sits at the bottom (or top)
+    direction: str = "ltr"  # rtl: Arabic, Hebrew... copy, right-aligned and mirrored
 
 
 # -- geometry ----------------------------------------------------------------------------
@@ -215,11 +219,13 @@ def _gap(prev: _Fit, nxt: _Fit) -> int:
 
 
 def _stack(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, tuple[int, int]], width: int,
-           height: int, head_width: int | None = None) -> tuple[list[_Fit], int] | None:
-    """Fit the elements in order into ``width``×``height`` at the largest common scale."""
+           height: int, head_width: int | None = None, grow: float = 1.0) -> tuple[list[_Fit], int] | None:
+    """Fit the elements in order into ``width``×``height`` at the largest common scale. When
+    everything fits at the largest sizes and ``grow`` > 1, the type grows (up to ``grow`` × those
+    sizes, one more line at most) while it still fits: short copy uses the room it is given."""
     order = [n for n in ("headline", "subline", "cta", "disclaimer") if n in texts]
-    scale = 1.0
-    while True:
+
+    def attempt(scale: float, floor: bool = True) -> tuple[list[_Fit], int, bool] | None:
         fits: list[_Fit] = []
         at_min = True
         for n in order:
@@ -227,17 +233,41 @@ def _stack(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, 
             size = max(lo, int(round(hi * scale)))
             at_min &= size == lo
             w = head_width if (n == "headline" and head_width) else width
-            got = _fit_one(n, texts[n], fonts[n], w, size, lo)
+            got = _fit_one(n, texts[n], fonts[n], w, size, lo if floor else 0)  # growing: no hyphenation
             if got is None:
-                break
+                return None if not at_min else ([], 0, True)
             fits.append(got)
-        else:
-            total = sum(f.h for f in fits) + sum(_gap(a, b) for a, b in zip(fits, fits[1:]))
-            if total <= height:
-                return fits, total
-        if at_min:
+        return fits, sum(f.h for f in fits) + sum(_gap(a, b) for a, b in zip(fits, fits[1:])), at_min
+
+    scale = 1.0
+    while True:
+        got = attempt(scale)
+        if got is not None and got[0] and got[1] <= height:
+            if scale == 1.0 and grow > 1.0:
+                return _grow(attempt, (got[0], got[1]), height, grow)
+            return got[0], got[1]
+        if got is not None and got[2]:
             return None
         scale *= 0.93
+
+
+def _lines(fits: list[_Fit]) -> int:
+    return sum(len(f.fitted.lines) if f.fitted is not None else 1 for f in fits)
+
+
+def _grow(attempt, best: tuple[list[_Fit], int], height: int, grow: float) -> tuple[list[_Fit], int]:
+    """The largest scale up to ``grow`` at which the stack still fits ``height`` with at most one
+    line more than at scale 1 (and no word hyphenated that was not)."""
+    lines, hyph = _lines(best[0]), any(f.fitted is not None and f.fitted.hyphenated for f in best[0])
+    scale = 1.0
+    while scale * 1.05 <= grow + 1e-9:
+        scale *= 1.05
+        got = attempt(scale, floor=False)
+        if got is None or not got[0] or got[1] > height or _lines(got[0]) > lines + 1 or \
+                (not hyph and any(f.fitted is not None and f.fitted.hyphenated for f in got[0])):
+            break
+        best = (got[0], got[1])
+    return best
 
 
 def _free_band(texts, fonts, sizes, area: Box, avoid: Sequence[Box], plan: Plan, sizes_floor: int):
@@ -337,8 +367,10 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
     plan = Plan(fmt, layout, safe, content, params.align if layout != "row" else "left")
     cls = fmt.format_class
     sizes = _sizes(layout, unit, params, (brand.checks.headline_px(cls), brand.checks.text_px(cls)))
-    if caps:  # the campaign's type scale for this format: no locale sets an element larger
-        sizes = {n: (max(lo, min(hi, caps.get(n, hi))), lo) for n, (hi, lo) in sizes.items()}
+    if caps:  # the campaign's type scale for this format: every locale sets an element at most this size
+        sizes = {n: (max(lo, caps.get(n, hi)), lo) for n, (hi, lo) in sizes.items()}
+    # tall full-bleed formats: short copy grows into the room (up to params.grow, not past the format's ratio)
+    grow = 1.0 if caps or layout != "full" else max(1.0, min(params.grow, fmt.height / fmt.width))
     if layout == "row" and "subline" in texts:
         texts.pop("subline")
         plan.dropped.append("subline")
@@ -383,7 +415,7 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
 
     if layout == "row":
         _plan_row(plan, texts, fonts, sizes, params, required)
-        return plan
+        return _set_direction(plan, texts, locale, mirror=True)
 
     # vertical stack below (or above) the logo's clear space
     if plan.logo_clear is not None:
@@ -407,7 +439,7 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
         aw, ah = area[2] - area[0], area[3] - area[1]
     for col_w, limit in ([] if result else attempts):
         head_w = int(col_w * 0.92) if layout == "full" else col_w
-        result = _stack(texts, fonts, sizes, col_w, limit, head_w)
+        result = _stack(texts, fonts, sizes, col_w, limit, head_w, grow)
         if result:
             break
     head_w = int(aw * 0.92) if layout == "full" else aw
@@ -437,6 +469,35 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
             x = area[0]
         plan.elements[f.name] = Placed(f.name, (x, y, x + f.w, y + f.h), f.fitted, f.text)
         y += f.h
+    return _set_direction(plan, texts, locale, mirror=band is None)
+
+
+def _set_direction(plan: Plan, texts: dict[str, str], locale: str | None, mirror: bool) -> Plan:
+    """Right-to-left copy (Arabic, Hebrew...): every line set right to left and right-aligned,
+    and (``mirror``) the layout mirrored inside its content box — logo and copy start on the
+    right. A packshot's band beside the product is kept as it is (mirroring could cover it)."""
+    from .typeface import paragraph_direction
+
+    if paragraph_direction(texts.get("headline", ""), locale) != "rtl":
+        return plan
+    for placed in plan.elements.values():
+        if placed.fitted is not None:
+            placed.fitted.direction = "rtl"
+    if plan.align == "left":
+        plan.align = "right"
+    if mirror:
+        x0, x1 = plan.content[0], plan.content[2]
+
+        def flip(b: Box) -> Box:
+            return (x0 + x1 - b[2], b[1], x0 + x1 - b[0], b[3])
+
+        for placed in plan.elements.values():
+            placed.box = flip(placed.box)
+        if plan.logo is not None:
+            plan.logo = flip(plan.logo)
+        if plan.logo_clear is not None:
+            plan.logo_clear = im.clip(flip(plan.logo_clear), (0, 0, plan.fmt.width, plan.fmt.height))
+    plan.direction = "rtl"
     return plan
 
 
@@ -494,6 +555,32 @@ def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, FontStack], si
         x = cx1 - cta.w
         y = cy0 + (ch - cta.h) // 2
         plan.elements["cta"] = Placed("cta", (x, y, x + cta.w, y + cta.h), cta.fitted, cta.text)
+
+
+def scale_plan(plan: Plan, k: int) -> Plan:
+    """The same layout at ``k``× resolution (an @2x deliverable): every box ×k, every text element
+    the same lines at k× the size (re-measured in the font at that size, not upscaled)."""
+    import dataclasses
+
+    def mul(b: Box) -> Box:
+        return (b[0] * k, b[1] * k, b[2] * k, b[3] * k)
+
+    fmt = dataclasses.replace(plan.fmt, width=plan.fmt.width * k, height=plan.fmt.height * k)
+    out = dataclasses.replace(plan, fmt=fmt, safe=mul(plan.safe), content=mul(plan.content), elements={},
+                              logo=mul(plan.logo) if plan.logo else None,
+                              logo_clear=mul(plan.logo_clear) if plan.logo_clear else None)
+    for name, placed in plan.elements.items():
+        ft = placed.fitted
+        if ft is None:
+            out.elements[name] = Placed(name, mul(placed.box), None, placed.text)
+            continue
+        f = im.font(ft.font_path, ft.size * k)
+        widths = [int(math.ceil(f.getlength(line))) for line in ft.lines]
+        line_height = im.line_metrics(f, LEADING[name])[2] if name != "cta" else ft.line_height * k
+        big = dataclasses.replace(ft, size=ft.size * k, line_height=line_height, widths=widths,
+                                  width=max(widths) if widths else 0, height=ft.height * k)
+        out.elements[name] = Placed(name, mul(placed.box), big, placed.text)
+    return out
 
 
 def type_scale(brand: BrandKit, copies: dict[str, Copy], fmt: AdFormat, params: LayoutParams | None = None,

@@ -82,6 +82,7 @@ class Composed:
     info: dict[str, Any] = field(default_factory=dict)  # font sizes, measured contrast, scrim...
     background: Image.Image | None = None  # the pixels behind the text (frame + scrim), for checks
     logo_alpha: Image.Image | None = None  # the drawn logo's alpha (where its ink is), for checks
+    scaled: dict[int, Image.Image] = field(default_factory=dict)  # k → the asset rendered at k× (@2x)
 
 
 @dataclass

@@ -99,6 +99,112 @@ def text_direction(text: str) -> str:
     return "ltr"
 
 
+RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
+
+
+def paragraph_direction(text: str, locale: str | None = None) -> str:
+    """The direction a block of copy is set in: ``rtl`` for a right-to-left language (Arabic,
+    Hebrew, Persian, Urdu...) whatever its first word, else from its first strong character."""
+    if locale and locale.split("-")[0].lower() in RTL_LANGUAGES:
+        return "rtl"
+    return text_direction(text)
+
+
+def bidi_levels(text: str, direction: str) -> list[int]:
+    """Embedding levels of ``text``'s characters in a paragraph of ``direction`` (the Unicode
+    bidi algorithm without explicit embeddings: strong types W1–W7, neutrals N1–N2, levels I1–I2):
+    even levels run left to right, odd right to left."""
+    base = 1 if direction == "rtl" else 0
+    classes = [unicodedata.bidirectional(ch) for ch in text]
+    n = len(classes)
+    for i in range(1, n - 1):  # W4: one separator between two numbers joins them
+        if classes[i] in ("ES", "CS") and classes[i - 1] == classes[i + 1] == "EN":
+            classes[i] = "EN"
+        elif classes[i] == "CS" and classes[i - 1] == classes[i + 1] == "AN":
+            classes[i] = "AN"
+    for i in range(n):  # W5: terminators (%, currency signs) next to a number belong to it
+        if classes[i] == "ET":
+            j = i
+            while j < n and classes[j] == "ET":
+                j += 1
+            if (i > 0 and classes[i - 1] == "EN") or (j < n and classes[j] == "EN"):
+                for m in range(i, j):
+                    classes[m] = "EN"
+    kinds: list[str] = []
+    last_strong = "R" if base else "L"
+    for b in classes:
+        if b == "L":
+            k = last_strong = "L"
+        elif b in ("R", "AL"):
+            k = last_strong = "R"
+        elif b in ("EN", "AN"):
+            k = "L" if (b == "EN" and last_strong == "L") else "N#"  # W7; otherwise a number
+        elif b == "NSM" and kinds:
+            k = kinds[-1]
+        else:
+            k = "N"
+        kinds.append(k)
+    # neutrals: the direction of the strong types on both sides when they agree (numbers count as R)
+    resolved = list(kinds)
+    i = 0
+    while i < len(kinds):
+        if kinds[i] != "N":
+            i += 1
+            continue
+        j = i
+        while j < len(kinds) and kinds[j] == "N":
+            j += 1
+        before = ("R" if kinds[i - 1] == "N#" else kinds[i - 1]) if i > 0 else ("R" if base else "L")
+        after = ("R" if kinds[j] == "N#" else kinds[j]) if j < len(kinds) else ("R" if base else "L")
+        fill = before if before == after else ("R" if base else "L")
+        for m in range(i, j):
+            resolved[m] = fill
+        i = j
+    out = []
+    for k in resolved:
+        if base == 0:
+            out.append(0 if k == "L" else 1 if k == "R" else 2)
+        else:
+            out.append(1 if k == "R" else 2)
+    return out
+
+
+def visual_runs(runs: Sequence[tuple[str, str]], direction: str) -> list[tuple[str, str, str]]:
+    """``(font, text, direction)`` segments of a line in the order they are drawn, left to right:
+    ``runs`` (font, text in logical order) are cut where the bidi level changes and reordered by
+    rule L2; each segment is shaped by raqm in its own direction."""
+    text = "".join(t for _, t in runs)
+    levels = bidi_levels(text, direction)
+    segs: list[tuple[str, str, int]] = []
+    i = 0
+    for font, run in runs:
+        for ch in run:
+            lv = levels[i]
+            i += 1
+            if segs and segs[-1][0] == font and segs[-1][2] == lv:
+                segs[-1] = (font, segs[-1][1] + ch, lv)
+            else:
+                segs.append((font, ch, lv))
+    if segs:
+        top = max(s[2] for s in segs)
+        low = min(s[2] for s in segs if s[2] % 2 == 1) if any(s[2] % 2 for s in segs) else top + 1
+        for k in range(top, low - 1, -1):  # L2: reverse every maximal sequence at level ≥ k
+            out: list[tuple[str, str, int]] = []
+            j = 0
+            while j < len(segs):
+                if segs[j][2] >= k:
+                    m = j
+                    while m < len(segs) and segs[m][2] >= k:
+                        m += 1
+                    out.extend(reversed(segs[j:m]))
+                    j = m
+                else:
+                    out.append(segs[j])
+                    j += 1
+            segs = out
+    return [(f, s, "rtl" if lv % 2 else "ltr") for f, s, lv in segs]
+
+
 # -- font files ------------------------------------------------------------------------------
 class FontFileError(ValueError):
     """A file named as a font is not a usable TrueType/OpenType font."""

@@ -14,7 +14,8 @@ from PIL import Image, ImageDraw
 from pydantic import Field
 
 from .. import imaging as im
-from ..layout import LEADING, TEXT_ELEMENTS, FitError, LayoutParams, logo_image, plan_layout, type_scale
+from ..brand import hex_to_rgb
+from ..layout import LEADING, TEXT_ELEMENTS, FitError, LayoutParams, logo_image, plan_layout, scale_plan, type_scale
 from ..state import Box, Composed, Frame
 from .base import Step, StepParams
 
@@ -59,12 +60,16 @@ def logo_candidates(brand: BrandKit) -> list[tuple[str, str, tuple[int, int, int
     return out
 
 
-def pick_logo(brand: BrandKit, background: Image.Image, box: Box) -> tuple[str, Image.Image, float]:
+def pick_logo(brand: BrandKit, background: Image.Image, box: Box, only: str | None = None
+              ) -> tuple[str, Image.Image, float]:
     """The logo version with the best measured contrast on the pixels behind ``box``:
-    ``(version, scaled RGBA logo, contrast)`` (ties keep the kit's order: default first)."""
+    ``(version, scaled RGBA logo, contrast)`` (ties keep the kit's order: default first);
+    ``only``: that version."""
     w, h = box[2] - box[0], box[3] - box[1]
     best: tuple[str, Image.Image, float] | None = None
     for name, path, recolour in logo_candidates(brand):
+        if only is not None and name != only:
+            continue
         logo = _logo_scaled(path, w, h, recolour)
         behind = background.crop((box[0], box[1], box[0] + logo.width, box[1] + logo.height))
         value = im.logo_contrast(logo, behind)
@@ -138,22 +143,68 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
     """Draw logo and copy on ``frame``: text colour (or a scrim) chosen on the actual pixels so
     every text element measures ≥ ``min_contrast``. Raises :class:`FitError` if copy cannot fit."""
     params = params or ComposeParams()
+    plan = _plan(brand, copy, frame, params, job, locale, caps)
+    return _render(brand, plan, frame.image, params, job)
+
+
+def _plan(brand: BrandKit, copy: Copy, frame: Frame, params: ComposeParams, job: Job | None, locale: str | None,
+          caps: dict[str, int] | None):
     locale = locale or (job.locale if job is not None else None)
-    fmt = frame.format
-    plan = plan_layout(brand, copy, fmt, params, field_box=frame.field_box, image_box=frame.image_box,
+    return plan_layout(brand, copy, frame.format, params, field_box=frame.field_box, image_box=frame.image_box,
                        avoid=getattr(frame, "protect", ()),
                        locale=locale, has_field=frame.field_box is not None, caps=caps)
-    canvas = frame.image.convert("RGB").copy()
+
+
+def compose_scaled(brand: BrandKit, copy: Copy, frame: Frame, master: Image.Image, like: Composed, k: int,
+                   params: ComposeParams | None = None, job: Job | None = None, locale: str | None = None,
+                   caps: dict[str, int] | None = None) -> Image.Image:
+    """The asset at ``k``× resolution (an @2x deliverable), rendered, not upscaled: the 1× layout
+    (:func:`~assetkit.layout.scale_plan`) with type set at k× size, the logo resampled from its
+    file and the picture from the master, with the 1× asset's colours, scrim and logo version."""
+    params = params or ComposeParams()
+    plan = scale_plan(_plan(brand, copy, frame, params, job, locale, caps), k)
+    return _render(brand, plan, frame_at(frame, master, k), params, job, like.info).image
+
+
+def frame_at(frame: Frame, master: Image.Image, k: int) -> Image.Image:
+    """The frame's picture at ``k``× resolution, cut from the master with the frame's own crop."""
+    w, h = frame.format.width * k, frame.format.height * k
+    ix0, iy0, ix1, iy1 = frame.image_box
+    iw, ih = (ix1 - ix0) * k, (iy1 - iy0) * k
+    cw, ch = min(master.width, (ix1 - ix0) / frame.scale), min(master.height, (iy1 - iy0) / frame.scale)
+    cx0, cy0 = (frame.crop or (0, 0, 0, 0))[:2]
+    cx0, cy0 = min(max(0.0, cx0), master.width - cw), min(max(0.0, cy0), master.height - ch)
+    box = (cx0, cy0, cx0 + cw, cy0 + ch)
+    panel = master.convert("RGB").resize((iw, ih), Image.Resampling.LANCZOS, box=box)
+    if frame.field_box is None:
+        return panel
+    fx0, fy0 = frame.field_box[:2]
+    canvas = Image.new("RGB", (w, h), frame.image.convert("RGB").getpixel((fx0, fy0)))
+    canvas.paste(panel, (ix0 * k, iy0 * k))
+    return canvas
+
+
+def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, job: Job | None,
+            like: dict | None = None) -> Composed:
+    """Draw ``plan`` on ``image``; ``like`` (a 1× asset's info) fixes text colour, scrim and logo
+    version so a k× rendering is the same design."""
+    fmt = plan.fmt
+    canvas = image.convert("RGB").copy()
     target = params.min_contrast
     text_boxes = {n: p.box for n, p in plan.elements.items() if n in TEXT_ELEMENTS}
-    info: dict = {"layout": plan.layout, "dropped": plan.dropped, "font_px": {}, "lines": {}, "contrast": {},
+    info: dict = {"layout": plan.layout, "direction": plan.direction,
+                  "dropped": plan.dropped, "font_px": {}, "lines": {}, "contrast": {},
                   "scrim": False,
                   "hidden": [n for n, shown in (("cta", params.show_cta), ("subline", params.show_subline))
                              if not shown]}
 
     # text colour on the real pixels; a scrim only if no colour reaches the target
     if text_boxes:
-        colour, value = im.pick_text_colour(canvas, list(text_boxes.values()), brand.text_colours(), target)
+        if like is not None and like.get("text_colour"):
+            colour = hex_to_rgb(like["text_colour"])
+            value = 0.0 if like.get("scrim") else target
+        else:
+            colour, value = im.pick_text_colour(canvas, list(text_boxes.values()), brand.text_colours(), target)
         if value < target:
             light = im.relative_luminance(colour) > 0.4
             scrim_colour = brand.colour("primary") if light else brand.colour("background")
@@ -164,8 +215,14 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
                 mask = im.gradient_mask(canvas.size, im.expand(block, pad), ramp, from_bottom=plan.anchor == "bottom")
             else:
                 mask = im.scrim_mask(canvas.size, block, pad, radius=pad, feather=pad / 3)
-            canvas, opacity, value = im.apply_scrim(canvas, list(text_boxes.values()), colour, scrim_colour, mask,
-                                                    target)
+            if like is not None and like.get("scrim"):  # the 1× asset's scrim, at its opacity
+                scrim_colour = hex_to_rgb(like["scrim_colour"])
+                opacity = like["scrim_opacity"]
+                canvas = Image.composite(Image.new("RGB", canvas.size, scrim_colour), canvas,
+                                         mask.point(lambda v, o=opacity: int(round(v * o))))
+            else:
+                canvas, opacity, value = im.apply_scrim(canvas, list(text_boxes.values()), colour, scrim_colour,
+                                                        mask, target)
             info["scrim"] = True
             info["scrim_opacity"] = round(opacity, 2)
             info["scrim_colour"] = _hex(scrim_colour)
@@ -177,8 +234,7 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
     for name, placed in plan.elements.items():
         if name == "cta" or placed.fitted is None:
             continue
-        box = im.draw_text(draw, placed.fitted, placed.box, colour, plan.align if plan.layout != "row" else "left",
-                           LEADING[name])
+        box = im.draw_text(draw, placed.fitted, placed.box, colour, plan.align, LEADING[name])
         boxes[name] = placed.box if im.contains(placed.box, box) else im.union([placed.box, box])
         info["font_px"][name] = placed.fitted.size
         info["lines"][name] = list(placed.fitted.lines)
@@ -193,7 +249,8 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
         radius = int(round(brand.style.corner_radius * (y1 - y0) / 2))
         draw.rounded_rectangle((x0, y0, x1 - 1, y1 - 1), radius=radius, fill=fill)
         f = cta_fit.font
-        im.draw_line(draw, ((x0 + x1) / 2, (y0 + y1) / 2), placed.text, f, label, anchor="mm")
+        im.draw_line(draw, ((x0 + x1) / 2, (y0 + y1) / 2), placed.text, f, label, anchor="mm",
+                     direction=cta_fit.direction)
         boxes["cta"] = placed.box
         info["font_px"]["cta"] = cta_fit.size
         info["contrast"]["cta"] = round(im.contrast_ratio(label, fill), 2)
@@ -202,11 +259,12 @@ def compose_asset(brand: BrandKit, copy: Copy, frame: Frame, params: ComposePara
     logo_alpha = None
     if plan.logo is not None:
         assert brand.logo is not None
-        version, logo, value = pick_logo(brand, background, plan.logo)
+        version, logo, value = pick_logo(brand, background, plan.logo, like.get("logo_version") if like else None)
         mode = brand.logo.plate
         if mode == "always":  # the brand's backing plate on every asset; the version is picked on it
             _, background_plated, _, plate = _logo_plate(brand, canvas.copy(), background, plan, logo, True)
-            version, logo, value = pick_logo(brand, background_plated, plan.logo)
+            version, logo, value = pick_logo(brand, background_plated, plan.logo,
+                                             like.get("logo_version") if like else None)
             canvas, background, value, plate = _logo_plate(brand, canvas, background, plan, logo, True)
             info["logo_plate"] = plate
         elif mode == "auto" and value < brand.checks.min_logo_contrast:  # no version stands out: a soft plate
@@ -259,13 +317,21 @@ class ComposeStep(Step):
         for job in state.pending:
             scale_of(job)
 
+        export = getattr(ctx.pipeline.step("export"), "params", None)
+        k = int(getattr(export, "scale", 1) or 1)
+        wanted = list(getattr(export, "scale_formats", []) or [])
+
         def one(job):
+            copy = ctx.brief.copy[job.locale].for_format(job.format)
+            frame = state.frames[job.frame_id]
             try:
-                return job, compose_asset(ctx.brand, ctx.brief.copy[job.locale].for_format(job.format),
-                                          state.frames[job.frame_id],
-                                          self.params, job=job, caps=scales[job.frame_id]), None
+                composed = compose_asset(ctx.brand, copy, frame, self.params, job=job, caps=scales[job.frame_id])
             except FitError as exc:
                 return job, None, exc
+            if k > 1 and (not wanted or job.format.name in wanted or job.format.format_class in wanted):
+                composed.scaled[k] = compose_scaled(ctx.brand, copy, frame, state.masters[job.master_id].image,
+                                                    composed, k, self.params, job=job, caps=scales[job.frame_id])
+            return job, composed, None
 
         failures = []
         for job, composed, exc in ctx.map(one, state.pending, "compose"):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from xml.sax.saxutils import escape
 
 from PIL import Image
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..files import sha256_bytes
 from ..provenance.manifest import source_types
@@ -31,6 +31,25 @@ class ExportParams(StepParams):
     """Write a contact sheet PNG per locale of every asset of the campaign."""
     metadata: bool = Field(True, description="write generation parameters (A1111 'parameters') and XMP")
     optimize: bool = Field(False, description="smaller PNG/JPEG files, slower encoding")
+    scale: Literal[1, 2, 3] = 1
+    """Also deliver each asset rendered at this resolution (``2``: an ``@2x`` file beside the 1×
+    one, type and logo drawn at double size, not upscaled; held to the same file-weight limit)."""
+    scale_formats: list[str] = []
+    """Which formats get the @2x file: format names or classes (``display``); empty: all."""
+
+    @field_validator("scale_formats")
+    @classmethod
+    def _scale_formats(cls, v: list[str]) -> list[str]:
+        from ..brief import FORMAT_CLASSES
+        from ..formats import resolve_format
+
+        for name in v:
+            if name not in FORMAT_CLASSES:
+                try:
+                    resolve_format(name)
+                except ValueError as exc:
+                    raise ValueError(f"{exc}, or a format class: {', '.join(FORMAT_CLASSES)}") from None
+        return v
 
 
 class ExportStep(Step):
@@ -94,6 +113,8 @@ class ExportStep(Step):
                     f"{weight['method']} (encoded {weight['encoded']:,})")))
         rel = job.relpath(EXT[p.format])
         ctx.files.write_bytes(rel, data)
+        scaled = [self._write_scaled(ctx, state, composed, k, image, meta, limit, rel)
+                  for k, image in sorted(composed.scaled.items())]
         if getattr(ctx.options, "show_checks", False):  # what the checks measured, beside the asset
             from ..overlay import check_overlay
 
@@ -115,10 +136,31 @@ class ExportStep(Step):
             "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
             "master": master.key if master else None, "master_cached": bool(master and master.cached),
             "compose": composed.info, "content_sha256": content_sha256, "c2pa": c2pa, "weight": weight,
-            "boxes": {k: list(v) for k, v in composed.boxes.items()},
+            "boxes": {k: list(v) for k, v in composed.boxes.items()}, "scaled": scaled,
             "export_seconds": round(time.perf_counter() - t0, 4),
             "cached": False, "key": job.key,
         }
+
+
+    def _write_scaled(self, ctx: RunContext, state: RunState, composed: Composed, k: int, image, meta,
+                      limit: int | None, rel: str) -> dict:
+        """Write the asset rendered at ``k``× beside the 1× file (``…@2x.png``), within the same weight limit."""
+        data = encode(image, self.params, metadata=meta)
+        data, weight = fit_weight(image, self.params, meta, data, limit)
+        stem, dot, ext = rel.rpartition(".")
+        path = f"{stem}@{k}x{dot}{ext}"
+        if limit and len(data) > limit:
+            from ..rules import severity_of
+            from ..state import CheckResult
+
+            level = severity_of("file-weight", ctx.brand.checks.severity, _check_severity(ctx))
+            if level != "off":
+                state.checks.append(CheckResult(composed.job, "file-weight", level, (
+                    f"the @{k}x file is {len(data):,} bytes, over the {composed.job.format.name} limit of "
+                    f"{limit:,} bytes even after {weight['method']}")))
+        ctx.files.write_bytes(path, data)
+        return {"scale": k, "path": path, "width": image.width, "height": image.height, "bytes": len(data),
+                "sha256": sha256_bytes(data), "weight": weight}
 
 
 #: bytes kept free under a file-weight limit for the C2PA manifest signing adds afterwards
@@ -289,14 +331,15 @@ def prune(ctx: RunContext, plan, manifest: dict) -> list[str]:
     Only regular files inside the campaign folder are deleted, never through a link (the paths
     were checked when the run was planned; :meth:`OutRoot.unlink` checks again as it deletes).
     """
-    keep = {a["path"] for a in manifest["assets"]}
+    def paths(entry: dict) -> list[str]:  # the asset and its @2x files
+        return [str(entry.get("path", ""))] + [str(s.get("path", "")) for s in entry.get("scaled") or []]
+
+    keep = {p for a in manifest["assets"] for p in paths(a)}
     removed = []
     for entry in plan.previous.values():
-        rel = str(entry.get("path", ""))
-        if rel in keep:
-            continue
-        if ctx.files.unlink(rel):
-            removed.append(rel)
+        for rel in paths(entry):
+            if rel and rel not in keep and ctx.files.unlink(rel):
+                removed.append(rel)
     return removed
 
 
