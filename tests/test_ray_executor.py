@@ -335,3 +335,39 @@ def test_the_start_up_check_names_the_node_and_what_differs(project, tmp_path, m
         check_nodes(_FakeRay(tweak), spec, settings.executor.ray, ctx)
     assert str(err.value).startswith("the cluster cannot run this campaign; nothing was made:\n  " + message)
     assert not list((tmp_path / "out").rglob("*.png"))
+
+
+def test_after_the_driver_is_killed_the_next_run_picks_up_from_the_cache(ray_instance, project, tmp_path,
+                                                                         monkeypatch):
+    """A driver (`assetkit run --executor ray` in its own process, joined to this module's Ray
+    instance) killed once its first asset is on disk: the next run, local, takes the masters
+    made so far from the content-keyed cache and makes the rest."""
+    import subprocess
+
+    from assetkit.context import RunOptions
+    from assetkit.runner import run_brief
+
+    monkeypatch.chdir(project)
+    out = tmp_path / "out"
+    (tmp_path / "assetkit.yaml").write_text("version: 1\nexecutor:\n  ray:\n    max_masters_in_flight: 2\n")
+    address = ray_instance.get_runtime_context().gcs_address
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    driver = subprocess.Popen([sys.executable, "-m", "assetkit", "run", str(project / BRIEF), "--out", str(out),
+                               "--no-ledger", "--progress", "none", "--executor", "ray", "--ray-address", address,
+                               "--settings", str(tmp_path / "assetkit.yaml")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300  # generous: a bound for a hung driver, not a speed check
+        while not list(out.glob("spring-launch/*/*/*.png")) and driver.poll() is None:
+            assert time.monotonic() < deadline, "the driver made no asset"
+            time.sleep(0.2)
+        driver.kill()
+    finally:
+        driver.wait()
+    assert not (out / "spring-launch" / "manifest.json").exists() or driver.returncode == 0
+    cached = {p.stem for p in (out / "spring-launch" / ".cache" / "masters").glob("*.png")}
+    assert cached
+    again = run_brief(project / BRIEF, RunOptions(out=out, record=False, executor="local"))
+    assert len(again.manifest["assets"]) == 12
+    reused = {a["master"] for a in again.manifest["assets"] if a["master_cached"]}
+    assert reused and reused <= cached
