@@ -15,7 +15,8 @@ from pydantic import (
 )
 
 from .config_base import StrictModel
-from .files import check_font, check_image, resolve_ref, sha256_file
+from .errors import FieldError
+from .files import check_font, check_image, load_image, resolve_ref, sha256_file
 from .rules import check_rule_id
 from .typeface import FontStack, check_script_code
 from .yamlfile import load_model
@@ -107,12 +108,12 @@ class Logo(StrictModel):
         if self.default is None and self.file is None:
             raise ValueError("the logo needs its default version: 'default: logo.png' (and 'on_dark: ...')")
         if self.default is not None and self.file is not None:
-            raise ValueError("give the logo as 'default' or as 'file', not both")
+            raise FieldError(("file",), "give the logo as 'default' or as 'file', not both")
         if self.allow_recolour:
             colours = logo_colours(resolve_ref(self.main, _base(info)))
             if colours > 1:
-                raise ValueError(f"allow_recolour: the logo has {colours} colours; only a single-colour logo may be "
-                                 "recoloured — give the brand's own 'on_dark' version instead")
+                raise FieldError(("allow_recolour",), f"the logo has {colours} colours; only a single-colour "
+                                 "logo may be recoloured — give the brand's own 'on_dark' version instead")
         return self
 
     @property
@@ -133,10 +134,8 @@ def logo_colours(path: Path) -> int:
     """How many distinct colours the logo's opaque pixels have (ΔE2000 > 10 apart, ignoring
     anti-aliased edges)."""
     import numpy as np
-    from PIL import Image
 
-    with Image.open(path) as src:
-        arr = np.asarray(src.convert("RGBA"))
+    arr = np.asarray(load_image(path, "RGBA"))
     rgb = arr[..., :3][arr[..., 3] >= 250]
     if rgb.size == 0:
         return 0
@@ -260,7 +259,7 @@ class BrandKit(StrictModel):
             return self
         if HEX.match(v) and v.upper() in {c.upper() for c in self.palette.values()}:
             return self
-        raise ValueError(f"cta_colour {v!r} is not in the palette; use one of its roles "
+        raise FieldError(("cta_colour",), f"{v!r} is not in the palette; use one of its roles "
                          f"({', '.join(self.palette)}) or colours")
 
     @model_validator(mode="after")

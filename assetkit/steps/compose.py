@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from pydantic import Field
 
 from .. import imaging as im
+from ..files import file_version
 from ..layout import LEADING, TEXT_ELEMENTS, FitError, LayoutParams, logo_image, plan_layout, type_scale
 from ..state import Box, Composed, Frame
 from .base import Step, StepParams
@@ -33,8 +34,10 @@ class ComposeParams(StepParams, LayoutParams):
 
 
 @lru_cache(maxsize=256)
-def _logo_scaled(path: str, width: int, height: int, recolour: tuple[int, int, int] | None = None) -> Image.Image:
-    """A logo version scaled to fit ``width``×``height`` (aspect kept), optionally in one colour."""
+def _logo_scaled(path: str, width: int, height: int, recolour: tuple[int, int, int] | None = None,
+                 version: tuple = ()) -> Image.Image:
+    """A logo version scaled to fit ``width``×``height`` (aspect kept), optionally in one colour
+    (``version``: the file's :func:`~assetkit.files.file_version`, so a changed file is read again)."""
     logo = logo_image(path)
     scale = min(width / logo.width, height / logo.height)
     out = logo.resize((max(1, int(round(logo.width * scale))), max(1, int(round(logo.height * scale)))),
@@ -65,7 +68,7 @@ def pick_logo(brand: BrandKit, background: Image.Image, box: Box) -> tuple[str, 
     w, h = box[2] - box[0], box[3] - box[1]
     best: tuple[str, Image.Image, float] | None = None
     for name, path, recolour in logo_candidates(brand):
-        logo = _logo_scaled(path, w, h, recolour)
+        logo = _logo_scaled(path, w, h, recolour, file_version(path))
         behind = background.crop((box[0], box[1], box[0] + logo.width, box[1] + logo.height))
         value = im.logo_contrast(logo, behind)
         if best is None or value > best[2] + 0.05:
