@@ -15,6 +15,7 @@ from .errors import AssetkitError
 #: extra → the top-level modules it provides that assetkit needs
 EXTRAS: dict[str, tuple[str, ...]] = {
     "diffusion": ("torch", "diffusers", "transformers", "huggingface_hub", "safetensors"),
+    "review": ("starlette", "uvicorn"),
 }
 
 
