@@ -15,7 +15,8 @@ from pydantic import (
 )
 
 from .config_base import StrictModel
-from .files import check_font, check_image, resolve_ref, sha256_file
+from .errors import FieldError
+from .files import check_font, check_image, load_image, resolve_ref, sha256_file
 from .rules import check_rule_id
 from .typeface import FontStack, check_script_code
 from .yamlfile import load_model
@@ -113,12 +114,12 @@ class Logo(StrictModel):
         if self.default is None and self.file is None:
             raise ValueError("the logo needs its default version: 'default: logo.png' (and 'on_dark: ...')")
         if self.default is not None and self.file is not None:
-            raise ValueError("give the logo as 'default' or as 'file', not both")
+            raise FieldError(("file",), "give the logo as 'default' or as 'file', not both")
         if self.allow_recolour:
             colours = logo_colours(resolve_ref(self.main, _base(info)))
             if colours > 1:
-                raise ValueError(f"allow_recolour: the logo has {colours} colours; only a single-colour logo may be "
-                                 "recoloured — give the brand's own 'on_dark' version instead")
+                raise FieldError(("allow_recolour",), f"the logo has {colours} colours; only a single-colour "
+                                 "logo may be recoloured — give the brand's own 'on_dark' version instead")
         return self
 
     @property
@@ -139,10 +140,8 @@ def logo_colours(path: Path) -> int:
     """How many distinct colours the logo's opaque pixels have (ΔE2000 > 10 apart, ignoring
     anti-aliased edges)."""
     import numpy as np
-    from PIL import Image
 
-    with Image.open(path) as src:
-        arr = np.asarray(src.convert("RGBA"))
+    arr = np.asarray(load_image(path, "RGBA"))
     rgb = arr[..., :3][arr[..., 3] >= 250]
     if rgb.size == 0:
         return 0

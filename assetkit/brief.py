@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .config_base import StrictModel
+from .errors import FieldError
 from .files import check_file, check_image, resolve_ref
 from .formats import AdFormat, resolve_format
 from .provenance.licenses import Usage
@@ -167,16 +168,18 @@ class Brief(StrictModel):
     def _cross(self, info: ValidationInfo) -> Brief:
         ids = [c.id for c in self.concepts]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"concept ids must be unique; repeated: {', '.join(dupes)}")
+        if dupes:  # reported at the second use of the first repeated id
+            at = [n for n, i in enumerate(ids) if i == dupes[0]][1]
+            raise FieldError(("concepts", at, "id"), f"concept ids must be unique; repeated: {', '.join(dupes)}")
         for locale, copy in self.copy_.items():
             unknown = [k for k in copy.formats if k not in self.formats and k not in FORMAT_CLASSES]
             if unknown:
-                raise ValueError(f"copy.{locale}.formats: {', '.join(map(repr, unknown))} is not a format of this "
+                raise FieldError(("copy", locale, "formats", unknown[0]),
+                                 f"{', '.join(map(repr, unknown))} is not a format of this "
                                  f"brief nor a format class; use one of {', '.join(self.formats)} or "
                                  f"{', '.join(FORMAT_CLASSES)}")
         if self.source_locale is not None and self.source_locale not in self.copy_:
-            raise ValueError(f"source_locale {self.source_locale!r} has no copy; locales with copy: "
+            raise FieldError(("source_locale",), f"{self.source_locale!r} has no copy; locales with copy: "
                              f"{', '.join(self.copy_)}")
         ctx = info.context or {}
         if "path" in ctx:

@@ -44,6 +44,9 @@ def review(campaign, no_browser, reviewer, port, static_, out_file, ledger_file,
         return
     if out_file is not None:
         raise click.UsageError("--out is only for --static")
+    from .extras import require
+
+    require("review", "the review app (`assetkit review`; `--static` needs nothing more)")
     from .review.server import serve
     from .review.service import ReviewService, default_reviewer
 

@@ -28,6 +28,17 @@ class Problem:
         return f"{where}: {self.loc}: {self.message}" if self.loc else f"{where}: {self.message}"
 
 
+class FieldError(ValueError):
+    """A cross-field check's error about one field: raised in a model validator, it is reported
+    at ``loc`` (relative to the model being validated) rather than at the model's own position.
+
+    ``FieldError(("concepts", 2, "id"), "concept ids must be unique; repeated: a")``"""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        self.loc = tuple(loc)
+        super().__init__(message)
+
+
 class ConfigError(AssetkitError):
     """A user's file (brand kit, brief, pipeline, settings, quote) is invalid.
 

@@ -16,6 +16,7 @@ from .errors import AssetkitError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "diffusion": ("torch", "diffusers", "transformers", "huggingface_hub", "safetensors"),
     "ray": ("ray",),
+    "review": ("starlette", "uvicorn"),
 }
 
 

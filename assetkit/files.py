@@ -8,6 +8,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .errors import AssetkitError
 from .yamlfile import display_path
 
 #: Largest input image accepted (pixels). Bigger files are refused before decoding (bombs).
@@ -24,12 +25,17 @@ def resolve_ref(value: str, base_dir: Path | None) -> Path:
 #: Size limits of input files (bytes): bigger files are refused before they are read.
 MAX_IMAGE_BYTES = 256 * 1024 * 1024
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # YAML, CSV, quotes
+MAX_FONT_BYTES = 64 * 1024 * 1024  # a CJK collection is ~20 MB
 
 
-class InputFileError(ValueError):
+class InputFileError(AssetkitError, ValueError):
     """An input file that is missing, not a regular file, too large or unreadable (one line).
 
-    ``short`` is the message without the file's name (for ``file:line:col:`` reports)."""
+    ``short`` is the message without the file's name (for ``file:line:col:`` reports). A
+    ValueError inside validators (reported at the key that names the file); raised at run time
+    (a file changed since it was validated) it is a usage error: exit 2, no traceback."""
+
+    exit_code = 2
 
     def __init__(self, what: str, short: str):
         self.what, self.short = what, short
@@ -80,6 +86,40 @@ def read_input(path: str | Path, max_bytes: int, what: str | None = None) -> byt
     if len(data) > max_bytes:  # grew while we read it
         raise InputFileError(what or display_path(path), f"is over the limit of {max_bytes:,} bytes")
     return data
+
+
+def file_version(path: str | Path) -> tuple:
+    """``(inode, size, mtime)`` of ``path`` (``()`` when it cannot be stat'ed): what caches of a
+    file's contents key on, so a file replaced or changed is read (and checked) again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def load_image(path: str | Path, mode: str | None = "RGB", what: str | None = None):
+    """An input image (logo, product shot, concept image) decoded at the moment of use, through
+    :func:`open_input` as validation opened it: a file swapped since then for a FIFO, device,
+    folder or a link to one is refused at once (exit 2, naming the file), never read blocking,
+    and the pixel limit holds again. Returns a loaded image in ``mode`` (``None``: as stored,
+    EXIF and all, for callers that honour its orientation)."""
+    from PIL import Image, UnidentifiedImageError
+
+    what = what or display_path(path)
+    try:
+        with open_input(path, MAX_IMAGE_BYTES, what) as fh, Image.open(fh) as im:
+            w, h = im.size
+            if w * h > MAX_INPUT_PIXELS:
+                raise InputFileError(what, f"is {w}×{h} = {w * h:,} pixels, over the limit of {MAX_INPUT_PIXELS:,}")
+            im.load()
+            return im.convert(mode) if mode and im.mode != mode else im.copy()
+    except UnidentifiedImageError:
+        raise InputFileError(what, "is not an image any more (it changed since it was validated)") from None
+    except Image.DecompressionBombError:
+        raise InputFileError(what, "is over the pixel limit (possible decompression bomb)") from None
+    except (OSError, SyntaxError) as exc:
+        raise InputFileError(what, f"is damaged or truncated ({exc})") from None
 
 
 def check_file(value: str, base_dir: Path | None) -> Path:
@@ -134,8 +174,10 @@ def check_font(value: str, base_dir: Path | None) -> Path:
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a regular file (opened through :func:`open_input`: a FIFO or device in its
+    place is refused at once, never read blocking)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_input(path, 1 << 62) as fh:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()

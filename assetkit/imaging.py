@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -222,23 +223,89 @@ def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scri
 
 
 # -- fonts and text -----------------------------------------------------------------------
-_local = threading.local()
+#: fonts one thread keeps open, by (file, size): each holds FreeType and HarfBuzz state (about
+#: 0.4 MB), so the number is capped; a thread's fonts go with it (a run's worker threads come and
+#: go with each batch, and a cache keyed by thread id grew with every batch: 934 MB at 2,000 assets)
+FONTS_PER_THREAD = 64
+#: font files kept in memory (their bytes, read once and shared by every size and thread)
+FONT_FILES_KEPT = 16
 
 
-@lru_cache(maxsize=1024)
-def _font(path: str, size: int, thread: int) -> ImageFont.FreeTypeFont:
-    # the constructor opens exactly this file; ImageFont.truetype() would fall back to a system
-    # font of the same file name when this one cannot be read
-    return ImageFont.FreeTypeFont(path, size)
+class _ThreadFonts(threading.local):
+    """This thread's open fonts and stacks (FreeType faces are not shared between threads)."""
+
+    def __init__(self) -> None:
+        self.fonts: OrderedDict[tuple, ImageFont.FreeTypeFont] = OrderedDict()
+        self.stacks: OrderedDict[tuple, StackedFont] = OrderedDict()
+
+
+_local = _ThreadFonts()
+_files: OrderedDict[tuple, _FontBytes] = OrderedDict()
+_files_lock = threading.Lock()
+
+
+class _FontBytes:
+    """A font file's bytes, handed to ``FreeTypeFont`` as a file whose ``read()`` returns the one
+    shared copy (Pillow keeps what ``read()`` returns; a BytesIO would copy the file per size)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, *_: object) -> bytes:
+        return self.data
+
+
+def _font_file(path: str) -> tuple[tuple, _FontBytes]:
+    """The bytes of the font file at ``path``, read through :func:`~assetkit.files.open_input`
+    when first used (or changed): a font swapped since validation for a FIFO, device or link to
+    one is refused at once (exit 2), never read blocking; what was checked is what is drawn."""
+    from .files import MAX_FONT_BYTES, file_version, read_input
+    from .yamlfile import display_path
+
+    key = (path, *file_version(path))
+    with _files_lock:
+        hit = _files.get(key)
+        if hit is not None:
+            _files.move_to_end(key)
+            return key, hit
+    got = _FontBytes(read_input(path, MAX_FONT_BYTES, display_path(path)))
+    with _files_lock:
+        _files[key] = got
+        while len(_files) > FONT_FILES_KEPT:
+            _files.popitem(last=False)
+    return key, got
+
+
+def _kept(table: OrderedDict, key: tuple, make):
+    got = table.get(key)
+    if got is None:
+        got = table[key] = make()
+        while len(table) > FONTS_PER_THREAD:
+            table.popitem(last=False)
+    else:
+        table.move_to_end(key)
+    return got
+
+
+def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    file_key, data = _font_file(path)
+
+    def make() -> ImageFont.FreeTypeFont:
+        # FreeType reads the checked bytes in memory; ImageFont.truetype() would instead fall
+        # back to a system font of the same file name when this one cannot be read
+        try:
+            return ImageFont.FreeTypeFont(data, size)  # type: ignore[arg-type]
+        except OSError as exc:
+            from .typeface import FontFileError
+            from .yamlfile import display_path
+
+            raise FontFileError(f"{display_path(path)} cannot be opened by FreeType ({exc})") from None
+
+    return _kept(_local.fonts, (file_key, size), make)
 
 
 #: what text is measured and drawn with: one font file, or a role's font with its script fonts
 AnyFont: TypeAlias = Union[ImageFont.FreeTypeFont, "StackedFont"]  # noqa: UP007 (forward reference)
-
-
-@lru_cache(maxsize=512)
-def _stacked(stack: FontStack, size: int, thread: int) -> StackedFont:
-    return StackedFont(stack, size)
 
 
 @overload
@@ -246,13 +313,14 @@ def font(path: str | Path, size: int) -> ImageFont.FreeTypeFont: ...
 @overload
 def font(path: str | Path | FontStack, size: int) -> AnyFont: ...
 def font(path: str | Path | FontStack, size: int) -> AnyFont:
-    """A cached TrueType font (opening one is slow); one instance per thread. A
+    """A cached TrueType font (one instance per thread, at most :data:`FONTS_PER_THREAD`). A
     :class:`~assetkit.typeface.FontStack` with script fonts gives a :class:`StackedFont`."""
     if isinstance(path, FontStack):
         if path.scripts:
-            return _stacked(path, int(size), threading.get_ident())
+            stack = path
+            return _kept(_local.stacks, (stack, int(size)), lambda: StackedFont(stack, int(size)))
         path = path.primary
-    return _font(str(path), int(size), threading.get_ident())
+    return _font(str(path), int(size))
 
 
 class StackedFont:
@@ -261,7 +329,7 @@ class StackedFont:
 
     def __init__(self, stack: FontStack, size: int):
         self.stack, self.size = stack, size
-        self._fonts = {p: _font(p, size, threading.get_ident()) for p in stack.paths()}
+        self._fonts = {p: _font(p, size) for p in stack.paths()}
         self._runs: dict[str, list[tuple[ImageFont.FreeTypeFont, str]]] = {}
         metrics = [f.getmetrics() for f in self._fonts.values()]
         self._metrics = (max(a for a, _ in metrics), max(d for _, d in metrics))

@@ -19,6 +19,7 @@ from pydantic import Field
 from . import imaging as im
 from .brand import COPY_FONT_ROLE
 from .config_base import StrictModel
+from .files import file_version, load_image
 from .formats import AdFormat
 from .state import Box
 from .typeface import FontStack
@@ -132,10 +133,16 @@ def panel_boxes(fmt: AdFormat, panel: float = DEFAULT_PANEL) -> tuple[Box, Box |
     return (0, 0, w, h), None
 
 
-@lru_cache(maxsize=32)
 def logo_image(path: str) -> Image.Image:
-    with Image.open(path) as src:
-        return src.convert("RGBA")
+    """The logo file as RGBA, read through :func:`~assetkit.files.open_input` when first used and
+    again when the file changes: one swapped since validation for a FIFO, device or a link to one
+    is refused at once (exit 2), never read blocking."""
+    return _logo_image(path, file_version(path))
+
+
+@lru_cache(maxsize=32)
+def _logo_image(path: str, version: tuple) -> Image.Image:
+    return load_image(path, "RGBA")
 
 
 

@@ -35,10 +35,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .brief import check_id, check_locale
 from .config_base import StrictModel
-from .errors import ConfigError, Problem
+from .errors import ConfigError, FieldError, Problem
 from .formats import resolve_format
 from .money import check_currency, to_decimal
-from .yamlfile import display_path, load_yaml, validate
+from .yamlfile import display_path, error_loc, load_yaml, validate
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 UNITS = ("per_asset", "per_format", "per_hour", "per_word", "flat")
@@ -190,12 +190,13 @@ class Quote(StrictModel):
     @model_validator(mode="after")
     def _cross(self) -> Quote:
         if self.valid_to < self.valid_from:
-            raise ValueError(f"valid_to {self.valid_to.isoformat()} is before valid_from "
+            raise FieldError(("valid_to",), f"{self.valid_to.isoformat()} is before valid_from "
                              f"{self.valid_from.isoformat()}")
         ids = [line.id for line in self.lines]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"line ids must be unique; repeated: {', '.join(dupes)}")
+        if dupes:  # at the second use of the first repeated id
+            at = [n for n, i in enumerate(ids) if i == dupes[0]][1]
+            raise FieldError(("lines", at, "id"), f"line ids must be unique; repeated: {', '.join(dupes)}")
         return self
 
     def valid_on(self, day: dt.date) -> bool:
@@ -372,7 +373,7 @@ def load_csv(path: Path) -> list[Quote]:
             out.append(Quote.model_validate(data))
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                loc = tuple(err["loc"])
+                loc = error_loc(err)
                 msg = _clean_msg(err)
                 if loc and loc[0] == "lines" and len(loc) > 1 and isinstance(loc[1], int):
                     lw = entry["line_where"][loc[1]]

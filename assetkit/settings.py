@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .config_base import StrictModel
+from .errors import FieldError
 from .money import FxRate, FxTable, check_currency, to_decimal
 from .provenance.config import LicensePolicy, ProvenanceSettings
 from .provenance.licenses import Usage
@@ -286,10 +287,10 @@ class Settings(LicensePolicy):
     @model_validator(mode="after")
     def _fx_unique(self) -> Settings:
         seen = set()
-        for e in self.fx:
+        for n, e in enumerate(self.fx):
             key = (e.date, e.from_, e.to)
             if key in seen:
-                raise ValueError(f"fx: two rates for {e.from_}→{e.to} on {e.date.isoformat()}")
+                raise FieldError(("fx", n), f"two rates for {e.from_}→{e.to} on {e.date.isoformat()}")
             seen.add(key)
         return self
 

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import AssetkitError
+
 #: ISO 15924 codes a kit may give a font for, with what they are
 SCRIPT_NAMES: dict[str, str] = {
     "Latn": "Latin", "Grek": "Greek", "Cyrl": "Cyrillic", "Armn": "Armenian", "Hebr": "Hebrew",
@@ -206,8 +208,11 @@ def visual_runs(runs: Sequence[tuple[str, str]], direction: str) -> list[tuple[s
 
 
 # -- font files ------------------------------------------------------------------------------
-class FontFileError(ValueError):
-    """A file named as a font is not a usable TrueType/OpenType font."""
+class FontFileError(AssetkitError, ValueError):
+    """A file named as a font is not a usable TrueType/OpenType font (a ValueError in validators;
+    at run time, a font changed since validation: exit 2)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError, Problem
+from .errors import ConfigError, FieldError, Problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -316,7 +316,7 @@ def problems_from_validation(doc: YamlDoc, exc: ValidationError, model: type[Bas
     problems: list[Problem] = []
     seen: set = set()
     for err in exc.errors(include_url=False):
-        loc = prefix + tuple(err["loc"])
+        loc = prefix + error_loc(err)
         _, _, found = doc.position(loc)
         clean = _clean_loc(doc, loc)
         etype = err["type"]
@@ -335,6 +335,13 @@ def problems_from_validation(doc: YamlDoc, exc: ValidationError, model: type[Bas
             seen.add(key)
             problems.append(problem)
     return problems
+
+
+def error_loc(err: Mapping[str, Any]) -> tuple:
+    """Where a pydantic error is: its ``loc``, and for a cross-field check's
+    :class:`~assetkit.errors.FieldError` the field it names (not the model it ran on)."""
+    raised = (err.get("ctx") or {}).get("error")
+    return tuple(err["loc"]) + (raised.loc if isinstance(raised, FieldError) else ())
 
 
 def _clean_loc(doc: YamlDoc, loc: tuple) -> tuple:

@@ -84,7 +84,7 @@ def test_recolour_only_when_allowed_and_only_single_colour_logos(workdir):
     kit = edit_kit(workdir, "  on_dark: logo-on-dark.png  # the brand's own version for dark ones\n",
                    "  allow_recolour: true\n")
     (msg,) = problems(load_brand, kit)
-    assert msg.startswith("brand/nordlicht/brand.yaml:15:1: logo: allow_recolour: the logo has ")
+    assert msg.startswith("brand/nordlicht/brand.yaml:17:19: logo.allow_recolour: the logo has ")
     assert "only a single-colour logo may be recoloured" in msg
     mono = Image.new("RGBA", (200, 60), (0, 0, 0, 0))
     mono.paste((27, 58, 75, 255), (10, 10, 190, 50))
@@ -146,7 +146,8 @@ def test_a_required_cta_that_cannot_fit_is_an_error_at_validate(workdir):
     text = text.replace("iab-mobile-banner: {headline", "iab-mobile-baner: {headline")
     brief.write_text(text)
     (msg,) = problems(load_campaign, brief)
-    assert "copy.en-US.formats: 'iab-mobile-baner' is not a format of this brief" in msg
+    assert msg.startswith("examples/spring-launch/brief.yaml:26:7: copy.en-US.formats.iab-mobile-baner: "
+                          "'iab-mobile-baner' is not a format of this brief"), msg
 
 
 def test_text_below_the_minimum_size_is_an_error():

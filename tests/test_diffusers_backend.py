@@ -294,7 +294,7 @@ def test_compile_option_wraps_unet_and_decoder_and_keeps_batches_exact(tiny, mon
     opts = dict(preset="fast", tiny_vae=str(tiny["taesd"]), steps=1, dtype="float32", device="cpu")
     plain = get_generator("diffusers", model=str(tiny["sd"]), **opts)
     gen = get_generator("diffusers", model=str(tiny["sd"]), compile=True, batch_size=2, **opts)
-    assert gen.fingerprint()["compile"] is True and "compile" not in plain.fingerprint()
+    assert gen.fingerprint()["compile"] is True and plain.fingerprint()["compile"] is False
     reqs = [req(seed=1), req(seed=2)]
     alone = [plain.generate([r])[0] for r in reqs]
     out = gen.generate(reqs)
@@ -308,3 +308,62 @@ def test_compile_option_wraps_unet_and_decoder_and_keeps_batches_exact(tiny, mon
     before = gen.compile_seconds
     gen.generate(reqs[:1])
     assert gen.compile_seconds == before  # only the first call of a size counts as compile time
+
+
+def test_the_fingerprint_is_derived_from_every_output_option_of_the_config(tiny, tmp_path, monkeypatch):
+    """Config = constructor = fingerprint: each option not marked NOT_OUTPUT changes the
+    fingerprint (so the masters cached under it), each one marked does not, and no option is
+    left unclassified (a new option is in the fingerprint until someone marks it)."""
+    import shutil
+
+    from tinymodels import save_original_layout
+
+    import assetkit.generators.diffusers as D
+    from assetkit.generators.diffusers import DiffusersConfig
+
+    monkeypatch.setattr(D, "pick_device", lambda device="auto": "cpu" if device == "auto" else device)
+    other = build_tiny_sd(tmp_path / "other-sd", seed=1)
+    ckpt = save_original_layout(tiny["sd"], tmp_path / "tiny.safetensors")
+    config2 = shutil.copytree(tiny["sd"], tmp_path / "config2", ignore=shutil.ignore_patterns("*.safetensors"))
+    sched = config2 / "scheduler" / "scheduler_config.json"
+    sched.write_text(sched.read_text().replace("{", '{"_assetkit_test": 1,', 1))
+    base = dict(model=str(tiny["sd"]), dtype="float32", device="cpu", steps=2)
+    with_lora = dict(base, lora=str(tiny["lora"]))
+    single = dict(base, model=str(ckpt), config=str(tiny["sd"]))
+    changes = {  # option → (base options, the same with that option changed)
+        "model": (base, dict(base, model=str(other))),
+        "config": (single, dict(single, config=str(config2))),
+        "scheduler": (base, dict(base, scheduler="ddim")),
+        "steps": (base, dict(base, steps=3)),
+        "guidance": (base, dict(base, guidance=5.0)),
+        "strength": (base, dict(base, strength=0.5)),
+        "mode": (base, dict(base, mode="txt2img")),
+        "preset": (base, dict(base, preset="fast", steps=2)),
+        "dtype": (base, dict(base, dtype="bfloat16")),
+        "device": (base, dict(base, device="cuda:1")),
+        "tiny_vae": (base, dict(base, tiny_vae=str(tiny["taesd"]))),
+        "width": (base, dict(base, width=128, height=64)),
+        "height": (dict(base, width=128, height=64), dict(base, width=128, height=128)),
+        "compile": (base, dict(base, compile=True)),
+        "long_prompts": (base, dict(base, long_prompts="truncate")),
+        "cpu_kernels": (base, dict(base, cpu_kernels=False)),
+        "lora": (base, with_lora),
+        "lora_weight": (with_lora, dict(with_lora, lora_weight=0.3)),
+        "family": (base, dict(base, family="turbo")),
+    }
+    not_output = {"batch_size": 4, "allow_unsafe_weights": True, "exact_batches": False}
+    assert set(DiffusersConfig.output_fields()) == set(changes)
+    assert set(DiffusersConfig.model_fields) == set(changes) | set(not_output)
+
+    def fp(options):
+        return get_generator("diffusers", **options).fingerprint()
+
+    for option, (before, after) in changes.items():
+        a, b = fp(before), fp(after)
+        assert a != b and a[option] != b[option], option
+    plain = fp(base)
+    for option, value in not_output.items():
+        assert fp(dict(base, **{option: value})) == plain, option
+    assert {k: plain[k] for k in ("generator", "steps", "device", "dtype", "scheduler")} == {
+        "generator": "diffusers", "steps": 2, "device": "cpu", "dtype": "float32", "scheduler": "dpmpp_2m_karras"}
+    assert plain["weights_sha256"] and plain["tiny_vae"] is None and plain["cpu_kernels"] == D.CPU_KERNELS_VERSION

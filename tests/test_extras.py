@@ -52,3 +52,17 @@ def test_models_commands_name_the_extra(no_diffusion, args, what, gone):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert result.output == LINE.format(what=what, gone=gone)
+
+
+def test_review_without_the_review_extra_names_it(workdir, monkeypatch):
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args, **kwargs):
+        return None if name.split(".")[0] in ("starlette", "uvicorn") else real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    result = CliRunner().invoke(cli, ["review", "out/spring-launch", "--no-browser"])
+    assert result.exit_code == 2
+    assert result.output == ("Error: the review app (`assetkit review`; `--static` needs nothing more) needs the "
+                             "[review] extra, which is not installed (no starlette, uvicorn); install it with: "
+                             "pip install 'assetkit[review]'\n")

@@ -16,7 +16,7 @@ from assetkit.brief import Copy
 from assetkit.campaign import load_campaign
 from assetkit.cli import cli
 from assetkit.errors import ConfigError
-from assetkit.typeface import FontStack, assign, missing_glyphs, read_font, script_of
+from assetkit.typeface import FontFileError, FontStack, assign, missing_glyphs, read_font, script_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = ROOT / "tests" / "fonts" / "NotoSansCJKjp-subset.otf"
@@ -78,7 +78,7 @@ def test_a_broken_font_named_like_a_system_font_is_not_swapped_for_it(workdir):
     set_fonts(workdir / "brand" / "nordlicht", "fonts:\n  body: fonts/DejaVuSans.ttf\n")
     (msg,) = problems(load_brand, workdir / "brand" / "nordlicht")
     assert "fonts.body: fonts/DejaVuSans.ttf is not a TrueType/OpenType font" in msg
-    with pytest.raises(OSError):
+    with pytest.raises(FontFileError, match=r"DejaVuSans\.ttf cannot be opened by FreeType"):
         im.font(fonts / "DejaVuSans.ttf", 12)
 
 

@@ -197,3 +197,80 @@ def test_allow_unsafe_weights_in_a_brief_is_refused(workdir):
     assert r.exit_code == 2
     assert r.output.startswith("examples/spring-launch/brief.yaml:9:1: allow_unsafe_weights: 'allow_unsafe_weights' "
                                "is accepted only on the command line (--allow-unsafe-weights)")
+
+
+# -- inputs are checked again when they are used ---------------------------------------------------
+
+def _swap_after_validation(monkeypatch, target: Path, how: str):
+    """Make ``assetkit run`` find ``target`` replaced by a FIFO (or a link to one) right after the
+    brief, brand and pipeline were validated. A watchdog opens the FIFO after 20 s unless the
+    returned event is set, so a regression fails the test instead of hanging it."""
+    import os
+    import threading
+
+    import assetkit.runner as runner
+
+    fifo = target if how == "fifo" else target.with_name("elsewhere.fifo")
+    original = runner.load_campaign
+    done = threading.Event()
+
+    def load_then_swap(*args, **kwargs):
+        campaign = original(*args, **kwargs)
+        target.unlink()
+        os.mkfifo(fifo)
+        if how == "link":
+            target.symlink_to(fifo.name)
+        return campaign
+
+    def watchdog():
+        if not done.wait(20) and fifo.exists():
+            os.close(os.open(fifo, os.O_RDWR | os.O_NONBLOCK))  # a blocked reader gets EOF
+
+    monkeypatch.setattr(runner, "load_campaign", load_then_swap)
+    threading.Thread(target=watchdog, daemon=True).start()
+    return done
+
+
+@pytest.mark.parametrize("what, how", [("logo", "fifo"), ("logo", "link"), ("headline-font", "fifo"),
+                                       ("body-font", "link"), ("product", "fifo"), ("concept-image", "link")])
+def test_an_input_swapped_for_a_fifo_after_validation_is_refused_when_used(workdir, monkeypatch, what, how):
+    kit = workdir / "brand" / "nordlicht"
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    if what in ("product", "concept-image"):
+        from PIL import Image
+
+        Image.new("RGBA", (120, 160), (200, 80, 40, 255)).save(brief.parent / "shot.png")
+        key = "image" if what == "concept-image" else "product"
+        brief.write_text(brief.read_text().replace("    focal: [0.62, 0.55]\n",
+                                                   f"    focal: [0.62, 0.55]\n    {key}: shot.png\n"))
+        target = brief.parent / "shot.png"
+    else:
+        target = {"logo": kit / "logo.png", "headline-font": kit / "fonts" / "DejaVuSerif-Bold.ttf",
+                  "body-font": kit / "fonts" / "DejaVuSansCondensed.ttf"}[what]
+    done = _swap_after_validation(monkeypatch, target, how)
+    r = CliRunner().invoke(cli, ["run", "examples/spring-launch/brief.yaml", "--no-ledger", "--progress", "none"])
+    done.set()
+    print(r.output)
+    assert r.exit_code == 2, r.output
+    shown = str(target.relative_to(workdir))
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("Error: ") and shown in last and "FIFO" in last, r.output
+    assert "Traceback" not in r.output
+
+
+def test_load_image_checks_the_file_as_validation_does(tmp_path):
+    import os
+
+    from PIL import Image
+
+    from assetkit.files import InputFileError, load_image
+
+    Image.new("RGBA", (4, 3), (1, 2, 3, 4)).save(tmp_path / "a.png")
+    im = load_image(tmp_path / "a.png", "RGBA")
+    assert im.size == (4, 3) and im.getpixel((0, 0)) == (1, 2, 3, 4)
+    os.mkfifo(tmp_path / "p.png")
+    with pytest.raises(InputFileError, match=r"p\.png is a FIFO \(named pipe\), expected a regular file"):
+        load_image(tmp_path / "p.png")
+    (tmp_path / "t.png").write_bytes(b"not an image")
+    with pytest.raises(InputFileError, match="is not an image any more"):
+        load_image(tmp_path / "t.png")

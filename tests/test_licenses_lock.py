@@ -238,3 +238,30 @@ def test_a_draft_run_does_not_import_torch_or_c2pa_without_keys(proj):
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'diffusers', 'c2pa', 'cryptography'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_internal_usage_has_its_own_list_between_commercial_and_research():
+    """internal = inside the organisation, never published: the commercial licences, plus the
+    non-commercial ones that allow an organisation's non-production use; not CC BY-NC."""
+    from assetkit.provenance.config import LicensePolicy
+    from assetkit.provenance.licenses import LicenseError, ModelUse, check_licenses, default_allowed
+
+    commercial, internal, research = (set(default_allowed(u)) for u in ("commercial", "internal", "research"))
+    assert commercial < internal < research
+    assert internal - commercial == {"flux-1-dev-non-commercial-license", "sai-nc-community",
+                                     "stabilityai-nc-research-community"}
+    assert {"cc-by-nc-4.0", "cc-by-nc-sa-4.0"} <= research - internal
+
+    def use(lic):
+        return [ModelUse("model", "m", "/m", "ab" * 32, lic)]
+
+    policy = LicensePolicy()
+    assert check_licenses(use("flux-1-dev-non-commercial-license"), "internal", policy, "c", "assetkit.yaml") == []
+    with pytest.raises(LicenseError, match="FLUX.1 \\[dev\\] Non-Commercial Licence is non-commercial"):
+        check_licenses(use("flux-1-dev-non-commercial-license"), "commercial", policy, "c", "assetkit.yaml")
+    with pytest.raises(LicenseError, match="CC BY-NC 4.0 is non-commercial and does not allow an organisation's "
+                                           "internal use"):
+        check_licenses(use("cc-by-nc-4.0"), "internal", policy, "c", "assetkit.yaml")
+    assert check_licenses(use("cc-by-nc-4.0"), "research", policy, "c", "assetkit.yaml") == []
+    with pytest.raises(LicenseError, match="annual_revenue_usd"):  # the revenue threshold holds inside too
+        check_licenses(use("stabilityai-ai-community"), "internal", policy, "c", "assetkit.yaml")

@@ -65,7 +65,7 @@ def test_yaml_problems_have_positions(tmp_path, monkeypatch):
 def test_dates_in_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "q.yaml").write_text(GOOD.replace("valid_to: 2026-12-31", "valid_to: 2025-12-31"))
-    assert problems(tmp_path / "q.yaml") == ["q.yaml:1:1: valid_to 2025-12-31 is before valid_from 2026-01-01"]
+    assert problems(tmp_path / "q.yaml") == ["q.yaml:5:11: valid_to: 2025-12-31 is before valid_from 2026-01-01"]
 
 
 def test_yaml_negative_price_and_unknown_key(tmp_path, monkeypatch):

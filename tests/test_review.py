@@ -653,3 +653,17 @@ def test_review_command_serves_on_localhost_with_a_token(folder, work):
         proc.terminate()
         _, err = proc.communicate(timeout=20)
     assert '"GET /" 200' in err and '"GET /" 403' in err and token not in err
+
+
+def test_deliver_refuses_a_campaign_made_for_internal_use(folder, work):
+    import json
+
+    manifest = folder / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data.setdefault("provenance", {})["usage"] = "internal"
+    manifest.write_text(json.dumps(data))
+    result = CliRunner().invoke(cli, ["deliver", str(folder), "--to", str(work / "x.zip")])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: spring-launch was made for internal use (usage: internal), which "
+                                    "the licence gate allows only for work that is not published or delivered")
+    assert not (work / "x.zip").exists()

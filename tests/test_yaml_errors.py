@@ -189,3 +189,38 @@ def test_copy_that_cannot_fit_points_at_the_copy(workdir):
         "examples/spring-launch/brief.yaml:27:15: copy.de-DE.headline: headline does not fit 120x40 (120×40): "
         "no room beside logo and CTA",
     ]
+
+
+def test_cross_field_errors_point_at_the_field_they_are_about(workdir, monkeypatch):
+    """A check across fields (run after the fields validated) names its field and its line:col,
+    never the start of the file."""
+    from assetkit.quotes import load_quotes
+    from assetkit.settings import load_settings
+
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    text = brief.read_text()
+    dup = text.replace("  - id: roastery\n", "  - id: morning-ritual\n")
+    assert problems(load_brief, write(brief, dup)) == [
+        "examples/spring-launch/brief.yaml:34:9: concepts[1].id: concept ids must be unique; repeated: morning-ritual"]
+    src = text.replace("source_locale: en-US", "source_locale: fr-FR")
+    assert problems(load_brief, write(brief, src)) == [
+        "examples/spring-launch/brief.yaml:9:16: source_locale: 'fr-FR' has no copy; locales with copy: en-US, de-DE"]
+    brand = workdir / "brand" / "nordlicht" / "brand.yaml"
+    both = brand.read_text().replace("  placement: top-left\n", "  placement: top-left\n  file: logo.png\n")
+    assert problems(load_brand, write(brand, both)) == [
+        "brand/nordlicht/brand.yaml:19:9: logo.file: give the logo as 'default' or as 'file', not both"]
+    quote = write(workdir / "q.yaml", "id: q1\nagency: A\ncurrency: EUR\nvalid_from: 2026-01-01\nvalid_to: 2026-12-31\n"
+                  "lines:\n  - {id: l1, description: a, unit: per_asset, unit_price: 1}\n"
+                  "  - {id: l1, description: b, unit: per_asset, unit_price: 2}\n")
+    assert problems(load_quotes, quote) == ["q.yaml:8:10: lines[1].id: line ids must be unique; repeated: l1"]
+    csv = workdir / "q.csv"
+    csv.write_text("quote_id,agency,currency,valid_from,valid_to,line_id,description,unit,unit_price\n"
+                   "q1,A,EUR,2026-06-01,2026-01-01,l1,a,per_asset,1\n")
+    assert problems(load_quotes, csv) == ["q.csv:2:21: valid_to: 2026-01-01 is before valid_from 2026-06-01"]
+    settings = write(workdir / "assetkit.yaml", "fx:\n  - {date: 2026-01-01, from: USD, to: EUR, rate: 0.9}\n"
+                     "  - {date: 2026-01-01, from: USD, to: EUR, rate: 0.8}\n")
+    assert problems(load_settings, settings) == ["assetkit.yaml:3:5: fx[1]: two rates for USD→EUR on 2026-01-01"]
+    pipe = write(workdir / "p.yaml", "version: 1\nname: p\nsteps:\n  - generate: {generator: diffusers, model: m, "
+                 "width: 512}\n  - reframe: {}\n  - compose: {}\n  - export: {}\n")
+    (msg,) = problems(load_pipeline, pipe)
+    assert msg.startswith("p.yaml:4:55: steps[0].generate.width: give both width and height, or neither"), msg

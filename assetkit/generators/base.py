@@ -76,8 +76,9 @@ def place_product(path: Path, width: int, height: int, focal: tuple[float, float
     every format), never enlarged, centred on ``focal`` and kept inside."""
     from PIL import Image
 
-    with Image.open(path) as src:
-        product = src.convert("RGBA")
+    from ..files import load_image
+
+    product = load_image(path, "RGBA")  # re-checked now: a regular file still, as validated
     scale = min(1.0, 0.55 * min(width, height) / max(product.size))
     if scale < 1.0:
         product = product.resize((max(1, round(product.width * scale)), max(1, round(product.height * scale))),
@@ -91,8 +92,34 @@ def place_product(path: Path, width: int, height: int, focal: tuple[float, float
 ProgressFn = Callable[[int, int], None]  # (done, total) in the generator's own units
 
 
+#: ``Field(..., json_schema_extra=NOT_OUTPUT)`` marks an option that never changes the images
+#: (batching, a safety switch): the one kind of field left out of a generator's fingerprint
+NOT_OUTPUT: dict[str, Any] = {"fingerprint": False}
+
+
 class GeneratorConfig(StrictModel):
-    """Base of every backend's config: unknown options are errors, values are frozen."""
+    """Base of every backend's config: unknown options are errors, values are frozen.
+
+    The fingerprint is derived from it: every field is in it unless marked :data:`NOT_OUTPUT`,
+    so an option added later changes the cache keys by itself (nothing to remember)."""
+
+    @classmethod
+    def output_fields(cls) -> list[str]:
+        """The fields that change the images (every field not marked :data:`NOT_OUTPUT`)."""
+        return [name for name, f in cls.model_fields.items()
+                if not (isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("fingerprint") is False)]
+
+    def fingerprint(self, resolved: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``{field: value}`` for every output field; ``resolved`` gives the value a field stands
+        for where the config leaves it to the backend (a preset's steps, the detected device, a
+        file's hash instead of its path). A name in ``resolved`` that is not an output field is a
+        programming error."""
+        resolved = resolved or {}
+        fields = self.output_fields()
+        stray = sorted(set(resolved) - set(fields))
+        if stray:
+            raise TypeError(f"{type(self).__name__}.fingerprint: not output fields: {', '.join(stray)}")
+        return {name: resolved[name] if name in resolved else getattr(self, name) for name in fields}
 
 
 class Generator(ABC):

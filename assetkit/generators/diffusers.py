@@ -19,9 +19,17 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ..errors import ModelError
+from ..errors import FieldError, ModelError
 from ..models import ModelRef, check_weights_file, file_sha256, resolve_model, weights_sha256
-from .base import GeneratedImage, GenerationRequest, Generator, GeneratorConfig, ProgressFn, place_product
+from .base import (
+    NOT_OUTPUT,
+    GeneratedImage,
+    GenerationRequest,
+    Generator,
+    GeneratorConfig,
+    ProgressFn,
+    place_product,
+)
 
 #: scheduler name → (diffusers class, extra config, A1111 sampler name)
 SCHEDULERS: dict[str, tuple[str, dict, str]] = {
@@ -168,7 +176,7 @@ class DiffusersOptions(GeneratorConfig):
     """How much img2img changes the concept image."""
     mode: Literal["auto", "txt2img", "img2img", "inpaint"] = "auto"
     """auto: inpaint with a product, img2img with an image, else txt2img."""
-    batch_size: int = Field(1, ge=1, le=64)
+    batch_size: int = Field(1, ge=1, le=64, json_schema_extra=NOT_OUTPUT)
     """Images per model call (same pixels as one by one)."""
     preset: Literal["fast", "quality"] = "quality"
     """fast: bf16, tiny VAE, fewer steps."""
@@ -211,14 +219,15 @@ class DiffusersOptions(GeneratorConfig):
     @model_validator(mode="after")
     def _size(self) -> DiffusersOptions:
         if (self.width is None) != (self.height is None):
-            raise ValueError("give both width and height, or neither")
+            raise FieldError(("width",) if self.width is not None else ("height",),
+                             "give both width and height, or neither")
         return self
 
 
 class DiffusersConfig(DiffusersOptions):
     """The diffusers backend's whole config: the pipeline's options plus what the run fills in."""
 
-    allow_unsafe_weights: bool = False
+    allow_unsafe_weights: bool = Field(False, json_schema_extra=NOT_OUTPUT)
     """Allow pickle weights (.ckpt/.bin): they can run code (``--allow-unsafe-weights`` only, never a
     pipeline file)."""
     lora: str | None = None
@@ -227,8 +236,9 @@ class DiffusersConfig(DiffusersOptions):
     """How strongly the style LoRA applies (the brand kit's ``style.lora_weight``)."""
     family: Literal["sd1", "sd2", "sdxl", "turbo", "lcm", "other"] | None = None
     """Model family for the presets (detected from the model otherwise)."""
-    exact_batches: bool | None = None
-    """Run the UNet and VAE image by image inside a batch (pixel-identical to one by one; default on CPU)."""
+    exact_batches: bool | None = Field(None, json_schema_extra=NOT_OUTPUT)
+    """Run the UNet and VAE image by image inside a batch (pixel-identical to one by one; default on CPU).
+    Not in the fingerprint, like ``batch_size``: batching moves pixels at most within float rounding."""
 
 
 class DiffusersGenerator(Generator):
@@ -404,11 +414,21 @@ class DiffusersGenerator(Generator):
         return self._device, self._dtype
 
     def fingerprint(self) -> dict:
-        """Everything that changes the pixels (not batch_size: batching never does). No model load."""
+        """Everything that changes the pixels, derived from the config (:meth:`GeneratorConfig.fingerprint`):
+        every option not marked ``NOT_OUTPUT`` (``batch_size``, ``exact_batches``,
+        ``allow_unsafe_weights`` are), with what it resolves to here (a preset's steps, the
+        detected device and dtype, files by content hash), plus what identifies the model
+        (weights hash, pipeline class, sampler) and the library versions. No model load.
+
+        Its keys are the config's field names (before they were derived, ``config_sha256``,
+        ``size_override`` and ``kernels`` stood for ``config``, ``width``/``height`` and
+        ``cpu_kernels``): masters cached under the hand-written fingerprint are made again once,
+        which is cheaper than keeping a second list of names that can drift from the config."""
         if self._fingerprint is None:
             from importlib.metadata import version
 
             device, dtype = self.resolved_device()
+            c = self.config
             cfg_hash = None
             if self.ref.kind == "single_file":
                 import hashlib
@@ -417,25 +437,24 @@ class DiffusersGenerator(Generator):
                 for f in sorted(self.ref.config.rglob("*.json")):  # type: ignore[union-attr]
                     h.update(f.read_bytes())
                 cfg_hash = h.hexdigest()
-            self._fingerprint = {
-                "generator": "diffusers", "model": self.ref.name, "model_path": str(self.ref.path),
-                "weights_sha256": weights_sha256(self.ref), "config_sha256": cfg_hash,
-                "pipeline": self.pipeline_class, "family": self.family, "preset": self.preset,
-                "scheduler": self.scheduler or "default", "sampler": self.sampler_name(), "steps": self.steps,
-                "guidance": self.guidance, "strength": self.strength, "mode": self.mode, "device": device,
-                "dtype": dtype, "tiny_vae": weights_sha256(resolve_model(self.tiny_vae, allow_unsafe=True))
-                if self.tiny_vae and (self.tiny_vae / "model_index.json").exists()
-                else (_folder_hash(self.tiny_vae) if self.tiny_vae else None),
+            tiny = None
+            if self.tiny_vae is not None:
+                tiny = (weights_sha256(resolve_model(self.tiny_vae, allow_unsafe=True))
+                        if (self.tiny_vae / "model_index.json").exists() else _folder_hash(self.tiny_vae))
+            resolved = {
+                "model": self.ref.name, "config": cfg_hash, "family": self.family,
+                "scheduler": self.scheduler or "default", "steps": self.steps, "guidance": self.guidance,
+                "device": device, "dtype": dtype, "tiny_vae": tiny,
                 "lora": file_sha256(self.lora) if self.lora else None,
                 "lora_weight": self.lora_weight if self.lora else None,
-                "size_override": list(self.size_override) if self.size_override else None,
+                "cpu_kernels": CPU_KERNELS_VERSION if c.cpu_kernels and device == "cpu" else False,
+            }
+            self._fingerprint = {
+                "generator": "diffusers", **c.fingerprint(resolved),
+                "model_path": str(self.ref.path), "weights_sha256": weights_sha256(self.ref),
+                "pipeline": self.pipeline_class, "sampler": self.sampler_name(),
                 "diffusers": version("diffusers"), "torch": version("torch"),
             }
-            if self.compile:
-                self._fingerprint["compile"] = True
-            self._fingerprint["long_prompts"] = self.long_prompts
-            if self.cpu_kernels and device == "cpu":
-                self._fingerprint["kernels"] = CPU_KERNELS_VERSION
         return dict(self._fingerprint)
 
     # ---------------------------------------------------------------------------------- loading
@@ -1060,9 +1079,10 @@ def _cover(path: Path, width: int, height: int):
     """The image scaled to cover width×height and centre-cropped (a concept reference image)."""
     from PIL import Image, ImageOps
 
-    with Image.open(path) as src:
-        rgb = ImageOps.exif_transpose(src).convert("RGB")
-        return ImageOps.fit(rgb, (width, height), Image.Resampling.LANCZOS)
+    from ..files import load_image
+
+    rgb = ImageOps.exif_transpose(load_image(path, mode=None)).convert("RGB")  # re-checked now, as validated
+    return ImageOps.fit(rgb, (width, height), Image.Resampling.LANCZOS)
 
 
 def _required(path: Path | None) -> Path:

@@ -176,11 +176,11 @@ class DraftGenerator(Generator):
     @staticmethod
     def _blend_init(img, req, c, size):
         """The reference image, graded to the palette (dark → primary, light → background)."""
+        from ..files import load_image
         from ..imaging import cover_crop
 
-        with Image.open(req.init_image) as ref:
-            ref = ref.convert("RGB")
-            fitted, _, _ = cover_crop(ref, size, req.focal or (0.5, 0.5))
+        ref = load_image(req.init_image, "RGB")  # re-checked now: a regular file still, as validated
+        fitted, _, _ = cover_crop(ref, size, req.focal or (0.5, 0.5))
         lum = np.asarray(fitted.convert("L"), dtype=np.float32)[..., None] / 255.0
         graded = c["primary"][None, None, :] * (1 - lum) + c["background"][None, None, :] * lum
         return img * 0.4 + graded * 0.6

@@ -40,6 +40,9 @@ class LicenseInfo:
     title: str
     kind: Kind
     note: str = ""
+    #: allows an organisation's non-production use (evaluation, tests, mock-ups and pitches that are
+    #: not published or delivered): what ``usage: internal`` needs beyond the commercial licences
+    internal: bool = False
 
 
 _C: Kind = "commercial"
@@ -61,9 +64,12 @@ CATALOG: dict[str, LicenseInfo] = {i.id: i for i in [
     LicenseInfo("cc-by-sa-4.0", "CC BY-SA 4.0", _C),
     LicenseInfo("stabilityai-ai-community", "Stability AI Community Licence (SD3, SD3.5)", _T,
                 f"commercial use only for organisations under USD {STABILITY_REVENUE_LIMIT_USD:,} annual revenue"),
-    LicenseInfo("stabilityai-nc-research-community", "Stability AI Non-Commercial Research Community Licence", _N),
-    LicenseInfo("sai-nc-community", "Stability AI Non-Commercial Community Licence (SD-Turbo, SDXL-Turbo)", _N),
-    LicenseInfo("flux-1-dev-non-commercial-license", "FLUX.1 [dev] Non-Commercial Licence", _N),
+    LicenseInfo("stabilityai-nc-research-community", "Stability AI Non-Commercial Research Community Licence", _N,
+                "non-commercial and non-production use only", internal=True),
+    LicenseInfo("sai-nc-community", "Stability AI Non-Commercial Community Licence (SD-Turbo, SDXL-Turbo)", _N,
+                "non-commercial and non-production use only", internal=True),
+    LicenseInfo("flux-1-dev-non-commercial-license", "FLUX.1 [dev] Non-Commercial Licence", _N,
+                "companies may test and evaluate it in a non-production environment", internal=True),
     LicenseInfo("cc-by-nc-2.0", "CC BY-NC 2.0", _N),
     LicenseInfo("cc-by-nc-3.0", "CC BY-NC 3.0", _N),
     LicenseInfo("cc-by-nc-4.0", "CC BY-NC 4.0", _N),
@@ -73,11 +79,19 @@ CATALOG: dict[str, LicenseInfo] = {i.id: i for i in [
 
 
 def default_allowed(usage: str) -> list[str]:
-    """The built-in allowed licence ids of a usage: commercial and internal allow the commercial
-    licences and the revenue-threshold ones (checked against ``annual_revenue_usd``); research
-    allows every licence in the catalogue."""
-    kinds = {"research": (_C, _T, _N)}.get(usage, (_C, _T))
-    return [i.id for i in CATALOG.values() if i.kind in kinds]
+    """The built-in allowed licence ids of a usage.
+
+    * ``commercial`` (published, delivered, paid work): the commercial licences and the
+      revenue-threshold ones (checked against ``annual_revenue_usd``);
+    * ``internal`` (inside the organisation, never published or delivered: tests, mock-ups,
+      pitches): those, plus the non-commercial licences that allow an organisation's
+      non-production use (FLUX.1 [dev], Stability's non-commercial community licences), not the
+      CC BY-NC family (any use for commercial advantage is out); ``assetkit deliver`` refuses
+      an internal campaign;
+    * ``research``: every licence in the catalogue."""
+    if usage == "research":
+        return list(CATALOG)
+    return [i.id for i in CATALOG.values() if i.kind in (_C, _T) or (usage == "internal" and i.internal)]
 
 
 # ----------------------------------------------------------------------------------- model cards
@@ -164,6 +178,8 @@ def check_licenses(uses: list[ModelUse], usage: str, policy: LicensePolicy, camp
                 why = "its model card (README.md front matter `license:`) names no licence"
             elif info is None:
                 why = f"licence {lic!r} is not one assetkit knows"
+            elif usage == "internal" and info.kind == _N:
+                why = f"{info.title} is non-commercial and does not allow an organisation's internal use"
             else:
                 why = f"{info.title} is {'non-commercial' if info.kind == _N else info.kind}"
         refused.append(f"{use.role} {use.name!r} (licence: {lic or 'unknown'}): {why}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..files import MAX_IMAGE_BYTES, read_input
 from .manifest import MIME, asset_manifest, master_manifest
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,7 +93,7 @@ class RunProvenance:
         with self._lock:
             data = self._files.get(path)
         if data is None:
-            data = path.read_bytes()
+            data = read_input(path, MAX_IMAGE_BYTES)  # a regular file still (as validated), never a FIFO
             with self._lock:
                 self._files[path] = data
         return data

@@ -113,6 +113,7 @@ class Catalog:
     masters: dict[str, Master]
     manifest_sha256: str
     generator: str = ""
+    usage: str = "commercial"  # the licence gate's usage of the run (provenance.usage in the manifest)
     _hashes: dict[str, tuple[tuple, str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -279,4 +280,5 @@ def load_catalog(folder: str | Path) -> Catalog:
         formats=list(manifest.get("formats") or sorted({a.format for a in assets.values()})),
         copy=_dict(manifest.get("copy")),
         assets=assets, masters=masters, manifest_sha256=hashlib.sha256(data).hexdigest(),
-        generator=str(gen.get("name", "")) if isinstance(gen, dict) else str(gen or ""))
+        generator=str(gen.get("name", "")) if isinstance(gen, dict) else str(gen or ""),
+        usage=str(_dict(manifest.get("provenance")).get("usage") or "commercial"))

@@ -236,6 +236,11 @@ def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None
 
     to = Path(to)
     cat = load_catalog(folder)
+    if cat.usage != "commercial":  # the licence gate let its models in for use inside only
+        raise DeliveryRefused(f"{cat.campaign} was made for {cat.usage} use (usage: {cat.usage}), which the licence "
+                              "gate allows only for work that is not published or delivered; nothing was written\n"
+                              "  hint: set `usage: commercial` in the brief and run it again (its models' licences "
+                              "must allow that)")
     kind = _check_target(to)
     naming = DEFAULT_NAMING
     delivery_settings = getattr(settings, "delivery", None)

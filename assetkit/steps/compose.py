@@ -15,6 +15,7 @@ from pydantic import Field
 
 from .. import imaging as im
 from ..brand import hex_to_rgb
+from ..files import file_version
 from ..layout import LEADING, TEXT_ELEMENTS, FitError, LayoutParams, logo_image, plan_layout, scale_plan, type_scale
 from ..state import Box, Composed, Frame
 from .base import Step, StepParams
@@ -34,8 +35,10 @@ class ComposeParams(StepParams, LayoutParams):
 
 
 @lru_cache(maxsize=256)
-def _logo_scaled(path: str, width: int, height: int, recolour: tuple[int, int, int] | None = None) -> Image.Image:
-    """A logo version scaled to fit ``width``×``height`` (aspect kept), optionally in one colour."""
+def _logo_scaled(path: str, width: int, height: int, recolour: tuple[int, int, int] | None = None,
+                 version: tuple = ()) -> Image.Image:
+    """A logo version scaled to fit ``width``×``height`` (aspect kept), optionally in one colour
+    (``version``: the file's :func:`~assetkit.files.file_version`, so a changed file is read again)."""
     logo = logo_image(path)
     scale = min(width / logo.width, height / logo.height)
     out = logo.resize((max(1, int(round(logo.width * scale))), max(1, int(round(logo.height * scale)))),
@@ -70,7 +73,7 @@ def pick_logo(brand: BrandKit, background: Image.Image, box: Box, only: str | No
     for name, path, recolour in logo_candidates(brand):
         if only is not None and name != only:
             continue
-        logo = _logo_scaled(path, w, h, recolour)
+        logo = _logo_scaled(path, w, h, recolour, file_version(path))
         behind = background.crop((box[0], box[1], box[0] + logo.width, box[1] + logo.height))
         value = im.logo_contrast(logo, behind)
         if best is None or value > best[2] + 0.05:
@@ -172,7 +175,8 @@ def frame_at(frame: Frame, master: Image.Image, k: int) -> Image.Image:
     ix0, iy0, ix1, iy1 = frame.image_box
     iw, ih = (ix1 - ix0) * k, (iy1 - iy0) * k
     cw, ch = min(master.width, (ix1 - ix0) / frame.scale), min(master.height, (iy1 - iy0) / frame.scale)
-    cx0, cy0 = (frame.crop or (0, 0, 0, 0))[:2]
+    crop = frame.crop or (0.0, 0.0, 0.0, 0.0)
+    cx0, cy0 = float(crop[0]), float(crop[1])
     cx0, cy0 = min(max(0.0, cx0), master.width - cw), min(max(0.0, cy0), master.height - ch)
     box = (cx0, cy0, cx0 + cw, cy0 + ch)
     panel = master.convert("RGB").resize((iw, ih), Image.Resampling.LANCZOS, box=box)
