@@ -192,7 +192,7 @@ class DiffusersOptions(GeneratorConfig):
     """Override the native height (with width)."""
     compile: bool = False
     """torch.compile the UNet and decoder (one-time compile per size: minutes on a CPU; see compile_cache)."""
-    compile_cache: str | None = None
+    compile_cache: str | None = Field(None, json_schema_extra=NOT_OUTPUT)
     """Folder torch.compile keeps compiled kernels in between runs ($ASSETKIT_COMPILE_CACHE, else
     ~/.cache/assetkit/torch-compile)."""
     long_prompts: Literal["chunk", "truncate"] = "chunk"
@@ -448,6 +448,7 @@ class DiffusersGenerator(Generator):
                 "lora": file_sha256(self.lora) if self.lora else None,
                 "lora_weight": self.lora_weight if self.lora else None,
                 "cpu_kernels": CPU_KERNELS_VERSION if c.cpu_kernels and device == "cpu" else False,
+                "compile": self.compile,  # False when an unusable compile cache turned it off for the run
             }
             self._fingerprint = {
                 "generator": "diffusers", **c.fingerprint(resolved),
