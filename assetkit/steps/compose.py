@@ -321,7 +321,8 @@ class ComposeStep(Step):
         for job in state.pending:
             scale_of(job)
 
-        export = getattr(ctx.pipeline.step("export"), "params", None)
+        pipeline = getattr(ctx, "pipeline", None)  # a step run on its own has no pipeline: 1× only
+        export = getattr(pipeline.step("export"), "params", None) if pipeline is not None else None
         k = int(getattr(export, "scale", 1) or 1)
         wanted = list(getattr(export, "scale_formats", []) or [])
 
