@@ -90,6 +90,10 @@ class Copy(StrictModel):
         return base.model_copy(update=self.formats[key].model_dump(exclude_none=True))
 
 
+#: the longest picture description a concept may give (WCAG practice: short; ad managers cut longer)
+ALT_MAX = 250
+
+
 class Concept(StrictModel):
     """One creative idea: a prompt, optional reference image (img2img) or product packshot."""
 
@@ -100,6 +104,27 @@ class Concept(StrictModel):
     product: str | None = None
     focal: tuple[float, float] | None = None
     variants: int | None = Field(None, ge=1, le=32)
+    alt: str | dict[str, str] | None = None
+    """What the picture shows, for screen readers and ad managers (the delivery's alt text, before
+    the ad's words): one text in the source locale, or one per locale (``{de-DE: ...}``). A
+    locale without one gets the ad's words and the concept's name."""
+
+    @field_validator("alt")
+    @classmethod
+    def _alt(cls, v: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for text in ([v] if isinstance(v, str) else list((v or {}).values())):
+            if not text.strip():
+                raise ValueError("alt text is empty; describe what the picture shows, or leave alt out")
+            if len(text) > ALT_MAX:
+                raise ValueError(f"alt text is {len(text)} characters; keep it to {ALT_MAX} (screen readers "
+                                 "read all of it; say what the picture shows, the ad's words are added)")
+        return v
+
+    def alt_for(self, locale: str, source_locale: str) -> str | None:
+        """This concept's picture description in ``locale``, if the brief gives one."""
+        if isinstance(self.alt, dict):
+            return self.alt.get(locale)
+        return self.alt if locale == source_locale else None
 
     @field_validator("id")
     @classmethod
@@ -178,6 +203,11 @@ class Brief(StrictModel):
                                  f"{', '.join(map(repr, unknown))} is not a format of this "
                                  f"brief nor a format class; use one of {', '.join(self.formats)} or "
                                  f"{', '.join(FORMAT_CLASSES)}")
+        for n, concept in enumerate(self.concepts):
+            strange = [k for k in (concept.alt if isinstance(concept.alt, dict) else {}) if k not in self.copy_]
+            if strange:
+                raise FieldError(("concepts", n, "alt", strange[0]), f"{strange[0]!r} is not a locale of this "
+                                 f"brief; alt text is given per locale with copy: {', '.join(self.copy_)}")
         if self.source_locale is not None and self.source_locale not in self.copy_:
             raise FieldError(("source_locale",), f"{self.source_locale!r} has no copy; locales with copy: "
                              f"{', '.join(self.copy_)}")

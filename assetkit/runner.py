@@ -554,6 +554,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "compute_seconds": round(state.compute_seconds, 4),
         "streamed": ctx.streamed,  # step timings overlap when true
         "copy": {loc: effective_copy(brand, c, loc).model_dump(mode="json") for loc, c in brief.copy.items()},
+        **_alt_texts(brief),
         "assets": assets,
         "checks": checks,
         "check_summary": summarise(checks),
@@ -561,6 +562,14 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "provenance": _provenance(ctx),
         **({"executor": ctx.executor_info} if ctx.executor_info else {}),
     }
+
+
+def _alt_texts(brief) -> dict:
+    """The manifest's ``alt_text``: ``{concept: {locale: what the picture shows}}`` for the
+    concepts whose brief describes them (left out when none does, so older manifests compare)."""
+    alts = {c.id: {loc: t for loc in brief.locales if (t := c.alt_for(loc, brief.source))} for c in brief.concepts}
+    alts = {k: v for k, v in alts.items() if v}
+    return {"alt_text": alts} if alts else {}
 
 
 def _provenance(ctx: RunContext) -> dict:

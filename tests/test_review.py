@@ -667,3 +667,45 @@ def test_deliver_refuses_a_campaign_made_for_internal_use(folder, work):
     assert result.output.startswith("Error: spring-launch was made for internal use (usage: internal), which "
                                     "the licence gate allows only for work that is not published or delivered")
     assert not (work / "x.zip").exists()
+
+
+def test_a_concepts_alt_text_describes_the_picture_in_each_locale_of_the_delivery(workdir):
+    """The brief's ``alt`` (per locale) leads the delivery's alt text; a concept without one
+    falls back to the brand, the concept's name and the ad's words."""
+    from assetkit.context import RunOptions
+    from assetkit.review.deliver import alt_text
+    from assetkit.runner import run_brief
+
+    result = run_brief(workdir / "examples" / "spring-launch" / "brief.yaml",
+                       RunOptions(out=workdir / "out", record=False, generator="draft", jobs=1))
+    manifest = json.loads((Path(result.out_dir) / "manifest.json").read_text())
+    assert manifest["alt_text"] == {"morning-ritual": {
+        "en-US": "A ceramic cup of light roast coffee on a wooden table by a sunny window",
+        "de-DE": "Eine Keramiktasse heller Röstung auf einem Holztisch an einem sonnigen Fenster"}}
+    cat = load_catalog(result.out_dir)
+    texts = {(a.concept, a.locale): alt_text(cat, a) for a in cat.assets.values() if a.format == "meta-square"}
+    assert texts["morning-ritual", "de-DE"] == ("Eine Keramiktasse heller Röstung auf einem Holztisch an einem "
+                                                "sonnigen Fenster. Der Frühling schmeckt nach Kaffee. Unsere neue "
+                                                "Frühlingsröstung: kaffeevollautomatenfreundlich und fair gehandelt. "
+                                                "Button: Jetzt entdecken.")
+    assert texts["morning-ritual", "en-US"].startswith("A ceramic cup of light roast coffee on a wooden table by a "
+                                                       "sunny window. Spring tastes like fresh coffee.")
+    assert texts["roastery", "de-DE"].startswith("Nordlicht Coffee ad (roastery): Der Frühling schmeckt nach Kaffee.")
+
+
+def test_alt_text_in_a_locale_without_copy_or_too_long_is_an_error_at_its_key(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    text = brief.read_text(encoding="utf-8")
+
+    def validate(yaml_text: str, marker: str) -> tuple[str, int]:
+        brief.write_text(yaml_text, encoding="utf-8")
+        r = CliRunner().invoke(cli, ["validate", str(brief)])
+        assert r.exit_code == 2, r.output
+        return r.output, next(i for i, line in enumerate(yaml_text.splitlines()) if marker in line) + 1
+
+    out, line = validate(text.replace("  - id: roastery\n", "  - id: roastery\n    alt: " + "x" * 251 + "\n", 1),
+                         "alt: xxx")
+    assert f"brief.yaml:{line}:10: concepts[1].alt: alt text is 251 characters; keep it to 250" in out, out
+    out, line = validate(text.replace("      de-DE: Eine Keramiktasse", "      fr-FR: Une tasse\n      de-DE: Eine "
+                                      "Keramiktasse", 1), "fr-FR: Une tasse")
+    assert f"brief.yaml:{line}:14: concepts[0].alt.fr-FR: 'fr-FR' is not a locale of this brief" in out, out

@@ -113,6 +113,7 @@ class Catalog:
     masters: dict[str, Master]
     manifest_sha256: str
     generator: str = ""
+    alt: dict[str, dict] = field(default_factory=dict)  # the brief's picture descriptions: concept → locale → text
     usage: str = "commercial"  # the licence gate's usage of the run (provenance.usage in the manifest)
     _hashes: dict[str, tuple[tuple, str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -281,4 +282,5 @@ def load_catalog(folder: str | Path) -> Catalog:
         copy=_dict(manifest.get("copy")),
         assets=assets, masters=masters, manifest_sha256=hashlib.sha256(data).hexdigest(),
         generator=str(gen.get("name", "")) if isinstance(gen, dict) else str(gen or ""),
+        alt={str(k): _dict(v) for k, v in _dict(manifest.get("alt_text")).items()},
         usage=str(_dict(manifest.get("provenance")).get("usage") or "commercial"))

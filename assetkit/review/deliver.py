@@ -42,7 +42,9 @@ def platform_slug(platform: str) -> str:
 
 
 def alt_text(cat: Catalog, a: ReviewAsset) -> str:
-    """Alt text for an ad manager: the ad's words (headline, subline, CTA) and what it shows."""
+    """Alt text for an ad manager: what the picture shows (the concept's ``alt`` in the brief, in
+    the asset's locale) and the ad's words (headline, subline, CTA); without a description, the
+    concept's name stands for the picture."""
     copy = cat.copy_for(a.locale)
     parts = [str(copy.get("headline") or "").strip()]
     if copy.get("subline"):
@@ -50,7 +52,15 @@ def alt_text(cat: Catalog, a: ReviewAsset) -> str:
     text = " ".join(p.rstrip(".") + "." for p in parts if p)
     if copy.get("cta"):
         text += f" Button: {copy['cta']}."
+    described = str(_alt(cat, a) or "").strip()
+    if described:
+        return f"{described.rstrip('.')}. {text}".strip()
     return f"{cat.brand + ' ad' if cat.brand else 'Ad'} ({a.concept.replace('-', ' ')}): {text}".strip()
+
+
+def _alt(cat: Catalog, a: ReviewAsset) -> str | None:
+    texts = cat.alt.get(a.concept) or {}
+    return texts.get(a.locale)
 
 
 def index_csv(rows: list[dict]) -> bytes:
