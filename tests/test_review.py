@@ -533,7 +533,8 @@ def test_deliver_zip_is_deterministic_and_recorded(client, service, folder, work
         row = rows["iab/de-DE/spring-launch_iab_iab-medium-rectangle_de-DE_morning-ritual-v1.png"]
         assert row["headline"] == "Der Frühling schmeckt nach Kaffee" and row["cta"] == "Jetzt entdecken"
         assert row["size"] == "300x250" and row["placement"] == "Medium rectangle" and row["platform"] == "IAB"
-        assert row["alt_text"].startswith("Nordlicht Coffee ad (morning ritual): Der Frühling schmeckt nach Kaffee.")
+        assert row["alt_text"].startswith("Eine Keramiktasse heller Röstung auf einem Holztisch an einem sonnigen "
+                                          "Fenster. Der Frühling schmeckt nach Kaffee.")  # alt, then the words
         infos = zf.infolist()
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     cat = service.catalog

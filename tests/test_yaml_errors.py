@@ -201,7 +201,7 @@ def test_cross_field_errors_point_at_the_field_they_are_about(workdir, monkeypat
     text = brief.read_text()
     dup = text.replace("  - id: roastery\n", "  - id: morning-ritual\n")
     assert problems(load_brief, write(brief, dup)) == [
-        "examples/spring-launch/brief.yaml:34:9: concepts[1].id: concept ids must be unique; repeated: morning-ritual"]
+        "examples/spring-launch/brief.yaml:37:9: concepts[1].id: concept ids must be unique; repeated: morning-ritual"]
     src = text.replace("source_locale: en-US", "source_locale: fr-FR")
     assert problems(load_brief, write(brief, src)) == [
         "examples/spring-launch/brief.yaml:9:16: source_locale: 'fr-FR' has no copy; locales with copy: en-US, de-DE"]
