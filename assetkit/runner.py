@@ -519,6 +519,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
             entry = dict(plan.previous[job.key])
             entry["cached"] = True
             entry["compute_seconds"] = 0.0
+            entry["compute_ms"] = 0
             entry.setdefault("checks", [])
             assets.append(entry)
     checks = [{"asset": a["path"], **c} for a in assets for c in a["checks"]]
@@ -552,6 +553,7 @@ def build_manifest(ctx: RunContext, state: RunState) -> dict:
         "generator": state.generator_info or {"name": "draft"},
         "timings": timings,
         "compute_seconds": round(state.compute_seconds, 4),
+        "compute_ms": state.compute_ms,  # whole ms: exactly the sum of the assets' compute_ms
         "streamed": ctx.streamed,  # step timings overlap when true
         "copy": {loc: effective_copy(brand, c, loc).model_dump(mode="json") for loc, c in brief.copy.items()},
         **_alt_texts(brief),

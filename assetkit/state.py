@@ -50,6 +50,12 @@ class Master:
     key: str
     cached: bool = False
 
+    @property
+    def compute_ms(self) -> int:
+        """This master's compute in whole milliseconds (0 when it came from the cache): the unit the
+        manifest and the ledger split exactly across the deliverables made from it."""
+        return 0 if self.cached else round(self.compute_seconds * 1000)
+
 
 @dataclass
 class Frame:
@@ -111,4 +117,5 @@ class RunState:
     outputs: list[dict] = field(default_factory=list)  # manifest entries written by export
     timings: dict[str, float] = field(default_factory=dict)
     compute_seconds: float = 0.0
+    compute_ms: int = 0  # the sum of the new masters' whole milliseconds (what the assets' shares add up to)
     generator_info: dict = field(default_factory=dict)

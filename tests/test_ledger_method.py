@@ -358,3 +358,19 @@ def test_brief_and_copy_time_once_per_campaign_and_hardware_amortisation(ledger_
     rows = [line for line in md.splitlines() if line.startswith(("| Hardware amortisation", "| Brief and copy"))]
     assert rows == ["| Hardware amortisation per compute hour (in the compute rate) | 1.64 | 10 |",
                     "| Brief and copy writing, minutes once per campaign (estimated) | 45 | 1 |"]
+
+
+def test_a_masters_whole_milliseconds_are_split_exactly_no_rounding_residue_is_overhead(ledger_project):
+    # three deliverables share a 100 ms master: 33.3333 s-rounded shares would leave 1 ms "overhead"
+    m = manifest(formats=(("meta-square", "social"), ("iab-leaderboard", "display"), ("meta-story", "social")),
+                 locales=("en-US",), compute=0.0333)
+    m["compute_seconds"] = 0.1
+    for a, ms in zip(m["assets"], (34, 33, 33)):
+        a["compute_ms"] = ms
+    m["compute_ms"] = 100
+    entries = record_and_list(record(m))
+    assert [e.kind for e in entries] == ["asset"] * 3
+    assert sum(e.compute_seconds for e in entries) == Decimal("0.1")
+    # a manifest written before compute_ms: the rounded seconds, and the remainder is overhead
+    old = manifest(run_id="old", finished="2026-11-26T08:31:00+00:00", locales=("en-US",), compute=0.25)
+    assert [e.kind for e in record_and_list(record(old))] == ["asset"] * 2 + ["overhead"]

@@ -1,6 +1,7 @@
 """Exactly-once booking from the run manifest: a real kill between manifest.json and the ledger."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -50,6 +51,8 @@ def killed_run(workdir: Path) -> Path:
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
     manifest = workdir / "out" / "spring-launch" / "manifest.json"
     assert manifest.is_file()
+    data = json.loads(manifest.read_text())  # the assets' whole-ms shares add up to the run's: no residue
+    assert data["compute_ms"] > 0 and sum(a["compute_ms"] for a in data["assets"]) == data["compute_ms"]
     return manifest
 
 

@@ -392,6 +392,7 @@ class _Book:
                 self.bars[name].advance(len(new))
         if new:  # a batch is booked once: its masters' compute with it
             state.compute_seconds += record["compute_seconds"]
+            state.compute_ms += record["compute_ms"]
             state.timings["generate"] = state.timings.get("generate", 0.0) + record["generate_seconds"]
         node = self.nodes.setdefault(record["node"], {"assets": 0, "masters": 0, "seconds": 0.0, "workers": set()})
         node["assets"] += len(new)

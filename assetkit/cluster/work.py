@@ -213,6 +213,7 @@ def finish_batch(spec: WorkSpec, generator_info: dict, jobs: list[Job], made: di
     compute = sum(m.compute_seconds for m in masters.values() if not m.cached)
     return {"outputs": state.outputs, "checks": state.checks, "thumbs": thumbs, "timings": state.timings,
             "damaged": damaged, "loaded": loaded, "made": len(masters) - loaded,
-            "compute_seconds": compute, "generate_seconds": made["seconds"] if made else 0.0,
+            "compute_seconds": compute, "compute_ms": sum(m.compute_ms for m in masters.values()),
+            "generate_seconds": made["seconds"] if made else 0.0,
             "assets": len(todo), "node": node_name(), "pid": os.getpid(),
             "seconds": time.perf_counter() - t0}

@@ -31,6 +31,13 @@ def _split(total: int, n: int) -> list[int]:
     return [base + (1 if i < rem else 0) for i in range(n)]
 
 
+def _asset_ms(asset: dict) -> int:
+    """An asset's compute in whole ms: the manifest's exact share (``compute_ms``) or, in a manifest
+    written before it existed, its rounded seconds."""
+    ms = asset.get("compute_ms")
+    return ms if isinstance(ms, int) else to_ms(asset.get("compute_seconds") or 0, MS_PER_SECOND)
+
+
 def _copy_words(copy: dict | None) -> int:
     return sum(len(str(v or "").split()) for k, v in (copy or {}).items() if k != "source")
 
@@ -216,7 +223,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         content = a.get("sha256") or ""
         prev = known.get(key)
         if prev is not None and (prev == content or not content or not prev):
-            remade_ms += to_ms(a.get("compute_seconds") or 0, MS_PER_SECOND)  # already booked: its cost is overhead
+            remade_ms += _asset_ms(a)  # already booked: its cost is overhead
             continue
         if prev is not None:
             role = "revision"
@@ -269,7 +276,8 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         ms_parts = _split(to_ms(line.hours_per_unit, MS_PER_HOUR), len(members))
         shares[gkey] = {i: (parts[j], ms_parts[j]) for j, i in enumerate(members)}
 
-    run_ms = to_ms(manifest.get("compute_seconds") or 0, MS_PER_SECOND)
+    run_ms = manifest["compute_ms"] if isinstance(manifest.get("compute_ms"), int) \
+        else to_ms(manifest.get("compute_seconds") or 0, MS_PER_SECOND)
     device = manifest.get("device")
     compute_rate = settings.compute.per_hour(device)
     internal = settings.internal_hourly_rate
@@ -282,7 +290,7 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
     for i, (a, key, role) in enumerate(priced):
         s, lines = chosen[i]
         fclass = a.get("format_class") or "social"
-        ms = to_ms(a.get("compute_seconds") or 0, MS_PER_SECOND)
+        ms = _asset_ms(a)
         asset_ms += ms
         minutes = settings.human_minutes.for_class(fclass).total
         applied = dict(role=role, internal_hourly_rate=internal, compute_rate_per_hour=compute_rate,

@@ -645,8 +645,9 @@ class Ledger(Store):
                         "assets": [{"path": r["asset_path"], "format": r["format"], "format_class": r["format_class"],
                                     "locale": r["locale"], "concept": r["concept"], "variant": r["variant"],
                                     "sha256": r["content_sha256"], "compute_seconds": r["compute_ms"] / MS_PER_SECOND,
-                                    "cached": False} for r in rows]}
-            manifest["compute_seconds"] = sum(a["compute_seconds"] or 0 for a in manifest["assets"])
+                                    "compute_ms": r["compute_ms"], "cached": False} for r in rows]}
+            manifest["compute_ms"] = sum(a["compute_ms"] or 0 for a in manifest["assets"])
+            manifest["compute_seconds"] = manifest["compute_ms"] / MS_PER_SECOND
             run_row, batches = _price_run(manifest, run["manifest_path"], settings, None, quotes, self)
             priced = batches[0][1]  # the asset entries (the run's dimensions are in batches[0][0])
             if all(r.get("no_baseline") for r in priced):

@@ -64,10 +64,8 @@ class ExportStep(Step):
 
     def run(self, ctx: RunContext, state: RunState) -> None:
         items = [state.composed[j.key] for j in state.pending if j.key in state.composed]
-        sharing: dict = {}  # deliverables per master: a master's compute is split across them
-        for j in state.pending:
-            sharing[j.master_id] = sharing.get(j.master_id, 0) + 1
-        entries = ctx.map(lambda c: self._write(ctx, state, c, sharing.get(c.job.master_id, 1)), items, "export")
+        shares = compute_shares(state)
+        entries = ctx.map(lambda c: self._write(ctx, state, c, *shares[c.job.key]), items, "export")
         state.outputs.extend(entries)
 
     def finish(self, ctx: RunContext, state: RunState) -> None:
@@ -87,7 +85,8 @@ class ExportStep(Step):
         prune(ctx, ctx.plan, manifest)
         write_manifest(ctx, manifest)
 
-    def _write(self, ctx: RunContext, state: RunState, composed: Composed, sharing: int = 1) -> dict:
+    def _write(self, ctx: RunContext, state: RunState, composed: Composed, sharing: int = 1,
+               share_ms: int = 0) -> dict:
         p: ExportParams = self.params
         job = composed.job
         t0 = time.perf_counter()
@@ -134,6 +133,7 @@ class ExportStep(Step):
             "variant": job.variant, "seed": job.seed, "generator": gen_params.get("generator", "draft"),
             "generator_params": {k: v for k, v in gen_params.items() if k != "parameters_text"},
             "compute_seconds": round((master.compute_seconds if master and not master.cached else 0.0) / sharing, 4),
+            "compute_ms": share_ms,
             "master": master.key if master else None, "master_cached": bool(master and master.cached),
             "compose": composed.info, "content_sha256": content_sha256, "c2pa": c2pa, "weight": weight,
             "boxes": {k: list(v) for k, v in composed.boxes.items()}, "scaled": scaled,
@@ -165,6 +165,25 @@ class ExportStep(Step):
 
 #: bytes kept free under a file-weight limit for the C2PA manifest signing adds afterwards
 SIGNATURE_RESERVE = 12_000
+
+
+def compute_shares(state: RunState) -> dict[str, tuple[int, int]]:
+    """Per pending job key: (deliverables sharing its master, its whole-ms share of the master's compute).
+
+    A master's milliseconds are split exactly (the remainder on the first jobs in key order), so the
+    assets' ``compute_ms`` add up to the run's ``compute_ms``: the ledger never books a rounding
+    residue as overhead."""
+    by_master: dict = {}
+    for j in state.pending:
+        by_master.setdefault(j.master_id, []).append(j.key)
+    out: dict[str, tuple[int, int]] = {}
+    for mid, keys in by_master.items():
+        master = state.masters.get(mid)
+        total = master.compute_ms if master is not None else 0
+        base, rem = divmod(total, len(keys))
+        for i, key in enumerate(sorted(keys)):
+            out[key] = (len(keys), base + (1 if i < rem else 0))
+    return out
 
 
 def _check_severity(ctx: RunContext) -> dict:

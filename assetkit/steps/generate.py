@@ -325,6 +325,7 @@ class GenerateStep(Step):
                         stored.append(writer.submit(self._store, cache, key, master))
                         state.masters[mid] = master
                         state.compute_seconds += master.compute_seconds
+                        state.compute_ms += master.compute_ms
                     notify([mid for mid, _, _ in part])
         finally:
             writer.shutdown(wait=True)
