@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
@@ -189,8 +189,33 @@ class _Fit:
     text: str
 
 
+#: _fit_one's answers by its arguments: a campaign sets the same copy at the same width and size
+#: for every concept and variant of a format (8× in the example), and wrapping is pure in them
+_FITS: dict[tuple, _Fit | None] = {}
+_FITS_MAX = 8192
+
+
 def _fit_one(name: str, text: str, font_path: str | FontStack, width: int, size: int, min_size: int,
              splitter=None) -> _Fit | None:
+    """``text`` wrapped and measured at ``size`` into ``width`` (memoised: a copy of the answer)."""
+    key = (name, text, font_path, width, size, min_size, splitter)
+    if key in _FITS:
+        got = _FITS[key]
+    else:
+        got = _fit_uncached(name, text, font_path, width, size, min_size, splitter)
+        if len(_FITS) >= _FITS_MAX:
+            _FITS.clear()
+        _FITS[key] = got
+    if got is None:
+        return None
+    ft = got.fitted
+    if ft is not None:  # callers may mark a placed block (direction): each gets its own
+        ft = replace(ft, lines=list(ft.lines), widths=list(ft.widths))
+    return replace(got, fitted=ft)
+
+
+def _fit_uncached(name: str, text: str, font_path: str | FontStack, width: int, size: int, min_size: int,
+                  splitter=None) -> _Fit | None:
     f = im.font(font_path, size)
     if name == "cta":
         tw = int(math.ceil(f.getlength(text)))
