@@ -111,7 +111,8 @@ def measure_contrast(image: Image.Image, box: Box, colour: Sequence[int], percen
     x0, y0, x1, y1 = clip(box, (0, 0, image.width, image.height))
     if x1 <= x0 or y1 <= y0:
         return 1.0
-    region = np.asarray(image.crop((x0, y0, x1, y1)).convert("RGB"))
+    crop = image.crop((x0, y0, x1, y1))
+    region = np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))  # no second copy of RGB pixels
     n = region.shape[0] * region.shape[1]
     if n > MAX_MEASURE_PIXELS:  # a regular grid of the box: the low percentile is stable under it
         step = int(np.ceil(np.sqrt(n / MAX_MEASURE_PIXELS)))

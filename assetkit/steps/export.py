@@ -99,6 +99,7 @@ class ExportStep(Step):
         reserve = SIGNATURE_RESERVE if limit and ctx.provenance is not None else 0
         data, weight = fit_weight(composed.image, p, meta, data, limit - reserve if limit else None)
         content_sha256 = sha256_bytes(data)
+        unsigned = data
         data, c2pa = seal(ctx, state, composed, data, p.format)  # C2PA signing: the last change to the bytes
         weight["bytes"] = len(data)
         if limit and len(data) > limit:
@@ -127,7 +128,8 @@ class ExportStep(Step):
             thumb.thumbnail((THUMB, THUMB), Image.Resampling.LANCZOS, reducing_gap=2.0)
             ctx.thumbs[job.key] = thumb
         return {
-            "path": rel, "sha256": sha256_bytes(data), "bytes": len(data), "format": job.format.name,
+            "path": rel, "sha256": content_sha256 if data is unsigned else sha256_bytes(data),
+            "bytes": len(data), "format": job.format.name,
             "format_class": job.format.format_class, "platform": job.format.platform,
             "width": job.format.width, "height": job.format.height, "locale": job.locale, "concept": job.concept,
             "variant": job.variant, "seed": job.seed, "generator": gen_params.get("generator", "draft"),
@@ -209,7 +211,12 @@ def fit_weight(image, params: ExportParams, metadata: dict | None, data: bytes, 
         if len(got) > limit:
             quant = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
                                                   dither=Image.Dither.FLOYDSTEINBERG)
-            got = min(got, encode(quant, opt, metadata), key=len)
+            # a palette image is a third of the RGB bytes: the fast encoder usually fits, and the
+            # optimising one (zlib level 6, several filter passes; ~4× the time) is tried only if not
+            small = encode(quant, params, metadata)
+            if len(small) > limit:
+                small = min(small, encode(quant, opt, metadata), key=len)
+            got = min(got, small, key=len)
             info["method"] = "png-palette-256"
         return got, info
     lo, hi, best = 40, params.quality - 1, None
