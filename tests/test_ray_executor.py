@@ -28,8 +28,8 @@ from assetkit.cli import cli  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BRIEF = "examples/spring-launch/brief.yaml"
 #: what differs between two runs of the same brief whatever the executor: run id, clock, timings
-VOLATILE = {"run_id", "started_at", "finished_at", "timings", "compute_seconds", "executor", "who"}
-ASSET_VOLATILE = {"compute_seconds", "export_seconds"}
+VOLATILE = {"run_id", "started_at", "finished_at", "timings", "compute_seconds", "compute_ms", "executor", "who"}
+ASSET_VOLATILE = {"compute_seconds", "compute_ms", "export_seconds"}
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,7 @@ def test_tiny_diffusers_run_on_ray_is_byte_identical_to_local(ray_instance, tmp_
     assert json.loads(result.output)["made"] == 4
     manifest = json.loads((root / "ray" / "spring-launch" / "manifest.json").read_text())
     assert manifest["generator"]["name"] == "diffusers" and manifest["compute_seconds"] > 0
+    assert manifest["compute_ms"] > 0 and manifest["compute_ms"] == sum(a["compute_ms"] for a in manifest["assets"])
     _same_output(root / "local" / "spring-launch", root / "ray" / "spring-launch")
 
 
