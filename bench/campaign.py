@@ -260,8 +260,8 @@ def main() -> None:
     ap.add_argument("--masters", default="per-aspect", help="the generate step's masters option")
     ap.add_argument("--steady-images", type=int, default=2, help="steady-state images per size (default 2)")
     ap.add_argument("--stock-images", type=int, default=1, help="stock images per size after its warm-up")
-    ap.add_argument("--worker-nice", type=int, help="ASSETKIT_WORKER_NICE for the runs (0: workers keep normal "
-                                                     "priority while the model runs; default 10)")
+    ap.add_argument("--worker-nice", help="ASSETKIT_WORKER_NICE for the runs: idle (the default, SCHED_IDLE), "
+                                          "N (nice +N) or 0 (workers keep normal priority while the model runs)")
     ap.add_argument("--compare", type=Path, metavar="SRC", help="another source tree (e.g. a checkout of an older "
                     "commit): its runs alternate with this tree's, so both see the same load drift")
     ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",

@@ -274,20 +274,30 @@ def test_a_convolution_onednn_refuses_at_run_time_runs_stock_and_says_so(tiny, m
     assert np.abs(np.asarray(img, np.int16) - np.asarray(ref, np.int16)).max() <= 1  # fp32 rounding at most
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
-def test_worker_threads_step_back_only_while_the_model_runs():
+@pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="no per-thread scheduling here")
+def test_worker_threads_step_back_only_while_the_model_runs(monkeypatch):
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from assetkit import threads
 
-    def nice_of_a_worker() -> int:
-        with ThreadPoolExecutor(max_workers=1, initializer=threads.worker_started) as pool:
-            return pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    def a_worker() -> tuple[int, int]:  # (scheduling policy, nice) of a pool thread
+        def probe():
+            tid = threading.get_native_id()
+            return os.sched_getscheduler(tid), os.getpriority(os.PRIO_PROCESS, tid)
 
-    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        with ThreadPoolExecutor(max_workers=1, initializer=threads.worker_started) as pool:
+            return pool.submit(probe).result()
+
+    me = threading.get_native_id()
+    base = (os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me))
+    assert threads.IDLE  # the default: SCHED_IDLE, a core only when the model leaves one idle
     with threads.model_running():
-        during = nice_of_a_worker()
-    after = nice_of_a_worker()
-    assert during == min(19, base + threads.NICE) and after == base
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller keeps its own
+        during = a_worker()
+    assert during[0] == os.SCHED_IDLE and a_worker() == base
+    monkeypatch.setattr(threads, "IDLE", False)  # ASSETKIT_WORKER_NICE=10: a nice increment instead
+    monkeypatch.setattr(threads, "NICE", 10)
+    with threads.model_running():
+        during = a_worker()
+    assert during == (base[0], min(19, base[1] + 10)) and a_worker() == base
+    assert (os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me)) == base  # the caller keeps its own
