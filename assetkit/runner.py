@@ -21,7 +21,7 @@ from .files import sha256_file
 from .outroot import OutRoot, OutRootError
 from .progress import Progress
 from .state import Job, RunState
-from .threads import model_running
+from .threads import model_running, model_waiting
 
 MANIFEST = "manifest.json"
 
@@ -454,7 +454,11 @@ def _run_streaming(ctx: RunContext, state: RunState, first, rest) -> None:
     def hand_on(mids) -> None:
         if failed:
             raise failed[0]
-        batches.put(list(mids))
+        try:
+            batches.put_nowait(list(mids))
+        except queue.Full:  # the model waits for the later steps: theirs are the cores, at normal priority
+            with model_waiting():
+                batches.put(list(mids))
 
     return_freed_images()
     worker = threading.Thread(target=consume, name="assetkit-steps", daemon=True)

@@ -35,6 +35,20 @@ def model_running() -> Iterator[None]:
         _model.clear()
 
 
+@contextmanager
+def model_waiting() -> Iterator[None]:
+    """Inside :func:`model_running`, while the model waits for the later steps (their queue is
+    full): worker threads started now run at normal priority, so other load on the machine cannot
+    starve the steps the model is waiting for."""
+    was = _model.is_set()
+    _model.clear()
+    try:
+        yield
+    finally:
+        if was:
+            _model.set()
+
+
 def is_model_running() -> bool:
     return _model.is_set()
 

@@ -301,3 +301,9 @@ def test_worker_threads_step_back_only_while_the_model_runs(monkeypatch):
         during = a_worker()
     assert during == (base[0], min(19, base[1] + 10)) and a_worker() == base
     assert (os.sched_getscheduler(me), os.getpriority(os.PRIO_PROCESS, me)) == base  # the caller keeps its own
+    monkeypatch.setattr(threads, "IDLE", True)
+    with threads.model_running():
+        with threads.model_waiting():  # the model waits for the steps: they are not starved by other load
+            waiting = a_worker()
+        again = a_worker()
+    assert waiting == base and again[0] == os.SCHED_IDLE
