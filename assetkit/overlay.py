@@ -26,13 +26,36 @@ def _dashed(draw: ImageDraw.ImageDraw, box, colour, dash: int = 8, width: int = 
         draw.line((x1, y, x1, min(y + dash, y1)), fill=colour, width=width)
 
 
-def _tag(draw: ImageDraw.ImageDraw, xy, text: str, colour, font) -> None:
-    x, y = xy
+def _area(a, b) -> int:
+    """The area two ``(x0, y0, x1, y1)`` boxes share."""
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _tag(draw: ImageDraw.ImageDraw, box, text: str, colour, font, placed: list, avoid: Sequence,
+         inside: bool = False) -> None:
+    """Label ``box`` where the label hides the least: above or below it (``inside``: in one of its
+    corners), never over a label already placed, and over as little of the other boxes as
+    possible (its own box's ink included). ``placed`` gets the label's rectangle."""
     w = int(font.getlength(text)) + 8
     h = font.size + 6
-    y = max(0, y - h)
-    draw.rectangle((x, y, x + w, y + h), fill=colour)
-    draw.text((x + 4, y + 3), text, font=font, fill=(255, 255, 255), anchor="lt")
+    x0, y0, x1, y1 = (int(v) for v in box)
+    width, height = draw.im.size
+    if inside:
+        spots = [(x0 + 2, y0 + 2), (x0 + 2, y1 - h - 2), (x1 - w - 2, y0 + 2), (x1 - w - 2, y1 - h - 2)]
+    else:
+        spots = [(x0, y0 - h), (x0, y1), (x1 - w, y0 - h), (x1 - w, y1), (x0, y0)]
+    best = None
+    for i, (x, y) in enumerate(spots):
+        x, y = max(0, min(x, width - w)), max(0, min(y, height - h))
+        rect = (x, y, x + w, y + h)
+        score = (sum(_area(rect, r) for r in placed) > 0, sum(_area(rect, b) for b in avoid), i)
+        if best is None or score < best[0]:
+            best = (score, rect)
+    assert best is not None
+    rect = best[1]
+    placed.append(rect)
+    draw.rectangle(rect, fill=colour)
+    draw.text((rect[0] + 4, rect[1] + 3), text, font=font, fill=(255, 255, 255), anchor="lt")
 
 
 def check_overlay(image: Image.Image, boxes: dict, info: dict, findings: Sequence[dict] = ()) -> Image.Image:
@@ -57,19 +80,22 @@ def check_overlay(image: Image.Image, boxes: dict, info: dict, findings: Sequenc
     if info.get("safe_zone"):
         x0, y0, x1, y1 = info["safe_zone"]
         _dashed(d, (x0, y0, x1 - 1, y1 - 1), SAFE)
-        _tag(d, (x0 + 2, y0 + size + 8), "safe zone", SAFE, font)
     if boxes.get("logo_clear"):
         _dashed(d, tuple(boxes["logo_clear"]), LOGO, dash=4, width=1)
-    for name, box in boxes.items():
-        if name in ("logo_clear", "text_area"):
-            continue
+    shown = {n: b for n, b in boxes.items() if n not in ("logo_clear", "text_area")}
+    for name, box in shown.items():
         colour = LOGO if name == "logo" else CTA if name == "cta" else TEXT
         d.rectangle((box[0], box[1], box[2] - 1, box[3] - 1), outline=colour, width=2)
+    placed: list = []  # labels after every box is drawn: each avoids the labels and boxes before it
+    for name, box in shown.items():
+        colour = LOGO if name == "logo" else CTA if name == "cta" else TEXT
         if name == "logo":
             label = f"logo {info.get('logo_version', '')} {info.get('logo_contrast', '?')}:1"
         else:
             label = f"{name} {info.get('font_px', {}).get(name, '?')}px {info.get('contrast', {}).get(name, '?')}:1"
-        _tag(d, (box[0], box[1]), label, colour, font)
+        _tag(d, box, label, colour, font, placed, list(shown.values()))
+    if info.get("safe_zone"):
+        _tag(d, info["safe_zone"], "safe zone", SAFE, font, placed, list(shown.values()), inside=True)
     y = h + 4
     for f, line in zip(findings, lines):
         while font.getlength(line) > w - 12 and len(line) > 20:

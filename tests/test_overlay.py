@@ -42,3 +42,24 @@ def test_contact_sheet_badges_never_cover_the_asset():
     red = np.abs(sheet - LEVEL_COLOUR["error"]).sum(axis=2) < 30
     assert red[y0 + 40:].sum() > 200  # the badge sits under the picture
     assert red[:, :x0 - 4].sum() > 30  # and a frame around it
+
+
+def test_labels_never_cover_each_other_and_prefer_free_space():
+    from PIL import Image, ImageDraw
+
+    from assetkit import imaging as im
+    from assetkit.brand import FALLBACK_FONTS
+    from assetkit.overlay import _area, _tag
+
+    canvas = Image.new("RGB", (300, 250))
+    draw, font = ImageDraw.Draw(canvas), im.font(FALLBACK_FONTS["body"], 11)
+    # a logo in the corner, a headline right under it, a subline under that: the cramped 300×250 case
+    boxes = [(20, 4, 170, 60), (20, 70, 280, 95), (20, 98, 280, 130)]
+    placed: list = []
+    for b in boxes:
+        _tag(draw, b, "a label of some length", (255, 0, 0), font, placed, boxes)
+    _tag(draw, (0, 0, 300, 250), "safe zone", (0, 0, 255), font, placed, boxes, inside=True)
+    assert len(placed) == 4
+    assert all(_area(a, b) == 0 for i, a in enumerate(placed) for b in placed[i + 1:])
+    assert all(min(r) >= 0 and r[2] <= 300 and r[3] <= 250 for r in placed)
+    assert sum(_area(placed[-1], b) for b in boxes) == 0  # the safe-zone label found a free corner
