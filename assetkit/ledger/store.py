@@ -292,9 +292,9 @@ class Store:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             before_v8 = {**chain.HASHED, **HASHED_V7}  # what the chain hashed up to schema 7
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                if version == 8:
+                if version in (8, 9) and not (version == 9 and current < 8):
                     try:  # the chain as it was must hold before every link is re-hashed
-                        chain.verify(conn, hashed=before_v8)
+                        chain.verify_legacy(conn, before_v8 if version == 8 else chain.HASHED)
                     except chain.ChainBreak as brk:
                         raise LedgerError(f"{self.name}: does not verify ({brk.table} row {brk.row_id}: "
                                           f"{brk.problem}); it was not upgraded — restore it from a backup") from None
@@ -305,8 +305,9 @@ class Store:
                                      [("created_at", utc_iso()), ("created_by", who())])
                 if version == 4:
                     chain.backfill(conn, ("quotes", "runs", "entries"), before_v8)  # the tables schema 4 had
-                if version == 8:
-                    self._rehash(conn)
+                if version == 9:  # once for schemas 8 and 9: the links are re-hashed from today's rows
+                    self._rehash(conn, "schema 9: rows hashed as SQLite serialises them (json_array)"
+                                 + ("; schema 8: durations as integer milliseconds" if current < 8 else ""))
                 conn.execute(f"PRAGMA user_version = {version}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             bad = conn.execute("PRAGMA foreign_key_check").fetchone()
@@ -321,9 +322,10 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
 
     @staticmethod
-    def _rehash(conn: sqlite3.Connection) -> None:
-        """Schema 8 changed the hashed columns of runs and entries: every link is re-hashed, and the
-        old chain's head (verified just before) is kept in meta."""
+    def _rehash(conn: sqlite3.Connection, why: str) -> None:
+        """Schemas 8 (hashed columns of runs and entries) and 9 (the canonical row) changed what is
+        hashed: every link is re-hashed, and the old chain's head (verified just before) is kept
+        in meta."""
         conn.execute("DROP TRIGGER chain_no_update")
         conn.execute("DROP TRIGGER chain_no_delete")
         old = chain.rehash(conn)
@@ -331,7 +333,7 @@ class Store:
             conn.execute(stmt)
         conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                          [("rechained_at", utc_iso()), ("rechained_from", old.hex()),
-                          ("rechained_why", "schema 8: durations as integer milliseconds")])
+                          ("rechained_why", why)])
 
     def close(self) -> None:
         self.conn.close()
