@@ -446,7 +446,8 @@ def test_swapped_rows_with_their_links_swapped_are_named(ledger_project):
     c.close()
     r = cli_run("ledger", "verify")
     assert r.exit_code == 2
-    assert "first bad entry 1: chain link" in r.output and "entries row 1 is out of its table's order" in r.output
+    assert "does not verify: first bad entry 2: chain link" in r.output
+    assert "entries row 2 is out of its table's order" in r.output
 
 
 def test_deleted_entry_is_named(ledger_project):
@@ -454,6 +455,20 @@ def test_deleted_entry_is_named(ledger_project):
     _edit(p, "entries", "DELETE FROM entries WHERE id = (SELECT MAX(id) FROM entries)")
     r = cli_run("ledger", "verify")
     assert r.exit_code == 2 and "chain links (rows were deleted)" in r.output
+
+
+def test_deleted_entry_with_its_link_is_named(ledger_project):
+    """A row deleted together with its chain link: the next link no longer follows the one
+    before it (the links are numbered without gaps)."""
+    p = booked(ledger_project)
+    c = raw(p)
+    seq = c.execute("SELECT seq FROM chain WHERE tbl = 'entries' AND row_id = 2").fetchone()[0]
+    c.close()
+    _edit(p, "entries", "DELETE FROM entries WHERE id = 2")
+    _edit(p, "chain", "DELETE FROM chain WHERE seq = ?", (seq,))
+    r = cli_run("ledger", "verify")
+    assert (r.exit_code, r.output) == (2, f"Error: {NAME}: does not verify: first bad entry 3: chain link {seq} is "
+                                          "missing (links were deleted)\n")
 
 
 def _as_schema_8(p: Path, tamper: bool = False) -> None:
