@@ -446,8 +446,8 @@ def test_swapped_rows_with_their_links_swapped_are_named(ledger_project):
     c.close()
     r = cli_run("ledger", "verify")
     assert r.exit_code == 2
-    assert "does not verify: first bad entry 2: chain link" in r.output
-    assert "entries row 2 is out of its table's order" in r.output
+    assert "does not verify: first bad entry 1: chain link" in r.output
+    assert "entries row 1 is out of its table's order" in r.output
 
 
 def test_deleted_entry_is_named(ledger_project):

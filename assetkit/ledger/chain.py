@@ -25,7 +25,6 @@ its migration re-hashes it).
 from __future__ import annotations
 
 import hashlib
-import operator
 import sqlite3
 from collections.abc import Iterator
 
@@ -156,75 +155,65 @@ def _check_counts(conn: sqlite3.Connection, tables) -> None:
                                 " (rows were deleted)"))
 
 
+def _tail_start(conn: sqlite3.Connection, tail: int | None) -> tuple[int, bytes]:
+    """The seq to check after and the hash before it (all links when ``tail`` is None)."""
+    if tail is None:
+        return 0, GENESIS
+    last, _ = head(conn)
+    start = max(last - tail, 0)
+    if not start:
+        return 0, GENESIS
+    return start, conn.execute("SELECT hash FROM chain WHERE seq = ?", (start,)).fetchone()[0]
+
+
 def verify(conn: sqlite3.Connection, tail: int | None = None) -> int:
     """Re-hash the chain; returns the links checked. Raises ChainBreak at the first bad one.
 
-    Every link must hash its row after the link before it: ``sha256(hash of link seq-1 ‖ table ‖
-    0 ‖ row) == hash of link seq`` (genesis before link 1) — all links holding is the chain
-    re-computed from the first, and the first that fails is where a re-computation would
-    stop. Links are numbered 1…n without a gap, each table's links follow its rowid order and
-    every row has exactly one link. Each table is read in one query (links joined to their rows,
-    serialised by SQLite), in batches.
+    One query walks the links in seq order with each link's row serialised by SQLite (a
+    correlated lookup by rowid); Python hashes and compares, 50,000 links a batch. Each table's
+    links must follow its rowid order, every row has exactly one link, links are numbered
+    1…n without a gap.
 
     ``tail``: check only the last ``tail`` links (from the stored hash before them) and that
     every chained table has exactly one link per row — the cheap check the report runs.
     """
     _check_counts(conn, HASHED)
+    _check_numbering(conn)
+    start, prev = _tail_start(conn, tail)
+    prefixes, sha = _prefixes(), hashlib.sha256
+    last = dict.fromkeys(prefixes, 0)
+    checked = 0
+    cur = _plain(conn)
+    cur.execute(_linked_rows_sql("seq > ?"), (start,))
+    while batch := cur.fetchmany(BATCH):
+        for seq, table, row_id, stored, canon in batch:
+            if canon is None or row_id <= last[table]:
+                raise _bad_link(seq, table, row_id, canon)
+            last[table] = row_id
+            if sha(prev + prefixes[table] + canon).digest() != stored:
+                raise ChainBreak(table, row_id, f"{table} row {row_id} does not match its hash (changed after it "
+                                                "was recorded)")
+            prev = stored
+        checked += len(batch)
+    return checked
+
+
+def _bad_link(seq: int, table: str, row_id: int, canon: bytes | None) -> ChainBreak:
+    if table not in HASHED:
+        return ChainBreak(table, row_id, f"chain link {seq} names an unknown table {table!r}")
+    if canon is None:
+        return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing")
+    return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is out of its table's order")
+
+
+def _check_numbering(conn: sqlite3.Connection) -> None:
+    """Links are numbered 1…n without a gap (a row deleted together with its link is named)."""
     n, low, high = conn.execute("SELECT COUNT(*), MIN(seq), MAX(seq) FROM chain").fetchone()
     if n and (low != 1 or high != n):
         seq, table, row_id = conn.execute(
             "SELECT seq, tbl, row_id FROM chain c WHERE seq > 1 AND NOT EXISTS (SELECT 1 FROM chain p WHERE "
             "p.seq = c.seq - 1) ORDER BY seq LIMIT 1").fetchone()
         raise ChainBreak(table, row_id, f"chain link {seq - 1} is missing (links were deleted)")
-    unknown = conn.execute(f"SELECT seq, tbl, row_id FROM chain WHERE tbl NOT IN ({', '.join('?' * len(HASHED))}) "
-                           "ORDER BY seq LIMIT 1", tuple(HASHED)).fetchone()
-    if unknown:
-        raise ChainBreak(unknown[1], unknown[2], f"chain link {unknown[0]} names an unknown table {unknown[1]!r}")
-    start = 0 if tail is None else max((n or 0) - tail, 0)
-    breaks = [b for b in (_verify_table(conn, t, start) for t in HASHED) if b is not None]
-    if breaks:
-        raise min(breaks, key=lambda b: b[0])[1]
-    return (n or 0) - start
-
-
-def _verify_table(conn: sqlite3.Connection, table: str, start: int) -> tuple[int, ChainBreak] | None:
-    """(seq, break) of ``table``'s first bad link after ``start``, or None. SQLite hands over,
-    per link, its hash and the bytes it must be the sha256 of (the previous link's hash ‖
-    table ‖ 0 ‖ canonical row); Python hashes a batch at a time and compares the lists."""
-    sha = hashlib.sha256
-    missing = conn.execute(f'SELECT c.seq, c.row_id FROM chain c LEFT JOIN "{table}" r ON r.rowid = c.row_id '
-                           'WHERE c.tbl = ? AND c.seq > ? AND r.rowid IS NULL ORDER BY c.seq LIMIT 1',
-                           (table, start)).fetchone()
-    first: tuple[int, ChainBreak] | None = None
-    if missing:
-        first = missing[0], ChainBreak(table, missing[1], f"chain link {missing[0]}: {table} row {missing[1]} is "
-                                                          "missing")
-    cur = _plain(conn)
-    cur.execute(f"SELECT c.seq, c.hash, CAST(COALESCE(p.hash, ?) || ? || {canonical_sql(table)} AS BLOB) "
-                f'FROM chain c JOIN "{table}" r ON r.rowid = c.row_id LEFT JOIN chain p ON p.seq = c.seq - 1 '
-                "WHERE c.tbl = ? AND c.seq > ? ORDER BY c.row_id", (GENESIS, _prefixes()[table], table, start))
-    last = 0
-    while batch := cur.fetchmany(BATCH):
-        seqs, stored, data = zip(*batch)
-        if first is not None and seqs[0] > first[0]:
-            break  # a link before this batch is already bad
-        ordered = last < seqs[0] and all(map(operator.lt, seqs, seqs[1:]))
-        digests = [sha(d).digest() for d in data]
-        if ordered and digests == list(stored):
-            last = seqs[-1]
-            continue
-        for k, (seq, digest) in enumerate(zip(seqs, digests)):
-            row_id = conn.execute("SELECT row_id FROM chain WHERE seq = ?", (seq,)).fetchone()[0]
-            if seq <= (seqs[k - 1] if k else last):
-                bad = seq, ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is out of its "
-                                                     "table's order")
-            elif digest != stored[k]:
-                bad = seq, ChainBreak(table, row_id, f"{table} row {row_id} does not match its hash (changed "
-                                                     "after it was recorded)")
-            else:
-                continue
-            return bad if first is None or bad[0] < first[0] else first
-    return first
 
 
 # -- up to schema 8: the canonical row was repr() of the Python tuple --------------------------
