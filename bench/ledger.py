@@ -60,8 +60,21 @@ def run_manifest(n: int, rng: random.Random, run_id: str) -> dict:
             "assets": assets}
 
 
-def insert_run(folder: Path, n: int, repeat: int) -> None:
-    """Time record_run's store step (after pricing) for an n-asset run, best of ``repeat``."""
+def insert_run(folder: Path, n: int, repeat: int, link=None, label: str = "") -> float:
+    """Time record_run's store step (after pricing) for an n-asset run, best of ``repeat``;
+    ``link`` replaces ``chain.link`` (the baselines: no chain, the schema-8 ``repr`` chain)."""
+    real_link = chain.link
+    if link is not None:
+        from assetkit.ledger import records
+
+        records.chain.link = link
+    try:
+        return _insert_run(folder, n, repeat, label)
+    finally:
+        chain.link = real_link
+
+
+def _insert_run(folder: Path, n: int, repeat: int, label: str) -> float:
     (folder / "settings.yaml").write_text(SETTINGS_YAML)
     settings = load_settings(folder / "settings.yaml")
     quote = load_quotes(ROOT / "examples" / "quotes" / "agency-2026.yaml")[0]
@@ -92,9 +105,11 @@ def insert_run(folder: Path, n: int, repeat: int) -> None:
         if best is None or insert_s < best[0]:
             best = (insert_s, insert_cpu, entries[0])
     insert_s, insert_cpu, count = best
-    print(f"insert a {n:,}-asset run ({count:,} entries; runs row, indexes, FKs, triggers, totals upsert, COMMIT): "
+    print(f"insert a {n:,}-asset run{label} ({count:,} entries; runs row, indexes, FKs, triggers, totals upsert, "
+          "COMMIT): "
           f"{insert_s:.3f} s wall, {insert_cpu:.3f} s CPU ({count / insert_s:,.0f} rows/s) best of {repeat}, "
           f"target < 1 s {'OK' if insert_s < 1 else 'MISSED'}  (load average {os.getloadavg()[0]:.2f})")
+    return insert_cpu
 
 
 def rows(n: int, rng: random.Random, run_prefix: str) -> list[dict]:
@@ -119,6 +134,60 @@ def rows(n: int, rng: random.Random, run_prefix: str) -> list[dict]:
     return out
 
 
+def report_over(path: Path, n: int) -> None:
+    """The savings report (all figures, its cheap verify, HTML) over the big ledger."""
+    from assetkit.report import build_report
+    from assetkit.report.html import render_html
+    from assetkit.report.model import parse_period
+    from assetkit.settings import Settings
+
+    t, c = time.perf_counter(), time.process_time()
+    data = build_report(path, parse_period("all"), None, settings=Settings(), thumbnails=False)
+    render_html(data)
+    s, cpu = time.perf_counter() - t, time.process_time() - c
+    print(f"report (build_report + render_html, all time) over {n:,} entries: {s:.3f} s wall, {cpu:.3f} s CPU, "
+          f"target < 2 s {'OK' if s < 2 else 'MISSED'}")
+
+
+def migrate(big: Path, path: Path, n: int) -> None:
+    """Schema 8 → 9 on a copy of the big ledger re-chained as schema 8 did (``repr``): the old full
+    verify of that file side by side with the migration (which runs it, then re-chains)."""
+    import shutil
+    import sqlite3
+
+    from assetkit.ledger.schema import _statements
+    from assetkit.ledger.store import Store
+
+    shutil.copyfile(big, path)
+    c = sqlite3.connect(path, isolation_level=None)
+    c.execute("BEGIN")
+    c.execute("DROP TRIGGER chain_no_delete")
+    c.execute("DELETE FROM chain")
+    for table in ("quotes", "runs", "entries"):
+        chain.link_legacy(c, table, 0, chain.HASHED)
+    c.execute(next(s for s in _statements(chain.append_only_triggers("chain")) if "chain_no_delete " in s))
+    c.execute("PRAGMA user_version = 8")
+    c.execute("COMMIT")
+    t, cpu = time.perf_counter(), time.process_time()
+    chain.verify_legacy(c, chain.HASHED)
+    old_s, old_cpu = time.perf_counter() - t, time.process_time() - cpu
+    c.close()
+    print(f"schema-8 chain re-hash (the old `ledger verify`'s chain part) over {n:,} entries: {old_s:.3f} s wall, "
+          f"{old_cpu:.3f} s CPU")
+    t, cpu = time.perf_counter(), time.process_time()
+    Store(path).close()
+    mig_s, mig_cpu = time.perf_counter() - t, time.process_time() - cpu
+    print(f"migration schema 8 → 9 (verify the old chain, re-chain) over {n:,} entries: {mig_s:.3f} s wall, "
+          f"{mig_cpu:.3f} s CPU = {mig_cpu / old_cpu:.2f}× the old chain re-hash")
+    with Store(path) as st:
+        t, cpu = time.perf_counter(), time.process_time()
+        chain.verify(st.conn)
+        new_cpu = time.process_time() - cpu
+        print(f"schema-9 chain re-hash over {n:,} entries: {time.perf_counter() - t:.3f} s wall, {new_cpu:.3f} s CPU "
+              f"= {new_cpu / old_cpu:.2f}× the schema-8 one measured above")
+    path.unlink()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows for the aggregate test")
@@ -132,7 +201,13 @@ def main() -> None:
 
     # 1) a run with 100k new assets, recorded in one transaction (Ledger.record_run's path)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
-    insert_run(folder, 100_000, args.repeat)
+    cpu = insert_run(folder, 100_000, args.repeat)
+    base = insert_run(folder, 100_000, args.repeat, lambda conn, table, after: None, " [baseline: no chain]")
+    legacy = insert_run(folder, 100_000, args.repeat,
+                        lambda conn, table, after: chain.link_legacy(conn, table, after, chain.HASHED),
+                        " [baseline: schema-8 repr chain]")
+    print(f"insert CPU: {cpu:.3f} s = {cpu / base:.2f}× no chain ({base:.3f} s), {cpu / legacy:.2f}× the schema-8 "
+          f"chain ({legacy:.3f} s)")
     if args.insert_only:
         return
 
@@ -169,14 +244,17 @@ def main() -> None:
         # 3) tamper evidence: the full verify (every chain link re-hashed, totals recomputed,
         # quick_check) and the cheap part the report runs
         for full, label in ((True, "ledger verify (full)"), (False, "report's verify (cheap part)")):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             res = lg.verify(full=full)
-            s = time.perf_counter() - t
-            print(f"{label} over {args.rows:,} entries: {s:.3f} s, {res.links:,} links re-hashed"
-                  + (f", target < 2 s {'OK' if s < 2 else 'MISSED'}" if full else ""))
-        t = time.perf_counter()
+            s, cpu = time.perf_counter() - t, time.process_time() - c
+            print(f"{label} over {args.rows:,} entries: {s:.3f} s wall, {cpu:.3f} s CPU, {res.links:,} links "
+                  "re-hashed" + (f", target < 2 s {'OK' if s < 2 else 'MISSED'}" if full else ""))
+        t, c = time.perf_counter(), time.process_time()
         chain.verify(lg.conn)
-        print(f"  of which the chain re-hash: {time.perf_counter() - t:.3f} s")
+        print(f"  of which the chain re-hash: {time.perf_counter() - t:.3f} s wall, "
+              f"{time.process_time() - c:.3f} s CPU")
+    report_over(big, args.rows)
+    migrate(big, folder / "schema8.sqlite", args.rows)
     print(f"file size: {big.stat().st_size / 1e6:.0f} MB ({folder})")
 
 

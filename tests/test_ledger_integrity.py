@@ -296,7 +296,7 @@ def _v7_ledger(path):
     c.execute(schema._TOTALS_FROM_ENTRIES_V2, (0,))
     hashed = {**chain.HASHED, **HASHED_V7}
     for table in ("runs", "entries"):
-        chain.link(c, table, 0, hashed)
+        chain.link_legacy(c, table, 0, hashed)
     c.execute("PRAGMA user_version = 7")
     c.execute("PRAGMA application_id = 1095977804")
     c.execute("COMMIT")
@@ -321,7 +321,8 @@ def test_hours_become_integer_milliseconds_and_the_chain_is_rehashed(tmp_path):
                 for col in c.execute(f"PRAGMA table_info({t})") if col[2] == "REAL"]
         assert real == [("entries", "baseline_days"), ("runs", "baseline_days")]  # a card's turnaround, never summed
         meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
-        assert meta["rechained_why"] == "schema 8: durations as integer milliseconds"
+        assert meta["rechained_why"] == ("schema 9: rows hashed as SQLite serialises them (json_array); "
+                                     "schema 8: durations as integer milliseconds")
         assert len(meta["rechained_from"]) == 64
         assert lg.verify().links == 3
         (row,) = lg.aggregate(["month"])
@@ -342,4 +343,176 @@ def test_a_tampered_older_ledger_is_not_upgraded(tmp_path):
         Ledger(path)
     c = raw(path)
     assert c.execute("PRAGMA user_version").fetchone()[0] == 7  # untouched
+    c.close()
+
+
+def _edit(p: Path, table: str, sql: str, args: tuple = ()) -> None:
+    """Run ``sql`` against ``table`` with plain sqlite3, the append-only triggers dropped and put back."""
+    c = raw(p)
+    triggers = [r[0] for r in c.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                        (table,))]
+    c.execute(f"DROP TRIGGER {table}_no_update")
+    c.execute(f"DROP TRIGGER {table}_no_delete")
+    c.execute(sql, args)
+    for t in triggers:
+        c.execute(t)
+    c.close()
+
+
+def _changed(column: str, kind: str) -> str:
+    """SQL: a different value for ``column`` that its CHECKs allow."""
+    if column == "kind":
+        return "CASE kind WHEN 'manual' THEN 'asset' ELSE 'manual' END"
+    if column == "category":
+        return "CASE category WHEN 'crm' THEN 'social' ELSE 'crm' END"
+    if column in ("no_baseline", "allow_pending"):
+        return f"1 - {column}"
+    if kind == "INTEGER":
+        return f"COALESCE({column}, 0) + 1"
+    if kind == "REAL":
+        return f"COALESCE({column}, 0) + 1"
+    return f"COALESCE({column}, '') || 'x'"
+
+
+@pytest.mark.parametrize("table", ["entries", "runs", "quotes"])
+def test_every_hashed_column_of_every_table_is_covered(ledger_project, table):
+    """Changing any one hashed column of a row (with the triggers put back) is named by verify
+    and refused by the report — the canonical row SQLite builds covers every column."""
+    from assetkit.ledger import chain
+
+    p = booked(ledger_project)
+    c = raw(p)
+    types = {r[1]: r[2] for r in c.execute(f"PRAGMA table_info({table})")}
+    row_id = c.execute(f"SELECT MAX(rowid) FROM {table}").fetchone()[0]
+    c.close()
+    assert set(chain.HASHED[table]) <= set(types)
+    backup = p.read_bytes()
+    what = {"entries": "entry", "runs": "run row", "quotes": "quote row"}[table]
+    for column in chain.HASHED[table]:
+        p.write_bytes(backup)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{p}{suffix}").unlink(missing_ok=True)
+        _edit(p, table, f"UPDATE {table} SET {column} = {_changed(column, types[column])} WHERE rowid = ?", (row_id,))
+        _refused_at(ledger_project, f"first bad {what} {row_id}: {table} row {row_id} does not match its hash "
+                                    "(changed after it was recorded)", full_only=True)
+
+
+def _refused_at(ledger_project, message: str, full_only: bool = False) -> None:
+    r = cli_run("ledger", "verify")
+    assert (r.exit_code, r.output) == (2, f"Error: {NAME}: does not verify: {message}\n")
+    if not full_only:
+        r = cli_run("report", "--out", "r.html")
+        assert r.exit_code == 2 and "does not verify" in r.output
+        assert not (ledger_project / "r.html").exists()
+
+
+def test_one_ulp_of_a_real_and_a_hidden_nul_are_named(ledger_project):
+    """A REAL changed in its last bit, and text with a NUL and more appended (which SQLite's
+    ``quote`` would cut at the NUL), both break the chain."""
+    import math
+
+    p = booked(ledger_project)
+    c = raw(p)
+    n = c.execute("SELECT MAX(id) FROM entries WHERE baseline_days IS NOT NULL").fetchone()[0]
+    days = c.execute("SELECT baseline_days FROM entries WHERE id = ?", (n,)).fetchone()[0]
+    c.close()
+    backup = p.read_bytes()
+    _edit(p, "entries", "UPDATE entries SET baseline_days = ? WHERE id = ?", (math.nextafter(days, math.inf), n))
+    _refused_at(ledger_project, f"first bad entry {n}: entries row {n} does not match its hash (changed after it "
+                                "was recorded)")
+    p.write_bytes(backup)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{p}{suffix}").unlink(missing_ok=True)
+    _edit(p, "entries", "UPDATE entries SET who = who || ? WHERE id = 1", ("\x00evil",))
+    _refused_at(ledger_project, "first bad entry 1: entries row 1 does not match its hash (changed after it was "
+                                "recorded)", full_only=True)
+
+
+def test_swapped_rows_with_their_links_swapped_are_named(ledger_project):
+    """Two entries' contents swapped and their chain links' row ids swapped too (so each hash
+    matches its row): each table's links must follow its rowid order."""
+    p = booked(ledger_project)
+    c = raw(p)
+    c.execute("CREATE TABLE swap AS SELECT * FROM entries WHERE id IN (1, 2)")
+    c.close()
+    cols = ", ".join(f"{c} = (SELECT {c} FROM swap e WHERE e.id = 3 - entries.id)" for c in schema.ENTRY_COLUMNS)
+    _edit(p, "entries", f"UPDATE entries SET {cols} WHERE id IN (1, 2)")
+    c = raw(p)
+    c.execute("DROP TABLE swap")
+    c.execute("DROP TRIGGER chain_no_update")
+    c.execute("UPDATE chain SET row_id = -row_id WHERE tbl = 'entries' AND row_id IN (1, 2)")
+    c.execute("UPDATE chain SET row_id = 3 + row_id WHERE tbl = 'entries' AND row_id IN (-1, -2)")
+    c.execute(_trigger("chain", "update"))
+    c.close()
+    r = cli_run("ledger", "verify")
+    assert r.exit_code == 2
+    assert "does not verify: first bad entry 1: chain link" in r.output
+    assert "entries row 1 is out of its table's order" in r.output
+
+
+def test_deleted_entry_is_named(ledger_project):
+    p = booked(ledger_project)
+    _edit(p, "entries", "DELETE FROM entries WHERE id = (SELECT MAX(id) FROM entries)")
+    r = cli_run("ledger", "verify")
+    assert r.exit_code == 2 and "chain links (rows were deleted)" in r.output
+
+
+def test_deleted_entry_with_its_link_is_named(ledger_project):
+    """A row deleted together with its chain link: the next link no longer follows the one
+    before it (the links are numbered without gaps)."""
+    p = booked(ledger_project)
+    c = raw(p)
+    seq = c.execute("SELECT seq FROM chain WHERE tbl = 'entries' AND row_id = 2").fetchone()[0]
+    c.close()
+    _edit(p, "entries", "DELETE FROM entries WHERE id = 2")
+    _edit(p, "chain", "DELETE FROM chain WHERE seq = ?", (seq,))
+    r = cli_run("ledger", "verify")
+    assert (r.exit_code, r.output) == (2, f"Error: {NAME}: does not verify: first bad entry 3: chain link {seq} is "
+                                          "missing (links were deleted)\n")
+
+
+def _as_schema_8(p: Path, tamper: bool = False) -> None:
+    """Re-chain ``p`` as schema 8 hashed rows (``repr``), and mark it schema 8; ``tamper``: then
+    change entry 2 (the chain no longer matches it)."""
+    from assetkit.ledger import chain
+
+    c = raw(p)
+    c.execute("DROP TRIGGER chain_no_delete")
+    c.execute("DELETE FROM chain")
+    for table in ("quotes", "runs", "entries"):
+        chain.link_legacy(c, table, 0, chain.HASHED)
+    c.execute(_trigger("chain", "delete"))
+    if tamper:
+        c.execute("DROP TRIGGER entries_no_update")
+        c.execute("UPDATE entries SET baseline_micros = baseline_micros + 1 WHERE id = 2")
+        c.execute(_trigger("entries", "update"))
+    c.execute("PRAGMA user_version = 8")
+    c.close()
+
+
+def _trigger(table: str, op: str) -> str:
+    from assetkit.ledger import chain
+
+    return next(s for s in schema._statements(chain.append_only_triggers(table)) if f"{table}_no_{op} " in s)
+
+
+def test_a_schema_8_ledger_is_verified_then_rechained(ledger_project):
+    """Schema 9 changes how rows are hashed: an untampered schema-8 file verifies with the old
+    hashes and is re-chained with the new ones; a tampered one is not upgraded."""
+    p = booked(ledger_project)
+    backup = p.read_bytes()
+    _as_schema_8(p)
+    with Ledger(p) as lg:
+        assert lg.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        meta = dict(lg.conn.execute("SELECT key, value FROM meta").fetchall())
+        assert meta["rechained_why"] == "schema 9: rows hashed as SQLite serialises them (json_array)"
+        assert lg.verify().links == lg.conn.execute("SELECT COUNT(*) FROM chain").fetchone()[0]
+    p.write_bytes(backup)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{p}{suffix}").unlink(missing_ok=True)
+    _as_schema_8(p, tamper=True)
+    with pytest.raises(LedgerError, match=r"does not verify \(entries row 2: entries row 2 does not match"):
+        Ledger(p)
+    c = raw(p)
+    assert c.execute("PRAGMA user_version").fetchone()[0] == 8  # untouched
     c.close()

@@ -158,7 +158,7 @@ def test_empty_period_renders_dashes_not_zero_percent_or_nan(tmp_path):
     for text in (visible(html), md):
         assert "NaN" not in text and "nan" not in text.lower()
         assert not BARE_ZERO_PCT.search(text)
-    assert "| In-house cost vs the rate card | **—** |" in md
+    assert "| Cost vs rate card, incl. manual | **—** |" in md
     doc = json.loads(render_json(data, []))
     assert doc["current"]["saving_pct"] is None and doc["current"]["annual_saving"] is None
     assert render_pdf(data).startswith(b"%PDF")
@@ -406,8 +406,8 @@ def test_short_periods_are_not_annualised_and_tiny_shares_are_not_zero(tmp_path)
     one_day = build(path)
     assert one_day.current.days == 1 and one_day.current.annual_saving is None
     md = render_md(one_day)
-    assert "## €900 saved against the rate card of the recorded quotes for the same 1 deliverables (90% below " \
-        "the card), 0.0 h saved" in md
+    assert ("## AI generation (excl. manual entries): €900 saved against the rate card of the recorded quotes for "
+            "the same 1 deliverables (90% below the card), 0.0 h saved") in md
     assert "Cost avoidance: modelled against the card's prices, not measured agency spend." in md
     assert "All time (May 2, 2026)" in md
     assert "| Compute | €0.00 | &lt;0.1% |" in md  # Markdown escapes "<"
@@ -501,3 +501,19 @@ def test_absurd_rates_are_refused_before_anything_is_made(tmp_path, monkeypatch)
                         "per asset), got 1e+20\nError: 1 problem found; nothing was run.\n")
     assert "Traceback" not in r.output and not (tmp_path / "out").exists()
     assert not (tmp_path / ".assetkit" / "ledger.sqlite").exists()
+
+
+def test_page_one_figures_name_their_scope():
+    """The headline counts AI generation only (manual entries excluded); every key figure that
+    sums all entries says it includes the manual ones, so 186.8 h and 211.8 h or −85.8 % and
+    89.1 % below the card never stand side by side as if they measured the same thing."""
+    from assetkit.report.i18n import STRINGS
+
+    for lang, incl, excl in (("en", "incl. manual", "(excl. manual entries)"),
+                             ("de", "inkl. manuell", "(ohne manuelle Einträge)")):
+        t = STRINGS[lang]
+        for key in ("headline", "headline_over"):
+            assert excl in t[key], (lang, key)
+        for key in ("kpi_cost_change", "kpi_saving", "kpi_ai_share", "kpi_hours", "kpi_baseline"):
+            assert incl in t[key], (lang, key)
+            assert len(t[key]) <= 40, (lang, key)  # two lines in a PDF tile, not three over the value

@@ -9,12 +9,18 @@ The pattern, for any table a feature adds (the review app's tables use it the sa
    with the table's largest rowid before the insert: each new row gets a ``chain`` row whose
    ``hash`` is ``sha256(previous link's hash ‖ table ‖ canonical row)``.
 
-The canonical row is ``repr`` of the tuple of the hashed columns as SQLite returns them
-(integers, text, NULL, and the few REAL estimates): exact, and the same on every read.
-``verify`` walks the chain from the first link, re-hashing every row, and names the first row
-whose stored hash does not match — an edit made with plain ``sqlite3`` (after dropping the
-triggers) breaks the chain at that row, and re-hashing every later link needs this code and
-leaves ``chain`` disagreeing with a copy of the file or a printed report's "as of" marker.
+The canonical row (schema 9) is built by SQLite itself: ``json_array`` of the hashed columns
+(integers as digits, text escaped byte for byte — an embedded NUL included — NULL as ``null``;
+a REAL column through ``quote``, which round-trips the double exactly), as UTF-8 bytes. Python
+only hashes: ``verify`` reads the chain in ``seq`` order with each link's row serialised in the
+same query, in big batches, and compares ``sha256(previous link's hash ‖ table ‖ 0 ‖ row)``
+with the stored hash; it names the first row whose hash does not match — an edit made with
+plain ``sqlite3`` (after dropping the triggers) breaks the chain at that row, and re-hashing
+every later link needs this code and leaves ``chain`` disagreeing with a copy of the file or a
+printed report's "as of" marker. Each table's links must also follow its rowid order and every
+row must have exactly one link. Up to schema 8 the canonical row was ``repr`` of the tuple of
+the columns as Python read them (:func:`verify_legacy`, used only to check an older file before
+its migration re-hashes it).
 """
 from __future__ import annotations
 
@@ -48,22 +54,31 @@ BEGIN SELECT RAISE(ABORT, 'the assetkit ledger is append-only: {table} cannot be
 """
 
 
-def _digest(prev: bytes, table: str, row: tuple) -> bytes:
-    return hashlib.sha256(prev + table.encode() + b"\x00" + repr(row).encode()).digest()
+#: REAL columns of the chained tables: ``json_array`` prints a double with 15 digits (two values
+#: could print alike), ``quote`` prints it so that it reads back exactly.
+REAL_COLUMNS: dict[str, tuple[str, ...]] = {"runs": ("baseline_days",), "entries": ("baseline_days",)}
+
+#: Rows serialised and hashed per batch (one ``fetchmany``).
+BATCH = 50_000
 
 
-def _rows(conn: sqlite3.Connection, table: str, after: int = 0,
-          hashed: dict[str, tuple[str, ...]] | None = None) -> Iterator[tuple]:
-    """(rowid, hashed columns…) of ``table`` after ``after``, in rowid order, as plain tuples."""
-    cur = conn.cursor()
-    cur.row_factory = None
-    cols = (hashed or HASHED)[table]
-    cur.execute(f"SELECT rowid, {', '.join(cols)} FROM {table} WHERE rowid > ? ORDER BY rowid", (after,))
-    while True:
-        batch = cur.fetchmany(20_000)
-        if not batch:
-            return
-        yield from batch
+def canonical_sql(table: str, alias: str = "r") -> str:
+    """SQL: the canonical bytes of a row of ``table`` (``alias``): ``json_array`` of the hashed columns."""
+    real = REAL_COLUMNS.get(table, ())
+    cols = ", ".join(f'quote({alias}."{c}")' if c in real else f'{alias}."{c}"' for c in HASHED[table])
+    return f"CAST(json_array({cols}) AS BLOB)"
+
+
+def _linked_rows_sql(where: str) -> str:
+    """SQL: (seq, tbl, row_id, hash, canonical row or NULL) of the links ``where``, in seq order;
+    the row is NULL when it is missing or the table is not chained."""
+    cases = " ".join(f"WHEN '{t}' THEN (SELECT {canonical_sql(t)} FROM \"{t}\" r WHERE r.rowid = c.row_id)"
+                     for t in HASHED)
+    return f"SELECT seq, tbl, row_id, hash, CASE tbl {cases} END FROM chain c WHERE {where} ORDER BY seq"
+
+
+def _prefixes() -> dict[str, bytes]:
+    return {t: t.encode() + b"\x00" for t in HASHED}
 
 
 def head(conn: sqlite3.Connection) -> tuple[int, bytes]:
@@ -76,45 +91,43 @@ def last_rowid(conn: sqlite3.Connection, table: str) -> int:
     return conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
 
 
-def link(conn: sqlite3.Connection, table: str, after: int, hashed: dict[str, tuple[str, ...]] | None = None) -> None:
+def _plain(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur
+
+
+def link(conn: sqlite3.Connection, table: str, after: int) -> None:
     """Chain every row of ``table`` with rowid > ``after`` (the caller holds the transaction)."""
     _, prev = head(conn)
-    links = []
-    for row in _rows(conn, table, after, hashed):
-        prev = _digest(prev, table, row[1:])
-        links.append((table, row[0], prev))
-    conn.executemany("INSERT INTO chain (tbl, row_id, hash) VALUES (?, ?, ?)", links)
-
-
-def backfill(conn: sqlite3.Connection, tables: tuple[str, ...],
-             hashed: dict[str, tuple[str, ...]] | None = None) -> None:
-    """Chain the rows a ledger held before the chain existed (the tables in this order)."""
-    for table in tables:
-        link(conn, table, 0, hashed)
+    prefix, sha = _prefixes()[table], hashlib.sha256
+    cur = _plain(conn)
+    cur.execute(f'SELECT rowid, {canonical_sql(table)} FROM "{table}" r WHERE rowid > ? ORDER BY rowid', (after,))
+    while batch := cur.fetchmany(BATCH):
+        links = []
+        for row_id, canon in batch:
+            prev = sha(prev + prefix + canon).digest()
+            links.append((table, row_id, prev))
+        conn.executemany("INSERT INTO chain (tbl, row_id, hash) VALUES (?, ?, ?)", links)
 
 
 def rehash(conn: sqlite3.Connection) -> bytes:
-    """Re-hash every link, in the chain's own order, with today's :data:`HASHED` columns (a
-    migration that changed hashed columns calls it after :func:`verify` passed with the old
-    ones); returns the old head's hash. The caller holds the transaction and has dropped the
-    chain's triggers."""
+    """Re-hash every link, in the chain's own order, with today's canonical rows (a migration
+    that changed how rows are hashed calls it after the old chain verified); returns the old
+    head's hash. The caller holds the transaction and has dropped the chain's triggers."""
     _, old_head = head(conn)
     conn.execute("CREATE TEMP TABLE chain_rehash (seq INTEGER PRIMARY KEY, tbl TEXT, row_id INTEGER, hash BLOB)")
-    cursors: dict[str, Iterator[tuple]] = {}
-    prev, batch = GENESIS, []
-    cur = conn.cursor()
-    cur.row_factory = None
-    for seq, table, row_id in cur.execute("SELECT seq, tbl, row_id FROM chain ORDER BY seq").fetchall():
-        it = cursors.get(table)
-        if it is None:
-            it = cursors[table] = _rows(conn, table, 0)
-        row = next(it)
-        prev = _digest(prev, table, row[1:])
-        batch.append((seq, table, row_id, prev))
-        if len(batch) >= 20_000:
-            conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", batch)
-            batch = []
-    conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", batch)
+    prefixes, sha, prev = _prefixes(), hashlib.sha256, GENESIS
+    cur = _plain(conn)
+    cur.execute(_linked_rows_sql("1"))
+    while batch := cur.fetchmany(BATCH):
+        out = []
+        for seq, table, row_id, _, canon in batch:
+            if canon is None:
+                raise ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing")
+            prev = sha(prev + prefixes[table] + canon).digest()
+            out.append((seq, table, row_id, prev))
+        conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", out)
     conn.execute("DELETE FROM chain")
     conn.execute("INSERT INTO chain (seq, tbl, row_id, hash) SELECT seq, tbl, row_id, hash FROM chain_rehash")
     conn.execute("DROP TABLE temp.chain_rehash")
@@ -129,13 +142,9 @@ class ChainBreak(Exception):
         self.table, self.row_id, self.problem = table, row_id, problem
 
 
-def verify(conn: sqlite3.Connection, tail: int | None = None, hashed: dict[str, tuple[str, ...]] | None = None) -> int:
-    """Re-hash the chain; returns the links checked. Raises ChainBreak at the first bad one.
-
-    ``tail``: check only the last ``tail`` links (from the stored hash before them) and that
-    every chained table has exactly one link per row — the cheap check the report runs.
-    """
-    for table in HASHED:
+def _check_counts(conn: sqlite3.Connection, tables) -> None:
+    """Every row of each chained table has a link (and no link outlives its row)."""
+    for table in tables:
         rows = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         links = conn.execute("SELECT COUNT(*) FROM chain WHERE tbl = ?", (table,)).fetchone()[0]
         if rows != links:
@@ -144,28 +153,140 @@ def verify(conn: sqlite3.Connection, tail: int | None = None, hashed: dict[str, 
             raise ChainBreak(table, first, f"{rows} {table} rows but {links} chain links"
                              + (f" (row {first} has none: added outside assetkit)" if first else
                                 " (rows were deleted)"))
-    start, prev = 0, GENESIS
-    if tail is not None:
-        last, _ = head(conn)
-        start = max(last - tail, 0)
-        if start:
-            prev = conn.execute("SELECT hash FROM chain WHERE seq = ?", (start,)).fetchone()[0]
-    cursors: dict[str, Iterator[tuple]] = {}
+
+
+def _tail_start(conn: sqlite3.Connection, tail: int | None) -> tuple[int, bytes]:
+    """The seq to check after and the hash before it (all links when ``tail`` is None)."""
+    if tail is None:
+        return 0, GENESIS
+    last, _ = head(conn)
+    start = max(last - tail, 0)
+    if not start:
+        return 0, GENESIS
+    return start, conn.execute("SELECT hash FROM chain WHERE seq = ?", (start,)).fetchone()[0]
+
+
+def verify(conn: sqlite3.Connection, tail: int | None = None) -> int:
+    """Re-hash the chain; returns the links checked. Raises ChainBreak at the first bad one.
+
+    One query walks the links in seq order with each link's row serialised by SQLite (a
+    correlated lookup by rowid); Python hashes and compares, 50,000 links a batch. Each table's
+    links must follow its rowid order, every row has exactly one link, links are numbered
+    1…n without a gap.
+
+    ``tail``: check only the last ``tail`` links (from the stored hash before them) and that
+    every chained table has exactly one link per row — the cheap check the report runs.
+    """
+    _check_counts(conn, HASHED)
+    _check_numbering(conn)
+    start, prev = _tail_start(conn, tail)
+    prefixes, sha = _prefixes(), hashlib.sha256
+    last = dict.fromkeys(prefixes, 0)
     checked = 0
-    cur = conn.cursor()
-    cur.row_factory = None
-    cur.execute("SELECT seq, tbl, row_id, hash FROM chain WHERE seq > ? ORDER BY seq", (start,))
+    cur = _plain(conn)
+    cur.execute(_linked_rows_sql("seq > ?"), (start,))
+    while batch := cur.fetchmany(BATCH):
+        for seq, table, row_id, stored, canon in batch:
+            if canon is None or row_id <= last[table]:
+                raise _bad_link(seq, table, row_id, canon)
+            last[table] = row_id
+            if sha(prev + prefixes[table] + canon).digest() != stored:
+                raise ChainBreak(table, row_id, f"{table} row {row_id} does not match its hash (changed after it "
+                                                "was recorded)")
+            prev = stored
+        checked += len(batch)
+    return checked
+
+
+def _bad_link(seq: int, table: str, row_id: int, canon: bytes | None) -> ChainBreak:
+    if table not in HASHED:
+        return ChainBreak(table, row_id, f"chain link {seq} names an unknown table {table!r}")
+    if canon is None:
+        return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing")
+    return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is out of its table's order")
+
+
+def _check_numbering(conn: sqlite3.Connection) -> None:
+    """Links are numbered 1…n without a gap (a row deleted together with its link is named)."""
+    n, low, high = conn.execute("SELECT COUNT(*), MIN(seq), MAX(seq) FROM chain").fetchone()
+    if n and (low != 1 or high != n):
+        seq, table, row_id = conn.execute(
+            "SELECT seq, tbl, row_id FROM chain c WHERE seq > 1 AND NOT EXISTS (SELECT 1 FROM chain p WHERE "
+            "p.seq = c.seq - 1) ORDER BY seq LIMIT 1").fetchone()
+        raise ChainBreak(table, row_id, f"chain link {seq - 1} is missing (links were deleted)")
+
+
+# -- up to schema 8: the canonical row was repr() of the Python tuple --------------------------
+
+def _legacy_digest(prev: bytes, table: str, row: tuple) -> bytes:
+    return hashlib.sha256(prev + table.encode() + b"\x00" + repr(row).encode()).digest()
+
+
+def _rows(conn: sqlite3.Connection, table: str, after: int, hashed: dict[str, tuple[str, ...]]) -> Iterator[tuple]:
+    """(rowid, hashed columns…) of ``table`` after ``after``, in rowid order, as plain tuples."""
+    cur = _plain(conn)
+    cur.execute(f"SELECT rowid, {', '.join(hashed[table])} FROM {table} WHERE rowid > ? ORDER BY rowid", (after,))
+    while batch := cur.fetchmany(BATCH):
+        yield from batch
+
+
+def link_legacy(conn: sqlite3.Connection, table: str, after: int, hashed: dict[str, tuple[str, ...]]) -> None:
+    """:func:`link` as schemas 4–8 hashed rows (``repr`` of the ``hashed`` columns)."""
+    _, prev = head(conn)
+    links = []
+    for row in _rows(conn, table, after, hashed):
+        prev = _legacy_digest(prev, table, row[1:])
+        links.append((table, row[0], prev))
+    conn.executemany("INSERT INTO chain (tbl, row_id, hash) VALUES (?, ?, ?)", links)
+
+
+def backfill(conn: sqlite3.Connection, tables: tuple[str, ...], hashed: dict[str, tuple[str, ...]]) -> None:
+    """Chain the rows a ledger held before the chain existed (schema 4, the tables in this order)."""
+    for table in tables:
+        link_legacy(conn, table, 0, hashed)
+
+
+def rehash_legacy(conn: sqlite3.Connection, hashed: dict[str, tuple[str, ...]]) -> bytes:
+    """:func:`rehash` as schema 8 re-hashed (``repr`` of the ``hashed`` columns)."""
+    _, old_head = head(conn)
+    conn.execute("CREATE TEMP TABLE chain_rehash (seq INTEGER PRIMARY KEY, tbl TEXT, row_id INTEGER, hash BLOB)")
+    cursors: dict[str, Iterator[tuple]] = {}
+    prev, batch = GENESIS, []
+    for seq, table, row_id in _plain(conn).execute("SELECT seq, tbl, row_id FROM chain ORDER BY seq").fetchall():
+        it = cursors.get(table)
+        if it is None:
+            it = cursors[table] = _rows(conn, table, 0, hashed)
+        row = next(it)
+        prev = _legacy_digest(prev, table, row[1:])
+        batch.append((seq, table, row_id, prev))
+        if len(batch) >= BATCH:
+            conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", batch)
+            batch = []
+    conn.executemany("INSERT INTO chain_rehash VALUES (?, ?, ?, ?)", batch)
+    conn.execute("DELETE FROM chain")
+    conn.execute("INSERT INTO chain (seq, tbl, row_id, hash) SELECT seq, tbl, row_id, hash FROM chain_rehash")
+    conn.execute("DROP TABLE temp.chain_rehash")
+    return old_head
+
+
+def verify_legacy(conn: sqlite3.Connection, hashed: dict[str, tuple[str, ...]]) -> int:
+    """:func:`verify` (every link) as schemas 4–8 hashed rows: what a migration checks before it
+    re-hashes. Only the tables in ``hashed`` are checked (an older file has no others)."""
+    _check_counts(conn, hashed)
+    prev, checked = GENESIS, 0
+    cursors: dict[str, Iterator[tuple]] = {}
+    cur = _plain(conn)
+    cur.execute("SELECT seq, tbl, row_id, hash FROM chain ORDER BY seq")
     for seq, table, row_id, stored in cur:
-        if table not in HASHED:
+        if table not in hashed:
             raise ChainBreak(table, row_id, f"chain link {seq} names an unknown table {table!r}")
         it = cursors.get(table)
         if it is None:
-            after = 0 if start == 0 else (row_id - 1)
-            it = cursors[table] = _rows(conn, table, after, hashed)
+            it = cursors[table] = _rows(conn, table, 0, hashed)
         row = next(it, None)
         if row is None or row[0] != row_id:
             raise ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing")
-        prev = _digest(prev, table, row[1:])
+        prev = _legacy_digest(prev, table, row[1:])
         if prev != stored:
             raise ChainBreak(table, row_id, f"{table} row {row_id} does not match its hash (changed after it "
                                             "was recorded)")

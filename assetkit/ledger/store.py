@@ -15,7 +15,6 @@ from ..errors import AssetkitError
 from ..yamlfile import display_path
 from . import chain
 from .schema import (
-    _TOTALS_FROM_ENTRIES,
     _TOTALS_MEASURES,
     APPLICATION_ID,
     HASHED_V7,
@@ -292,9 +291,9 @@ class Store:
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             before_v8 = {**chain.HASHED, **HASHED_V7}  # what the chain hashed up to schema 7
             for version in range(current + 1, SCHEMA_VERSION + 1):
-                if version == 8:
+                if version in (8, 9) and not (version == 9 and current < 8):
                     try:  # the chain as it was must hold before every link is re-hashed
-                        chain.verify(conn, hashed=before_v8)
+                        chain.verify_legacy(conn, before_v8 if version == 8 else chain.HASHED)
                     except chain.ChainBreak as brk:
                         raise LedgerError(f"{self.name}: does not verify ({brk.table} row {brk.row_id}: "
                                           f"{brk.problem}); it was not upgraded — restore it from a backup") from None
@@ -305,8 +304,9 @@ class Store:
                                      [("created_at", utc_iso()), ("created_by", who())])
                 if version == 4:
                     chain.backfill(conn, ("quotes", "runs", "entries"), before_v8)  # the tables schema 4 had
-                if version == 8:
-                    self._rehash(conn)
+                if version == 9:  # once for schemas 8 and 9: the links are re-hashed from today's rows
+                    self._rehash(conn, "schema 9: rows hashed as SQLite serialises them (json_array)"
+                                 + ("; schema 8: durations as integer milliseconds" if current < 8 else ""))
                 conn.execute(f"PRAGMA user_version = {version}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             bad = conn.execute("PRAGMA foreign_key_check").fetchone()
@@ -321,9 +321,10 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
 
     @staticmethod
-    def _rehash(conn: sqlite3.Connection) -> None:
-        """Schema 8 changed the hashed columns of runs and entries: every link is re-hashed, and the
-        old chain's head (verified just before) is kept in meta."""
+    def _rehash(conn: sqlite3.Connection, why: str) -> None:
+        """Schemas 8 (hashed columns of runs and entries) and 9 (the canonical row) changed what is
+        hashed: every link is re-hashed, and the old chain's head (verified just before) is kept
+        in meta."""
         conn.execute("DROP TRIGGER chain_no_update")
         conn.execute("DROP TRIGGER chain_no_delete")
         old = chain.rehash(conn)
@@ -331,7 +332,7 @@ class Store:
             conn.execute(stmt)
         conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                          [("rechained_at", utc_iso()), ("rechained_from", old.hex()),
-                          ("rechained_why", "schema 8: durations as integer milliseconds")])
+                          ("rechained_why", why)])
 
     def close(self) -> None:
         self.conn.close()
@@ -412,11 +413,10 @@ class VerifyResult:
 def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
     """``totals`` must equal the sums over ``entries``, exactly (money in micros, time in ms)."""
     measures = _TOTALS_MEASURES
-    select = _TOTALS_FROM_ENTRIES.split("SELECT", 1)[1].split("ON CONFLICT")[0].replace("WHERE id > ?", "")
     if full:
         dims = ", ".join(TOTALS_DIMENSIONS)
         derived = {tuple(r[:len(TOTALS_DIMENSIONS)]): tuple(r[len(TOTALS_DIMENSIONS):])
-                   for r in conn.execute("SELECT " + select)}
+                   for r in _derived_totals(conn)}
         stored = {tuple(r[:len(TOTALS_DIMENSIONS)]): tuple(r[len(TOTALS_DIMENSIONS):])
                   for r in conn.execute(f"SELECT {dims}, {', '.join(measures)} FROM totals")}
         for key in sorted(set(derived) | set(stored), key=repr):
@@ -437,6 +437,35 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
     if problem:
         raise LedgerError(f"{name}: does not verify: the running totals differ from the entries ({problem}); "
                           "run `assetkit ledger verify` for the group")
+
+
+def _derived_totals(conn: sqlite3.Connection) -> list[tuple]:
+    """The totals re-derived from every entry: each entry added to its group in a temporary table
+    (a lookup among a few thousand groups per entry is cheaper than sorting a million entries for
+    GROUP BY), then read back as (dimensions…, measures…)."""
+    ddl = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'totals'").fetchone()[0]
+    conn.execute("DROP TABLE IF EXISTS temp.derived_totals")
+    conn.execute(ddl.replace("CREATE TABLE totals", "CREATE TEMP TABLE derived_totals", 1))
+    try:
+        conn.execute(_PER_ENTRY_TOTALS)
+        cur = conn.cursor()
+        cur.row_factory = None
+        return cur.execute(f"SELECT {', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)} FROM temp.derived_totals"
+                           ).fetchall()
+    finally:
+        conn.execute("DROP TABLE temp.derived_totals")
+
+
+#: Each entry into its group of ``temp.derived_totals`` (the measures of one entry, then summed).
+_PER_ENTRY_TOTALS = f"""
+INSERT INTO temp.derived_totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+SELECT substr(occurred_at, 1, 10), category, COALESCE(campaign, ''), COALESCE(brand, ''), kind, currency,
+       no_baseline, COALESCE(quote_id, ''), 1, units, baseline_micros, actual_compute_micros, actual_human_micros,
+       actual_tool_micros, baseline_ms, actual_ms, compute_ms, CASE WHEN no_baseline = 1 THEN units ELSE 0 END
+FROM entries WHERE true
+ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+"""
 
 
 def _measure_diff(measures, a: tuple | None, b: tuple | None) -> str | None:
