@@ -219,8 +219,12 @@ class CheckStep(Step):
 
         def one(job):
             copy = effective_copy(ctx.brand, ctx.brief.copy[job.locale], job.locale).for_format(job.format)
-            return check_asset(ctx.brand, copy, state.composed[job.key], state.frames.get(job.frame_id),
-                               self.params.min_contrast, self.params.severity)
+            composed = state.composed[job.key]
+            found = check_asset(ctx.brand, copy, composed, state.frames.get(job.frame_id),
+                                self.params.min_contrast, self.params.severity)
+            # only the checks read these (a full-size image each): freed now, not when the batch is exported
+            composed.background = composed.logo_alpha = None
+            return found
 
         # findings are recorded, not raised: every asset is checked and exported with its findings in
         # the manifest and on the contact sheet; the run then fails on them (runner.gate)
