@@ -47,14 +47,18 @@ def run_once(work: Path, brief: Path, out: Path, code: Path, jobs: int) -> dict:
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    err = (work / "stderr.txt").read_text()
+    # exit 1 with findings at error level (a draft picture the copy cannot reach 4.5:1 on): the run
+    # made and wrote everything (manifest, sheets) before the gate, so its memory counts the same
+    gated = proc.returncode == 1 and "check finding(s) at error level" in err
+    if proc.returncode != 0 and not gated:
         sys.exit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n"
-                 f"{(work / 'stderr.txt').read_text()[-3000:]}")
+                 f"{err[-3000:]}")
     manifest = json.loads((out / "scale" / "manifest.json").read_text())
     return {"assets": len(manifest["assets"]),
             "masters": len({a["master"] for a in manifest["assets"] if a.get("master")}),
             "peak_rss_mb": round(usage.ru_maxrss / 1024),  # Linux: KiB
-            "wall_s": round(wall, 1), "load": f"{before} → {load()}"}
+            "wall_s": round(wall, 1), "load": f"{before} → {load()}" + ("  (check gate: exit 1)" if gated else "")}
 
 
 def main() -> None:
