@@ -86,8 +86,10 @@ class Composed:
     image: Image.Image
     boxes: dict[str, Box] = field(default_factory=dict)  # logo, logo_clear, headline, subline, cta, disclaimer
     info: dict[str, Any] = field(default_factory=dict)  # font sizes, measured contrast, scrim...
-    background: Image.Image | None = None  # the pixels behind the text (frame + scrim), for checks
-    logo_alpha: Image.Image | None = None  # the drawn logo's alpha (where its ink is), for checks
+    #: the pixels behind the text (frame + scrim) and the drawn logo's alpha (where its ink is), for
+    #: the checks: the check step frees both once it has checked the asset (memory of a batch)
+    background: Image.Image | None = None
+    logo_alpha: Image.Image | None = None
     scaled: dict[int, Image.Image] = field(default_factory=dict)  # k → the asset rendered at k× (@2x)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -176,19 +177,29 @@ def off_palette(brand: BrandKit, picture) -> list[tuple[tuple[int, int, int], fl
 
 
 def _dominant(picture):
+    """:func:`~assetkit.colour.dominant_colours` of ``picture``, once per picture: a frame is
+    checked once per locale. The cache holds the picture weakly (an entry goes when its picture
+    is freed), so it never keeps a batch's frames alive after the batch is exported."""
     from ..colour import dominant_colours
 
     key = id(picture)
     hit = _DOMINANT.get(key)
-    if hit is None or hit[0] is not picture:
-        hit = (picture, dominant_colours(picture))
-        if len(_DOMINANT) > 256:
-            _DOMINANT.clear()
+    if hit is None or hit[0]() is not picture:
+        ref = weakref.ref(picture, lambda _ref, key=key: _forget(key, _ref))
+        hit = (ref, dominant_colours(picture))
         _DOMINANT[key] = hit
     return hit[1]
 
 
-_DOMINANT: dict[int, tuple[object, list]] = {}
+def _forget(key: int, ref: weakref.ref) -> None:
+    """Drop the cache entry of a freed picture (unless the id is already another picture's)."""
+    hit = _DOMINANT.get(key)
+    if hit is not None and hit[0] is ref:
+        _DOMINANT.pop(key, None)
+
+
+#: id(picture) → (weak reference to the picture, its dominant colours)
+_DOMINANT: dict[int, tuple[weakref.ref, list]] = {}
 
 
 class CheckStep(Step):
@@ -208,8 +219,12 @@ class CheckStep(Step):
 
         def one(job):
             copy = effective_copy(ctx.brand, ctx.brief.copy[job.locale], job.locale).for_format(job.format)
-            return check_asset(ctx.brand, copy, state.composed[job.key], state.frames.get(job.frame_id),
-                               self.params.min_contrast, self.params.severity)
+            composed = state.composed[job.key]
+            found = check_asset(ctx.brand, copy, composed, state.frames.get(job.frame_id),
+                                self.params.min_contrast, self.params.severity)
+            # only the checks read these (a full-size image each): freed now, not when the batch is exported
+            composed.background = composed.logo_alpha = None
+            return found
 
         # findings are recorded, not raised: every asset is checked and exported with its findings in
         # the manifest and on the contact sheet; the run then fails on them (runner.gate)
