@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from PIL import Image
 from pydantic import Field
@@ -191,21 +191,23 @@ class _Fit:
 
 #: _fit_one's answers by its arguments: a campaign sets the same copy at the same width and size
 #: for every concept and variant of a format (8× in the example), and wrapping is pure in them
-_FITS: dict[tuple, _Fit | None] = {}
+_FITS: dict[tuple, object] = {}
 _FITS_MAX = 8192
+_UNSET = object()
 
 
 def _fit_one(name: str, text: str, font_path: str | FontStack, width: int, size: int, min_size: int,
              splitter=None) -> _Fit | None:
     """``text`` wrapped and measured at ``size`` into ``width`` (memoised: a copy of the answer)."""
     key = (name, text, font_path, width, size, min_size, splitter)
-    if key in _FITS:
-        got = _FITS[key]
-    else:
+    hit = _FITS.get(key, _UNSET)  # one lookup: another thread may clear the table meanwhile
+    if hit is _UNSET:
         got = _fit_uncached(name, text, font_path, width, size, min_size, splitter)
         if len(_FITS) >= _FITS_MAX:
             _FITS.clear()
         _FITS[key] = got
+    else:
+        got = cast("_Fit | None", hit)
     if got is None:
         return None
     ft = got.fitted

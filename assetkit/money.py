@@ -14,6 +14,13 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 MICROS = 1_000_000
 
 
+def split_exact(total: int, n: int) -> list[int]:
+    """Split an integer amount (micros, milliseconds) into ``n`` parts that add up exactly: the
+    remainder goes one unit each to the first parts."""
+    base, rem = divmod(total, n)
+    return [base + (1 if i < rem else 0) for i in range(n)]
+
+
 def check_currency(code: str) -> str:
     """``code`` if it is an ISO 4217 currency babel knows; ValueError naming it otherwise."""
     from babel.numbers import is_currency

@@ -26,11 +26,6 @@ def _dashed(draw: ImageDraw.ImageDraw, box, colour, dash: int = 8, width: int = 
         draw.line((x1, y, x1, min(y + dash, y1)), fill=colour, width=width)
 
 
-def _area(a, b) -> int:
-    """The area two ``(x0, y0, x1, y1)`` boxes share."""
-    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-
-
 def _tag(draw: ImageDraw.ImageDraw, box, text: str, colour, font, placed: list, avoid: Sequence,
          inside: bool = False) -> None:
     """Label ``box`` where the label hides the least: above or below it (``inside``: in one of its
@@ -48,7 +43,7 @@ def _tag(draw: ImageDraw.ImageDraw, box, text: str, colour, font, placed: list, 
     for i, (x, y) in enumerate(spots):
         x, y = max(0, min(x, width - w)), max(0, min(y, height - h))
         rect = (x, y, x + w, y + h)
-        score = (sum(_area(rect, r) for r in placed) > 0, sum(_area(rect, b) for b in avoid), i)
+        score = (sum(im.overlap_area(rect, r) for r in placed) > 0, sum(im.overlap_area(rect, b) for b in avoid), i)
         if best is None or score < best[0]:
             best = (score, rect)
     assert best is not None

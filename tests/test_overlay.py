@@ -49,7 +49,8 @@ def test_labels_never_cover_each_other_and_prefer_free_space():
 
     from assetkit import imaging as im
     from assetkit.brand import FALLBACK_FONTS
-    from assetkit.overlay import _area, _tag
+    from assetkit.overlay import _tag
+    _area = im.overlap_area
 
     canvas = Image.new("RGB", (300, 250))
     draw, font = ImageDraw.Draw(canvas), im.font(FALLBACK_FONTS["body"], 11)

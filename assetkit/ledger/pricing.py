@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..money import from_micros
+from ..money import from_micros, split_exact
 from ..yamlfile import display_path
 from .schema import _ENTRY_DEFAULTS, ENTRY_COLUMNS
 from .store import utc_iso, who
@@ -23,12 +23,6 @@ def _micros_of(amount: Decimal) -> int:
     from ..money import to_micros
 
     return to_micros(amount)
-
-
-def _split(total: int, n: int) -> list[int]:
-    """Split integer micros into n parts that add up exactly (remainder on the first parts)."""
-    base, rem = divmod(total, n)
-    return [base + (1 if i < rem else 0) for i in range(n)]
 
 
 def _asset_ms(asset: dict) -> int:
@@ -272,8 +266,8 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
         if booked.fee(campaign, gkey[0], gkey[1], gkey[2] if len(gkey) > 2 else None):
             shares[gkey] = {i: (0, 0) for i in members}  # booked by an earlier run of the campaign
             continue
-        parts = _split(_micros_of(line.unit_price), len(members))
-        ms_parts = _split(to_ms(line.hours_per_unit, MS_PER_HOUR), len(members))
+        parts = split_exact(_micros_of(line.unit_price), len(members))
+        ms_parts = split_exact(to_ms(line.hours_per_unit, MS_PER_HOUR), len(members))
         shares[gkey] = {i: (parts[j], ms_parts[j]) for j, i in enumerate(members)}
 
     run_ms = manifest["compute_ms"] if isinstance(manifest.get("compute_ms"), int) \

@@ -11,6 +11,7 @@ from PIL import Image
 from pydantic import Field, field_validator
 
 from ..files import sha256_bytes
+from ..money import split_exact
 from ..provenance.manifest import source_types
 from ..provenance.sign import seal
 from .base import Step, StepParams
@@ -182,9 +183,8 @@ def compute_shares(state: RunState) -> dict[str, tuple[int, int]]:
     for mid, keys in by_master.items():
         master = state.masters.get(mid)
         total = master.compute_ms if master is not None else 0
-        base, rem = divmod(total, len(keys))
-        for i, key in enumerate(sorted(keys)):
-            out[key] = (len(keys), base + (1 if i < rem else 0))
+        for key, ms in zip(sorted(keys), split_exact(total, len(keys))):
+            out[key] = (len(keys), ms)
     return out
 
 
