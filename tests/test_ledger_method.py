@@ -375,3 +375,22 @@ def test_a_masters_whole_milliseconds_are_split_exactly_no_rounding_residue_is_o
     # a manifest written before compute_ms: the rounded seconds, and the remainder is overhead
     old = manifest(run_id="old", finished="2026-11-26T08:31:00+00:00", locales=("en-US",), compute=0.25)
     assert [e.kind for e in record_and_list(record(old))] == ["asset"] * 2 + ["overhead"]
+
+
+def test_a_report_of_drafts_only_says_there_is_nothing_to_chart(ledger_project):
+    from assetkit.report.html import render_html
+    from assetkit.report.pdf import render_pdf
+
+    card()
+    record(manifest(generator="draft"))
+    data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                        thumbnails=False)
+    html = render_html(data)
+    # proofs are not counted, their cost neither: all four charts would be empty frames
+    assert html.count("Nothing to chart: every amount here is zero") == 4 and "<svg" not in html
+    assert render_pdf(data)[:5] == b"%PDF-"
+    record(manifest(run_id="model", finished="2026-11-26T08:31:00+00:00"))  # a model run: a baseline
+    data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                        thumbnails=False)
+    html = render_html(data)
+    assert "Nothing to chart" not in html and html.count("<svg") == 4

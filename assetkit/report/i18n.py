@@ -170,6 +170,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "actual_series": "In-house cost",
         "saving_series": "Saving",
         "empty_table": "No entries.",
+        "empty_chart": "Nothing to chart: every amount here is zero (see the table).",
         "page": "Page {n}",
     },
     "de": {
@@ -317,6 +318,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "actual_series": "Interne Kosten",
         "saving_series": "Einsparung",
         "empty_table": "Keine Einträge.",
+        "empty_chart": "Kein Diagramm: alle Beträge sind null (siehe Tabelle).",
         "page": "Seite {n}",
     },
 }

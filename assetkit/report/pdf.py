@@ -70,6 +70,9 @@ def render_pdf(data: ReportData) -> bytes:
         pdf.ln(1.5)
 
     def chart(name, height_hint=70):
+        if not svgs[name]:  # nothing but zeros to plot
+            para(fmt.t("empty_chart"), 8.5, muted)
+            return
         # fpdf2 cannot resolve matplotlib's clip paths (defined after use); nothing is drawn
         # outside the axes anyway, so they are dropped, with the RDF metadata it ignores.
         svg = re.sub(r' clip-path="[^"]*"', "", svgs[name])

@@ -304,4 +304,9 @@ def charts(data: ReportData, fmt: Fmt, text: str = "none") -> dict[str, str]:
     campaign = ch.hbars(fmt.t("chart_campaign_title"), [r.label for r in top], [float(r.saving) for r in top],
                         fmt.t("chart_saving_x", currency=cur), "campaign", text,
                         [fmt.money_short(r.saving) for r in top])
-    return {"month": month, "category": category, "structure": structure, "campaign": campaign}
+    out = {"month": month, "category": category, "structure": structure, "campaign": campaign}
+    plotted = {"month": [r.baseline or r.actual or r.saving for r in data.by_month],
+               "category": [r.saving for r in cats], "structure": [c.amount for c in data.cost_structure],
+               "campaign": [r.saving for r in top]}
+    # a chart of zeros is an empty frame with a lone marker: the report says so in a line instead
+    return {k: svg if any(plotted[k]) else "" for k, svg in out.items()}
