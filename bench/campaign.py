@@ -228,7 +228,10 @@ def in_child(phase: str, model: Path, tiny_vae: Path, sizes: list[tuple[int, int
     largest phase's, not their sum) and none inherits another's warm caches."""
     cmd = [sys.executable, __file__, "--phase", phase, "--phase-args",
            json.dumps({"model": str(model), "tiny_vae": str(tiny_vae), "sizes": sizes, "n": n})]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ)
+    if phase == "stock":  # stock diffusers as a user runs it: without assetkit's huge-page setting
+        env.pop("THP_MEM_ALLOC_ENABLE", None)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"{phase} phase failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

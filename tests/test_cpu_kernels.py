@@ -52,6 +52,33 @@ def test_packed_convolution_is_bit_identical(dtype, cin, cout, k, stride, pad, g
             assert same(packed(x), conv(x), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("groups", [1, 4])
+def test_a_new_shape_is_packed_from_the_copy_of_another_shape_with_the_same_result(monkeypatch, dtype, groups):
+    """The second shape's weight is reordered from the first shape's packed copy (no plain
+    to_mkldnn copy again), and it is the same weight: outputs equal a fresh pack's bit for bit."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 16, 3, padding=1, groups=groups).to(dtype).eval()
+    sources = []
+    reorder = torch._C._nn.mkldnn_reorder_conv2d_weight
+
+    def spy(src, *args):
+        sources.append(src)
+        return reorder(src, *args)
+
+    monkeypatch.setattr(torch._C._nn, "mkldnn_reorder_conv2d_weight", spy)
+    chained, fresh = packed_copy(conv), packed_copy(conv)
+    a, b = (torch.randn(s).to(dtype).contiguous(memory_format=torch.channels_last)
+            for s in ((1, 8, 16, 16), (1, 8, 12, 20)))
+    with torch.inference_mode():
+        chained(a)
+        first = chained.__dict__["_ak_packed"][1][tuple(a.shape)]
+        out = chained(b)
+        assert sources[-1] is first  # packed from the other shape's copy
+        assert torch.equal(out, fresh(b)) and sources[-1] is not first  # fresh: from the plain weight
+        assert same(out, conv(b), dtype)
+
+
 def test_a_changed_weight_is_repacked():
     torch.manual_seed(0)
     conv = nn.Conv2d(8, 8, 3, padding=1).eval()
@@ -172,6 +199,33 @@ def test_generator_uses_the_kernels_only_on_cpu_and_records_them(tmp_path):
     assert any(type(m) is PackedConv2d for m in on.load().unet.modules())
     assert not any(type(m) is PackedConv2d for m in off.load().unet.modules())
     assert on.fingerprint()["cpu_kernels"] == "cpu-1" and off.fingerprint()["cpu_kernels"] is False
+    # weights: a packed convolution keeps its plain layout (it is packed from it), every stock one is NHWC
+    for gen, packed in ((on, True), (off, False)):
+        convs = [m for m in gen.load().unet.modules() if isinstance(m, nn.Conv2d)]
+        assert convs and all(m.weight.is_contiguous(memory_format=torch.channels_last) != packed for m in convs
+                             if m.weight.shape[-2:] != (1, 1))  # a 1×1 kernel is both layouts at once
+
+
+def test_huge_pages_are_asked_for_where_linux_has_them(monkeypatch, tmp_path):
+    from assetkit.generators import diffusers as backend
+
+    mode = tmp_path / "enabled"
+    monkeypatch.setattr(backend, "Path", lambda p: mode if "transparent_hugepage" in str(p) else Path(p))
+    monkeypatch.setattr(backend.sys, "platform", "linux")
+    for text, env, want in (("always [madvise] never", None, True), ("always madvise [never]", None, False),
+                            ("[always] madvise never", "0", False), (None, None, False)):
+        monkeypatch.delenv("THP_MEM_ALLOC_ENABLE", raising=False)
+        if env is not None:
+            monkeypatch.setenv("THP_MEM_ALLOC_ENABLE", env)
+        if text is None:
+            mode.unlink(missing_ok=True)  # no THP in this kernel
+        else:
+            mode.write_text(text + "\n")
+        assert backend.use_huge_pages() is want
+        assert os.environ.get("THP_MEM_ALLOC_ENABLE") == ("1" if want else env)
+    monkeypatch.setattr(backend.sys, "platform", "darwin")
+    monkeypatch.delenv("THP_MEM_ALLOC_ENABLE", raising=False)
+    assert backend.use_huge_pages() is False and "THP_MEM_ALLOC_ENABLE" not in os.environ
 
 
 def test_packed_weights_are_kept_per_input_shape_and_reused(monkeypatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -91,6 +92,26 @@ def quiet_libraries() -> None:
     tlog.set_verbosity_error()
     warnings.filterwarnings("ignore", message=".*steps_offset.*")
     warnings.filterwarnings("ignore", category=FutureWarning, module="diffusers")
+
+
+def use_huge_pages() -> bool:
+    """Let torch back its large CPU tensors (≥ 2 MB: weights, packed weights, activations) with
+    transparent huge pages (``THP_MEM_ALLOC_ENABLE``, read by torch at its first allocation, so
+    this runs before torch is imported). On a VM each 4 KiB page fault is expensive: loading
+    SD-Turbo and the first image of each size faulted ≈ 380,000 pages (5.7 s of system time for
+    the first 512 px image); with huge pages ≈ 25,000 (load 14.4 → 11.4 s, first image 8.4 →
+    6.8 s, ``bench/campaign.py``). Linux only, not where THP is off (``[never]``); an explicit
+    ``THP_MEM_ALLOC_ENABLE`` in the environment (e.g. ``0``) wins. Returns whether it is on."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return False
+    if "[never]" in mode:
+        return False
+    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+    return os.environ["THP_MEM_ALLOC_ENABLE"] == "1"
 
 
 def cpu_supports_bf16() -> bool:
@@ -293,6 +314,8 @@ class DiffusersGenerator(Generator):
             raise ModelError("the diffusers generator needs a model\n  hint: set `model:` in the brief or the "
                              "generate step, or pass --model (hf:ORG/NAME, a diffusers folder or a .safetensors file)")
         self.ref: ModelRef = resolve_model(c.model, c.config, allow_unsafe=c.allow_unsafe_weights, base_dir=base_dir)
+        if c.cpu_kernels:  # before this process first imports torch (a no-op after)
+            use_huge_pages()
         self.allow_unsafe = c.allow_unsafe_weights
         self.preset, self.mode, self.batch_size = c.preset, c.mode, c.batch_size
         self.index = self.ref.model_index()
@@ -494,17 +517,25 @@ class DiffusersGenerator(Generator):
                 pipe.fuse_lora(lora_scale=self.lora_weight, adapter_names=["brand"])
                 pipe.unload_lora_weights()
             pipe = pipe.to(device)
-            if device == "cpu":  # oneDNN's bf16/fp32 convolutions are fastest on NHWC weights and activations
-                for comp in ("unet", "vae"):  # (TAESD decode at 512 px: 0.70 → 0.44 s in bf16)
-                    if getattr(pipe, comp, None) is not None:
-                        getattr(pipe, comp).to(memory_format=torch.channels_last)
-            if device == "cpu" and self.cpu_kernels:
-                from . import cpu_kernels
+            if device == "cpu":
+                packed = self.cpu_kernels and not self.compile  # inductor packs the weights itself
+                if self.cpu_kernels:
+                    from . import cpu_kernels
 
-                cpu_kernels.keep_freed_memory()
-                for comp in ("unet", "vae"):  # inductor packs the weights itself when compiling
-                    if getattr(pipe, comp, None) is not None:
-                        cpu_kernels.accelerate(getattr(pipe, comp), pack=not self.compile)
+                    cpu_kernels.keep_freed_memory()
+                for comp in ("unet", "vae"):
+                    module = getattr(pipe, comp, None)
+                    if module is None:
+                        continue
+                    if self.cpu_kernels:
+                        cpu_kernels.accelerate(module, pack=packed)
+                    # oneDNN's stock bf16/fp32 convolutions are fastest on NHWC weights (TAESD decode
+                    # at 512 px: 0.70 → 0.44 s in bf16); a packed one takes its weight in any layout,
+                    # so only the others are converted (the whole UNet's: 1.9 s of the load)
+                    stock = [m for m in module.modules() if not packed or not isinstance(m, cpu_kernels.PackedConv2d)]
+                    for m in stock:
+                        if any(t.dim() == 4 for t in m.parameters(recurse=False)):
+                            m.to(memory_format=torch.channels_last)
             if self.compile:
                 problem = use_compile_cache(compile_cache_dir(self.compile_cache))
                 if problem:  # compiling into /tmp, or not at all, would hide that every run pays again
@@ -855,6 +886,7 @@ class DiffusersGenerator(Generator):
 
     def _to_eager(self) -> None:
         """Undo ``compile`` and the CPU kernels on every loaded pipeline (they share modules)."""
+        import torch
         from diffusers.models.attention_processor import AttnProcessor2_0
 
         from . import cpu_kernels
@@ -872,6 +904,7 @@ class DiffusersGenerator(Generator):
                     if isinstance(m, cpu_kernels.PackedConv2d):
                         m.__dict__["_ak_stock"] = True
                         m.__dict__.pop("_ak_packed", None)
+                        m.to(memory_format=torch.channels_last)  # stock kernels: NHWC weights (see load)
                 procs = getattr(module, "attn_processors", None)
                 if procs and any(type(p).__name__ == "BlockedAttnProcessor" for p in procs.values()):
                     module.set_attn_processor(AttnProcessor2_0())
