@@ -13,6 +13,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 sys.path.insert(0, str(Path(__file__).parent))
 
+from diffusers import AutoPipelineForText2Image  # noqa: E402
 from tinymodels import build_tiny_lora, build_tiny_sd, build_tiny_sdxl, build_tiny_taesd, layout_hf_cache  # noqa: E402
 
 from assetkit.errors import ModelError  # noqa: E402
@@ -60,6 +61,7 @@ def test_txt2img_records_parameters(sd_gen):
     assert f"Model hash: {p['weights_sha256'][:10]}, Model: tiny-sd" in p["parameters_text"]
     assert (p["pipeline"], p["dtype"], p["device"], p["family"]) == ("StableDiffusionPipeline", "float32", "cpu", "sd1")
     assert out.compute_seconds > 0
+    assert type(sd_gen.load()) is type(AutoPipelineForText2Image.from_pretrained(str(sd_gen.ref.path)))  # its class
     # same request → same pixels; another seed → other pixels
     assert np.array_equal(arr(sd_gen.generate([req()])[0].image), arr(out.image))
     assert not np.array_equal(arr(sd_gen.generate([req(seed=2)])[0].image), arr(out.image))
@@ -270,6 +272,7 @@ def test_sdxl_family(tmp_path_factory):
     one = [gen.generate([r])[0] for r in reqs]
     two = get_generator("diffusers", model=str(path), batch_size=2, **FAST).generate(reqs)
     assert one[0].params["pipeline"] == "StableDiffusionXLPipeline"
+    assert type(gen.load()) is type(AutoPipelineForText2Image.from_pretrained(str(path)))  # loaded by its own class
     for a, b in zip(one, two):
         assert np.array_equal(arr(a.image), arr(b.image))
 
