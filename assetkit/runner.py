@@ -418,6 +418,11 @@ def _timed(state: RunState, name: str, fn, *args) -> None:
         state.timings[name] = state.timings.get(name, 0.0) + time.perf_counter() - s
 
 
+#: manifest timing: seconds the generate step waited, its masters made, for the later steps
+#: to take them (their queue was full)
+WAITED = "generate.waiting_for_later_steps"
+
+
 def _run_streaming(ctx: RunContext, state: RunState, first, rest) -> None:
     import dataclasses
     import queue
@@ -457,8 +462,11 @@ def _run_streaming(ctx: RunContext, state: RunState, first, rest) -> None:
         try:
             batches.put_nowait(list(mids))
         except queue.Full:  # the model waits for the later steps: theirs are the cores, at normal priority
+            waited = time.perf_counter()
             with model_waiting():
                 batches.put(list(mids))
+            # part of the generate step's time, not the model's: the manifest says how much
+            state.timings[WAITED] = state.timings.get(WAITED, 0.0) + time.perf_counter() - waited
 
     return_freed_images()
     worker = threading.Thread(target=consume, name="assetkit-steps", daemon=True)

@@ -306,7 +306,8 @@ def main() -> None:
                   f"CPU {res['cpu_s']} s "
                   f"(generate {res['timings'].get('generate', 0):.1f} s, model compute {res['compute_s']} s, "
                   f"model load {res['timings'].get('generate.model_load', 0):.1f} s, "
-                  f"prompt encode {res['timings'].get('generate.prompt_encode', 0):.2f} s); "
+                  f"prompt encode {res['timings'].get('generate.prompt_encode', 0):.2f} s, "
+                  f"waiting for compose/export {res['timings'].get('generate.waiting_for_later_steps', 0):.1f} s); "
                   f"load average {res['load_before']} → {res['load_after']}", flush=True)
         sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
                        key=lambda s: (s[0] != s[1], s))

@@ -307,3 +307,31 @@ def test_worker_threads_step_back_only_while_the_model_runs(monkeypatch):
             waiting = a_worker()
         again = a_worker()
     assert waiting == base and again[0] == os.SCHED_IDLE
+
+
+def test_the_manifest_says_how_long_the_model_waited_for_the_later_steps(tmp_path, monkeypatch):
+    """The streaming queue holds two batches: when export falls behind, the generate step waits,
+    and that wait is booked apart (it is not the model's time)."""
+    import time
+
+    from assetkit.context import RunOptions
+    from assetkit.generators.draft import DraftGenerator
+    from assetkit.runner import WAITED, run_brief
+    from assetkit.steps.export import ExportStep
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "brand" / "nordlicht", tmp_path / "brand" / "nordlicht")
+    shutil.copytree(root / "examples" / "spring-launch", tmp_path / "examples" / "spring-launch")
+    brief = tmp_path / "examples" / "spring-launch" / "brief.yaml"
+    slow = ExportStep.run
+
+    def slow_export(self, ctx, state):
+        time.sleep(0.3)  # a slow disk: export is behind the draft generator
+        return slow(self, ctx, state)
+
+    monkeypatch.setattr(ExportStep, "run", slow_export)
+    monkeypatch.setattr(DraftGenerator, "batch_size", 1)  # a batch a master: more batches than the queue holds
+    streamed = run_brief(brief, RunOptions(out=tmp_path / "a", record=False))
+    assert streamed.manifest["timings"][WAITED] > 0
+    sequential = run_brief(brief, RunOptions(out=tmp_path / "b", record=False, stream=False))
+    assert WAITED not in sequential.manifest["timings"]
