@@ -22,7 +22,7 @@ def delta_e(a: RGB, b: RGB) -> float:
 def dominant_colours(image: Image.Image, n: int = 5, min_share: float = 0.05) -> list[tuple[RGB, float]]:
     """The ``n`` most common colours of ``image`` (median-cut on a 96 px thumbnail) with the share
     of pixels each stands for, largest first; colours under ``min_share`` are left out."""
-    thumb = image.convert("RGB").copy()
+    thumb = image.convert("RGB")  # a copy, also of an RGB image: thumbnail() works in place
     thumb.thumbnail((96, 96))
     q = thumb.quantize(colors=n, method=Image.Quantize.MEDIANCUT)
     pal = q.getpalette() or []

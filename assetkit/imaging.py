@@ -84,8 +84,14 @@ def _linear(c: np.ndarray | float) -> np.ndarray | float:
 
 def relative_luminance(rgb: Sequence[int]) -> float:
     """WCAG 2.x relative luminance of an sRGB colour (0 black … 1 white)."""
-    r, g, b = (float(_linear(v)) for v in rgb[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return _luminance_of(*map(float, rgb[:3]))
+
+
+@lru_cache(maxsize=4096)
+def _luminance_of(r: float, g: float, b: float) -> float:
+    """:func:`relative_luminance`, once per colour (a run asks for its palette's thousands of times)."""
+    lr, lg, lb = (float(_linear(v)) for v in (r, g, b))
+    return 0.2126 * lr + 0.7152 * lg + 0.0722 * lb
 
 
 def contrast_ratio(a: Sequence[int], b: Sequence[int]) -> float:
@@ -113,16 +119,57 @@ def measure_contrast(image: Image.Image, box: Box, colour: Sequence[int], percen
     Contrast is computed per pixel and the ``percentile``-th lowest value is returned, so a
     busy background counts by its worst few percent, not its average.
     """
-    x0, y0, x1, y1 = clip(box, (0, 0, image.width, image.height))
+    return contrast_on(box_luminances(image, [box])[0], colour, percentile)
+
+
+def measured_grid(box: Box, size: tuple[int, int]) -> tuple[Box, int] | None:
+    """The pixels :func:`measure_contrast` reads in ``box`` on an image of ``size``: ``(the box
+    clipped to the image, step)``, every ``step``-th pixel of every ``step``-th row from its corner
+    (at most about :data:`MAX_MEASURE_PIXELS`); ``None`` when the box holds no pixel of the image."""
+    x0, y0, x1, y1 = clip(box, (0, 0, size[0], size[1]))
     if x1 <= x0 or y1 <= y0:
+        return None
+    n = (x1 - x0) * (y1 - y0)
+    # a regular grid of a larger box: the low percentile is stable under it
+    step = int(np.ceil(np.sqrt(n / MAX_MEASURE_PIXELS))) if n > MAX_MEASURE_PIXELS else 1
+    return (x0, y0, x1, y1), step
+
+
+def grid_pixels(image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | None]:
+    """Per box, the ``h×w×3`` RGB pixels of its :func:`measured_grid` (``None``: an empty box),
+    cut from one crop of the boxes' union when that is not much larger than the boxes themselves."""
+    grids = [measured_grid(b, image.size) for b in boxes]
+    live = [g[0] for g in grids if g is not None]
+    if not live:
+        return [None] * len(grids)
+    area = union(live)
+    own = sum((b[2] - b[0]) * (b[3] - b[1]) for b in live)
+    if len(live) == 1 or (area[2] - area[0]) * (area[3] - area[1]) <= 2 * own:
+        crop = image.crop(area)
+        pixels = np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))  # no second copy of RGB pixels
+        return [None if g is None else pixels[g[0][1] - area[1]:g[0][3] - area[1]:g[1],
+                                              g[0][0] - area[0]:g[0][2] - area[0]:g[1]] for g in grids]
+    out: list[np.ndarray | None] = []
+    for g in grids:
+        if g is None:
+            out.append(None)
+            continue
+        crop = image.crop(g[0])
+        out.append(np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))[::g[1], ::g[1]])
+    return out
+
+
+def box_luminances(image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | None]:
+    """Per box, the relative luminance of the pixels :func:`measure_contrast` reads there (flat;
+    ``None``: the box holds no pixel): measured once, compared with any number of colours by
+    :func:`contrast_on`."""
+    return [None if px is None else luminance_map(px).ravel() for px in grid_pixels(image, boxes)]
+
+
+def contrast_on(lum: np.ndarray | None, colour: Sequence[int], percentile: float = 3.0) -> float:
+    """:func:`measure_contrast` of ``colour`` on a box's :func:`box_luminances` (``None``: 1.0)."""
+    if lum is None:
         return 1.0
-    crop = image.crop((x0, y0, x1, y1))
-    region = np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))  # no second copy of RGB pixels
-    n = region.shape[0] * region.shape[1]
-    if n > MAX_MEASURE_PIXELS:  # a regular grid of the box: the low percentile is stable under it
-        step = int(np.ceil(np.sqrt(n / MAX_MEASURE_PIXELS)))
-        region = region[::step, ::step]
-    lum = luminance_map(region).ravel()
     lt = relative_luminance(colour)
     ratio = (np.maximum(lum, lt) + 0.05) / (np.minimum(lum, lt) + 0.05)
     k = min(len(ratio) - 1, int(len(ratio) * percentile / 100.0))
@@ -167,8 +214,9 @@ def pick_text_colour(image: Image.Image, boxes: Sequence[Box], candidates: Seque
     target, the one with the highest contrast is returned (the caller then adds a scrim).
     """
     best: tuple[RGB, float] | None = None
+    lums = box_luminances(image, boxes)  # the pixels are the same for every candidate: read once
     for c in candidates:
-        value = min(measure_contrast(image, b, c) for b in boxes)
+        value = min(contrast_on(lum, c) for lum in lums)
         if value >= target:
             return tuple(c), value  # type: ignore[return-value]
         if best is None or value > best[1]:
@@ -180,13 +228,24 @@ def pick_text_colour(image: Image.Image, boxes: Sequence[Box], candidates: Seque
 def scrim_mask(size: tuple[int, int], box: Box, pad: int, radius: int, feather: float) -> Image.Image:
     """An ``L`` mask: 255 inside ``box`` grown by ``pad`` (rounded corners), soft outside."""
     m = Image.new("L", size, 0)
-    d = ImageDraw.Draw(m)
     outer = (box[0] - pad, box[1] - pad, box[2] + pad - 1, box[3] + pad - 1)
-    d.rounded_rectangle(outer, radius=radius, fill=255)
+    # drawn and blurred on the part of the mask the blur can reach, not the whole image: a blur is
+    # local (it reads at most 3 × (radius + 2) pixels away, as zeros beyond the shape or the image's
+    # own edge pixels), so the part comes out as those pixels of the whole image blurred would
+    reach = int(3 * (feather + 2)) + 4 if feather > 0 else 1
+    part = expand((outer[0], outer[1], outer[2] + 1, outer[3] + 1), reach, (0, 0, size[0], size[1]))
+    if part[2] <= part[0] or part[3] <= part[1]:
+        return m
+    local = Image.new("L", (part[2] - part[0], part[3] - part[1]), 0)
+    d = ImageDraw.Draw(local)
+    d.rounded_rectangle((outer[0] - part[0], outer[1] - part[1], outer[2] - part[0], outer[3] - part[1]),
+                        radius=radius, fill=255)
     if feather > 0:
-        m = m.filter(ImageFilter.GaussianBlur(feather))
+        local = local.filter(ImageFilter.GaussianBlur(feather))
         # keep the box itself at full strength whatever the blur did at the corners
-        ImageDraw.Draw(m).rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill=255)
+        ImageDraw.Draw(local).rectangle((box[0] - part[0], box[1] - part[1], box[2] - 1 - part[0],
+                                         box[3] - 1 - part[1]), fill=255)
+    m.paste(local, part[:2])
     return m
 
 
@@ -209,35 +268,86 @@ def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scri
                 ) -> tuple[Image.Image, float, float]:
     """Lay ``scrim_colour`` over ``image`` through ``mask``, raising opacity until every box
     measures ≥ ``target`` against ``text_colour``. Returns ``(image, opacity, contrast)``."""
-    base = image.convert("RGB")
-    # search the opacity on the boxes' pixels only, then lay the scrim over the whole image once
-    area = clip(union(boxes), (0, 0, base.width, base.height))
-    sub_base, sub_mask = base.crop(area), mask.crop(area)
-    sub_solid = Image.new("RGB", sub_base.size, scrim_colour)
-    local = [(b[0] - area[0], b[1] - area[1], b[2] - area[0], b[3] - area[1]) for b in boxes]
+    base = image.convert("RGB")  # a copy: the scrim is laid on it in place
+    # the opacity is searched on the pixels the measurement reads, and only on them: laying a
+    # scrim is per pixel, so the measured grid of each box (its pixels and the mask's under them,
+    # side by side in one row) composited at an opacity measures exactly what the whole image
+    # composited at that opacity would; the scrim is then laid over the image once
+    grids = grid_pixels(base, boxes)
+    masks = _grid_values(mask if mask.mode == "L" else mask.convert("L"), boxes)
+    live = [(g, m) for g, m in zip(grids, masks) if g is not None and m is not None]
+    if live:
+        row_base = Image.fromarray(np.concatenate([g.reshape(1, -1, 3) for g, _ in live], axis=1), "RGB")
+        row_mask = np.concatenate([m.reshape(1, -1) for _, m in live], axis=1)
+        row_solid = Image.new("RGB", row_base.size, scrim_colour)
+        cuts = np.cumsum([g.shape[0] * g.shape[1] for g, _ in live])[:-1]
     # the opacities tried are start, start + step, … up to 1.0; the contrast grows with the
     # opacity (the scrim colour is the one that contrasts with the text), so the first that
     # reaches the target is found by bisection over those steps: 4–5 composites, not up to 16
     steps = [start]
     while steps[-1] < 1.0:
         steps.append(min(1.0, steps[-1] + step))
+    measured: dict[int, float] = {}
 
-    def reaches(o: float) -> bool:
-        a = sub_mask.point(lambda v: int(round(v * o)))
-        out = Image.composite(sub_solid, sub_base, a)
-        return min(measure_contrast(out, b, text_colour) for b in local) >= target
+    def contrast_at(i: int) -> float:
+        if i not in measured:
+            values = [1.0] * (len(grids) - len(live))  # an empty box measures 1.0, as in measure_contrast
+            if live:
+                a = Image.fromarray(_opacity_table(steps[i])[row_mask], "L")
+                out = Image.composite(row_solid, row_base, a)
+                lum = luminance_map(np.asarray(out)[0])
+                values += [contrast_on(part, text_colour) for part in np.split(lum, cuts)]
+            measured[i] = min(values)
+        return measured[i]
 
     lo, hi = 0, len(steps) - 1  # the answer is the first step that reaches, else the last (1.0)
     while lo < hi:
         mid = (lo + hi) // 2
-        if reaches(steps[mid]):
+        if contrast_at(mid) >= target:
             hi = mid
         else:
             lo = mid + 1
     opacity = steps[lo]
-    a = mask.point(lambda v, o=opacity: int(round(v * o)))
-    out = Image.composite(Image.new("RGB", base.size, scrim_colour), base, a)
-    return out, opacity, min(measure_contrast(out, b, text_colour) for b in boxes)
+    lay_scrim(base, scrim_colour, mask, opacity)
+    return base, opacity, contrast_at(lo)
+
+
+def _grid_values(mask: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | None]:
+    """:func:`grid_pixels` of an ``L`` image: per box, the ``h×w`` values of its measured grid."""
+    out: list[np.ndarray | None] = []
+    for box in boxes:
+        g = measured_grid(box, mask.size)
+        out.append(None if g is None else np.asarray(mask.crop(g[0]))[::g[1], ::g[1]])
+    return out
+
+
+@lru_cache(maxsize=512)
+def opacity_lut(opacity: float) -> tuple[int, ...]:
+    """The ``point`` table that scales a mask to ``opacity`` (each value ``round(v × opacity)``)."""
+    return tuple(int(round(v * opacity)) for v in range(256))
+
+
+@lru_cache(maxsize=512)
+def _opacity_table(opacity: float) -> np.ndarray:
+    return np.array(opacity_lut(opacity), dtype=np.uint8)
+
+
+def scale_mask(mask: Image.Image, opacity: float) -> Image.Image:
+    """An ``L`` mask at ``opacity``: ``mask.point(lambda v: int(round(v * opacity)))``, looked up in
+    numpy (``point`` would round its 256 entries in Python on every call)."""
+    return Image.fromarray(_opacity_table(opacity)[np.asarray(mask if mask.mode == "L" else mask.convert("L"))], "L")
+
+
+def lay_scrim(image: Image.Image, colour: RGB, mask: Image.Image, opacity: float) -> Image.Image:
+    """Lay ``colour`` over ``image`` (in place, and returned) through ``mask`` at ``opacity``: the
+    same pixels as ``Image.composite`` of the whole image, composited only where the mask is not 0."""
+    box = mask.getbbox()
+    if box is None:
+        return image
+    under = image.crop(box)
+    image.paste(Image.composite(Image.new("RGB", under.size, colour), under, scale_mask(mask.crop(box), opacity)),
+                box[:2])
+    return image
 
 
 # -- fonts and text -----------------------------------------------------------------------
@@ -646,7 +756,7 @@ def contact_sheet(items: Sequence[SheetItem], title: str, subtitle: str = "", th
         r, c = divmod(i, cols)
         cx = pad + c * (thumb + gap)
         cy = pad + head_h + r * (thumb + label_h + gap)
-        t = img.convert("RGB").copy()
+        t = img.convert("RGB")  # a copy, also of an RGB image
         t.thumbnail((thumb, thumb), Image.Resampling.LANCZOS)
         tx = cx + (thumb - t.width) // 2
         ty = cy + (thumb - t.height)  # bottom-aligned: labels line up

@@ -108,12 +108,12 @@ def _logo_plate(brand: BrandKit, canvas: Image.Image, background: Image.Image, p
     under = background.crop(region)
     opacity, value, plated = (1.0 if solid_plate else 0.3), 0.0, under
     while True:
-        plated = Image.composite(solid, under, mask.point(lambda v, o=opacity: int(round(v * o))))
+        plated = Image.composite(solid, under, im.scale_mask(mask, opacity))
         value = im.logo_contrast(logo, plated.crop(local))
         if value >= brand.checks.min_logo_contrast or opacity >= 1.0:
             break
         opacity = min(1.0, opacity + 0.1)
-    a = mask.point(lambda v, o=opacity: int(round(v * o)))
+    a = im.scale_mask(mask, opacity)
     background = background.copy()
     background.paste(plated, region[:2])
     canvas.paste(Image.composite(solid, canvas.crop(region), a), region[:2])
@@ -193,7 +193,7 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
     """Draw ``plan`` on ``image``; ``like`` (a 1× asset's info) fixes text colour, scrim and logo
     version so a k× rendering is the same design."""
     fmt = plan.fmt
-    canvas = image.convert("RGB").copy()
+    canvas = image.convert("RGB")  # a copy (of an RGB image too): drawn on in place
     target = params.min_contrast
     text_boxes = {n: p.box for n, p in plan.elements.items() if n in TEXT_ELEMENTS}
     info: dict = {"layout": plan.layout, "direction": plan.direction,
@@ -222,8 +222,7 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
             if like is not None and like.get("scrim"):  # the 1× asset's scrim, at its opacity
                 scrim_colour = hex_to_rgb(like["scrim_colour"])
                 opacity = like["scrim_opacity"]
-                canvas = Image.composite(Image.new("RGB", canvas.size, scrim_colour), canvas,
-                                         mask.point(lambda v, o=opacity: int(round(v * o))))
+                canvas = im.lay_scrim(canvas, scrim_colour, mask, opacity)
             else:
                 canvas, opacity, value = im.apply_scrim(canvas, list(text_boxes.values()), colour, scrim_colour,
                                                         mask, target)
@@ -274,9 +273,11 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
         elif mode == "auto" and value < brand.checks.min_logo_contrast:  # no version stands out: a soft plate
             canvas, background, value, plate = _logo_plate(brand, canvas, background, plan, logo)
             info["logo_plate"] = plate
-        rgba = canvas.convert("RGBA")
-        rgba.alpha_composite(logo, plan.logo[:2])
-        canvas = rgba.convert("RGB")
+        # the logo over its own box only (alpha compositing is per pixel): not the whole canvas to RGBA and back
+        dest = (plan.logo[0], plan.logo[1], plan.logo[0] + logo.width, plan.logo[1] + logo.height)
+        under = canvas.crop(dest).convert("RGBA")
+        under.alpha_composite(logo)
+        canvas.paste(under.convert("RGB"), dest)
         boxes["logo"] = (plan.logo[0], plan.logo[1], plan.logo[0] + logo.width, plan.logo[1] + logo.height)
         if plan.logo_clear is not None:
             boxes["logo_clear"] = plan.logo_clear

@@ -35,7 +35,8 @@ def reframe_master(master: Master, fmt: AdFormat, brand: BrandKit, params: Refra
     focal = master.focal if params.focal == "auto" else (0.5, 0.5)
     image_box, field_box = panel_boxes(fmt, params.panel)
     iw, ih = image_box[2] - image_box[0], image_box[3] - image_box[1]
-    panel, crop, scale = cover_crop(master.image.convert("RGB"), (iw, ih), focal)
+    picture = master.image if master.image.mode == "RGB" else master.image.convert("RGB")  # resize reads it, no copy
+    panel, crop, scale = cover_crop(picture, (iw, ih), focal)
     if field_box is None:
         canvas = panel
     else:
