@@ -218,7 +218,7 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _previous_chain_walk(conn) -> int:
+def _previous_chain_walk(conn, upto: int = 1 << 62) -> int:
     """The chain walk as verify did it before the worker (the baseline): one query, each link's
     row looked up and serialised by SQLite, fetched and hashed link by link, in one process."""
     import hashlib
@@ -228,7 +228,7 @@ def _previous_chain_walk(conn) -> int:
     prefixes, sha, prev, checked = chain._prefixes(), hashlib.sha256, chain.GENESIS, 0
     last = dict.fromkeys(prefixes, 0)
     cur = chain._plain(conn)
-    cur.execute(chain._linked_rows_sql("seq > ?"), (0,))
+    cur.execute(chain._linked_rows_sql("seq > ? AND seq <= ?"), (0, upto))
     while batch := cur.fetchmany(50_000):
         for seq, table, row_id, stored, canon in batch:
             assert canon is not None and row_id > last[table], seq

@@ -36,7 +36,7 @@ def verify_mode(request, monkeypatch):
 
     if request.param == "worker":
         monkeypatch.setattr(chain, "PARALLEL_MIN_LINKS", 1)
-        monkeypatch.setattr(chain, "BATCH", 4)
+        monkeypatch.setattr(chain, "WALK_BATCH", 4)
     return request.param
 
 

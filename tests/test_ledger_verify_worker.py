@@ -12,7 +12,7 @@ from assetkit.ledger import Ledger, chain, store
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch):
-    monkeypatch.setattr(chain, "BATCH", 3)
+    monkeypatch.setattr(chain, "WALK_BATCH", 3)
 
 
 def uri(p: Path) -> str:

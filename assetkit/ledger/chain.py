@@ -65,6 +65,8 @@ REAL_COLUMNS: dict[str, tuple[str, ...]] = {"runs": ("baseline_days",), "entries
 
 #: Rows serialised and hashed per batch (one ``fetchmany``).
 BATCH = 50_000
+#: Links :func:`walk` checks per SQLite step (a few MB of rows: they stay in the CPU's cache).
+WALK_BATCH = 8000
 
 
 def canonical_sql(table: str, alias: str = "r") -> str:
@@ -322,7 +324,7 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
     Raises ChainBreak at the first bad link. Returns ``count``, and per table the ``first``
     link [seq, row_id] and the ``last`` row id in the range (to join ranges walked apart).
 
-    A batch of BATCH links is one SQLite step: the rows serialised and joined by newlines (a
+    A batch of WALK_BATCH links is one SQLite step: the rows serialised and joined by newlines (a
     ``json_array`` never holds a raw newline), the stored hashes concatenated; Python splits,
     hashes and compares the batch at once. A batch with anything unusual (an unknown table, a
     missing row, a hash of another length, a row id out of order, a mismatch) is walked again
@@ -333,8 +335,8 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
     first: dict[str, list[int]] = {}
     sha, count = hashlib.sha256, 0
     cur = _plain(conn)
-    for a in range(lo, hi + 1, BATCH):
-        b, before = min(a + BATCH - 1, hi), dict(last)
+    for a in range(lo, hi + 1, WALK_BATCH):
+        b, before = min(a + WALK_BATCH - 1, hi), dict(last)
         n, odd, low, high, hashes, canon, ids_text, tbls = cur.execute(spec["fast"], (a, b)).fetchone()
         if not n:
             continue

@@ -397,7 +397,7 @@ class Store:
             from urllib.parse import quote
 
             worker = chain.Worker(c, "file:" + quote(str(self.path.resolve())) + "?mode=ro", 1 + last * 2 // 5, last,
-                                  _SNAPSHOT, (QUICK_CHECK,))
+                                  _SNAPSHOT, (QUICK_CHECK, _LAST_ENTRY))
         with worker or nullcontext():
             if full and worker is None:
                 self._quick_check(c, None)
@@ -409,7 +409,7 @@ class Store:
                                       "append-only guard was removed outside assetkit)")
                 totals: LedgerError | None = None
                 try:  # while the worker walks: named after the chain's problems
-                    _check_totals(c, self.name, full)
+                    entries = _check_totals(c, self.name, full)
                 except LedgerError as exc:
                     totals = exc
                 try:
@@ -427,7 +427,10 @@ class Store:
                 raise
             if worker is not None:
                 self._quick_check(c, worker)
-        entries = c.execute("SELECT COUNT(*), MAX(id), MAX(recorded_at) FROM entries").fetchone()
+                extra = worker.extra()
+                entries = tuple(extra[1][0]) if extra is not None else None
+        if entries is None:
+            entries = c.execute(_LAST_ENTRY).fetchone()
         return VerifyResult(links=links, entries=entries[0], last_entry=entries[1], last_recorded=entries[2],
                             full=full)
 
@@ -440,6 +443,7 @@ class Store:
 
 
 QUICK_CHECK = "PRAGMA quick_check(5)"
+_LAST_ENTRY = "SELECT COUNT(*), MAX(id), MAX(recorded_at) FROM entries"
 
 #: What a verify's worker must read as this connection does (the same snapshot): the schema, the
 #: chain's head and the totals (the tables a commit changes).
@@ -461,8 +465,9 @@ class VerifyResult:
     full: bool
 
 
-def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
-    """``totals`` must equal the sums over ``entries``, exactly (money in micros, time in ms)."""
+def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> tuple | None:
+    """``totals`` must equal the sums over ``entries``, exactly (money in micros, time in ms).
+    Not ``full``: returns the entries' (count, last id, last recorded_at), read in the same scan."""
     measures = _TOTALS_MEASURES
     if full:
         dims = ", ".join(TOTALS_DIMENSIONS)
@@ -477,17 +482,18 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
                 group = ", ".join(f"{d}={v!r}" for d, v in zip(TOTALS_DIMENSIONS, key))
                 raise LedgerError(f"{name}: does not verify: the running totals for {group} differ from the "
                                   f"entries ({problem}); the totals table was changed outside assetkit")
-        return
+        return None
     sums = ", ".join(f"SUM({m})" for m in measures)
     derived_total = conn.execute(
         "SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_compute_micros), SUM(actual_human_micros), "
         "SUM(actual_tool_micros), SUM(baseline_ms), SUM(actual_ms), SUM(compute_ms), "
-        "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) FROM entries").fetchone()
+        "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), MAX(id), MAX(recorded_at) FROM entries").fetchone()
     stored_total = conn.execute(f"SELECT {sums} FROM totals").fetchone()
-    problem = _measure_diff(measures, tuple(derived_total), tuple(stored_total))
+    problem = _measure_diff(measures, tuple(derived_total)[:len(measures)], tuple(stored_total))
     if problem:
         raise LedgerError(f"{name}: does not verify: the running totals differ from the entries ({problem}); "
                           "run `assetkit ledger verify` for the group")
+    return derived_total[0], derived_total[-2], derived_total[-1]
 
 
 def _derived_totals(conn: sqlite3.Connection) -> list[tuple]:
