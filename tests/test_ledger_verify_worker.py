@@ -117,3 +117,28 @@ def test_a_table_out_of_order_across_the_ranges_is_named(ledger_project):
     assert isinstance(alone, chain.ChainBreak) and "out of its table's order" in alone.problem
     for lo in (entry_seq(p, 2), entry_seq(p, 1), entry_seq(p, 1) + 1):
         assert same(alone, walk_both(p, lo)), lo
+
+
+def test_an_intact_chain_never_needs_the_link_by_link_walk(ledger_project, monkeypatch):
+    """Batches of every table mix (quotes, runs, entries; hashes with NUL bytes, a description with
+    a newline and a NUL) pass the batched check itself; the slow walk is only for a batch with a problem."""
+    from decimal import Decimal
+
+    from assetkit.settings import load_settings
+
+    p = booked(ledger_project)
+    with Ledger(p) as lg:
+        lg.add_manual("crm", "Banner\nset\x00 two lines", Decimal(900), Decimal(90), settings=load_settings())
+    c = raw(p)
+    assert c.execute("SELECT COUNT(*) FROM chain WHERE instr(hash, x'00') > 0").fetchone()[0] > 0
+    assert c.execute("SELECT COUNT(*) FROM entries WHERE instr(description, char(10)) > 0").fetchone()[0] == 1
+    c.close()
+
+    def slow(*args):
+        raise AssertionError("walked link by link")
+
+    monkeypatch.setattr(chain, "_walk_slowly", slow)
+    n = walk_alone(p)
+    assert isinstance(n, int) and n > 6
+    for lo in (2, n // 2):
+        assert walk_both(p, lo) == n

@@ -12,9 +12,11 @@ The pattern, for any table a feature adds (the review app's tables use it the sa
 The canonical row (schema 9) is built by SQLite itself: ``json_array`` of the hashed columns
 (integers as digits, text escaped byte for byte — an embedded NUL included — NULL as ``null``;
 a REAL column through ``quote``, which round-trips the double exactly), as UTF-8 bytes. Python
-only hashes: ``verify`` reads the chain in ``seq`` order with each link's row serialised in the
-same query, in big batches, and compares ``sha256(previous link's hash ‖ table ‖ 0 ‖ row)``
-with the stored hash; it names the first row whose hash does not match — an edit made with
+only hashes: ``verify`` reads the chain in ``seq`` order, a batch of links and their rows
+serialised per SQLite step (:func:`walk`), and compares ``sha256(previous link's hash ‖ table ‖
+0 ‖ row)`` with the stored hash — each link against the previous link's *stored* hash, so ranges
+of links can be checked apart: a full verify of a big ledger has a :class:`Worker` process walk
+the later links on the same snapshot. It names the first row whose hash does not match — an edit made with
 plain ``sqlite3`` (after dropping the triggers) breaks the chain at that row, and re-hashing
 every later link needs this code and leaves ``chain`` disagreeing with a copy of the file or a
 printed report's "as of" marker. Each table's links must also follow its rowid order and every
