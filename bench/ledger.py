@@ -9,7 +9,9 @@ the entries and the ``totals`` upsert, in one ``BEGIN IMMEDIATE`` transaction wi
 triggers, foreign keys and every index in place. "insert" is store + COMMIT (what record_run does
 after pricing); pricing is reported apart. Best of --repeat fresh ledgers.
 
-    .venv/bin/python bench/ledger.py [--rows 1000000] [--repeat 3] [--keep DIR] [--insert-only]
+    .venv/bin/python bench/ledger.py [--rows 1000000] [--repeat 3] [--keep DIR] [--insert-only] [--verify-only]
+
+``--verify-only --keep DIR`` builds the big ledger once (about a minute) and reuses it after.
 """
 from __future__ import annotations
 
@@ -134,6 +136,27 @@ def rows(n: int, rng: random.Random, run_prefix: str) -> list[dict]:
     return out
 
 
+def fill(big: Path, n: int, rng: random.Random) -> None:
+    """The big ledger: ``n`` entries in transactions of 100,000 (as ``_insert_entries`` stores them)."""
+    batch = rows(100_000, rng, "r")
+    big.unlink(missing_ok=True)
+    with Ledger(big) as lg:
+        t = time.perf_counter()
+        for start in range(0, n, 100_000):
+            chunk = batch if start + 100_000 <= n else batch[: n - start]
+            with lg.transaction():
+                lg._insert_entries(chunk)
+        print(f"fill {n:,} entries: {time.perf_counter() - t:.1f} s")
+        lg.conn.execute("ANALYZE")
+
+
+def _has_entries(big: Path, n: int) -> bool:
+    if not big.exists():
+        return False
+    with Ledger(big) as lg:
+        return lg.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == n
+
+
 def report_over(path: Path, n: int) -> None:
     """The savings report (all figures, its cheap verify, HTML) over the big ledger."""
     from assetkit.report import build_report
@@ -188,19 +211,102 @@ def migrate(big: Path, path: Path, n: int) -> None:
     path.unlink()
 
 
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _previous_chain_walk(conn, upto: int = 1 << 62) -> int:
+    """The chain walk as verify did it before the worker (the baseline): one query, each link's
+    row looked up and serialised by SQLite, fetched and hashed link by link, in one process."""
+    import hashlib
+
+    chain._check_counts(conn, chain.HASHED)
+    chain._check_numbering(conn)
+    prefixes, sha, prev, checked = chain._prefixes(), hashlib.sha256, chain.GENESIS, 0
+    last = dict.fromkeys(prefixes, 0)
+    cur = chain._plain(conn)
+    cur.execute(chain._linked_rows_sql("seq > ? AND seq <= ?"), (0, upto))
+    while batch := cur.fetchmany(50_000):
+        for seq, table, row_id, stored, canon in batch:
+            assert canon is not None and row_id > last[table], seq
+            last[table] = row_id
+            assert sha(prev + prefixes[table] + canon).digest() == stored, seq
+            prev = stored
+        checked += len(batch)
+    return checked
+
+
+def verify_figures(lg: Ledger, rows: int) -> None:
+    """The full `ledger verify` (wall and CPU, the worker process's CPU included) and its parts,
+    side by side with the previous one-process verify; then the report's cheap verify."""
+    from assetkit.ledger import store
+
+    c = lg.conn
+    t, cpu, kid = time.perf_counter(), time.process_time(), _children_cpu()
+    res = lg.verify(full=True)
+    s, own, kid = time.perf_counter() - t, time.process_time() - cpu, _children_cpu() - kid
+    print(f"ledger verify (full: every link re-hashed, totals recomputed, triggers, quick_check) over {rows:,} "
+          f"entries: {s:.3f} s wall, {own + kid:.3f} s CPU ({own:.3f} here + {kid:.3f} in the worker process), "
+          f"{res.links:,} links, target < 2 s {'OK' if s < 2 else 'MISSED'}")
+    parts = {}
+    for label, fn in (("chain walk (one process)", lambda: chain.verify(c)),
+                      ("totals recomputed", lambda: store._check_totals(c, lg.name, True)),
+                      ("quick_check", lambda: c.execute(store.QUICK_CHECK).fetchall())):
+        t, cpu = time.perf_counter(), time.process_time()
+        fn()
+        parts[label] = (time.perf_counter() - t, time.process_time() - cpu)
+    print("  its parts, one at a time in one process: " + "; ".join(
+        f"{k} {w:.3f} s wall / {u:.3f} s CPU" for k, (w, u) in parts.items()))
+    saved = chain.PARALLEL_MIN_LINKS
+    chain.PARALLEL_MIN_LINKS = 1 << 62
+    try:
+        t, cpu = time.perf_counter(), time.process_time()
+        lg.verify(full=True)
+        one_s, one_cpu = time.perf_counter() - t, time.process_time() - cpu
+    finally:
+        chain.PARALLEL_MIN_LINKS = saved
+    t, cpu = time.perf_counter(), time.process_time()
+    c.execute(store.QUICK_CHECK).fetchall()
+    _previous_chain_walk(c)
+    store._check_totals(c, lg.name, True)
+    old_s, old_cpu = time.perf_counter() - t, time.process_time() - cpu
+    print(f"  side by side in this run: the same verify in one process {one_s:.3f} s wall / {one_cpu:.3f} s CPU; "
+          f"the previous verify (one process, row-by-row walk) {old_s:.3f} s wall / {old_cpu:.3f} s CPU — "
+          f"full verify wall = {s / old_s:.2f}× the previous one")
+    t, cpu = time.perf_counter(), time.process_time()
+    res = lg.verify(full=False)
+    print(f"report's verify (cheap part: the last {store.VERIFY_TAIL} links, counts, grand totals) over {rows:,} "
+          f"entries: {time.perf_counter() - t:.3f} s wall, {time.process_time() - cpu:.3f} s CPU")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows for the aggregate test")
     ap.add_argument("--keep", type=Path, help="write the ledgers here instead of a temp folder")
     ap.add_argument("--repeat", type=int, default=3, help="insert runs (fresh ledgers); the best is reported")
     ap.add_argument("--insert-only", action="store_true", help="skip the aggregate test")
+    ap.add_argument("--verify-only", action="store_true",
+                    help="only the verify figures (and the report): reuse --keep DIR's big ledger when it has --rows "
+                         "entries, else build it")
     args = ap.parse_args()
     rng = random.Random(1)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="assetkit-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
 
-    # 1) a run with 100k new assets, recorded in one transaction (Ledger.record_run's path)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    big = folder / "aggregate.sqlite"
+    if args.verify_only:
+        if not _has_entries(big, args.rows):
+            fill(big, args.rows, rng)
+        with Ledger(big) as lg:
+            verify_figures(lg, args.rows)
+        report_over(big, args.rows)
+        return
+
+    # 1) a run with 100k new assets, recorded in one transaction (Ledger.record_run's path)
     cpu = insert_run(folder, 100_000, args.repeat)
     base = insert_run(folder, 100_000, args.repeat, lambda conn, table, after: None, " [baseline: no chain]")
     legacy = insert_run(folder, 100_000, args.repeat,
@@ -212,18 +318,7 @@ def main() -> None:
         return
 
     # 2) aggregate over N rows (varied months, campaigns, brands, categories; many totals groups)
-    batch = rows(100_000, rng, "r")
-    big = folder / "aggregate.sqlite"
-    big.unlink(missing_ok=True)
-    with Ledger(big) as lg:
-        t = time.perf_counter()
-        for start in range(0, args.rows, 100_000):
-            chunk = batch if start + 100_000 <= args.rows else batch[: args.rows - start]
-            with lg.transaction():
-                lg._insert_entries(chunk)
-        fill_s = time.perf_counter() - t
-        print(f"fill {args.rows:,} entries: {fill_s:.1f} s")
-        lg.conn.execute("ANALYZE")
+    fill(big, args.rows, rng)
     with Ledger(big) as lg:  # fresh connection: cold statement cache, warm OS cache
         for label, group in (("month × category", ["month", "category"]), ("campaign", ["campaign"]),
                              ("brand × month", ["brand", "month"])):
@@ -241,18 +336,7 @@ def main() -> None:
         t = time.perf_counter()
         n = sum(1 for _ in lg.entries(since="2026-11-01", campaign="campaign-7"))
         print(f"entries(since=2026-11-01, campaign=campaign-7): {n:,} rows in {time.perf_counter() - t:.3f} s")
-        # 3) tamper evidence: the full verify (every chain link re-hashed, totals recomputed,
-        # quick_check) and the cheap part the report runs
-        for full, label in ((True, "ledger verify (full)"), (False, "report's verify (cheap part)")):
-            t, c = time.perf_counter(), time.process_time()
-            res = lg.verify(full=full)
-            s, cpu = time.perf_counter() - t, time.process_time() - c
-            print(f"{label} over {args.rows:,} entries: {s:.3f} s wall, {cpu:.3f} s CPU, {res.links:,} links "
-                  "re-hashed" + (f", target < 2 s {'OK' if s < 2 else 'MISSED'}" if full else ""))
-        t, c = time.perf_counter(), time.process_time()
-        chain.verify(lg.conn)
-        print(f"  of which the chain re-hash: {time.perf_counter() - t:.3f} s wall, "
-              f"{time.process_time() - c:.3f} s CPU")
+        verify_figures(lg, args.rows)
     report_over(big, args.rows)
     migrate(big, folder / "schema8.sqlite", args.rows)
     print(f"file size: {big.stat().st_size / 1e6:.0f} MB ({folder})")

@@ -28,6 +28,18 @@ NAME = ".assetkit/ledger.sqlite"
 ROOT = os.geteuid() == 0  # root ignores file modes: there the read-only cases deny os.access instead
 
 
+@pytest.fixture(autouse=True, params=["one process", "worker"])
+def verify_mode(request, monkeypatch):
+    """Every test twice: a full verify in one process, and with a chain.Worker process walking the
+    later links (and quick_check) from the smallest ledger on, in batches of 4 links."""
+    from assetkit.ledger import chain
+
+    if request.param == "worker":
+        monkeypatch.setattr(chain, "PARALLEL_MIN_LINKS", 1)
+        monkeypatch.setattr(chain, "WALK_BATCH", 4)
+    return request.param
+
+
 def read_only(monkeypatch, path: Path, mode: int):
     """Make ``path`` read-only: chmod, or for root (whom modes do not stop) the access check."""
     if not ROOT:
@@ -428,10 +440,8 @@ def test_one_ulp_of_a_real_and_a_hidden_nul_are_named(ledger_project):
                                 "recorded)", full_only=True)
 
 
-def test_swapped_rows_with_their_links_swapped_are_named(ledger_project):
-    """Two entries' contents swapped and their chain links' row ids swapped too (so each hash
-    matches its row): each table's links must follow its rowid order."""
-    p = booked(ledger_project)
+def swap_entries_1_and_2(p: Path) -> None:
+    """Entries 1 and 2 swapped, and their chain links' row ids swapped too (each hash matches its row)."""
     c = raw(p)
     c.execute("CREATE TABLE swap AS SELECT * FROM entries WHERE id IN (1, 2)")
     c.close()
@@ -444,6 +454,12 @@ def test_swapped_rows_with_their_links_swapped_are_named(ledger_project):
     c.execute("UPDATE chain SET row_id = 3 + row_id WHERE tbl = 'entries' AND row_id IN (-1, -2)")
     c.execute(_trigger("chain", "update"))
     c.close()
+
+
+def test_swapped_rows_with_their_links_swapped_are_named(ledger_project):
+    """Two entries' contents swapped and their chain links' row ids swapped too (so each hash
+    matches its row): each table's links must follow its rowid order."""
+    swap_entries_1_and_2(booked(ledger_project))
     r = cli_run("ledger", "verify")
     assert r.exit_code == 2
     assert "does not verify: first bad entry 1: chain link" in r.output

@@ -12,9 +12,11 @@ The pattern, for any table a feature adds (the review app's tables use it the sa
 The canonical row (schema 9) is built by SQLite itself: ``json_array`` of the hashed columns
 (integers as digits, text escaped byte for byte — an embedded NUL included — NULL as ``null``;
 a REAL column through ``quote``, which round-trips the double exactly), as UTF-8 bytes. Python
-only hashes: ``verify`` reads the chain in ``seq`` order with each link's row serialised in the
-same query, in big batches, and compares ``sha256(previous link's hash ‖ table ‖ 0 ‖ row)``
-with the stored hash; it names the first row whose hash does not match — an edit made with
+only hashes: ``verify`` reads the chain in ``seq`` order, a batch of links and their rows
+serialised per SQLite step (:func:`walk`), and compares ``sha256(previous link's hash ‖ table ‖
+0 ‖ row)`` with the stored hash — each link against the previous link's *stored* hash, so ranges
+of links can be checked apart: a full verify of a big ledger has a :class:`Worker` process walk
+the later links on the same snapshot. It names the first row whose hash does not match — an edit made with
 plain ``sqlite3`` (after dropping the triggers) breaks the chain at that row, and re-hashing
 every later link needs this code and leaves ``chain`` disagreeing with a copy of the file or a
 printed report's "as of" marker. Each table's links must also follow its rowid order and every
@@ -25,7 +27,12 @@ its migration re-hashes it).
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
+import operator
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 
 #: The hashed columns of each chained table, in hash order. Never edit a shipped entry.
@@ -60,6 +67,8 @@ REAL_COLUMNS: dict[str, tuple[str, ...]] = {"runs": ("baseline_days",), "entries
 
 #: Rows serialised and hashed per batch (one ``fetchmany``).
 BATCH = 50_000
+#: Links :func:`walk` checks per SQLite step (a few MB of rows: they stay in the CPU's cache).
+WALK_BATCH = 8000
 
 
 def canonical_sql(table: str, alias: str = "r") -> str:
@@ -137,9 +146,11 @@ def rehash(conn: sqlite3.Connection) -> bytes:
 class ChainBreak(Exception):
     """The first link that does not match: ``table``, ``row_id`` and what is wrong."""
 
-    def __init__(self, table: str, row_id: int | None, problem: str):
+    def __init__(self, table: str, row_id: int | None, problem: str, seq: int | None = None):
         super().__init__(problem)
-        self.table, self.row_id, self.problem = table, row_id, problem
+        self.table, self.row_id, self.problem, self.seq = table, row_id, problem, seq
+        self.first: dict[str, list[int]] = {}
+        self.hash_mismatch = False  # a row that does not match (checked after its order)
 
 
 def _check_counts(conn: sqlite3.Connection, tables) -> None:
@@ -155,55 +166,240 @@ def _check_counts(conn: sqlite3.Connection, tables) -> None:
                                 " (rows were deleted)"))
 
 
+def _hash_at(conn: sqlite3.Connection, seq: int) -> bytes:
+    """The stored hash of link ``seq`` (GENESIS before the first)."""
+    row = conn.execute("SELECT hash FROM chain WHERE seq = ?", (seq,)).fetchone() if seq else None
+    return row[0] if row else GENESIS
+
+
 def _tail_start(conn: sqlite3.Connection, tail: int | None) -> tuple[int, bytes]:
     """The seq to check after and the hash before it (all links when ``tail`` is None)."""
     if tail is None:
         return 0, GENESIS
     last, _ = head(conn)
     start = max(last - tail, 0)
-    if not start:
-        return 0, GENESIS
-    return start, conn.execute("SELECT hash FROM chain WHERE seq = ?", (start,)).fetchone()[0]
+    return start, _hash_at(conn, start)
 
 
-def verify(conn: sqlite3.Connection, tail: int | None = None) -> int:
+def verify(conn: sqlite3.Connection, tail: int | None = None, worker: Worker | None = None) -> int:
     """Re-hash the chain; returns the links checked. Raises ChainBreak at the first bad one.
 
-    One query walks the links in seq order with each link's row serialised by SQLite (a
-    correlated lookup by rowid); Python hashes and compares, 50,000 links a batch. Each table's
-    links must follow its rowid order, every row has exactly one link, links are numbered
-    1…n without a gap.
+    Each table's links must follow its rowid order, every row has exactly one link, links are
+    numbered 1…n without a gap; then the links are walked in seq order (:func:`walk`).
 
     ``tail``: check only the last ``tail`` links (from the stored hash before them) and that
     every chained table has exactly one link per row — the cheap check the report runs.
+    ``worker``: a :class:`Worker` walks the links from its ``lo`` on meanwhile (in another
+    process, on the same snapshot); this walks those before, and the first bad link of the two
+    ranges — the one with the lower seq — is raised.
     """
     _check_counts(conn, HASHED)
     _check_numbering(conn)
     start, prev = _tail_start(conn, tail)
-    prefixes, sha = _prefixes(), hashlib.sha256
-    last = dict.fromkeys(prefixes, 0)
-    checked = 0
+    last, spec = head(conn)[0], walk_spec()
+    if worker is None:
+        return walk(conn, spec, start + 1, last, prev)["count"]
+    mine = walk(conn, spec, start + 1, worker.lo - 1, prev)
+    theirs = worker.walked()
+    if theirs is None:  # no usable worker (it could not start, or saw another snapshot): walk its part here
+        theirs = walk(conn, spec, worker.lo, last, _hash_at(conn, worker.lo - 1))
+    # the worker began each table's row order at 0: its first link of a table must follow ours (at one
+    # link, an unknown table or a missing row is named before the order, the order before the hash)
+    breaks = [(seq, 0, _bad_link(seq, t, row_id, b"", spec["tables"])) for t, (seq, row_id) in theirs["first"].items()
+              if t in mine["last"] and row_id <= mine["last"][t]]
+    if theirs.get("break"):
+        brk = theirs["break"]
+        rank = 1 if brk["hash"] else -1
+        breaks.append((brk["seq"], rank, ChainBreak(brk["table"], brk["row_id"], brk["problem"], brk["seq"])))
+    if breaks:
+        raise min(breaks, key=lambda b: b[:2])[2]
+    return mine["count"] + theirs["count"]
+
+
+#: Links below which a full verify walks the chain in one process (a worker costs a process start).
+PARALLEL_MIN_LINKS = 200_000
+
+
+class Worker:
+    """A second process that walks the links ``lo``…``hi`` of the ledger at ``uri`` (read-only)
+    and runs the ``extra`` statements (``PRAGMA quick_check``), in one read transaction; its
+    results count only when its ``snapshot`` query reads what this connection's does (no commit
+    came between the two transactions' starts), else :meth:`walked` and :meth:`extra` are None and
+    the caller does that part itself. The process runs this file as a script (no assetkit import)."""
+
+    def __init__(self, conn: sqlite3.Connection, uri: str, lo: int, hi: int, snapshot: str,
+                 extra: tuple[str, ...] = ()):
+        self.lo, self.hi, self._snapshot = lo, hi, snapshot
+        self._mine = [list(r) for r in conn.execute(snapshot)]
+        job = {"uri": uri, "spec": walk_spec(), "lo": lo, "hi": hi, "prev": _hash_at(conn, lo - 1).hex(),
+               "snapshot": snapshot, "extra": list(extra)}
+        self._result: dict | None = None
+        try:
+            self._proc: subprocess.Popen | None = subprocess.Popen(
+                [sys.executable, "-I", __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL)
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(json.dumps(job).encode())
+            self._proc.stdin.close()
+        except (OSError, ValueError):
+            self._proc = None
+
+    def _finish(self) -> dict | None:
+        if self._proc is not None:
+            assert self._proc.stdout is not None
+            out = self._proc.stdout.read()
+            self._proc.stdout.close()
+            self._proc.wait()
+            self._proc = None
+            try:
+                result = json.loads(out)
+            except ValueError:
+                result = {}
+            self._result = result if result.get("snapshot") == self._mine and "error" not in result else {}
+        return self._result or None
+
+    def walked(self) -> dict | None:
+        """The worker's walk: ``count``, ``first``, ``last`` and the ``break`` it met (or None)."""
+        result = self._finish()
+        return result["walk"] if result else None
+
+    def extra(self) -> list[list[list]] | None:
+        """The rows of each ``extra`` statement, as the worker read them."""
+        result = self._finish()
+        return result["extra"] if result else None
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _work(job: dict) -> dict:
+    """A worker's job (:class:`Worker`), in one read transaction of its own connection."""
+    try:
+        conn = sqlite3.connect(job["uri"], uri=True, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("BEGIN")
+        out: dict = {"snapshot": [list(r) for r in conn.execute(job["snapshot"])]}
+        try:
+            out["walk"] = walk(conn, job["spec"], job["lo"], job["hi"], bytes.fromhex(job["prev"]))
+        except ChainBreak as brk:
+            out["walk"] = {"count": 0, "first": brk.first, "last": {},
+                           "break": {"seq": brk.seq, "table": brk.table, "row_id": brk.row_id, "problem": brk.problem,
+                                     "hash": brk.hash_mismatch}}
+        out["extra"] = [[list(r) for r in conn.execute(q)] for q in job["extra"]]
+        conn.execute("COMMIT")
+        conn.close()
+        return out
+    except sqlite3.Error as exc:
+        return {"error": str(exc)}
+
+
+def walk_spec() -> dict:
+    """What :func:`walk` needs, as plain data (a worker process has no :data:`HASHED`)."""
+    tables = list(HASHED)
+    cases = " ".join(f"WHEN '{t}' THEN (SELECT {canonical_sql(t)} FROM \"{t}\" r WHERE r.rowid = c.row_id)"
+                     for t in tables)
+    known = ", ".join(f"'{t}'" for t in tables)
+    fast = ("SELECT count(*), count(*) FILTER (WHERE tbl NOT IN (" + known + ") OR length(hash) != 32), "
+            "min(tbl), max(tbl), CAST(group_concat(hash, '') AS BLOB), "
+            f"CAST(group_concat(COALESCE(CASE tbl {cases} END, ''), char(10)) AS BLOB), "
+            "group_concat(row_id), group_concat(tbl, char(10)) "
+            "FROM (SELECT seq, tbl, row_id, hash FROM chain c WHERE seq >= ? AND seq <= ? ORDER BY seq) c")
+    return {"tables": tables, "fast": fast, "slow": _linked_rows_sql("seq >= ? AND seq <= ?")}
+
+
+def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
+         last: dict[str, int] | None = None) -> dict:
+    """Check links ``lo``…``hi`` (seq), ``prev`` being the stored hash before ``lo``: each link's
+    ``sha256(previous link's stored hash ‖ table ‖ 0 ‖ canonical row)`` must equal its own, and
+    each table's row ids must rise (``last``: each table's row id before ``lo``; 0 when None).
+    Raises ChainBreak at the first bad link. Returns ``count``, and per table the ``first``
+    link [seq, row_id] and the ``last`` row id in the range (to join ranges walked apart).
+
+    A batch of WALK_BATCH links is one SQLite step: the rows serialised and joined by newlines (a
+    ``json_array`` never holds a raw newline), the stored hashes concatenated; Python splits,
+    hashes and compares the batch at once. A batch with anything unusual (an unknown table, a
+    missing row, a hash of another length, a row id out of order, a mismatch) is walked again
+    link by link, which names the first bad one.
+    """
+    prefixes = {t: t.encode() + b"\x00" for t in spec["tables"]}
+    last = dict.fromkeys(prefixes, 0) if last is None else dict(last)
+    first: dict[str, list[int]] = {}
+    sha, count = hashlib.sha256, 0
     cur = _plain(conn)
-    cur.execute(_linked_rows_sql("seq > ?"), (start,))
-    while batch := cur.fetchmany(BATCH):
-        for seq, table, row_id, stored, canon in batch:
-            if canon is None or row_id <= last[table]:
-                raise _bad_link(seq, table, row_id, canon)
-            last[table] = row_id
-            if sha(prev + prefixes[table] + canon).digest() != stored:
-                raise ChainBreak(table, row_id, f"{table} row {row_id} does not match its hash (changed after it "
-                                                "was recorded)")
-            prev = stored
-        checked += len(batch)
-    return checked
+    for a in range(lo, hi + 1, WALK_BATCH):
+        b, before = min(a + WALK_BATCH - 1, hi), dict(last)
+        n, odd, low, high, hashes, canon, ids_text, tbls = cur.execute(spec["fast"], (a, b)).fetchone()
+        if not n:
+            continue
+        rows, ids = canon.split(b"\n"), list(map(int, ids_text.split(",")))
+        one = low == high  # one table (the usual batch): no per-link names
+        names = () if one else tbls.split("\n")
+        ok = not odd and len(rows) == n == len(ids) and (one or len(names) == n) and b"" not in rows
+        if ok and one:  # rowid order per table
+            ok = ids[0] > last[low] and all(map(operator.lt, ids, itertools.islice(ids, 1, None)))
+        elif ok:
+            for t, row_id in zip(names, ids):
+                if row_id <= last[t]:
+                    ok = False
+                    break
+                last[t] = row_id
+        if ok:
+            pres = itertools.repeat(prefixes[low], n) if one else map(prefixes.__getitem__, names)
+            prevs = itertools.chain([prev], [hashes[i:i + 32] for i in range(0, 32 * n - 32, 32)])
+            ok = b"".join([sha(p + x + r).digest() for p, x, r in zip(prevs, pres, rows)]) == hashes
+        if ok:
+            if one:
+                last[low] = ids[-1]
+                first.setdefault(low, [a, ids[0]])
+            else:
+                for t, seq, row_id in zip(names, range(a, b + 1), ids):
+                    first.setdefault(t, [seq, row_id])
+        else:
+            try:
+                last = _walk_slowly(cur, spec, a, b, prev, before, prefixes, first)
+            except ChainBreak as brk:
+                brk.first = first  # the ranges' first links, up to the bad one (Worker joins ranges)
+                raise
+        prev = hashes[-32:]
+        count += n
+    return {"count": count, "first": first, "last": last}
 
 
-def _bad_link(seq: int, table: str, row_id: int, canon: bytes | None) -> ChainBreak:
-    if table not in HASHED:
-        return ChainBreak(table, row_id, f"chain link {seq} names an unknown table {table!r}")
+def _walk_slowly(cur: sqlite3.Cursor, spec: dict, a: int, b: int, prev: bytes, last: dict[str, int],
+                 prefixes: dict[str, bytes], first: dict[str, list[int]]) -> dict[str, int]:
+    """Links ``a``…``b`` one by one (what :func:`walk` falls back to): raises at the first bad one."""
+    sha, last = hashlib.sha256, dict(last)
+    for seq, table, row_id, stored, canon in cur.execute(spec["slow"], (a, b)).fetchall():
+        first.setdefault(table, [seq, row_id])
+        if canon is None or table not in prefixes or row_id <= last[table]:
+            raise _bad_link(seq, table, row_id, canon, prefixes)
+        last[table] = row_id
+        if sha(prev + prefixes[table] + canon).digest() != stored:
+            brk = ChainBreak(table, row_id, f"{table} row {row_id} does not match its hash (changed after it "
+                                            "was recorded)", seq)
+            brk.hash_mismatch = True
+            raise brk
+        prev = stored
+    return last
+
+
+def _bad_link(seq: int, table: str, row_id: int, canon: bytes | None, known) -> ChainBreak:
+    if table not in known:
+        return ChainBreak(table, row_id, f"chain link {seq} names an unknown table {table!r}", seq)
     if canon is None:
-        return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing")
-    return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is out of its table's order")
+        return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is missing", seq)
+    return ChainBreak(table, row_id, f"chain link {seq}: {table} row {row_id} is out of its table's order", seq)
 
 
 def _check_numbering(conn: sqlite3.Connection) -> None:
@@ -292,3 +488,7 @@ def verify_legacy(conn: sqlite3.Connection, hashed: dict[str, tuple[str, ...]]) 
                                             "was recorded)")
         checked += 1
     return checked
+
+
+if __name__ == "__main__":  # a Worker's process
+    sys.stdout.write(json.dumps(_work(json.loads(sys.stdin.buffer.read()))))

@@ -7,7 +7,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -369,32 +369,87 @@ class Store:
         running totals equal to the entries, and (``full``) SQLite's ``PRAGMA quick_check``.
 
         ``full=False`` is the cheap part the report runs: the chain's last links, link counts
-        and the grand totals. Raises LedgerError naming the first problem.
+        and the grand totals. Raises LedgerError naming the first problem (quick_check's first,
+        then the triggers, the chain's first bad link, the totals).
+
+        Every check reads one snapshot (one read transaction). A full verify of a big ledger
+        starts a :class:`~assetkit.ledger.chain.Worker` process on the same snapshot for the
+        second half of the chain and quick_check, and meanwhile checks the triggers, the totals
+        and the first half here (SQLite serialising rows is most of the cost: two cores).
         """
         c = self.conn
+        own = not c.in_transaction
         try:
-            if full:
-                bad = [r[0] for r in c.execute("PRAGMA quick_check(5)")]
-                if bad != ["ok"]:
-                    raise LedgerError(f"{self.name}: the ledger file is damaged (quick_check: {'; '.join(bad)})")
-            have = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-            missing = [t for t in TRIGGERS if t not in have]
-            if missing:
-                raise LedgerError(f"{self.name}: does not verify: trigger {missing[0]} is missing (the append-only "
-                                  "guard was removed outside assetkit)")
+            if own:
+                c.execute("BEGIN")
             try:
-                links = chain.verify(c, tail=None if full else VERIFY_TAIL)
-            except chain.ChainBreak as brk:
-                what = {"entries": "entry", "runs": "run row", "quotes": "quote row", "decisions": "decision",
-                        "deliveries": "delivery"}.get(brk.table, brk.table)
-                where = f"first bad {what} {brk.row_id}: " if brk.row_id is not None else ""
-                raise LedgerError(f"{self.name}: does not verify: {where}{brk.problem}") from None
-            _check_totals(c, self.name, full)
+                return self._verify(c, full)
+            finally:
+                if own:
+                    c.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise self._database_error(exc) from None
-        entries = c.execute("SELECT COUNT(*), MAX(id), MAX(recorded_at) FROM entries").fetchone()
+
+    def _verify(self, c: sqlite3.Connection, full: bool) -> VerifyResult:
+        last = chain.head(c)[0]
+        worker = None
+        if full and last >= chain.PARALLEL_MIN_LINKS:
+            from urllib.parse import quote
+
+            worker = chain.Worker(c, "file:" + quote(str(self.path.resolve())) + "?mode=ro", 1 + last * 2 // 5, last,
+                                  _SNAPSHOT, (QUICK_CHECK, _LAST_ENTRY))
+        with worker or nullcontext():
+            if full and worker is None:
+                self._quick_check(c, None)
+            try:
+                have = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+                missing = [t for t in TRIGGERS if t not in have]
+                if missing:
+                    raise LedgerError(f"{self.name}: does not verify: trigger {missing[0]} is missing (the "
+                                      "append-only guard was removed outside assetkit)")
+                totals: LedgerError | None = None
+                try:  # while the worker walks: named after the chain's problems
+                    entries = _check_totals(c, self.name, full)
+                except LedgerError as exc:
+                    totals = exc
+                try:
+                    links = chain.verify(c, tail=None if full else VERIFY_TAIL, worker=worker)
+                except chain.ChainBreak as brk:
+                    what = {"entries": "entry", "runs": "run row", "quotes": "quote row", "decisions": "decision",
+                            "deliveries": "delivery"}.get(brk.table, brk.table)
+                    where = f"first bad {what} {brk.row_id}: " if brk.row_id is not None else ""
+                    raise LedgerError(f"{self.name}: does not verify: {where}{brk.problem}") from None
+                if totals is not None:
+                    raise totals
+            except LedgerError:
+                if worker is not None:
+                    self._quick_check(c, worker)  # a damaged file is named first
+                raise
+            if worker is not None:
+                self._quick_check(c, worker)
+                extra = worker.extra()
+                entries = tuple(extra[1][0]) if extra is not None else None
+        if entries is None:
+            entries = c.execute(_LAST_ENTRY).fetchone()
         return VerifyResult(links=links, entries=entries[0], last_entry=entries[1], last_recorded=entries[2],
                             full=full)
+
+    def _quick_check(self, c: sqlite3.Connection, worker: chain.Worker | None) -> None:
+        """SQLite's ``PRAGMA quick_check``, as the worker ran it (or here)."""
+        rows = worker.extra() if worker is not None else None
+        bad = [r[0] for r in (rows[0] if rows is not None else c.execute(QUICK_CHECK))]
+        if bad != ["ok"]:
+            raise LedgerError(f"{self.name}: the ledger file is damaged (quick_check: {'; '.join(bad)})")
+
+
+QUICK_CHECK = "PRAGMA quick_check(5)"
+_LAST_ENTRY = "SELECT COUNT(*), MAX(id), MAX(recorded_at) FROM entries"
+
+#: What a verify's worker must read as this connection does (the same snapshot): the schema, the
+#: chain's head and the totals (the tables a commit changes).
+_SNAPSHOT = ("SELECT (SELECT schema_version FROM pragma_schema_version), (SELECT seq FROM chain ORDER BY seq DESC "
+             "LIMIT 1), (SELECT hex(hash) FROM chain ORDER BY seq DESC LIMIT 1), COUNT(*), "
+             + ", ".join(f"TOTAL({m})" for m in _TOTALS_MEASURES) + " FROM totals")
 
 
 #: Links the report's cheap verification re-hashes (the most recent; ``ledger verify`` does all).
@@ -410,8 +465,9 @@ class VerifyResult:
     full: bool
 
 
-def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
-    """``totals`` must equal the sums over ``entries``, exactly (money in micros, time in ms)."""
+def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> tuple | None:
+    """``totals`` must equal the sums over ``entries``, exactly (money in micros, time in ms).
+    Not ``full``: returns the entries' (count, last id, last recorded_at), read in the same scan."""
     measures = _TOTALS_MEASURES
     if full:
         dims = ", ".join(TOTALS_DIMENSIONS)
@@ -426,17 +482,18 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> None:
                 group = ", ".join(f"{d}={v!r}" for d, v in zip(TOTALS_DIMENSIONS, key))
                 raise LedgerError(f"{name}: does not verify: the running totals for {group} differ from the "
                                   f"entries ({problem}); the totals table was changed outside assetkit")
-        return
+        return None
     sums = ", ".join(f"SUM({m})" for m in measures)
     derived_total = conn.execute(
         "SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_compute_micros), SUM(actual_human_micros), "
         "SUM(actual_tool_micros), SUM(baseline_ms), SUM(actual_ms), SUM(compute_ms), "
-        "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END) FROM entries").fetchone()
+        "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), MAX(id), MAX(recorded_at) FROM entries").fetchone()
     stored_total = conn.execute(f"SELECT {sums} FROM totals").fetchone()
-    problem = _measure_diff(measures, tuple(derived_total), tuple(stored_total))
+    problem = _measure_diff(measures, tuple(derived_total)[:len(measures)], tuple(stored_total))
     if problem:
         raise LedgerError(f"{name}: does not verify: the running totals differ from the entries ({problem}); "
                           "run `assetkit ledger verify` for the group")
+    return derived_total[0], derived_total[-2], derived_total[-1]
 
 
 def _derived_totals(conn: sqlite3.Connection) -> list[tuple]:
