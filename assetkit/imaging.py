@@ -135,9 +135,10 @@ def measured_grid(box: Box, size: tuple[int, int]) -> tuple[Box, int] | None:
     return (x0, y0, x1, y1), step
 
 
-def grid_pixels(image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | None]:
-    """Per box, the ``h×w×3`` RGB pixels of its :func:`measured_grid` (``None``: an empty box),
-    cut from one crop of the boxes' union when that is not much larger than the boxes themselves."""
+def grid_pixels(image: Image.Image, boxes: Sequence[Box], mode: str = "RGB") -> list[np.ndarray | None]:
+    """Per box, the pixels of its :func:`measured_grid` in ``mode`` (``h×w×3`` for RGB, ``h×w`` for
+    an ``L`` mask; ``None``: an empty box), cut from one crop of the boxes' union when that is not
+    much larger than the boxes themselves."""
     grids = [measured_grid(b, image.size) for b in boxes]
     live = [g[0] for g in grids if g is not None]
     if not live:
@@ -146,7 +147,7 @@ def grid_pixels(image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | N
     own = sum((b[2] - b[0]) * (b[3] - b[1]) for b in live)
     if len(live) == 1 or (area[2] - area[0]) * (area[3] - area[1]) <= 2 * own:
         crop = image.crop(area)
-        pixels = np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))  # no second copy of RGB pixels
+        pixels = np.asarray(crop if crop.mode == mode else crop.convert(mode))  # no second copy of the pixels
         return [None if g is None else pixels[g[0][1] - area[1]:g[0][3] - area[1]:g[1],
                                               g[0][0] - area[0]:g[0][2] - area[0]:g[1]] for g in grids]
     out: list[np.ndarray | None] = []
@@ -155,7 +156,7 @@ def grid_pixels(image: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | N
             out.append(None)
             continue
         crop = image.crop(g[0])
-        out.append(np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))[::g[1], ::g[1]])
+        out.append(np.asarray(crop if crop.mode == mode else crop.convert(mode))[::g[1], ::g[1]])
     return out
 
 
@@ -274,7 +275,7 @@ def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scri
     # side by side in one row) composited at an opacity measures exactly what the whole image
     # composited at that opacity would; the scrim is then laid over the image once
     grids = grid_pixels(base, boxes)
-    masks = _grid_values(mask if mask.mode == "L" else mask.convert("L"), boxes)
+    masks = grid_pixels(mask, boxes, "L")
     live = [(g, m) for g, m in zip(grids, masks) if g is not None and m is not None]
     if live:
         row_base = Image.fromarray(np.concatenate([g.reshape(1, -1, 3) for g, _ in live], axis=1), "RGB")
@@ -310,15 +311,6 @@ def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scri
     opacity = steps[lo]
     lay_scrim(base, scrim_colour, mask, opacity)
     return base, opacity, contrast_at(lo)
-
-
-def _grid_values(mask: Image.Image, boxes: Sequence[Box]) -> list[np.ndarray | None]:
-    """:func:`grid_pixels` of an ``L`` image: per box, the ``h×w`` values of its measured grid."""
-    out: list[np.ndarray | None] = []
-    for box in boxes:
-        g = measured_grid(box, mask.size)
-        out.append(None if g is None else np.asarray(mask.crop(g[0]))[::g[1], ::g[1]])
-    return out
 
 
 @lru_cache(maxsize=512)

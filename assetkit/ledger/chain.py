@@ -81,9 +81,14 @@ def canonical_sql(table: str, alias: str = "r") -> str:
 def _linked_rows_sql(where: str) -> str:
     """SQL: (seq, tbl, row_id, hash, canonical row or NULL) of the links ``where``, in seq order;
     the row is NULL when it is missing or the table is not chained."""
+    return f"SELECT seq, tbl, row_id, hash, {_linked_row_sql(HASHED)} FROM chain c WHERE {where} ORDER BY seq"
+
+
+def _linked_row_sql(tables) -> str:
+    """SQL: the canonical row of chain link ``c`` (NULL when it is missing or its table is not one of ``tables``)."""
     cases = " ".join(f"WHEN '{t}' THEN (SELECT {canonical_sql(t)} FROM \"{t}\" r WHERE r.rowid = c.row_id)"
-                     for t in HASHED)
-    return f"SELECT seq, tbl, row_id, hash, CASE tbl {cases} END FROM chain c WHERE {where} ORDER BY seq"
+                     for t in tables)
+    return f"CASE tbl {cases} END"
 
 
 def _prefixes() -> dict[str, bytes]:
@@ -307,12 +312,10 @@ def _work(job: dict) -> dict:
 def walk_spec() -> dict:
     """What :func:`walk` needs, as plain data (a worker process has no :data:`HASHED`)."""
     tables = list(HASHED)
-    cases = " ".join(f"WHEN '{t}' THEN (SELECT {canonical_sql(t)} FROM \"{t}\" r WHERE r.rowid = c.row_id)"
-                     for t in tables)
     known = ", ".join(f"'{t}'" for t in tables)
     fast = ("SELECT count(*), count(*) FILTER (WHERE tbl NOT IN (" + known + ") OR length(hash) != 32), "
             "min(tbl), max(tbl), CAST(group_concat(hash, '') AS BLOB), "
-            f"CAST(group_concat(COALESCE(CASE tbl {cases} END, ''), char(10)) AS BLOB), "
+            f"CAST(group_concat(COALESCE({_linked_row_sql(tables)}, ''), char(10)) AS BLOB), "
             "group_concat(row_id), group_concat(tbl, char(10)) "
             "FROM (SELECT seq, tbl, row_id, hash FROM chain c WHERE seq >= ? AND seq <= ? ORDER BY seq) c")
     return {"tables": tables, "fast": fast, "slow": _linked_rows_sql("seq >= ? AND seq <= ?")}
