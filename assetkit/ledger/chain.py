@@ -318,7 +318,14 @@ def walk_spec() -> dict:
             f"CAST(group_concat(COALESCE({_linked_row_sql(tables)}, ''), char(10)) AS BLOB), "
             "group_concat(row_id), group_concat(tbl, char(10)) "
             "FROM (SELECT seq, tbl, row_id, hash FROM chain c WHERE seq >= ? AND seq <= ? ORDER BY seq) c")
-    return {"tables": tables, "fast": fast, "slow": _linked_rows_sql("seq >= ? AND seq <= ?")}
+    links = ("SELECT count(*), count(*) FILTER (WHERE tbl NOT IN (" + known + ") OR length(hash) != 32), "
+             "min(tbl), max(tbl), min(row_id - seq), max(row_id - seq), min(row_id), max(row_id), "
+             "CAST(group_concat(hash, '') AS BLOB) "
+             "FROM (SELECT seq, tbl, row_id, hash FROM chain WHERE seq >= ? AND seq <= ? ORDER BY seq)")
+    rows = {t: f"SELECT count(*), CAST(group_concat(canon, char(10)) AS BLOB) FROM (SELECT {canonical_sql(t)} AS "
+               f'canon FROM "{t}" r WHERE rowid >= ? AND rowid <= ? ORDER BY rowid)' for t in tables}
+    return {"tables": tables, "links": links, "rows": rows, "fast": fast,
+            "slow": _linked_rows_sql("seq >= ? AND seq <= ?")}
 
 
 def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
@@ -329,22 +336,35 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
     Raises ChainBreak at the first bad link. Returns ``count``, and per table the ``first``
     link [seq, row_id] and the ``last`` row id in the range (to join ranges walked apart).
 
-    A batch of WALK_BATCH links is one SQLite step: the rows serialised and joined by newlines (a
-    ``json_array`` never holds a raw newline), the stored hashes concatenated; Python splits,
-    hashes and compares the batch at once. A batch with anything unusual (an unknown table, a
-    missing row, a hash of another length, a row id out of order, a mismatch) is walked again
-    link by link, which names the first bad one.
+    A batch of WALK_BATCH links is two SQLite steps: the links (their stored hashes concatenated,
+    their tables and row ids summarised), then — the usual batch, links of one table to
+    consecutive rows — those rows read as one rowid range, serialised and joined by newlines (a
+    ``json_array`` never holds a raw newline); a batch of several tables reads each link's row by
+    its id instead. Python splits, hashes and compares the batch at once. A batch with anything
+    unusual (an unknown table, a missing row, a hash of another length, a row id out of order, a
+    mismatch) is walked again link by link, which names the first bad one.
     """
     prefixes = {t: t.encode() + b"\x00" for t in spec["tables"]}
     last = dict.fromkeys(prefixes, 0) if last is None else dict(last)
     first: dict[str, list[int]] = {}
-    sha, count = hashlib.sha256, 0
+    count = 0
     cur = _plain(conn)
     for a in range(lo, hi + 1, WALK_BATCH):
         b, before = min(a + WALK_BATCH - 1, hi), dict(last)
-        n, odd, low, high, hashes, canon, ids_text, tbls = cur.execute(spec["fast"], (a, b)).fetchone()
+        n, odd, low, high, shift_lo, shift_hi, id_lo, id_hi, hashes = cur.execute(spec["links"], (a, b)).fetchone()
         if not n:
             continue
+        if not odd and low == high and shift_lo == shift_hi and id_lo > last[low]:
+            # the usual batch: links of one table to consecutive rows — read the rows as a range
+            found, canon = cur.execute(spec["rows"][low], (id_lo, id_hi)).fetchone()
+            rows = canon.split(b"\n") if found == n else []
+            if len(rows) == n and _hashes_match(prev, hashes, itertools.repeat(prefixes[low], n), rows):
+                last[low] = id_hi
+                first.setdefault(low, [a, id_lo])
+                prev = hashes[-32:]
+                count += n
+                continue
+        n, odd, low, high, hashes, canon, ids_text, tbls = cur.execute(spec["fast"], (a, b)).fetchone()
         rows, ids = canon.split(b"\n"), list(map(int, ids_text.split(",")))
         one = low == high  # one table (the usual batch): no per-link names
         names = () if one else tbls.split("\n")
@@ -359,8 +379,7 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
                 last[t] = row_id
         if ok:
             pres = itertools.repeat(prefixes[low], n) if one else map(prefixes.__getitem__, names)
-            prevs = itertools.chain([prev], [hashes[i:i + 32] for i in range(0, 32 * n - 32, 32)])
-            ok = b"".join([sha(p + x + r).digest() for p, x, r in zip(prevs, pres, rows)]) == hashes
+            ok = _hashes_match(prev, hashes, pres, rows)
         if ok:
             if one:
                 last[low] = ids[-1]
@@ -377,6 +396,14 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
         prev = hashes[-32:]
         count += n
     return {"count": count, "first": first, "last": last}
+
+
+def _hashes_match(prev: bytes, hashes: bytes, prefixes, rows: list[bytes]) -> bool:
+    """Whether ``hashes`` (the stored hashes of a batch of links, concatenated) are the chain of
+    ``sha256(previous stored hash ‖ table prefix ‖ row)`` from ``prev``."""
+    sha = hashlib.sha256
+    prevs = itertools.chain([prev], [hashes[i:i + 32] for i in range(0, len(hashes) - 32, 32)])
+    return b"".join([sha(p + x + r).digest() for p, x, r in zip(prevs, prefixes, rows)]) == hashes
 
 
 def _walk_slowly(cur: sqlite3.Cursor, spec: dict, a: int, b: int, prev: bytes, last: dict[str, int],
