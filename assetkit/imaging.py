@@ -265,11 +265,12 @@ def gradient_mask(size: tuple[int, int], box: Box, ramp: int, from_bottom: bool)
 
 
 def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scrim_colour: RGB,
-                mask: Image.Image, target: float = 4.5, start: float = 0.25, step: float = 0.05
-                ) -> tuple[Image.Image, float, float]:
+                mask: Image.Image, target: float = 4.5, start: float = 0.25, step: float = 0.05,
+                in_place: bool = False) -> tuple[Image.Image, float, float]:
     """Lay ``scrim_colour`` over ``image`` through ``mask``, raising opacity until every box
-    measures ≥ ``target`` against ``text_colour``. Returns ``(image, opacity, contrast)``."""
-    base = image.convert("RGB")  # a copy: the scrim is laid on it in place
+    measures ≥ ``target`` against ``text_colour``. Returns ``(image, opacity, contrast)``: a new
+    image, or with ``in_place`` (an RGB ``image`` the caller owns, e.g. its canvas) ``image`` itself."""
+    base = image if in_place and image.mode == "RGB" else image.convert("RGB")  # the scrim is laid on it
     # the opacity is searched on the pixels the measurement reads, and only on them: laying a
     # scrim is per pixel, so the measured grid of each box (its pixels and the mask's under them,
     # side by side in one row) composited at an opacity measures exactly what the whole image
@@ -407,6 +408,68 @@ def _kept(table: OrderedDict, key: tuple, make):
     return got
 
 
+#: bytes of rendered text masks kept (shared by all threads): a campaign draws one headline, at one
+#: size and position, on every concept and variant of a format and locale
+TEXT_MASK_BYTES = 24 << 20
+
+
+class _TextMasks:
+    """Rendered text masks by everything that decides their pixels, least recently used dropped
+    first. Rendering holds Python's lock (FreeType runs inside it), so a text drawn again on
+    another asset costs two threads nothing."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
+        self.table: OrderedDict[tuple, tuple] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self.lock:
+            hit = self.table.get(key)
+            if hit is not None:
+                self.table.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, value: tuple) -> None:
+        mask = value[0]
+        size = mask.size[0] * mask.size[1] * (4 if mask.mode == "RGBA" else 1)
+        if size > self.budget // 8:  # a huge text is drawn, not kept
+            return
+        with self.lock:
+            if key not in self.table:
+                self.table[key] = value
+                self.used += size
+            while self.used > self.budget:
+                _, (old, _) = self.table.popitem(last=False)
+                self.used -= old.size[0] * old.size[1] * (4 if old.mode == "RGBA" else 1)
+
+
+_masks = _TextMasks(TEXT_MASK_BYTES)
+
+
+class _MaskCachingFont(ImageFont.FreeTypeFont):
+    """A ``FreeTypeFont`` whose :meth:`getmask2` (what ``ImageDraw.text`` draws) is looked up in
+    the shared :class:`_TextMasks` first: the same mask FreeType would render, rendered once."""
+
+    file_key: tuple = ()
+
+    def getmask2(self, text, mode="", direction=None, features=None, language=None, stroke_width=0,
+                 anchor=None, ink=0, start=None, *args, **kwargs):
+        if args or mode == "RGBA" or not isinstance(text, str):  # RGBA masks are changed by the caller
+            return super().getmask2(text, mode, direction, features, language, stroke_width, anchor, ink, start,
+                                    *args, **kwargs)
+        key = (self.file_key, self.size, self.index, self.layout_engine, text, mode, direction,
+               tuple(features) if features else None, language, stroke_width, anchor, ink,
+               tuple(start) if start else None, tuple(sorted(kwargs.items())))
+        hit = _masks.get(key)
+        if hit is None:
+            hit = super().getmask2(text, mode, direction, features, language, stroke_width, anchor, ink, start,
+                                   **kwargs)
+            _masks.put(key, hit)
+        return hit
+
+
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
     file_key, data = _font_file(path)
 
@@ -414,7 +477,9 @@ def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
         # FreeType reads the checked bytes in memory; ImageFont.truetype() would instead fall
         # back to a system font of the same file name when this one cannot be read
         try:
-            return ImageFont.FreeTypeFont(data, size)  # type: ignore[arg-type]
+            f = _MaskCachingFont(data, size)  # type: ignore[arg-type]
+            f.file_key = file_key
+            return f
         except OSError as exc:
             from .typeface import FontFileError
             from .yamlfile import display_path

@@ -226,6 +226,17 @@ class CheckStep(Step):
             composed.background = composed.logo_alpha = None
             return found
 
+        # a frame's jobs (one per locale) are next to each other: checked side by side, both threads
+        # would measure the frame's dominant colours at once (the cache misses twice). Checked in
+        # the order first job of every frame, then the second ones…, each frame is measured once
+        # and its later jobs find it in the cache; the findings keep the jobs' order
+        count: dict = {}
+        rank = []  # 1 for a frame's first job, 2 for its second, …
+        for job in todo:
+            count[job.frame_id] = count.get(job.frame_id, 0) + 1
+            rank.append(count[job.frame_id])
+        order = sorted(range(len(todo)), key=lambda i: (rank[i], i))
+        found = dict(zip(order, ctx.map(one, [todo[i] for i in order], "check")))
         # findings are recorded, not raised: every asset is checked and exported with its findings in
         # the manifest and on the contact sheet; the run then fails on them (runner.gate)
-        state.checks.extend(r for rs in ctx.map(one, todo, "check") for r in rs)
+        state.checks.extend(r for i in range(len(todo)) for r in found[i])

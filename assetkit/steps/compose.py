@@ -225,7 +225,7 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
                 canvas = im.lay_scrim(canvas, scrim_colour, mask, opacity)
             else:
                 canvas, opacity, value = im.apply_scrim(canvas, list(text_boxes.values()), colour, scrim_colour,
-                                                        mask, target)
+                                                        mask, target, in_place=True)
             info["scrim"] = True
             info["scrim_opacity"] = round(opacity, 2)
             info["scrim_colour"] = _hex(scrim_colour)

@@ -239,7 +239,8 @@ def encode(image, params: ExportParams, metadata: dict | None = None) -> bytes:
     from PIL.PngImagePlugin import PngInfo
 
     buf = io.BytesIO()
-    image = image if (params.format == "png" and image.mode == "P") else image.convert("RGB")
+    if image.mode != "RGB" and not (params.format == "png" and image.mode == "P"):
+        image = image.convert("RGB")  # (an RGB image is encoded as it is: saving reads it, no copy)
     if params.format == "png":
         info = None
         if metadata:
