@@ -208,22 +208,26 @@ def _median_ratio(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
 
 
 def pick_text_colour(image: Image.Image, boxes: Sequence[Box], candidates: Sequence[RGB],
-                     target: float = 4.5) -> tuple[RGB, float]:
+                     target: float = 4.5, record: dict[tuple, float] | None = None) -> tuple[RGB, float]:
     """The first candidate whose worst-case contrast over all ``boxes`` reaches ``target``.
 
     Candidates are in order of preference (brand text colour first). When none reaches the
     target, the one with the highest contrast is returned (the caller then adds a scrim).
+    ``record``: filled with each box's :func:`measure_contrast` of the returned colour.
     """
-    best: tuple[RGB, float] | None = None
+    best: tuple[RGB, float, list[float]] | None = None
     lums = box_luminances(image, boxes)  # the pixels are the same for every candidate: read once
     for c in candidates:
-        value = min(contrast_on(lum, c) for lum in lums)
+        values = [contrast_on(lum, c) for lum in lums]
+        value = min(values)
+        if best is None or value > best[1] or value >= target:
+            best = (tuple(c), value, values)  # type: ignore[assignment]
         if value >= target:
-            return tuple(c), value  # type: ignore[return-value]
-        if best is None or value > best[1]:
-            best = (tuple(c), value)  # type: ignore[assignment]
+            break
     assert best is not None, "no candidate colours"
-    return best
+    if record is not None:
+        record.update(zip((tuple(b) for b in boxes), best[2]))
+    return best[0], best[1]
 
 
 def scrim_mask(size: tuple[int, int], box: Box, pad: int, radius: int, feather: float) -> Image.Image:
@@ -266,10 +270,12 @@ def gradient_mask(size: tuple[int, int], box: Box, ramp: int, from_bottom: bool)
 
 def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scrim_colour: RGB,
                 mask: Image.Image, target: float = 4.5, start: float = 0.25, step: float = 0.05,
-                in_place: bool = False) -> tuple[Image.Image, float, float]:
+                in_place: bool = False, record: dict[tuple, float] | None = None
+                ) -> tuple[Image.Image, float, float]:
     """Lay ``scrim_colour`` over ``image`` through ``mask``, raising opacity until every box
     measures ≥ ``target`` against ``text_colour``. Returns ``(image, opacity, contrast)``: a new
-    image, or with ``in_place`` (an RGB ``image`` the caller owns, e.g. its canvas) ``image`` itself."""
+    image, or with ``in_place`` (an RGB ``image`` the caller owns, e.g. its canvas) ``image`` itself.
+    ``record``: filled with each box's :func:`measure_contrast` on the image returned."""
     base = image if in_place and image.mode == "RGB" else image.convert("RGB")  # the scrim is laid on it
     # the opacity is searched on the pixels the measurement reads, and only on them: laying a
     # scrim is per pixel, so the measured grid of each box (its pixels and the mask's under them,
@@ -289,18 +295,19 @@ def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scri
     steps = [start]
     while steps[-1] < 1.0:
         steps.append(min(1.0, steps[-1] + step))
-    measured: dict[int, float] = {}
+    measured: dict[int, list[float]] = {}  # per step tried: each box's contrast (boxes' order)
 
     def contrast_at(i: int) -> float:
         if i not in measured:
-            values = [1.0] * (len(grids) - len(live))  # an empty box measures 1.0, as in measure_contrast
+            values = []
             if live:
                 a = Image.fromarray(_opacity_table(steps[i])[row_mask], "L")
                 out = Image.composite(row_solid, row_base, a)
                 lum = luminance_map(np.asarray(out)[0])
-                values += [contrast_on(part, text_colour) for part in np.split(lum, cuts)]
-            measured[i] = min(values)
-        return measured[i]
+                values = [contrast_on(part, text_colour) for part in np.split(lum, cuts)]
+            parts = iter(values)  # an empty box measures 1.0, as in measure_contrast
+            measured[i] = [1.0 if g is None or m is None else next(parts) for g, m in zip(grids, masks)]
+        return min(measured[i])
 
     lo, hi = 0, len(steps) - 1  # the answer is the first step that reaches, else the last (1.0)
     while lo < hi:
@@ -311,7 +318,10 @@ def apply_scrim(image: Image.Image, boxes: Sequence[Box], text_colour: RGB, scri
             lo = mid + 1
     opacity = steps[lo]
     lay_scrim(base, scrim_colour, mask, opacity)
-    return base, opacity, contrast_at(lo)
+    value = contrast_at(lo)
+    if record is not None:
+        record.update(zip((tuple(b) for b in boxes), measured[lo]))
+    return base, opacity, value
 
 
 @lru_cache(maxsize=512)
@@ -326,9 +336,9 @@ def _opacity_table(opacity: float) -> np.ndarray:
 
 
 def scale_mask(mask: Image.Image, opacity: float) -> Image.Image:
-    """An ``L`` mask at ``opacity``: ``mask.point(lambda v: int(round(v * opacity)))``, looked up in
-    numpy (``point`` would round its 256 entries in Python on every call)."""
-    return Image.fromarray(_opacity_table(opacity)[np.asarray(mask if mask.mode == "L" else mask.convert("L"))], "L")
+    """An ``L`` mask at ``opacity``: ``mask.point(lambda v: int(round(v * opacity)))`` with the table
+    made once per opacity (a lambda would be called for all 256 entries on every call)."""
+    return (mask if mask.mode == "L" else mask.convert("L")).point(list(opacity_lut(opacity)))
 
 
 def lay_scrim(image: Image.Image, colour: RGB, mask: Image.Image, opacity: float) -> Image.Image:

@@ -302,3 +302,19 @@ def test_check_flags_copy_over_the_product():
     frame.protect = [(0, 0, fmt.width, fmt.height)]  # pretend the product fills the frame
     found = [r for r in check_asset(BRAND, COPY["en-US"], c, frame) if r.check == "covers-product"]
     assert found and found[0].level == "error" and "cover(s) the product" in found[0].message
+
+
+def test_the_recorded_text_contrast_is_a_fresh_measurement_on_the_background(composed_all):
+    """compose records each text element's contrast from what choosing the colour and scrim
+    measured: it equals measuring the element's box on the background again, on every format."""
+    from assetkit.brand import hex_to_rgb
+
+    scrims = 0
+    for fmt, locale, _frame, c in composed_all:
+        colour = hex_to_rgb(c.info["text_colour"])
+        scrims += bool(c.info["scrim"])
+        for name, value in c.info["contrast"].items():
+            if name != "cta":  # the CTA's is its label on its fill
+                fresh = im.measure_contrast(c.background, c.boxes[name], colour)
+                assert value == round(fresh, 2), (fmt.name, locale, name)
+    assert scrims  # the scrim's own measurements are among those compared

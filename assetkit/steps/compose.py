@@ -196,6 +196,7 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
     canvas = image.convert("RGB")  # a copy (of an RGB image too): drawn on in place
     target = params.min_contrast
     text_boxes = {n: p.box for n, p in plan.elements.items() if n in TEXT_ELEMENTS}
+    measured: dict = {}  # box → the contrast of the text colour there on ``background`` (measured already)
     info: dict = {"layout": plan.layout, "direction": plan.direction,
                   "dropped": plan.dropped, "font_px": {}, "lines": {}, "contrast": {},
                   "scrim": False,
@@ -208,7 +209,8 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
             colour = hex_to_rgb(like["text_colour"])
             value = 0.0 if like.get("scrim") else target
         else:
-            colour, value = im.pick_text_colour(canvas, list(text_boxes.values()), brand.text_colours(), target)
+            colour, value = im.pick_text_colour(canvas, list(text_boxes.values()), brand.text_colours(), target,
+                                                record=measured)
         if value < target:
             light = im.relative_luminance(colour) > 0.4
             scrim_colour = brand.colour("primary") if light else brand.colour("background")
@@ -225,7 +227,7 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
                 canvas = im.lay_scrim(canvas, scrim_colour, mask, opacity)
             else:
                 canvas, opacity, value = im.apply_scrim(canvas, list(text_boxes.values()), colour, scrim_colour,
-                                                        mask, target, in_place=True)
+                                                        mask, target, in_place=True, record=measured)
             info["scrim"] = True
             info["scrim_opacity"] = round(opacity, 2)
             info["scrim_colour"] = _hex(scrim_colour)
@@ -241,7 +243,9 @@ def _render(brand: BrandKit, plan, image: Image.Image, params: ComposeParams, jo
         boxes[name] = placed.box if im.contains(placed.box, box) else im.union([placed.box, box])
         info["font_px"][name] = placed.fitted.size
         info["lines"][name] = list(placed.fitted.lines)
-        info["contrast"][name] = round(im.measure_contrast(background, boxes[name], colour), 2)
+        seen = measured.get(tuple(boxes[name]))
+        info["contrast"][name] = round(im.measure_contrast(background, boxes[name], colour) if seen is None
+                                       else seen, 2)
 
     cta_placed = plan.elements.get("cta")
     cta_fit = cta_placed.fitted if cta_placed is not None else None
