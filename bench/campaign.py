@@ -5,7 +5,10 @@ IAB 300×250, 728×90, 300×600, 160×600) × 2 locales = 256 assets from 48 mas
 (512×512, 448×640, 640×448), on the SD-Turbo-shaped random model of ``bench/diffusion.py``
 (``preset: fast``, TAESD decoder, default settings, no compile). ``--quick``: 1 concept, so
 64 assets from 12 masters. Each run is the CLI (``assetkit run --no-ledger``) in a fresh out
-folder, in its own process, so model load and every warm-up are counted.
+folder, in its own process, so model load and every warm-up are counted. Before each run the
+model's files are read once (timed and printed), so every run starts with them in the page cache
+as run 1 does right after the model is built; ``--cold-cache`` skips that (this VM evicts them
+within minutes: +3-6 s of model load per run).
 
 Measured in this one process, after the runs:
   * steady state: the same generator (same model, preset, sizes) made image after image, per
@@ -134,6 +137,21 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "assets": len(manifest["assets"]),
             "masters": len(masters), "timings": manifest["timings"],
             "compute_s": round(manifest["compute_seconds"], 2), "load_before": before, "load_after": after}
+
+
+def read_model_files(*folders: Path) -> tuple[float, int]:
+    """Read every file of the model folders once (seconds, bytes), so each run starts with them in
+    the page cache, as on a machine that keeps recently read files cached. This VM's memory
+    reclaim (DAMON) evicts them a minute or two after use: without this, run 1 (model just built)
+    loads in ~5.5 s and later runs in 8-12 s, so run-to-run figures differ by disk state, not code."""
+    t0, n = time.perf_counter(), 0
+    for folder in folders:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    while chunk := fh.read(1 << 23):
+                        n += len(chunk)
+    return time.perf_counter() - t0, n
 
 
 def master_sizes(out: Path) -> dict[str, int]:
@@ -269,6 +287,9 @@ def main() -> None:
                     "commit): its runs alternate with this tree's, so both see the same load drift")
     ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",
                     help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
+    ap.add_argument("--cold-cache", action="store_true",
+                    help="don't read the model's files before each run: runs start with whatever the page cache "
+                         "holds (on this VM: evicted within minutes, +3-6 s of model load)")
     args = ap.parse_args()
     from diffusion import build_sd_turbo, model_card
 
@@ -297,6 +318,10 @@ def main() -> None:
                                                          args.masters, src)))
         for r in range(args.runs * len(codes)):
             label, code, run_brief = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same drift)
+            cache = "page cache as it was"
+            if not args.cold_cache:
+                secs, nbytes = read_model_files(model, tiny)
+                cache = f"model files ({nbytes / 2**30:.1f} GiB) read into the page cache before it in {secs:.1f} s"
             res = cli_run(work, run_brief, work / f"out{r}", args.worker_nice, code)
             res["masters_by_size"] = master_sizes(work / f"out{r}")
             res["code"] = label if label == "this" else str(code)
@@ -308,7 +333,7 @@ def main() -> None:
                   f"model load {res['timings'].get('generate.model_load', 0):.1f} s, "
                   f"prompt encode {res['timings'].get('generate.prompt_encode', 0):.2f} s, "
                   f"waiting for compose/export {res['timings'].get('generate.waiting_for_later_steps', 0):.1f} s); "
-                  f"load average {res['load_before']} → {res['load_after']}", flush=True)
+                  f"load average {res['load_before']} → {res['load_after']}; {cache}", flush=True)
         sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
                        key=lambda s: (s[0] != s[1], s))
         before = load()
