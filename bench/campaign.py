@@ -6,9 +6,8 @@ IAB 300×250, 728×90, 300×600, 160×600) × 2 locales = 256 assets from 48 mas
 (``preset: fast``, TAESD decoder, default settings, no compile). ``--quick``: 1 concept, so
 64 assets from 12 masters. Each run is the CLI (``assetkit run --no-ledger``) in a fresh out
 folder, in its own process, so model load and every warm-up are counted. Before each run the
-model's files are read once (timed and printed), so every run starts with them in the page cache
-as run 1 does right after the model is built; ``--cold-cache`` skips that (this VM evicts them
-within minutes: +3-6 s of model load per run).
+model's files are read once (timed, printed and in the JSON), so every run starts with them in
+the page cache as run 1 does right after the model is built; ``--cold-cache`` skips that.
 
 Measured in this one process, after the runs:
   * steady state: the same generator (same model, preset, sizes) made image after image, per
@@ -141,9 +140,11 @@ def cli_run(work: Path, brief: Path, out: Path, worker_nice: int | None = None, 
 
 def read_model_files(*folders: Path) -> tuple[float, int]:
     """Read every file of the model folders once (seconds, bytes), so each run starts with them in
-    the page cache, as on a machine that keeps recently read files cached. This VM's memory
-    reclaim (DAMON) evicts them a minute or two after use: without this, run 1 (model just built)
-    loads in ~5.5 s and later runs in 8-12 s, so run-to-run figures differ by disk state, not code."""
+    the page cache, as on a machine that keeps recently read files cached. Measured 2026-12-03 on
+    a 24 GB VM: the page cache held 1.9 GB minutes after a run (the model is 4.8 GiB) and a cold
+    read of the UNet took 9.9 s; without this, run 1 (model just built) loaded in 5.5 s, runs 2
+    and 3 in 8.5 and 11.9 s. With it the load was 9.6-10.6 s on a slower hour of the same host:
+    the read time printed shows whether a run started cold."""
     t0, n = time.perf_counter(), 0
     for folder in folders:
         for f in sorted(folder.rglob("*")):
@@ -289,7 +290,7 @@ def main() -> None:
                     help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
     ap.add_argument("--cold-cache", action="store_true",
                     help="don't read the model's files before each run: runs start with whatever the page cache "
-                         "holds (on this VM: evicted within minutes, +3-6 s of model load)")
+                         "holds")
     args = ap.parse_args()
     from diffusion import build_sd_turbo, model_card
 
@@ -318,11 +319,12 @@ def main() -> None:
                                                          args.masters, src)))
         for r in range(args.runs * len(codes)):
             label, code, run_brief = codes[r % len(codes)]  # with --compare: this, compare, this, ... (same drift)
-            cache = "page cache as it was"
+            cache, secs = "page cache as it was", None
             if not args.cold_cache:
                 secs, nbytes = read_model_files(model, tiny)
                 cache = f"model files ({nbytes / 2**30:.1f} GiB) read into the page cache before it in {secs:.1f} s"
             res = cli_run(work, run_brief, work / f"out{r}", args.worker_nice, code)
+            res["model_files_read_s"] = None if secs is None else round(secs, 2)
             res["masters_by_size"] = master_sizes(work / f"out{r}")
             res["code"] = label if label == "this" else str(code)
             runs.append(res)
