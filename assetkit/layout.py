@@ -477,11 +477,8 @@ def plan_layout(brand: BrandKit, copy: Copy, fmt: AdFormat, params: LayoutParams
         if result:
             break
     head_w = int(aw * 0.92) if layout == "full" else aw
-    for optional in ("disclaimer", "subline"):  # optional copy goes (and is reported) before sizes go below minimum
-        if result is None and optional in texts and not (optional == "disclaimer" and required):
-            texts.pop(optional)
-            plan.dropped.append(optional)
-            result = _stack(texts, fonts, sizes, aw, ah, head_w)
+    if result is None:  # optional copy goes (and is reported) before sizes go below minimum
+        result = _drop_optional(texts, fonts, sizes, aw, ah, head_w, plan, required)
     if result is None:
         raise FitError(_blame(texts, fonts, sizes, aw, ah, fmt))
     fits, total = result
@@ -533,6 +530,28 @@ def _set_direction(plan: Plan, texts: dict[str, str], locale: str | None, mirror
             plan.logo_clear = im.clip(flip(plan.logo_clear), (0, 0, plan.fmt.width, plan.fmt.height))
     plan.direction = "rtl"
     return plan
+
+
+def _drop_optional(texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, tuple[int, int]],
+                   aw: int, ah: int, head_w: int, plan: Plan, required: bool):
+    """The stack with the least optional copy dropped, the subline before the disclaimer: a
+    subline is marketing, a disclaimer the offer's terms (kept when it fits even where the brand
+    does not require it; a required one is never dropped here). Tries: without the subline, then
+    without the disclaimer (the subline kept), then without both. The dropped are reported."""
+    optional = [n for n in ("subline", "disclaimer") if n in texts and not (n == "disclaimer" and required)]
+    tries = [[n] for n in optional] + ([optional] if len(optional) == 2 else [])
+    for drop in tries:
+        kept = {n: t for n, t in texts.items() if n not in drop}
+        result = _stack(kept, fonts, sizes, aw, ah, head_w)
+        if result is not None:
+            for n in drop:
+                texts.pop(n)
+                plan.dropped.append(n)
+            return result
+    for n in optional:  # nothing fits: blame what is left once the optional copy is gone
+        texts.pop(n)
+        plan.dropped.append(n)
+    return None
 
 
 def _plan_row(plan: Plan, texts: dict[str, str], fonts: dict[str, FontStack], sizes: dict[str, tuple[int, int]],

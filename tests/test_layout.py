@@ -10,7 +10,7 @@ from PIL import Image
 
 from assetkit import imaging as im
 from assetkit.brand import load_brand
-from assetkit.brief import Copy
+from assetkit.brief import Copy, load_brief
 from assetkit.formats import CATALOG, resolve_format
 from assetkit.generators.base import GenerationRequest
 from assetkit.generators.draft import DraftGenerator
@@ -158,6 +158,35 @@ def test_full_formats_keep_subline_and_tiny_banners_drop_it(composed_all):
             assert "subline" not in c.boxes and "subline" in c.info["dropped"]
         else:
             assert "subline" in c.boxes, f"{fmt.name} {locale}"
+
+
+def test_the_offer_disclaimer_outranks_the_subline_where_copy_must_go(composed_all):
+    # the brand does not require a disclaimer, but the brief gave one: it is the offer's terms, so
+    # where copy has to go the subline goes first (de-DE 160×600 kept the subline and lost it)
+    assert not BRAND.voice.disclaimer_required
+    for fmt, locale, _, c in composed_all:
+        where = f"{fmt.name} {locale}"
+        assert "disclaimer" in c.boxes or "subline" not in c.boxes, where
+        if "disclaimer" in c.info["dropped"]:
+            assert "subline" in c.info["dropped"] or fmt.layout == "row", where
+
+
+def test_the_example_campaigns_german_skyscraper_keeps_its_offer_terms(masters):
+    # the example brief's de-DE copy on 160×600: subline and disclaimer do not both fit
+    brief = load_brief(ROOT / "examples" / "spring-launch" / "brief.yaml")
+    fmt = CATALOG["iab-wide-skyscraper"]
+    frame = reframe_master(masters[fmt.aspect_group], fmt, BRAND)
+    c = compose_asset(BRAND, brief.copy["de-DE"].for_format(fmt), frame, job=job(fmt))
+    assert "disclaimer" in c.boxes and "subline" not in c.boxes and c.info["dropped"] == ["subline"]
+
+
+def test_the_subline_stays_when_only_leaving_out_the_disclaimer_makes_room(masters):
+    fmt = CATALOG["iab-wide-skyscraper"]
+    frame = reframe_master(masters[fmt.aspect_group], fmt, BRAND)
+    long = " ".join(["Angebot gültig bis 30.04. Solange der Vorrat reicht."] * 6)  # more than its 3 lines
+    copy = COPY["de-DE"].model_copy(update={"subline": "Fair gehandelt", "disclaimer": long}).for_format(fmt)
+    c = compose_asset(BRAND, copy, frame, job=job(fmt))
+    assert "subline" in c.boxes and "disclaimer" not in c.boxes and c.info["dropped"] == ["disclaimer"]
 
 
 def test_tiny_banner_logo_is_not_oversized(composed_all):
