@@ -259,6 +259,15 @@ def check_folder(folder: Path, allow_unsafe: bool) -> None:
 
 
 # -------------------------------------------------------------------------------------- hashing
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, read now."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
+
+
 def sha256_cached(path: Path) -> str:
     """sha256 of a file, cached in ``~/.cache/assetkit/hashes.json`` by path + size + mtime."""
     path = Path(path).resolve()
@@ -271,11 +280,7 @@ def sha256_cached(path: Path) -> str:
         cache = {}
     if key in cache:
         return cache[key]
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            h.update(block)
-    digest = h.hexdigest()
+    digest = sha256_file(path)
     cache = {k: v for k, v in cache.items() if not k.startswith(f"{path}|")}
     cache[key] = digest
     try:
@@ -285,6 +290,26 @@ def sha256_cached(path: Path) -> str:
     except OSError:
         pass  # a read-only home only costs re-hashing
     return digest
+
+
+def remember_sha256(path: Path, digest: str) -> None:
+    """Record ``digest`` as the sha256 of ``path`` as it is now (a file just written and hashed
+    elsewhere, e.g. before a rename), so :func:`sha256_cached` does not read it again."""
+    path = Path(path).resolve()
+    st = path.stat()
+    store = assetkit_cache() / "hashes.json"
+    try:
+        cache = json.loads(store.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    cache = {k: v for k, v in cache.items() if not k.startswith(f"{path}|")}
+    cache[f"{path}|{st.st_size}|{st.st_mtime_ns}"] = digest
+    try:
+        from .files import atomic_write_text
+
+        atomic_write_text(store, json.dumps(cache, indent=0, sort_keys=True))
+    except OSError:
+        pass
 
 
 def weights_sha256(model: ModelRef) -> str:

@@ -355,7 +355,7 @@ def test_the_fingerprint_is_derived_from_every_output_option_of_the_config(tiny,
         "family": (base, dict(base, family="turbo")),
     }
     not_output = {"batch_size": 4, "allow_unsafe_weights": True, "exact_batches": False,
-                  "compile_cache": str(tmp_path / "kernels")}
+                  "compile_cache": str(tmp_path / "kernels"), "weights_cache": "off"}
     assert set(DiffusersConfig.output_fields()) == set(changes)
     assert set(DiffusersConfig.model_fields) == set(changes) | set(not_output)
 

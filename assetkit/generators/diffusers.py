@@ -222,6 +222,10 @@ class DiffusersOptions(GeneratorConfig):
     compile_cache: str | None = Field(None, json_schema_extra=NOT_OUTPUT)
     """Folder torch.compile keeps compiled kernels in between runs ($ASSETKIT_COMPILE_CACHE, else
     ~/.cache/assetkit/torch-compile)."""
+    weights_cache: str = Field("auto", json_schema_extra=NOT_OUTPUT)
+    """Folder that keeps the model converted to the run's dtype (e.g. fp32 files run in bf16), so
+    later runs load it without converting; ``off``: convert every run. auto: $ASSETKIT_WEIGHTS_CACHE,
+    else ~/.cache/assetkit/weights."""
     long_prompts: Literal["chunk", "truncate"] = "chunk"
     """Prompts over the text encoder's 75 tokens: read in 75-token chunks, or truncated with a warning."""
     cpu_kernels: bool = True
@@ -361,6 +365,7 @@ class DiffusersGenerator(Generator):
         self.encode_seconds = 0.0  # text encoding, each distinct prompt once per run
         self.prompts_encoded = 0
         self.compile_cache = c.compile_cache
+        self.weights_cache = c.weights_cache
 
     # ----------------------------------------------------------------------------- description
     @staticmethod
@@ -488,6 +493,43 @@ class DiffusersGenerator(Generator):
         return dict(self._fingerprint)
 
     # ---------------------------------------------------------------------------------- loading
+    def _load_pipe(self, diffusers, kw: dict[str, Any], dtype_name: str):
+        """The pipeline as stored, in ``dtype_name``: from the weights cache when it holds this
+        model in that dtype (:mod:`.weights_cache`), else from the model's files (then kept in
+        the cache for the next run when its files hold another dtype)."""
+        from .weights_cache import WeightsCache
+
+        cache = WeightsCache.for_load(self.weights_cache, self.ref, dtype_name, self.pipeline_class, self.log)
+        entry = cache.find() if cache is not None else None
+        if entry is not None:
+            try:
+                loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class in TEXT_TO_IMAGE \
+                    else diffusers.AutoPipelineForText2Image
+                return loader.from_pretrained(str(entry), **{**kw, "use_safetensors": True})
+            except Exception as exc:  # noqa: BLE001 - a cache entry that cannot load: the model's own files
+                self.log(f"weights cache: {entry} did not load ({type(exc).__name__}: {exc}); loading "
+                         f"{self.ref.name} itself and writing the entry again")
+                cache.discard()  # type: ignore[union-attr]
+        pipe = self._load_source(diffusers, kw)
+        if cache is not None:
+            cache.store(pipe)
+        return pipe
+
+    def _load_source(self, diffusers, kw: dict[str, Any]):
+        if self.ref.kind == "single_file":
+            cls = getattr(diffusers, self.pipeline_class, None)
+            if cls is None or not hasattr(cls, "from_single_file"):
+                raise ModelError(f"{self.ref.name}: the config's pipeline {self.pipeline_class} cannot load "
+                                 "single-file checkpoints\n  hint: use a diffusers folder instead")
+            kw.pop("use_safetensors")
+            pipe = cls.from_single_file(str(self.ref.path), config=str(self.ref.config), **kw)
+        elif self.pipeline_class in TEXT_TO_IMAGE:  # what the auto pipeline would pick, without
+            # importing every pipeline module of diffusers first (1.2 s of the load)
+            pipe = getattr(diffusers, self.pipeline_class).from_pretrained(str(self.ref.path), **kw)
+        else:
+            pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(self.ref.path), **kw)
+        return pipe
+
     def load(self):
         """Load the text-to-image pipeline once (later calls return it)."""
         if "txt2img" in self._pipes:
@@ -502,18 +544,7 @@ class DiffusersGenerator(Generator):
         kw: dict[str, Any] = dict(torch_dtype=dtype, local_files_only=True)
         kw["use_safetensors"] = None if self.allow_unsafe else True
         try:
-            if self.ref.kind == "single_file":
-                cls = getattr(diffusers, self.pipeline_class, None)
-                if cls is None or not hasattr(cls, "from_single_file"):
-                    raise ModelError(f"{self.ref.name}: the config's pipeline {self.pipeline_class} cannot load "
-                                     "single-file checkpoints\n  hint: use a diffusers folder instead")
-                kw.pop("use_safetensors")
-                pipe = cls.from_single_file(str(self.ref.path), config=str(self.ref.config), **kw)
-            elif self.pipeline_class in TEXT_TO_IMAGE:  # what the auto pipeline would pick, without
-                # importing every pipeline module of diffusers first (1.2 s of the load)
-                pipe = getattr(diffusers, self.pipeline_class).from_pretrained(str(self.ref.path), **kw)
-            else:
-                pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(self.ref.path), **kw)
+            pipe = self._load_pipe(diffusers, kw, dtype_name)
             if self.scheduler:
                 cls_name, extra, _ = SCHEDULERS[self.scheduler]
                 pipe.scheduler = getattr(diffusers, cls_name).from_config(pipe.scheduler.config, **extra)

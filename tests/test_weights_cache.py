@@ -1,0 +1,157 @@
+"""The weights cache: a model converted to the run's dtype once, the same images from it."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tinymodels import build_tiny_sd  # noqa: E402
+
+from assetkit.generators import GenerationRequest, get_generator  # noqa: E402
+from assetkit.generators.weights_cache import MANIFEST, cache_root, stored_dtypes  # noqa: E402
+from assetkit.models import resolve_model  # noqa: E402
+
+BF16 = dict(steps=2, dtype="bfloat16", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    return build_tiny_sd(tmp_path_factory.mktemp("wc") / "tiny-sd")  # fp32 files
+
+
+@pytest.fixture(autouse=True)
+def _cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("ASSETKIT_WEIGHTS_CACHE", raising=False)
+
+
+def req(seed=1) -> GenerationRequest:
+    return GenerationRequest(concept="c", variant=1, prompt="a cup of coffee", negative_prompt="blurry", width=64,
+                             height=64, seed=seed, palette={"background": "#EEE8DD"})
+
+
+def images(model: Path, cache, log: list[str] | None = None, **kw):
+    gen = get_generator("diffusers", model=str(model), weights_cache=str(cache), log=(log if log is not None else
+                                                                                      []).append, **{**BF16, **kw})
+    outs = gen.generate([req(1), req(5)])
+    return gen, [np.asarray(o.image) for o in outs], outs[0].params
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".")) if root.exists() else []
+
+
+def test_fp32_files_run_in_bf16_are_kept_converted_and_give_the_same_images(model, tmp_path):
+    root = tmp_path / "weights"
+    _, plain, plain_params = images(model, "off")
+    assert not root.exists()
+    log: list[str] = []
+    gen, first, params = images(model, root, log)
+    [entry] = entries(root)
+    assert any(f"kept in bfloat16 at {entry}" in line for line in log), log
+    assert stored_dtypes(resolve_model(str(entry))) == {"bfloat16"}
+    manifest = json.loads((entry / MANIFEST).read_text())
+    assert manifest["source"] == str(model) and manifest["identity"]["dtype"] == "bfloat16"
+    assert "unet/diffusion_pytorch_model.safetensors" in manifest["files"]
+    log2: list[str] = []
+    gen2, second, params2 = images(model, root, log2)
+    assert Path(gen2.load().unet.config._name_or_path).parent == entry  # read from the entry
+    assert not any("weights cache" in line for line in log2), log2
+    for a, b, c in zip(plain, first, second):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    # the run's record names the model's own weights, whichever files were read
+    assert plain_params["weights_sha256"] == params["weights_sha256"] == params2["weights_sha256"]
+    assert params2["parameters_text"] == plain_params["parameters_text"]
+
+
+def test_nothing_is_kept_when_the_files_already_hold_the_runs_dtype(model, tmp_path):
+    root = tmp_path / "weights"
+    images(model, root, dtype="float32")
+    assert entries(root) == []
+
+
+def test_a_changed_entry_is_named_removed_and_written_again(model, tmp_path):
+    root = tmp_path / "weights"
+    _, first, _ = images(model, root)
+    [entry] = entries(root)
+    unet = entry / "unet" / "diffusion_pytorch_model.safetensors"
+    data = bytearray(unet.read_bytes())
+    data[-3] ^= 0xFF  # same size, other weights
+    unet.write_bytes(bytes(data))
+    log: list[str] = []
+    gen, again, _ = images(model, root, log)
+    assert any(f"{entry} is not usable (unet/diffusion_pytorch_model.safetensors does not match its sha256"
+               in line for line in log), log
+    assert Path(gen.load().unet.config._name_or_path) == model / "unet"  # the model's own files this time
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert entries(root) == [entry] and unet.read_bytes() != bytes(data)  # written again, whole
+
+
+@pytest.mark.parametrize("damage", ["manifest", "extra file", "symlink"])
+def test_an_entry_that_is_not_what_its_manifest_says_is_not_used(model, tmp_path, damage):
+    root = tmp_path / "weights"
+    _, first, _ = images(model, root)
+    [entry] = entries(root)
+    if damage == "manifest":
+        (entry / MANIFEST).write_text("{not json")
+    elif damage == "extra file":
+        (entry / "unet" / "extra.safetensors").write_bytes(b"x")
+    else:
+        cfg = entry / "unet" / "config.json"
+        (tmp_path / "elsewhere.json").write_text(cfg.read_text())
+        cfg.unlink()
+        cfg.symlink_to(tmp_path / "elsewhere.json")
+    log: list[str] = []
+    gen, again, _ = images(model, root, log)
+    assert any(f"{entry} is not usable (" in line for line in log), log
+    assert Path(gen.load().unet.config._name_or_path) == model / "unet"
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+
+
+def test_a_cache_that_cannot_be_written_is_one_line_and_the_run_goes_on(model, tmp_path):
+    blocker = tmp_path / "weights"
+    blocker.write_text("a file where the cache folder should be")
+    log: list[str] = []
+    _, out, _ = images(model, blocker, log)
+    assert len(out) == 2
+    assert [line.splitlines()[0] for line in log if "weights cache" in line] == [
+        f"weights cache: not written ({blocker} is not a folder); every run converts tiny-sd to bfloat16 again"]
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "real", target_is_directory=True)
+    log.clear()
+    images(model, link, log)
+    assert any("is a symbolic link" in line for line in log) and not (tmp_path / "real").exists()
+
+
+def test_a_changed_config_is_another_entry(model, tmp_path):
+    import shutil
+
+    root = tmp_path / "weights"
+    copy = tmp_path / "tiny-copy"
+    shutil.copytree(model, copy)
+    images(copy, root)
+    sched = copy / "scheduler" / "scheduler_config.json"
+    cfg = json.loads(sched.read_text())
+    cfg["steps_offset"] = 0
+    sched.write_text(json.dumps(cfg))
+    images(copy, root)
+    assert len(entries(root)) == 2
+
+
+def test_where_the_cache_is():
+    assert cache_root("off") is None
+    assert cache_root("/x/y") == Path("/x/y")
+    assert cache_root("auto") == Path(os.environ["XDG_CACHE_HOME"]) / "assetkit" / "weights"
+    os.environ["ASSETKIT_WEIGHTS_CACHE"] = "off"
+    try:
+        assert cache_root("auto") is None and cache_root("/x") == Path("/x")
+    finally:
+        del os.environ["ASSETKIT_WEIGHTS_CACHE"]
