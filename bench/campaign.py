@@ -13,11 +13,18 @@ Before the runs the generator is loaded once in a child process, so the weights 
 user's first run (writing it is printed with its time: once per model and dtype); the runs, and
 the page-cache read before each, use that entry.
 
-Measured in this one process, after the runs:
+Stock diffusers (fp32, full VAE, one image per call, as its docs show SD-Turbo) is measured per
+size right after each run, in a child process (``--quick``: 512×512 only, used for every size),
+and each run's speed-up is against the stock figures measured next to it: this host's speed
+drifts (measured 2026-12-04: the same 48 masters took 170.7 s of model compute in one run and
+189.3 s in the next, with no steal time and nothing else running), so a stock figure taken a
+quarter of an hour later compares a run against another hour's machine. The speed-up against
+the mean of all the runs' stock figures is printed too; ``--stock-once`` measures stock once,
+after all runs, as before.
+
+Measured after the runs:
   * steady state: the same generator (same model, preset, sizes) made image after image, per
     size, after one warm-up image of that size; s/image per size;
-  * stock diffusers (fp32, full VAE, one image per call, as its docs show SD-Turbo), per size
-    (``--quick``: 512×512 only, used for every size);
   * the compose/export share: the same brief re-run with its masters from the run's cache and
     the steps one after another (as ``bench/compose.py`` does), so reframe + compose + check +
     export time is their own.
@@ -28,6 +35,7 @@ average (``os.getloadavg``) is printed before and after each phase: this CPU may
 
     .venv/bin/python bench/campaign.py [--quick] [--runs N] [--work DIR] [--masters per-aspect|shared]
                                        [--worker-nice N] [--compare SRC] [--skip-stock S_PER_IMAGE]
+                                       [--stock-once] [--cold-cache]
 """
 from __future__ import annotations
 
@@ -157,6 +165,13 @@ def read_model_files(*folders: Path) -> tuple[float, int]:
                     while chunk := fh.read(1 << 23):
                         n += len(chunk)
     return time.perf_counter() - t0, n
+
+
+def run_sizes(res: dict, quick: bool) -> list[tuple[int, int]]:
+    """The sizes a run's masters have (``--quick``: the square's only, standing for every size)."""
+    sizes = sorted({tuple(int(v) for v in k.split("x")) for k in res["masters_by_size"]},
+                   key=lambda s: (s[0] != s[1], s))
+    return sizes[:1] if quick else sizes  # type: ignore[return-value]
 
 
 def master_sizes(out: Path) -> dict[str, int]:
@@ -309,6 +324,9 @@ def main() -> None:
                     "commit): its runs alternate with this tree's, so both see the same load drift")
     ap.add_argument("--skip-stock", type=float, metavar="S_PER_IMAGE",
                     help="use this stock s/image instead of measuring (saves minutes; say so when quoting)")
+    ap.add_argument("--stock-once", action="store_true",
+                    help="measure stock diffusers once after all runs instead of right after each (saves ~2 min a "
+                         "run; a host whose speed drifts then compares runs against another hour's stock)")
     ap.add_argument("--cold-cache", action="store_true",
                     help="don't read the model's files before each run: runs start with whatever the page cache "
                          "holds")
@@ -361,6 +379,13 @@ def main() -> None:
             res["masters_by_size"] = master_sizes(work / f"out{r}")
             res["code"] = label if label == "this" else str(code)
             runs.append(res)
+            if not (args.skip_stock or args.stock_once):  # stock right after each run: the same hour's host
+                before = load()
+                res["stock"] = in_child("stock", model, tiny, run_sizes(res, args.quick), args.stock_images)
+                res["stock_load"] = f"{before} → {load()}"
+                first = next(iter(res["stock"].values()))
+                for k in res["masters_by_size"]:  # --quick: the square's figure stands for every size
+                    res["stock"].setdefault(k, dict(first, assumed_from="square"))
             print(f"run {r + 1} ({label} code): {res['assets']} assets from {res['masters']} masters "
                   f"{res['masters_by_size']} in {res['wall_s']} s = {res['wall_s'] / res['masters']:.2f} s/master, "
                   f"CPU {res['cpu_s']} s "
@@ -369,6 +394,10 @@ def main() -> None:
                   f"prompt encode {res['timings'].get('generate.prompt_encode', 0):.2f} s, "
                   f"waiting for compose/export {res['timings'].get('generate.waiting_for_later_steps', 0):.1f} s); "
                   f"load average {res['load_before']} → {res['load_after']}; {cache}", flush=True)
+            if "stock" in res:
+                print(f"  stock diffusers right after run {r + 1} (fp32, full VAE, 1 image/call): "
+                      + ", ".join(f"{k} {v['s_per_image']} s/image (warm-up {v['warmup_s']} s)"
+                                  for k, v in res["stock"].items()) + f"; load average {res['stock_load']}", flush=True)
         sizes = sorted({tuple(int(v) for v in k.split("x")) for r in runs for k in r["masters_by_size"]},
                        key=lambda s: (s[0] != s[1], s))
         before = load()
@@ -388,6 +417,15 @@ def main() -> None:
         if args.skip_stock:
             sk = {k: {"s_per_image": args.skip_stock, "given": True} for k in st}
             print(f"stock: {args.skip_stock} s/image GIVEN on the command line, not measured", flush=True)
+        elif not args.stock_once:  # the mean of the runs' stock figures, per size
+            sk = {}
+            for k in st:
+                got = [r["stock"][k] for r in runs if k in r.get("stock", {})]
+                sk[k] = {"s_per_image": round(sum(g["s_per_image"] for g in got) / len(got), 2),
+                         "cpu_s_per_image": round(sum(g["cpu_s_per_image"] for g in got) / len(got), 2),
+                         "times": [g["s_per_image"] for g in got]}
+            print("stock diffusers, mean of the runs' figures: "
+                  + ", ".join(f"{k} {v['s_per_image']} s/image {v['times']}" for k, v in sk.items()), flush=True)
         else:
             before = load()
             stock_sizes = sizes[:1] if args.quick else sizes
@@ -404,23 +442,30 @@ def main() -> None:
         for i, r in enumerate(runs):
             m = r["masters"]
             steady_total = sum(n * st[k]["s_per_image"] for k, n in r["masters_by_size"].items())
-            stock_total = sum(n * sk[k]["s_per_image"] for k, n in r["masters_by_size"].items())
+            own = r.get("stock", {})
+            stock_mean = sum(n * sk[k]["s_per_image"] for k, n in r["masters_by_size"].items())
+            stock_total = sum(n * own.get(k, sk[k])["s_per_image"] for k, n in r["masters_by_size"].items())
             speedup = stock_total / r["wall_s"]
             limit = 1.15 * steady_total + share["share_s"]
-            cpu_stock = sum(n * sk[k].get("cpu_s_per_image", float("nan")) for k, n in r["masters_by_size"].items())
+            cpu_stock = sum(n * own.get(k, sk[k]).get("cpu_s_per_image", float("nan"))
+                            for k, n in r["masters_by_size"].items())
             cpu_steady = sum(n * st[k]["cpu_s_per_image"] for k, n in r["masters_by_size"].items())
             row = {"run": i + 1, "wall_s": r["wall_s"], "masters": m, "s_per_master": round(r["wall_s"] / m, 2),
                    "steady_total_s": round(steady_total, 1), "stock_total_s": round(stock_total, 1),
-                   "speedup": round(speedup, 2), "target_wall_s": round(limit, 1),
+                   "speedup": round(speedup, 2), "speedup_vs_mean_stock": round(stock_mean / r["wall_s"], 2),
+                   "target_wall_s": round(limit, 1),
                    "wall_over_steady": round(r["wall_s"] / steady_total, 3),
                    "cpu_s": r["cpu_s"], "cpu_speedup": round(cpu_stock / r["cpu_s"], 2),
                    "cpu_over_steady": round(r["cpu_s"] / cpu_steady, 3)}
             summary.append(row)
             row["code"] = r["code"]
+            paired = " (measured right after it)" if own else ""
+            vs_mean = f"; against the mean stock {row['speedup_vs_mean_stock']}x" if own else ""
             print(f"run {i + 1} ({r['code']}): wall {r['wall_s']} s, {m} masters, {row['s_per_master']} s/master; "
                   f"masters × steady = {row['steady_total_s']} s (wall ÷ that = {row['wall_over_steady']}); "
-                  f"campaign speed-up = masters × stock {row['stock_total_s']} s ÷ wall = {speedup:.2f}x "
-                  f"(target ≥ 6x: {'met' if speedup >= 6 else 'MISSED'}); wall ≤ 1.15 × steady + share = "
+                  f"campaign speed-up = masters × stock {row['stock_total_s']} s{paired} ÷ wall = {speedup:.2f}x "
+                  f"(target ≥ 6x: {'met' if speedup >= 6 else 'MISSED'}{vs_mean}); "
+                  f"wall ≤ 1.15 × steady + share = "
                   f"{limit:.1f} s: {'met' if r['wall_s'] <= limit else 'MISSED'}", flush=True)
             print(f"run {i + 1} in CPU seconds (less sensitive to other load): campaign {r['cpu_s']} s, "
                   f"masters × steady {cpu_steady:.1f} s (ratio {row['cpu_over_steady']}), speed-up over stock "
