@@ -16,7 +16,7 @@ def _size(n: float) -> str:
 
 @click.group()
 def models():
-    """Local diffusion models: list, check, pull.
+    """Local diffusion models: list, check, pull, and the weights cache.
 
     Runs never use the network; only `assetkit models pull` downloads (safetensors only).
     """
@@ -76,6 +76,54 @@ def check_cmd(model, config, device, dtype, allow_unsafe_weights, as_json):
                f"  loaded in {info['load_seconds']:.2f} s; {info['size'][0]}×{info['size'][1]} in "
                f"{info['steps']} steps: {info['seconds_per_step']:.3f} s/step, {info['image_seconds']:.2f} s/image\n"
                f"  native sizes: {sizes}")
+
+
+@models.command("cache")
+@click.option("--remove-stale", is_flag=True, help="Delete the entries no load would use now.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def cache_cmd(remove_stale: bool, as_json: bool):
+    """List the weights cache: models kept converted to a narrower dtype than their files.
+
+    A model whose files are fp32 and which a run loads in bf16 (or fp16) is kept converted after
+    its first load, so later runs skip the conversion (the generator's `weights_cache`,
+    $ASSETKIT_WEIGHTS_CACHE, else ~/.cache/assetkit/weights). An entry is stale when its model
+    is gone or changed, or another diffusers version wrote it.
+
+    Example:
+
+        assetkit models cache --remove-stale
+    """
+    import shutil
+
+    from .generators.weights_cache import cache_root, list_entries
+
+    root = cache_root(None)
+    if root is None:
+        click.echo("The weights cache is off ($ASSETKIT_WEIGHTS_CACHE=off).")
+        return
+    found = list_entries(root)
+    removed = []
+    if remove_stale:
+        for e in found:
+            if e["stale"]:
+                shutil.rmtree(e["path"], ignore_errors=True)
+                removed.append(e)
+    if as_json:
+        click.echo(json.dumps([dict(e, removed=e in removed) for e in found], indent=2))
+        return
+    if not found:
+        click.echo(f"The weights cache {root} is empty.")
+        return
+    from .cli_table import print_table
+
+    print_table(["ENTRY", "MODEL", "DTYPE", "SIZE", "STATE"],
+                [[e["key"], e["source"] or "-", e["dtype"] or "-", _size(e["bytes"]),
+                  ("removed: " if e in removed else "stale: ") + e["stale"] if e["stale"] else "current"]
+                 for e in found], right={3})
+    total, kept = sum(e["bytes"] for e in found if e not in removed), len(found) - len(removed)
+    click.echo(f"{root}: {_size(total)} in {kept} entr{'y' if kept == 1 else 'ies'}"
+               + ("" if remove_stale or not any(e["stale"] for e in found) else
+                  "; `assetkit models cache --remove-stale` deletes the stale ones"))
 
 
 @models.command("pull")

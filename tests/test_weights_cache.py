@@ -72,10 +72,15 @@ def test_fp32_files_run_in_bf16_are_kept_converted_and_give_the_same_images(mode
     assert params2["parameters_text"] == plain_params["parameters_text"]
 
 
-def test_nothing_is_kept_when_the_files_already_hold_the_runs_dtype(model, tmp_path):
+def test_nothing_is_kept_when_the_copy_would_not_be_smaller_than_the_files(model, tmp_path):
     root = tmp_path / "weights"
-    images(model, root, dtype="float32")
+    images(model, root, dtype="float32")  # the files' own dtype
     assert entries(root) == []
+    images(model, root)  # fp32 → bf16: kept
+    [bf16] = entries(root)
+    images(bf16, tmp_path / "again")  # bf16 files in bf16
+    images(bf16, tmp_path / "again", dtype="float32")  # bf16 files widened to fp32: a larger copy, for a cheap cast
+    assert entries(tmp_path / "again") == []
 
 
 def test_a_changed_entry_is_named_removed_and_written_again(model, tmp_path):
@@ -155,3 +160,41 @@ def test_where_the_cache_is():
         assert cache_root("auto") is None and cache_root("/x") == Path("/x")
     finally:
         del os.environ["ASSETKIT_WEIGHTS_CACHE"]
+
+
+def test_models_cache_lists_entries_and_removes_the_stale_ones(model, tmp_path, monkeypatch):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli as main
+
+    root = tmp_path / "weights"
+    monkeypatch.setenv("ASSETKIT_WEIGHTS_CACHE", str(root))
+    copy = tmp_path / "tiny-copy"
+    shutil.copytree(model, copy)
+    sched = copy / "scheduler" / "scheduler_config.json"
+    sched.write_text(sched.read_text().replace('"steps_offset": 1', '"steps_offset": 2'))  # its own entry
+    images(copy, "auto")
+    images(model, "auto")
+    (root / ".tmp-0123-999999999").mkdir()  # a killed write's leftovers (no such process)
+    runner = CliRunner()
+    got = json.loads(runner.invoke(main, ["models", "cache", "--json"]).output)
+    assert sorted((e["source"], e["dtype"], e["stale"]) for e in got if e["source"]) == sorted(
+        [(str(copy), "bfloat16", None), (str(model), "bfloat16", None)])
+    assert [e["stale"] for e in got if not e["source"]] == ["a write that did not finish"]
+    assert all(e["bytes"] > 0 for e in got if e["source"])
+    sched.write_text(sched.read_text().replace('"steps_offset": 2', '"steps_offset": 0'))
+    res = runner.invoke(main, ["models", "cache"])
+    assert res.exit_code == 0 and "stale: the model's configs changed" in res.output
+    assert "--remove-stale` deletes the stale ones" in res.output
+    res = runner.invoke(main, ["models", "cache", "--remove-stale"])
+    assert res.exit_code == 0 and "removed: the model's configs changed" in res.output
+    left = json.loads(runner.invoke(main, ["models", "cache", "--json"]).output)
+    assert [(e["source"], e["stale"]) for e in left] == [(str(model), None)]
+    moved = tmp_path / "moved"
+    shutil.move(str(model), moved)
+    try:
+        assert json.loads(runner.invoke(main, ["models", "cache", "--json"]).output)[0]["stale"] == "the model is gone"
+    finally:
+        shutil.move(str(moved), model)

@@ -1,9 +1,9 @@
 """A model's weights kept converted to the dtype a run uses, so later runs skip the conversion.
 
-A CPU with bf16 math runs an fp32 model in bf16: every load reads the fp32 files (twice the
-bytes) and casts each tensor (``bench/campaign.py``, SD-Turbo-sized: from_pretrained 4.3-6.2 s
-and ~10 CPU-s, against 2.1 s from a bf16 copy). The first load of a model in a dtype its files
-are not in saves the loaded pipeline (the cast tensors, bit for bit what every later cast
+A CPU with bf16 math runs an fp32 model in bf16 (a GPU in fp16): every load reads the fp32
+files (twice the bytes) and casts each tensor (``bench/campaign.py``, SD-Turbo-sized: from_pretrained 4.3-6.2 s
+and ~10 CPU-s, against 2.1 s from a bf16 copy). The first load of a model in a dtype narrower
+than its files' saves the loaded pipeline (the cast tensors, bit for bit what every later cast
 gives) as a diffusers folder under the cache; later loads read that folder instead.
 
 An entry is ``<root>/<key>/`` with ``assetkit-weights.json``: the key (the model's weights
@@ -17,7 +17,8 @@ writing at once keep the first. The cache never changes what is generated: the r
 fingerprint is the model's own weights hash.
 
 Where: the generator's ``weights_cache`` (a folder, or ``off``), else ``$ASSETKIT_WEIGHTS_CACHE``,
-else ``$XDG_CACHE_HOME/assetkit/weights`` (``~/.cache/...``). Delete a folder to free its space.
+else ``$XDG_CACHE_HOME/assetkit/weights`` (``~/.cache/...``). ``assetkit models cache`` lists the
+entries and removes the stale ones (:func:`list_entries`).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ MANIFEST = "assetkit-weights.json"
 FORMAT = 1
 #: safetensors dtype names → torch dtype names
 _DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64"}
+_WIDTH = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
 
 
 def cache_root(value: str | None) -> Path | None:
@@ -98,13 +100,16 @@ class WeightsCache:
     @classmethod
     def for_load(cls, value: str | None, ref: ModelRef, dtype: str, pipeline_class: str,
                  log: Callable[[str], None]) -> WeightsCache | None:
-        """The entry to use for loading ``ref`` as ``dtype``, or None when there is nothing to
-        gain (the files already hold that dtype, a weight file is not safetensors) or it is off."""
+        """The entry to use for loading ``ref`` as ``dtype``, or None when it is off or there is
+        nothing to gain: a weight file is not safetensors, or no file holds a wider dtype than
+        the run's (a copy is only ever smaller than the model's files: fp32 → bf16/fp16 halves
+        them; fp16 → bf16, or bf16 → fp32 on a CPU without bf16, would keep a copy as large or
+        larger for a cast that costs little)."""
         root = cache_root(value)
         if root is None:
             return None
         stored = stored_dtypes(ref)
-        if not stored or stored == {dtype}:
+        if not stored or dtype not in _WIDTH or max(_WIDTH[d] for d in stored) <= _WIDTH[dtype]:
             return None
         return cls(root, ref, dtype, pipeline_class, log)
 
@@ -197,7 +202,8 @@ class WeightsCache:
             return
         size = sum(int(f["bytes"]) for f in files.values())
         self.log(f"weights cache: {self.ref.name} kept in {self.dtype} at {self.entry} ({_gb(size)}); later runs "
-                 "load it without converting (weights_cache: off to skip; delete the folder to free the space)")
+                 "load it without converting (weights_cache: off to skip; `assetkit models cache` lists and "
+                 "removes entries)")
 
 
 class _Skip(Exception):
@@ -219,13 +225,17 @@ def _gb(n: float) -> str:
 def _remove_leftovers(root: Path) -> None:
     """Remove the temporary folders of writes whose process is gone (a killed run)."""
     for tmp in root.glob(".tmp-*"):
-        try:
-            pid = int(tmp.name.rsplit("-", 1)[1])
-        except (IndexError, ValueError):
-            continue
-        if pid == os.getpid() or _alive(pid):
-            continue
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not _writing(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _writing(tmp: Path) -> bool:
+    """Whether the process that named the temporary folder ``tmp`` still runs (or it is this one)."""
+    try:
+        pid = int(tmp.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return True  # not a name this module writes: leave it alone
+    return pid == os.getpid() or _alive(pid)
 
 
 def _alive(pid: int) -> bool:
@@ -236,3 +246,45 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# .. listing ........................................................................................
+def list_entries(root: Path) -> list[dict[str, Any]]:
+    """The entries under ``root``: key, source, dtype, bytes, and ``stale`` (why no load would
+    use it now: the source is gone or its weights, configs or the library versions changed;
+    None when it is current). Leftovers of killed writes are listed as stale too."""
+    from importlib.metadata import version
+
+    from ..errors import ModelError
+    from ..models import resolve_model
+
+    out: list[dict[str, Any]] = []
+    if root.is_symlink() or not root.is_dir():
+        return out
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        if folder.name.startswith(".tmp-") and _writing(folder):
+            continue  # another run is writing it: not an entry yet, and not to be removed
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        row: dict[str, Any] = {"key": folder.name, "path": str(folder), "bytes": size, "source": None, "dtype": None}
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+            ident = manifest["identity"]
+            row.update(source=manifest["source"], dtype=ident["dtype"])
+        except (OSError, ValueError, KeyError, TypeError):
+            unfinished = folder.name.startswith(".tmp-")
+            row["stale"] = "a write that did not finish" if unfinished else f"no readable {MANIFEST}"
+            out.append(row)
+            continue
+        row["stale"] = None
+        try:
+            ref = resolve_model(manifest["source"])
+            if weights_sha256(ref) != ident.get("weights_sha256"):
+                row["stale"] = "the model's weights changed"
+            elif _config_sha256(ref.folder) != ident.get("config_sha256"):
+                row["stale"] = "the model's configs changed"
+            elif (ident.get("diffusers"), ident.get("transformers")) != (version("diffusers"), version("transformers")):
+                row["stale"] = "written by another diffusers/transformers version"
+        except ModelError:
+            row["stale"] = "the model is gone"
+        out.append(row)
+    return out
