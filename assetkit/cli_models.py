@@ -76,6 +76,8 @@ def check_cmd(model, config, device, dtype, allow_unsafe_weights, as_json):
                f"  loaded in {info['load_seconds']:.2f} s; {info['size'][0]}×{info['size'][1]} in "
                f"{info['steps']} steps: {info['seconds_per_step']:.3f} s/step, {info['image_seconds']:.2f} s/image\n"
                f"  native sizes: {sizes}")
+    for note in info["notes"]:
+        click.echo("  " + note.replace("\n", "\n  "))
 
 
 @models.command("cache")

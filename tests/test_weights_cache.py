@@ -198,3 +198,17 @@ def test_models_cache_lists_entries_and_removes_the_stale_ones(model, tmp_path, 
         assert json.loads(runner.invoke(main, ["models", "cache", "--json"]).output)[0]["stale"] == "the model is gone"
     finally:
         shutil.move(str(moved), model)
+
+
+def test_models_check_says_when_it_kept_a_converted_copy(model, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+
+    monkeypatch.setenv("ASSETKIT_WEIGHTS_CACHE", str(tmp_path / "weights"))
+    args = ["models", "check", str(model), "--device", "cpu", "--dtype", "bfloat16"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "  weights cache: tiny-sd kept in bfloat16 at " in first.output
+    again = CliRunner().invoke(cli, args + ["--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["notes"] == []

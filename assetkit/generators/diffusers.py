@@ -1192,7 +1192,8 @@ def _packshot(path: Path, width: int, height: int, focal, palette: dict[str, str
 # ------------------------------------------------------------------------------------- checking
 def check_model(model: str, config: str | None = None, **options) -> dict:
     """Load a model and make one tiny image: load time, time per step, pipeline, device, dtype."""
-    gen = DiffusersGenerator(model=model, config=config, **options)
+    notes: list[str] = []  # what loading said (e.g. the weights cache written): part of the report
+    gen = DiffusersGenerator(model=model, config=config, log=notes.append, **options)
     t0 = time.perf_counter()
     gen.load()
     load_s = time.perf_counter() - t0
@@ -1211,6 +1212,7 @@ def check_model(model: str, config: str | None = None, **options) -> dict:
             "device": device, "dtype": dtype, "load_seconds": round(load_s, 3), "size": [side, side],
             "steps": img.params["steps"], "seconds_per_step": round(sum(step_times) / len(step_times), 4),
             "image_seconds": round(total_s, 3), "sampler": img.params["sampler"],
-            "native_sizes": {a: list(gen.native_size(a)) for a in ("square", "portrait", "landscape")}}
+            "native_sizes": {a: list(gen.native_size(a)) for a in ("square", "portrait", "landscape")},
+            "notes": notes}
     gen.close()
     return info
