@@ -13,6 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # torch.compile's kernels (compile: true) go to a throwaway folder, never the user's ~/.cache
 os.environ.setdefault("ASSETKIT_COMPILE_CACHE", tempfile.mkdtemp(prefix="assetkit-compile-cache-"))
+# models converted to a run's dtype (the weights cache) likewise
+os.environ.setdefault("ASSETKIT_WEIGHTS_CACHE", tempfile.mkdtemp(prefix="assetkit-weights-cache-"))
 
 
 @pytest.fixture
