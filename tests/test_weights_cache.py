@@ -121,6 +121,24 @@ def test_an_entry_that_is_not_what_its_manifest_says_is_not_used(model, tmp_path
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
 
 
+def test_an_entry_replaced_by_a_symlink_is_unlinked_and_what_it_points_at_is_untouched(model, tmp_path):
+    import shutil
+
+    root = tmp_path / "weights"
+    _, first, _ = images(model, root)
+    [entry] = entries(root)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(str(entry), elsewhere)  # a complete, valid entry, but not inside the cache
+    entry.symlink_to(elsewhere, target_is_directory=True)
+    log: list[str] = []
+    gen, again, _ = images(model, root, log)
+    assert any(f"{entry} is not usable (not a folder)" in line for line in log), log
+    assert Path(gen.load().unet.config._name_or_path) == model / "unet"
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not entry.is_symlink() and (entry / MANIFEST).is_file()  # written again, as a folder
+    assert (elsewhere / MANIFEST).is_file() and (elsewhere / "unet").is_dir()  # not followed, not deleted
+
+
 def test_a_cache_that_cannot_be_written_is_one_line_and_the_run_goes_on(model, tmp_path):
     blocker = tmp_path / "weights"
     blocker.write_text("a file where the cache folder should be")

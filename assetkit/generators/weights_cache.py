@@ -154,7 +154,11 @@ class WeightsCache:
         return None
 
     def discard(self) -> None:
-        shutil.rmtree(self.entry, ignore_errors=True)
+        """Remove the entry; a symbolic link in its place is unlinked, never followed."""
+        if self.entry.is_symlink() or self.entry.is_file():
+            self.entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.entry, ignore_errors=True)
 
     # .. writing ....................................................................................
     def store(self, pipe) -> None:
