@@ -268,48 +268,47 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _hash_key(path: Path) -> str:
+    """The hash store's key of ``path`` as it is now: resolved path, size and mtime."""
+    st = path.stat()
+    return f"{path}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def _read_hashes() -> dict[str, str]:
+    try:
+        return json.loads((assetkit_cache() / "hashes.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_hashes(cache: dict[str, str], known: dict[Path, str]) -> None:
+    """Store ``known`` (resolved path → sha256, as the files are now), replacing older keys of those paths."""
+    stale = tuple(f"{p}|" for p in known)
+    cache = {k: v for k, v in cache.items() if not k.startswith(stale)}
+    cache.update({_hash_key(p): d for p, d in known.items()})
+    try:
+        from .files import atomic_write_text
+
+        atomic_write_text(assetkit_cache() / "hashes.json", json.dumps(cache, indent=0, sort_keys=True))
+    except OSError:
+        pass  # a read-only home only costs re-hashing
+
+
 def sha256_cached(path: Path) -> str:
     """sha256 of a file, cached in ``~/.cache/assetkit/hashes.json`` by path + size + mtime."""
     path = Path(path).resolve()
-    st = path.stat()
-    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
-    store = assetkit_cache() / "hashes.json"
-    try:
-        cache = json.loads(store.read_text())
-    except (OSError, ValueError):
-        cache = {}
-    if key in cache:
-        return cache[key]
-    digest = sha256_file(path)
-    cache = {k: v for k, v in cache.items() if not k.startswith(f"{path}|")}
-    cache[key] = digest
-    try:
-        from .files import atomic_write_text
-
-        atomic_write_text(store, json.dumps(cache, indent=0, sort_keys=True))
-    except OSError:
-        pass  # a read-only home only costs re-hashing
+    cache = _read_hashes()
+    digest = cache.get(_hash_key(path))
+    if digest is None:
+        digest = sha256_file(path)
+        _write_hashes(cache, {path: digest})
     return digest
 
 
-def remember_sha256(path: Path, digest: str) -> None:
-    """Record ``digest`` as the sha256 of ``path`` as it is now (a file just written and hashed
-    elsewhere, e.g. before a rename), so :func:`sha256_cached` does not read it again."""
-    path = Path(path).resolve()
-    st = path.stat()
-    store = assetkit_cache() / "hashes.json"
-    try:
-        cache = json.loads(store.read_text())
-    except (OSError, ValueError):
-        cache = {}
-    cache = {k: v for k, v in cache.items() if not k.startswith(f"{path}|")}
-    cache[f"{path}|{st.st_size}|{st.st_mtime_ns}"] = digest
-    try:
-        from .files import atomic_write_text
-
-        atomic_write_text(store, json.dumps(cache, indent=0, sort_keys=True))
-    except OSError:
-        pass
+def remember_sha256(known: dict[Path, str]) -> None:
+    """Record the sha256 of files just written and hashed elsewhere (e.g. before a rename), as
+    they are now, so :func:`sha256_cached` does not read them again (one write of the store)."""
+    _write_hashes(_read_hashes(), {Path(p).resolve(): d for p, d in known.items()})
 
 
 def weights_sha256(model: ModelRef) -> str:

@@ -503,9 +503,7 @@ class DiffusersGenerator(Generator):
         entry = cache.find() if cache is not None else None
         if entry is not None:
             try:
-                loader = getattr(diffusers, self.pipeline_class) if self.pipeline_class in TEXT_TO_IMAGE \
-                    else diffusers.AutoPipelineForText2Image
-                return loader.from_pretrained(str(entry), **{**kw, "use_safetensors": True})
+                return self._from_pretrained(diffusers, entry, {**kw, "use_safetensors": True})
             except Exception as exc:  # noqa: BLE001 - a cache entry that cannot load: the model's own files
                 self.log(f"weights cache: {entry} did not load ({type(exc).__name__}: {exc}); loading "
                          f"{self.ref.name} itself and writing the entry again")
@@ -523,12 +521,16 @@ class DiffusersGenerator(Generator):
                                  "single-file checkpoints\n  hint: use a diffusers folder instead")
             kw.pop("use_safetensors")
             pipe = cls.from_single_file(str(self.ref.path), config=str(self.ref.config), **kw)
-        elif self.pipeline_class in TEXT_TO_IMAGE:  # what the auto pipeline would pick, without
-            # importing every pipeline module of diffusers first (1.2 s of the load)
-            pipe = getattr(diffusers, self.pipeline_class).from_pretrained(str(self.ref.path), **kw)
         else:
-            pipe = diffusers.AutoPipelineForText2Image.from_pretrained(str(self.ref.path), **kw)
+            pipe = self._from_pretrained(diffusers, self.ref.path, kw)
         return pipe
+
+    def _from_pretrained(self, diffusers, folder: Path, kw: dict[str, Any]):
+        """A diffusers folder (the model's, or its weights-cache entry) as this model's pipeline."""
+        if self.pipeline_class in TEXT_TO_IMAGE:  # what the auto pipeline would pick, without
+            # importing every pipeline module of diffusers first (1.2 s of the load)
+            return getattr(diffusers, self.pipeline_class).from_pretrained(str(folder), **kw)
+        return diffusers.AutoPipelineForText2Image.from_pretrained(str(folder), **kw)
 
     def load(self):
         """Load the text-to-image pipeline once (later calls return it)."""

@@ -191,8 +191,7 @@ class WeightsCache:
                     if not self.entry.is_dir():  # not another run's entry, written meanwhile
                         raise
                 else:  # the next load checks each file's sha256: remembered, not read again
-                    for rel, info in files.items():
-                        remember_sha256(self.entry / rel, info["sha256"])
+                    remember_sha256({self.entry / rel: info["sha256"] for rel, info in files.items()})
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         except _Skip as skip:
