@@ -1,6 +1,7 @@
 """Shared fixtures: the repository paths and a copy of the example campaign in a temp folder."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -11,10 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _throwaway(var: str, prefix: str) -> None:
+    """``$var`` → a temp folder of this test process, removed when it exits (unless the user set it)."""
+    if var not in os.environ:
+        folder = tempfile.mkdtemp(prefix=prefix)
+        os.environ[var] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 # torch.compile's kernels (compile: true) go to a throwaway folder, never the user's ~/.cache
-os.environ.setdefault("ASSETKIT_COMPILE_CACHE", tempfile.mkdtemp(prefix="assetkit-compile-cache-"))
+_throwaway("ASSETKIT_COMPILE_CACHE", "assetkit-compile-cache-")
 # models converted to a run's dtype (the weights cache) likewise
-os.environ.setdefault("ASSETKIT_WEIGHTS_CACHE", tempfile.mkdtemp(prefix="assetkit-weights-cache-"))
+_throwaway("ASSETKIT_WEIGHTS_CACHE", "assetkit-weights-cache-")
 
 
 @pytest.fixture
