@@ -88,6 +88,7 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
     full = fmt in ("csv", "json")
     data = build_report(ledger, period, compare, brand=brand, campaign=campaign, locale=locale,
                         currency=currency, settings=settings, thumbnails=fmt in ("html", "pdf"),
+                        charts=fmt in ("html", "pdf"),
                         appendix_limit=0 if full else 200)
     files: list[tuple[Path | None, bytes]] = []
     if fmt == "html":

@@ -16,11 +16,13 @@ after pricing); pricing is reported apart. Best of --repeat fresh ledgers.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -114,47 +116,79 @@ def _insert_run(folder: Path, n: int, repeat: int, label: str) -> float:
     return insert_cpu
 
 
-def rows(n: int, rng: random.Random, run_prefix: str) -> list[dict]:
+#: Assets per run of the big ledger (a real campaign run: concepts × variants × formats × locales).
+RUN_ASSETS = 100
+#: Runs per transaction while the big ledger is filled.
+RUNS_PER_COMMIT = 50
+
+
+def campaign_manifest(k: int, runs: int, rng: random.Random) -> dict:
+    """Run ``k`` of ``runs`` of the big ledger: RUN_ASSETS new assets of fresh concepts (each output
+    with its own content hash), one of 40 campaigns of 5 brands, finished on a day of 2026."""
     fmts = list(CATALOG.values())
-    cats = ["social", "production", "translation", "crm"]
-    out = []
-    for i in range(n):
-        f = fmts[i % len(fmts)]
-        month = 1 + (i * 12 // n)
-        ts = f"2026-{month:02d}-{1 + i % 28:02d}T10:00:00Z"
-        out.append({
-            "run_id": None, "kind": "asset", "category": cats[i % 4], "campaign": f"campaign-{i % 40}",
-            "brand": f"brand-{i % 5}", "locale": ("en-US", "de-DE", "fr-FR")[i % 3], "format": f.name,
-            "format_class": f.format_class, "concept": f"c{i % 3}", "variant": 1,
-            "asset_path": f"x/{i}.png", "units": 1, "occurred_at": ts, "month": ts[:7], "currency": "EUR",
-            "baseline_micros": rng.randint(100, 400) * 1_000_000, "actual_compute_micros": rng.randint(1, 9000),
-            "actual_human_micros": rng.randint(2, 9) * 1_000_000, "actual_tool_micros": 100_000,
-            "baseline_ms": 5_760_000, "actual_ms": 360_000, "baseline_days": 5.0, "compute_ms": 2500,
-            "device": "cuda:0", "human_estimated_ms": 360_000, "quote_id": "agency-2026", "quote_version": 1,
-            "quote_lines": "social-static,art-direction", "no_baseline": 0, "manifest_path": "out/manifest.json",
-            "brief_sha256": "f" * 64, "who": "bench@host", "recorded_at": ts})
-    return out
+    locales = ("en-US", "de-DE", "fr-FR")
+    day = dt.date(2026, 1, 1) + dt.timedelta(days=k * 364 // max(runs - 1, 1))
+    m = run_manifest(RUN_ASSETS, rng, f"{day:%Y%m%d}T10{k % 60:02d}00Z-b{k:06d}")
+    for i, a in enumerate(m["assets"]):
+        f, loc = fmts[i % len(fmts)], locales[(i // len(fmts)) % len(locales)]
+        concept, variant = f"r{k}-c{i // (len(fmts) * len(locales) * 2)}", 1 + (i // (len(fmts) * len(locales))) % 2
+        a.update(path=f"{loc}/{f.name}/{concept}-v{variant}.png", format=f.name, format_class=f.format_class,
+                 locale=loc, concept=concept, variant=variant, sha256=f"{rng.getrandbits(256):064x}")
+    m.update(campaign=f"campaign-{k % 40}", brand=f"brand-{k % 5}", brand_slug=f"brand-{k % 5}",
+             started_at=f"{day}T09:00:00+00:00", finished_at=f"{day}T10:00:00+00:00")
+    m["copy"] = {loc: m["copy"]["en-US"] for loc in locales}
+    return m
 
 
 def fill(big: Path, n: int, rng: random.Random) -> None:
-    """The big ledger: ``n`` entries in transactions of 100,000 (as ``_insert_entries`` stores them)."""
-    batch = rows(100_000, rng, "r")
+    """The big ledger, as a real one holds ``n`` entries: runs of RUN_ASSETS new assets priced
+    against the example card (``_price_run``, as ``record_run`` does: masters, resizes, locale
+    versions, variants, flat fees once per campaign, applied rates and content keys on every
+    entry), RUNS_PER_COMMIT runs a transaction; and per 100 runs a recorded review of a run,
+    five manual entries (``ledger add``), an agency invoice and a void of a manual entry."""
+    (big.parent / "settings.yaml").write_text(SETTINGS_YAML)
+    settings = load_settings(big.parent / "settings.yaml")
+    quote = load_quotes(ROOT / "examples" / "quotes" / "agency-2026.yaml")[0]
     big.unlink(missing_ok=True)
+    runs = -(-n // RUN_ASSETS)
+    t = time.perf_counter()
     with Ledger(big) as lg:
-        t = time.perf_counter()
-        for start in range(0, n, 100_000):
-            chunk = batch if start + 100_000 <= n else batch[: n - start]
+        lg.import_quote(quote, "examples/quotes/agency-2026.yaml")
+        quotes = lg.quotes()
+        k = count = 0
+        while count < n:
             with lg.transaction():
-                lg._insert_entries(chunk)
-        print(f"fill {n:,} entries: {time.perf_counter() - t:.1f} s")
+                for _ in range(RUNS_PER_COMMIT):
+                    m = campaign_manifest(k, runs, rng)
+                    run_row, batches = pricing._price_run(m, f"out/{m['campaign']}/{m['run_id']}/manifest.json",
+                                                          settings, None, quotes, lg)
+                    lg._store_run(run_row, batches)
+                    count += sum(len(rows) for _, rows in batches)
+                    k += 1
+            if k % 100 == 0:
+                day = dt.date.fromisoformat(m["finished_at"][:10])
+                lg.record_review(m["run_id"], 20.0, settings)
+                ids = [lg.add_manual("production", f"studio shoot {k}-{j}", Decimal(1800 + j * 100), Decimal(450),
+                                     hours=6.0, baseline_hours=24.0, campaign=m["campaign"], brand=m["brand"],
+                                     on=day, settings=settings, source=f"PO-{k}-{j}", approved_by="cfo@bench")
+                       for j in range(5)]
+                lg.add_invoice("Agency GmbH", Decimal(2400), "production", f"INV-{k}", "cfo@bench", day,
+                               campaign=m["campaign"], brand=m["brand"], settings=settings)
+                lg.void(ids[0], "booked twice")
+            if k % 2000 == 0:
+                print(f"  fill: {k:,} runs, {count:,} entries, {time.perf_counter() - t:.0f} s", flush=True)
         lg.conn.execute("ANALYZE")
+        total = lg.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
+    print(f"fill {total:,} entries ({k:,} runs of {RUN_ASSETS} assets, manual entries, invoices, reviews, voids): "
+          f"{time.perf_counter() - t:.1f} s")
 
 
 def _has_entries(big: Path, n: int) -> bool:
     if not big.exists():
         return False
-    with Ledger(big) as lg:
-        return lg.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == n
+    with Ledger(big) as lg:  # built by this fill (entries in runs), with n entries or a run's worth more
+        entries, runs = lg.conn.execute("SELECT (SELECT COUNT(*) FROM entries), (SELECT COUNT(*) FROM runs)").fetchone()
+        return runs > 0 and n <= entries < n + RUNS_PER_COMMIT * (RUN_ASSETS + 20)
 
 
 def report_over(path: Path, n: int) -> None:
@@ -165,7 +199,7 @@ def report_over(path: Path, n: int) -> None:
     from assetkit.settings import Settings
 
     t, c = time.perf_counter(), time.process_time()
-    data = build_report(path, parse_period("all"), None, settings=Settings(), thumbnails=False)
+    data = build_report(path, parse_period("all"), None, settings=Settings(), thumbnails=False, charts=True)
     render_html(data)
     s, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"report (build_report + render_html, all time) over {n:,} entries: {s:.3f} s wall, {cpu:.3f} s CPU, "
@@ -189,6 +223,7 @@ def migrate(big: Path, path: Path, n: int) -> None:
     for table in ("quotes", "runs", "entries"):
         chain.link_legacy(c, table, 0, chain.HASHED)
     c.execute(next(s for s in _statements(chain.append_only_triggers("chain")) if "chain_no_delete " in s))
+    c.execute("DROP TABLE rate_totals")  # schema 10's
     c.execute("PRAGMA user_version = 8")
     c.execute("COMMIT")
     t, cpu = time.perf_counter(), time.process_time()

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assetkit.ledger import Ledger, chain  # noqa: E402
-from assetkit.ledger.schema import _TOTALS_FROM_ENTRIES  # noqa: E402
+from assetkit.ledger.schema import _TOTALS_FROM_ENTRIES, RATE_TOTALS_FROM_ENTRIES  # noqa: E402
 from assetkit.report import build_report  # noqa: E402
 from assetkit.report.html import render_html  # noqa: E402
 from assetkit.report.model import parse_period  # noqa: E402
@@ -72,6 +72,7 @@ def make_ledger(path: Path, rows: int) -> None:
         # The ledger keeps running totals and the hash chain in every insert's transaction; bulk
         # SQL must do the same (or the report refuses the ledger as tampered with).
         conn.execute(_TOTALS_FROM_ENTRIES, (0,))
+        conn.execute(RATE_TOTALS_FROM_ENTRIES, (0,))
         chain.link(conn, "runs", 0)
         chain.link(conn, "entries", 0)
     print(f"built {rows:,} entries in {time.perf_counter() - t:.1f} s → {path}")
@@ -81,7 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
-    path = Path(tempfile.gettempdir()) / "assetkit-bench" / f"report-ledger-v5-{args.rows}.sqlite"
+    path = Path(tempfile.gettempdir()) / "assetkit-bench" / f"report-ledger-v6-{args.rows}.sqlite"
     if not path.exists():
         make_ledger(path, args.rows)
     settings = Settings()
@@ -90,7 +91,7 @@ def main() -> None:
         best = cpu = None
         for _ in range(3):
             t, c = time.perf_counter(), time.process_time()
-            data = build_report(path, period, compare, settings=settings, thumbnails=False)
+            data = build_report(path, period, compare, settings=settings, thumbnails=False, charts=True)
             best = min(best or 1e9, time.perf_counter() - t)
             cpu = min(cpu or 1e9, time.process_time() - c)
         t = time.perf_counter()

@@ -229,6 +229,44 @@ def test_changed_totals_refuse_the_report(ledger_project):
     assert "the totals table was changed outside assetkit" in r.output
 
 
+def test_changed_rate_totals_refuse_the_report(ledger_project):
+    """The methodology's rates-applied counts come from rate_totals (schema 10): a change to it
+    is caught by the report's cheap verify and named per group by `ledger verify`."""
+    p = booked(ledger_project)
+    c = raw(p)
+    c.execute("UPDATE rate_totals SET entries = entries * 100")
+    c.close()
+    r = cli_run("report", "--out", "r.html")
+    assert r.exit_code == 2 and not (ledger_project / "r.html").exists()
+    assert r.output.startswith(f"Error: {NAME}: does not verify: the running totals differ from the entries "
+                               "(rate_totals.entries: entries ")
+    r = cli_run("ledger", "verify")
+    assert r.exit_code == 2 and "the running rate totals for day='2026-11-25'" in r.output
+    assert "the rate_totals table was changed outside assetkit" in r.output
+
+
+def test_rate_totals_are_the_entries_summed(ledger_project):
+    """rate_totals, kept by every insert and built by the schema-10 migration, equals the
+    entries grouped by day, campaign, brand, card version, applied rates, kind, run, baseline."""
+    p = booked(ledger_project)
+    with Ledger(p) as lg:
+        lg.add_manual("production", "shoot", Decimal(900), Decimal(300), source="PO-1", approved_by="cfo")
+    want = ("SELECT substr(occurred_at, 1, 10), COALESCE(campaign, ''), COALESCE(brand, ''), COALESCE(quote_id, ''), "
+            "COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline, COUNT(*), "
+            "SUM(units), SUM(human_estimated_ms) FROM entries GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, "
+            "5, 6, 7, 8, 9")
+    have = "SELECT * FROM rate_totals ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+    c = raw(p)
+    kept = c.execute(have).fetchall()
+    assert kept == c.execute(want).fetchall() and any(r[6] == "manual" for r in kept) and len(kept) > 2
+    c.execute("DROP TABLE rate_totals")  # as schema 9 had it: the migration builds it from the entries
+    c.execute("PRAGMA user_version = 9")
+    c.close()
+    with Ledger(p) as lg:
+        assert [tuple(r) for r in lg.conn.execute(have)] == kept
+        assert lg.verify().full
+
+
 def test_dropped_trigger_is_named(ledger_project):
     p = booked(ledger_project)
     c = raw(p)
@@ -502,6 +540,7 @@ def _as_schema_8(p: Path, tamper: bool = False) -> None:
         c.execute("DROP TRIGGER entries_no_update")
         c.execute("UPDATE entries SET baseline_micros = baseline_micros + 1 WHERE id = 2")
         c.execute(_trigger("entries", "update"))
+    c.execute("DROP TABLE rate_totals")  # schema 10's
     c.execute("PRAGMA user_version = 8")
     c.close()
 

@@ -227,17 +227,18 @@ PARALLEL_MIN_LINKS = 200_000
 
 class Worker:
     """A second process that walks the links ``lo``…``hi`` of the ledger at ``uri`` (read-only)
-    and runs the ``extra`` statements (``PRAGMA quick_check``), in one read transaction; its
+    and runs the ``extra`` statements (``PRAGMA quick_check``), in one read transaction (the file
+    memory-mapped up to ``mmap`` bytes); its
     results count only when its ``snapshot`` query reads what this connection's does (no commit
     came between the two transactions' starts), else :meth:`walked` and :meth:`extra` are None and
     the caller does that part itself. The process runs this file as a script (no assetkit import)."""
 
     def __init__(self, conn: sqlite3.Connection, uri: str, lo: int, hi: int, snapshot: str,
-                 extra: tuple[str, ...] = ()):
+                 extra: tuple[str, ...] = (), mmap: int = 0):
         self.lo, self.hi, self._snapshot = lo, hi, snapshot
         self._mine = [list(r) for r in conn.execute(snapshot)]
         job = {"uri": uri, "spec": walk_spec(), "lo": lo, "hi": hi, "prev": _hash_at(conn, lo - 1).hex(),
-               "snapshot": snapshot, "extra": list(extra)}
+               "snapshot": snapshot, "extra": list(extra), "mmap": mmap}
         self._result: dict | None = None
         try:
             self._proc: subprocess.Popen | None = subprocess.Popen(
@@ -293,6 +294,7 @@ def _work(job: dict) -> dict:
     try:
         conn = sqlite3.connect(job["uri"], uri=True, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA mmap_size = {int(job.get('mmap', 0))}")
         conn.execute("BEGIN")
         out: dict = {"snapshot": [list(r) for r in conn.execute(job["snapshot"])]}
         try:

@@ -24,6 +24,7 @@ from .schema import (
     _TOTALS_FROM_ENTRIES,
     _TOTALS_MEASURES,
     ENTRY_COLUMNS,
+    RATE_TOTALS_FROM_ENTRIES,
     TOTALS_DIMENSIONS,
 )
 from .store import LedgerError, Store, _day_bounds, utc_iso, who
@@ -456,6 +457,7 @@ class Ledger(Store):
         last = chain.last_rowid(self.conn, "entries")
         self.conn.executemany(sql, _row_tuples(rows, varying, bound_shared, set(shared or ())))
         self.conn.execute(_totals_sql(literals), (last,))
+        self.conn.execute(RATE_TOTALS_FROM_ENTRIES, (last,))
         chain.link(self.conn, "entries", last)
 
     def _restate(self, rows: list[dict], shared: dict | None) -> dict | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
@@ -304,23 +305,47 @@ def quote_versions(conn: sqlite3.Connection) -> dict[tuple[str, int], sqlite3.Ro
         "SELECT quote_id, version, agency, currency, valid_from, valid_to FROM quotes")}
 
 
-def applied_use(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
-    """Entries (``n``) and deliverables (``units``) per card version and applied rates (the
-    ``applied`` JSON each entry was priced with) in the period; voids excluded."""
-    where, params = report_where(period, brand, campaign, "e")
-    extra = " AND " if where else " WHERE "
-    return conn.execute(
-        f"SELECT quote_id, quote_version, applied, kind, COUNT(*) AS n, SUM(units) AS units FROM entries e{where}"
-        f"{extra}kind != 'void' GROUP BY 1, 2, 3, 4", params).fetchall()
+@dataclass(frozen=True)
+class RateUse:
+    """Entries (``n``), deliverables (``units``) and estimated human time (``human_ms``) of the
+    period per card version, applied rates (the ``applied`` JSON an entry was priced with),
+    kind, whether the entry belongs to a run and whether it has a baseline."""
+    quote_id: str | None
+    quote_version: int | None
+    applied: str | None
+    kind: str
+    in_run: bool
+    no_baseline: bool
+    n: int
+    units: int
+    human_ms: int
 
 
-def estimated_minutes(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple[Decimal, int]:
+def rate_use(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[RateUse]:
+    """The period's entries summed per :class:`RateUse` group, read from ``rate_totals``
+    (schema 10: running sums per day, kept by every insert) — a few thousand rows, where
+    grouping the entries themselves would sort a million long ``applied`` texts."""
+    where, params = _totals_where(period, brand, campaign)
+    rows = conn.execute(f"SELECT quote_id, quote_version, applied, kind, in_run, no_baseline, SUM(entries), "
+                        f"SUM(units), SUM(human_ms) FROM rate_totals{where} GROUP BY 1, 2, 3, 4, 5, 6", params)
+    return [RateUse(r[0] or None, None if r[1] == -1 else r[1], r[2] or None, r[3], bool(r[4]), bool(r[5]),
+                    r[6], r[7], r[8]) for r in rows]
+
+
+def applied_use(rates: list[RateUse]) -> list[tuple[str | None, int | None, str | None, int]]:
+    """(quote id, card version, applied, entries) of :func:`rate_use`'s groups; voids excluded."""
+    out: dict[tuple[str | None, int | None, str | None], int] = {}
+    for r in rates:
+        if r.kind != "void":
+            key = (r.quote_id, r.quote_version, r.applied)
+            out[key] = out.get(key, 0) + r.n
+    return [(*k, n) for k, n in sorted(out.items(), key=repr)]
+
+
+def estimated_minutes(rates: list[RateUse]) -> tuple[Decimal, int]:
     """(estimated human minutes, deliverables) of the period's baselined run entries (voids net)."""
-    where, params = report_where(period, brand, campaign, "e")
-    extra = " AND " if where else " WHERE "
-    row = conn.execute(f"SELECT COALESCE(SUM(human_estimated_ms), 0), COALESCE(SUM(units), 0) FROM entries e"
-                       f"{where}{extra}run_id IS NOT NULL AND no_baseline = 0 AND kind != 'review'", params).fetchone()
-    return minutes(row[0]), int(row[1])
+    use = [r for r in rates if r.in_run and not r.no_baseline and r.kind != "review"]
+    return minutes(sum(r.human_ms for r in use)), sum(r.units for r in use)
 
 
 def closes(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -336,7 +361,10 @@ def restatements(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         "SELECT reason, substr(occurred_at, 1, 10) AS day, currency, COUNT(*) AS n, "
         "SUM(CASE WHEN no_baseline = 0 THEN baseline_micros ELSE 0 END) AS baseline, "
         "SUM(CASE WHEN no_baseline = 0 THEN actual_micros ELSE 0 END) AS actual FROM entries "
-        "WHERE reason LIKE 'restates %' GROUP BY 1, 2, 3 ORDER BY 2").fetchall()
+        # a restatement is booked on its recording day, after its period's close (a closed period
+        # has ended): the time index skips every entry up to the earliest closed period's end
+        "WHERE occurred_at > (SELECT MIN(end) FROM closes) AND reason LIKE 'restates %' "
+        "GROUP BY 1, 2, 3 ORDER BY 2").fetchall()
 
 
 def proofs(conn: sqlite3.Connection, period: Span, brand, campaign, generators: tuple[str, ...]) -> list[sqlite3.Row]:

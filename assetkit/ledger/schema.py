@@ -71,6 +71,10 @@ over millions of entries read a few thousand rows. Text dimensions that are NULL
 '' here. Measures: entries, units, baseline_micros, actual_compute_micros, actual_human_micros,
 actual_tool_micros, baseline_hours, actual_hours, compute_seconds, no_baseline_units.
 ``Ledger.aggregate`` uses it whenever the grouping and filters allow.
+
+``rate_totals`` (schema 10) — running sums of ``entries`` (entries, units, estimated human
+milliseconds) per day × campaign × brand × card version × applied rates (the ``applied`` JSON) ×
+kind × in a run × no_baseline, kept the same way: the report's methodology and sensitivity read it.
 """
 from __future__ import annotations
 
@@ -79,7 +83,7 @@ import sqlite3
 from .chain import CHAIN_TABLE, HASHED, append_only_triggers
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 KINDS_V1 = ("asset", "translation", "overhead", "review", "manual", "void")
@@ -529,9 +533,53 @@ CREATE TABLE totals (
 #: hashed it, then re-hashes every link (meta ``rechained_at`` / ``rechained_from``).
 SCHEMA_V9 = ""
 
+#: Dimensions and measures of ``rate_totals`` (schema 10; NULL text is '' and a NULL version -1).
+RATE_DIMENSIONS = ("day", "campaign", "brand", "quote_id", "quote_version", "applied", "kind", "in_run",
+                   "no_baseline")
+RATE_MEASURES = ("entries", "units", "human_ms")
+
+#: The ``rate_totals`` groups of the entries after ``id > ?`` (dimensions, then measures).
+RATE_TOTALS_OF_ENTRIES = """
+SELECT substr(occurred_at, 1, 10), COALESCE(campaign, ''), COALESCE(brand, ''), COALESCE(quote_id, ''),
+       COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline,
+       COUNT(*), SUM(units), SUM(human_estimated_ms)
+FROM entries WHERE id > ?
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
+#: Adds the entries after ``id > ?`` to ``rate_totals``.
+RATE_TOTALS_FROM_ENTRIES = f"""
+INSERT INTO rate_totals ({', '.join(RATE_DIMENSIONS + RATE_MEASURES)}){RATE_TOTALS_OF_ENTRIES}
+ON CONFLICT ({', '.join(RATE_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in RATE_MEASURES)}
+"""
+
+#: Schema 10: ``rate_totals``, running sums of entries per day × campaign × brand × card version ×
+#: applied rates (the ``applied`` JSON) × kind × in a run × no_baseline — entries, units and
+#: estimated human milliseconds — kept in every insert's transaction as ``totals`` is: the
+#: report's methodology (rates applied, with counts) and its sensitivity (minutes per
+#: deliverable) read a few thousand rows instead of grouping every entry's ``applied`` text.
+#: Derived, like ``totals``: ``ledger verify`` re-derives it from the entries.
+SCHEMA_V10 = f"""
+CREATE TABLE rate_totals (
+    day TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    brand TEXT NOT NULL,
+    quote_id TEXT NOT NULL,
+    quote_version INTEGER NOT NULL,
+    applied TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    in_run INTEGER NOT NULL,
+    no_baseline INTEGER NOT NULL,
+    entries INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    human_ms INTEGER NOT NULL,
+    PRIMARY KEY ({', '.join(RATE_DIMENSIONS)})
+) STRICT, WITHOUT ROWID;
+{RATE_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
+"""
+
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5,
-                               6: SCHEMA_V6, 7: SCHEMA_V7, 8: SCHEMA_V8, 9: SCHEMA_V9}
+                               6: SCHEMA_V6, 7: SCHEMA_V7, 8: SCHEMA_V8, 9: SCHEMA_V9, 10: SCHEMA_V10}
 
 #: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
 TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes", "decisions",

@@ -271,7 +271,7 @@ SENSITIVITY_MINUTES = (Decimal("0.5"), Decimal(1), Decimal(2), Decimal(4))
 SENSITIVITY_RATE = (Decimal("0.75"), Decimal(1), Decimal("1.25"))
 
 
-def _sensitivity(conn, period: Period, brand, campaign, f: Figures, groups: list[_Group]) -> None:
+def _sensitivity(rates: list[rollups.RateUse], f: Figures, groups: list[_Group]) -> None:
     """How the run saving moves with the human-time assumptions: the estimated minutes scaled
     (recorded review corrections kept as recorded) and the internal rate ±25 %; and the
     estimated minutes per deliverable at which the saving would be zero."""
@@ -283,7 +283,7 @@ def _sensitivity(conn, period: Period, brand, campaign, f: Figures, groups: list
     rec = sum((g.human for g in runs if g.kind == "review"), Decimal(0))
     f.sensitivity = [(k, r, f.run_baseline - other - (est * k + rec) * r)
                      for k in SENSITIVITY_MINUTES for r in SENSITIVITY_RATE]
-    minutes, units = rollups.estimated_minutes(conn, period, brand, campaign)
+    minutes, units = rollups.estimated_minutes(rates)
     if units > 0 and minutes > 0:
         per = minutes / units
         f.minutes_per_deliverable = per.quantize(Decimal("0.1"), ROUND_HALF_EVEN)
@@ -304,7 +304,8 @@ def _median(vals: list[float]) -> Decimal | None:
     return Decimal(repr(sum(vals) / len(vals))).quantize(Decimal("0.1"), ROUND_HALF_EVEN)
 
 
-def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> Methodology:
+def _methodology(conn, period, brand, campaign, conv: _Converter, settings,
+                 rates: list[rollups.RateUse]) -> Methodology:
     m = Methodology()
     latest = rollups.latest_quotes(conn)
     cards: dict[tuple, RateCardUse] = {}
@@ -335,7 +336,7 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings) -> M
             m.human_estimated_entries += r["n"]
     m.human_estimated_hours, m.human_recorded_hours = _hours(est_ms), _hours(rev_ms)
     _review_time(conn, period, brand, campaign, settings, m)
-    _applied(conn, period, brand, campaign, m)
+    _applied(conn, period, brand, campaign, m, rates)
     if settings is not None:
         m.hourly_rate = settings.internal_hourly_rate
     if rollups.has_unbaselined(conn):
@@ -386,19 +387,19 @@ def _review_time(conn, period: Period, brand, campaign, settings, m: Methodology
     m.review_minutes_recorded = (Decimal(recorded_ms) / 60000).quantize(Decimal("0.1"))
 
 
-def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
+def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[rollups.RateUse]) -> None:
     """The rates entries were priced with (as each recorded them), with counts; the card
     versions applied; the proof runs (draft generator) of the period."""
     from ..ledger.pricing import PROOF_GENERATORS
 
     counts: dict[tuple[str, str], int] = {}
     versions: dict[tuple[str, int], int] = {}
-    for r in rollups.applied_use(conn, period, brand, campaign):
-        if r["quote_id"] and r["quote_version"] is not None:
-            qv = (r["quote_id"], r["quote_version"])
-            versions[qv] = versions.get(qv, 0) + r["n"]
+    for quote_id, quote_version, applied_json, n in rollups.applied_use(rates):
+        if quote_id and quote_version is not None:
+            qv = (quote_id, quote_version)
+            versions[qv] = versions.get(qv, 0) + n
         try:
-            applied = json.loads(r["applied"]) if r["applied"] else {}
+            applied = json.loads(applied_json) if applied_json else {}
         except ValueError:
             applied = {}
         for item in ("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour", "human_minutes",
@@ -408,7 +409,7 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology) -> None:
                 value = str(applied[item]) if item != "fx_pair" else f"{applied['fx_pair']} ({applied.get('fx_date')})"
                 if item == "fx_date":
                     continue
-                counts[(item, value)] = counts.get((item, value), 0) + r["n"]
+                counts[(item, value)] = counts.get((item, value), 0) + n
     order = {k: i for i, k in enumerate(("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour",
                                          "human_minutes", "copy_source", "fx_pair", "licence_exception",
                                          "hardware_rate_per_hour", "brief_copy_minutes"))}
@@ -530,8 +531,12 @@ def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir:
 def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, compare: Period | None = None,
                  brand: str | None = None, campaign: str | None = None, locale: str = "en-US",
                  currency: str | None = None, settings=None, generated_on: dt.date | None = None,
-                 appendix_limit: int | None = APPENDIX_LIMIT, thumbnails: bool = True) -> ReportData:
+                 appendix_limit: int | None = APPENDIX_LIMIT, thumbnails: bool = True,
+                 charts: bool = False) -> ReportData:
     """Every figure of the savings report for a period and filter, from the ledger at ``ledger``.
+
+    ``charts``: the report will be drawn with its charts (HTML, PDF): matplotlib is imported
+    meanwhile, in a thread.
 
     ``settings`` (an :class:`assetkit.settings.Settings`) gives the default currency, FX rates and
     the documented rates; None loads ``assetkit.yaml`` if there is one. ``appendix_limit=None``
@@ -550,49 +555,69 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         raise UsageError(f"--currency: {exc}") from None
     Fmt(locale, cur)  # validates the locale early
     conv = _Converter(cur, settings.fx_table)
-    with Ledger(ledger, readonly=True) as led:
-        verified = led.verify(full=False)
-        conn = led.conn
-        today = generated_on or dt.date.today()
-        last = today
-        fig, dims = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
-        _turnaround(conn, period, brand, campaign, fig)
-        _sensitivity(conn, period, brand, campaign, fig, dims["total"])
-        data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
-                          brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
-                          ledger_path=led.name, as_of_entry=verified.last_entry,
-                          as_of_recorded=verified.last_recorded)
-        if compare is not None:
-            data.previous, _ = _period_figures(conn, compare, brand, campaign, conv, last, count=False)
-            _turnaround(conn, compare, brand, campaign, data.previous)
-        s = fig.saving
-        cat_rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
-        data.by_category = sorted(_rollup(dims["category"], lambda g: g.category, lambda k: k, s),
-                                  key=lambda r: (cat_rank.get(r.key, 99), r.key))
-        data.by_campaign = sorted(_rollup(dims["campaign"], lambda g: g.campaign, lambda k: k or DASH, s),
-                                  key=lambda r: (-r.saving, r.key))
-        data.by_brand = sorted(_rollup(dims["brand"], lambda g: g.brand, lambda k: k or DASH, s),
-                               key=lambda r: (-r.saving, r.key))
-        data.by_month = sorted(_rollup(dims["month"], lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
-        data.by_cause = sorted(_rollup(dims["total"], lambda g: g.cause, lambda k: k, s),
-                               key=lambda r: CAUSES.index(r.key) if r.key in CAUSES else 9)
-        parts = {"compute": Decimal(0), "human": Decimal(0), "tools": Decimal(0)}
-        for g in dims["total"]:
-            if not g.no_baseline:
-                parts["compute"] += g.compute
-                parts["human"] += g.human
-                parts["tools"] += g.tools
-        data.cost_structure = [CostItem(k, v, _ratio(v, fig.actual) if fig.actual > 0 else None)
-                               for k, v in parts.items()]
-        data.methodology = _methodology(conn, period, brand, campaign, conv, settings)
-        data.entries_total = fig.entries
-        data.manual = _manual_lines(conn, period, brand, campaign, conv)
-        data.entries = list(_entry_lines(conn, period, brand, campaign, conv, appendix_limit))
-        if thumbnails:
-            top = [r.key for r in data.by_campaign if r.key and r.saving > 0][:4]
-            data.thumbnails = _thumbnails(conn, period, brand, campaign, top, led.path.parent)
-        for c, (rate, dated, n) in sorted(conv.used.items()):
-            data.methodology.fx.append(FxUse(f"{c}→{cur}", rate, dated, n))
+    if charts:
+        from .charts import preload
+
+        preload()
+    with Ledger(ledger, readonly=True) as led, led.snapshot():
+        # every figure from one snapshot; the cheap verify checks that snapshot on a second
+        # connection meanwhile, and a ledger that does not verify gives no report
+        verified = led.verify_alongside()
+        try:
+            data = _build(led, period, compare, brand, campaign, locale, cur, conv, settings, generated_on,
+                          appendix_limit, thumbnails)
+        except Exception:
+            verified()  # a ledger that does not verify is named first
+            raise
+        done = verified()
+        data.as_of_entry, data.as_of_recorded = done.last_entry, done.last_recorded
+    return data
+
+
+def _build(led, period: Period, compare: Period | None, brand, campaign, locale: str, cur: str, conv: _Converter,
+           settings, generated_on: dt.date | None, appendix_limit: int | None, thumbnails: bool) -> ReportData:
+    """:func:`build_report`'s figures, read through ``led`` (its snapshot)."""
+    conn = led.conn
+    today = generated_on or dt.date.today()
+    last = today
+    fig, dims = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
+    _turnaround(conn, period, brand, campaign, fig)
+    rates = rollups.rate_use(conn, period, brand, campaign)
+    _sensitivity(rates, fig, dims["total"])
+    data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
+                      brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),
+                      ledger_path=led.name)
+    if compare is not None:
+        data.previous, _ = _period_figures(conn, compare, brand, campaign, conv, last, count=False)
+        _turnaround(conn, compare, brand, campaign, data.previous)
+    s = fig.saving
+    cat_rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    data.by_category = sorted(_rollup(dims["category"], lambda g: g.category, lambda k: k, s),
+                              key=lambda r: (cat_rank.get(r.key, 99), r.key))
+    data.by_campaign = sorted(_rollup(dims["campaign"], lambda g: g.campaign, lambda k: k or DASH, s),
+                              key=lambda r: (-r.saving, r.key))
+    data.by_brand = sorted(_rollup(dims["brand"], lambda g: g.brand, lambda k: k or DASH, s),
+                           key=lambda r: (-r.saving, r.key))
+    data.by_month = sorted(_rollup(dims["month"], lambda g: g.month, lambda k: k, s), key=lambda r: r.key)
+    data.by_cause = sorted(_rollup(dims["total"], lambda g: g.cause, lambda k: k, s),
+                           key=lambda r: CAUSES.index(r.key) if r.key in CAUSES else 9)
+    parts = {"compute": Decimal(0), "human": Decimal(0), "tools": Decimal(0)}
+    for g in dims["total"]:
+        if not g.no_baseline:
+            parts["compute"] += g.compute
+            parts["human"] += g.human
+            parts["tools"] += g.tools
+    data.cost_structure = [CostItem(k, v, _ratio(v, fig.actual) if fig.actual > 0 else None)
+                           for k, v in parts.items()]
+    data.methodology = _methodology(conn, period, brand, campaign, conv, settings, rates)
+    data.entries_total = fig.entries
+    data.manual = _manual_lines(conn, period, brand, campaign, conv)
+    data.entries = list(_entry_lines(conn, period, brand, campaign, conv, appendix_limit))
+    if thumbnails:
+        top = [r.key for r in data.by_campaign if r.key and r.saving > 0][:4]
+        data.thumbnails = _thumbnails(conn, period, brand, campaign, top, led.path.parent)
+    for c, (rate, dated, n) in sorted(conv.used.items()):
+        data.methodology.fx.append(FxUse(f"{c}→{cur}", rate, dated, n))
     return data
 
 

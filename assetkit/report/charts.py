@@ -60,6 +60,14 @@ def _setup(text: str):
     return plt, rc
 
 
+def preload() -> None:
+    """Import matplotlib (about a second of Python) in a thread, so that it is ready when the
+    charts are drawn: a report reads its figures meanwhile (SQLite lets go of the GIL)."""
+    import threading
+
+    threading.Thread(target=_setup, args=("none",), name="assetkit-matplotlib", daemon=True).start()
+
+
 def _finish(plt, fig, salt: str, rc: dict) -> str:
     import matplotlib
 
