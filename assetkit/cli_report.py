@@ -1,7 +1,9 @@
 """``assetkit report``: the management savings report (HTML, PDF, Markdown, CSV, JSON)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -56,7 +58,7 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
         assetkit report --period 2026-Q3 --compare-to previous --locale de-DE --out q3.pdf
     """
     from .outroot import safe_output_file, write_output_file
-    from .report import build_report, iter_entry_lines
+    from .report import build_and_render, iter_entry_lines
     from .report.html import render_html
     from .report.model import ALL_TIME, compare_period, parse_date, parse_period, range_period
     from .report.pdf import render_pdf
@@ -86,17 +88,16 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
             safe_output_file(_entries_name(target), follow_symlinks)
     settings = load_settings(settings_path)
     full = fmt in ("csv", "json")
-    data = build_report(ledger, period, compare, brand=brand, campaign=campaign, locale=locale,
-                        currency=currency, settings=settings, thumbnails=fmt in ("html", "pdf"),
-                        charts=fmt in ("html", "pdf"),
-                        appendix_limit=0 if full else 200)
+    # HTML, PDF and markdown are drawn while the ledger's verify runs; any output only once it verified
+    draw: dict[str, Callable[[Any], bytes]] = {"html": lambda d: render_html(d).encode("utf-8"), "pdf": render_pdf,
+                                               "md": lambda d: render_md(d).encode("utf-8")}
+    data, drawn = build_and_render(draw.get(fmt), ledger, period, compare, brand=brand, campaign=campaign,
+                                   locale=locale, currency=currency, settings=settings,
+                                   thumbnails=fmt in ("html", "pdf"), charts=fmt in ("html", "pdf"),
+                                   appendix_limit=0 if full else 200)
     files: list[tuple[Path | None, bytes]] = []
-    if fmt == "html":
-        files.append((out, render_html(data).encode("utf-8")))
-    elif fmt == "pdf":
-        files.append((out, render_pdf(data)))
-    elif fmt == "md":
-        files.append((out, render_md(data).encode("utf-8")))
+    if drawn is not None:
+        files.append((out, drawn))
     elif fmt == "json":
         files.append((out, render_json(data, iter_entry_lines(ledger, data, settings)).encode("utf-8")))
     else:

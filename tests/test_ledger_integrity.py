@@ -23,6 +23,8 @@ from assetkit.ledger import (
     schema,
 )
 from assetkit.quotes import load_quotes
+from assetkit.report import build_report
+from assetkit.settings import Settings
 
 NAME = ".assetkit/ledger.sqlite"
 ROOT = os.geteuid() == 0  # root ignores file modes: there the read-only cases deny os.access instead
@@ -265,6 +267,24 @@ def test_rate_totals_are_the_entries_summed(ledger_project):
     with Ledger(p) as lg:
         assert [tuple(r) for r in lg.conn.execute(have)] == kept
         assert lg.verify().full
+
+
+def test_the_report_reads_one_snapshot_and_verifies_that_one(ledger_project):
+    """The report's figures and its cheap verify (on a second connection, in a thread) read the
+    same commit; an entry committed in between is in neither — and where the second connection
+    would see it, the verify runs on the report's own connection instead."""
+    p = booked(ledger_project)
+    with Ledger(p, readonly=True) as lg, lg.snapshot() as conn:
+        before = conn.execute("SELECT COUNT(*), MAX(id) FROM entries").fetchone()
+        with Ledger(p) as writer:  # another process's commit, after the report's snapshot began
+            writer.add_manual("production", "shoot", Decimal(900), Decimal(300), source="PO-2", approved_by="cfo")
+        done = lg.verify_alongside()()
+        assert (done.entries, done.last_entry) == tuple(before)
+        assert conn.execute("SELECT MAX(id) FROM entries").fetchone()[0] == before[1]
+    with Ledger(p, readonly=True) as lg, lg.snapshot():
+        assert lg.verify_alongside()().last_entry == before[1] + 1
+    data = build_report(p, settings=Settings())
+    assert data.as_of_entry == before[1] + 1 and data.current.entries == before[0] + 1
 
 
 def test_dropped_trigger_is_named(ledger_project):

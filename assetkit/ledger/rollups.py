@@ -293,6 +293,12 @@ def turnaround(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple
     return runs, days, inhouse
 
 
+def last_entry(conn: sqlite3.Connection) -> tuple[int | None, str | None]:
+    """(the last entry's id, its recorded_at): where a report is "as of"."""
+    row = conn.execute("SELECT id, recorded_at FROM entries ORDER BY id DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def latest_quotes(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     """quote id → its latest imported version (quote_id, version, agency, currency, valid_from)."""
     return {q["quote_id"]: q for q in conn.execute(

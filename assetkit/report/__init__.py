@@ -5,6 +5,6 @@
 ``html``, ``pdf`` and ``tabular`` (Markdown, CSV, JSON) print. Renderers format, they never
 compute, so every format prints the same figures.
 """
-from .build import CAUSES, FORMATS, build_report, cause_of, iter_entry_lines, render
+from .build import CAUSES, FORMATS, build_and_render, build_report, cause_of, iter_entry_lines, render
 
-__all__ = ["CAUSES", "FORMATS", "build_report", "cause_of", "iter_entry_lines", "render"]
+__all__ = ["CAUSES", "FORMATS", "build_and_render", "build_report", "cause_of", "iter_entry_lines", "render"]

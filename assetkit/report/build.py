@@ -22,9 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import UsageError
 from ..ledger import rollups
@@ -50,6 +52,8 @@ from .model import (
     Row,
     Thumbnail,
 )
+
+T = TypeVar("T")
 
 FORMATS = ("html", "pdf", "md", "csv", "json")
 #: Entries listed in the HTML/PDF/Markdown appendix (CSV and JSON list all of them).
@@ -535,14 +539,27 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
                  charts: bool = False) -> ReportData:
     """Every figure of the savings report for a period and filter, from the ledger at ``ledger``.
 
-    ``charts``: the report will be drawn with its charts (HTML, PDF): matplotlib is imported
-    meanwhile, in a thread.
-
     ``settings`` (an :class:`assetkit.settings.Settings`) gives the default currency, FX rates and
     the documented rates; None loads ``assetkit.yaml`` if there is one. ``appendix_limit=None``
-    reads every entry line (CSV/JSON export).
+    reads every entry line (CSV/JSON export). ``charts``: the report will be drawn with its
+    charts (HTML, PDF): matplotlib is imported meanwhile, in a thread. A ledger that does not
+    verify raises LedgerError.
     """
-    from ..ledger import Ledger
+    return build_and_render(None, ledger, period, compare, brand, campaign, locale, currency, settings,
+                            generated_on, appendix_limit, thumbnails, charts)[0]
+
+
+def build_and_render(render_fn: Callable[[ReportData], T] | None, ledger: str | Path | None = None,
+                     period: Period = ALL_TIME, compare: Period | None = None, brand: str | None = None,
+                     campaign: str | None = None, locale: str = "en-US", currency: str | None = None,
+                     settings=None, generated_on: dt.date | None = None,
+                     appendix_limit: int | None = APPENDIX_LIMIT, thumbnails: bool = True,
+                     charts: bool = False) -> tuple[ReportData, T | None]:
+    """:func:`build_report`, then ``render_fn(data)`` (the HTML, PDF or markdown bytes) while the
+    ledger's cheap verify is still running on its second connection: the render's Python and
+    SQLite's checks take a core each. Both are returned only once the ledger has verified — a
+    ledger that does not verify raises LedgerError and the rendered report is dropped."""
+    from ..ledger import Ledger, LedgerError
     from ..money import check_currency
     from ..settings import load_settings
 
@@ -566,12 +583,16 @@ def build_report(ledger: str | Path | None = None, period: Period = ALL_TIME, co
         try:
             data = _build(led, period, compare, brand, campaign, locale, cur, conv, settings, generated_on,
                           appendix_limit, thumbnails)
+            data.as_of_entry, data.as_of_recorded = rollups.last_entry(led.conn)  # what the verify reads
+            out = render_fn(data) if render_fn is not None else None
         except Exception:
             verified()  # a ledger that does not verify is named first
             raise
         done = verified()
-        data.as_of_entry, data.as_of_recorded = done.last_entry, done.last_recorded
-    return data
+        if done.last_entry != data.as_of_entry:  # one snapshot: never, unless SQLite's isolation failed
+            raise LedgerError(f"{led.name}: the report and its verification read different entries "
+                              f"(#{data.as_of_entry} and #{done.last_entry}); run the report again")
+    return data, out
 
 
 def _build(led, period: Period, compare: Period | None, brand, campaign, locale: str, cur: str, conv: _Converter,
