@@ -538,19 +538,22 @@ RATE_DIMENSIONS = ("day", "campaign", "brand", "quote_id", "quote_version", "app
                    "no_baseline")
 RATE_MEASURES = ("entries", "units", "human_ms")
 
-#: The ``rate_totals`` groups of the entries after ``id > ?`` (dimensions, then measures).
-RATE_TOTALS_OF_ENTRIES = """
+def rate_totals_upsert(table: str = "rate_totals") -> str:
+    """SQL: each entry after ``id > ?`` added to its group of ``table`` (``rate_totals`` or a copy).
+    One lookup per entry among a run's few groups: GROUP BY would sort the long ``applied`` texts."""
+    return f"""
+INSERT INTO {table} ({', '.join(RATE_DIMENSIONS + RATE_MEASURES)})
 SELECT substr(occurred_at, 1, 10), COALESCE(campaign, ''), COALESCE(brand, ''), COALESCE(quote_id, ''),
-       COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline,
-       COUNT(*), SUM(units), SUM(human_estimated_ms)
+       COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline, 1, units,
+       human_estimated_ms
 FROM entries WHERE id > ?
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"""
-#: Adds the entries after ``id > ?`` to ``rate_totals``.
-RATE_TOTALS_FROM_ENTRIES = f"""
-INSERT INTO rate_totals ({', '.join(RATE_DIMENSIONS + RATE_MEASURES)}){RATE_TOTALS_OF_ENTRIES}
 ON CONFLICT ({', '.join(RATE_DIMENSIONS)}) DO UPDATE SET
     {', '.join(f"{m} = {m} + excluded.{m}" for m in RATE_MEASURES)}
 """
+
+
+#: Adds the entries after ``id > ?`` to ``rate_totals``.
+RATE_TOTALS_FROM_ENTRIES = rate_totals_upsert()
 
 #: Schema 10: ``rate_totals``, running sums of entries per day × campaign × brand × card version ×
 #: applied rates (the ``applied`` JSON) × kind × in a run × no_baseline — entries, units and

@@ -26,6 +26,7 @@ from .schema import (
     TOTALS_DIMENSIONS,
     TRIGGERS,
     _statements,
+    rate_totals_upsert,
 )
 
 DEFAULT_LEDGER = Path(".assetkit") / "ledger.sqlite"
@@ -602,16 +603,8 @@ def _derived(conn: sqlite3.Connection, table: str, per_entry: str, columns: tupl
         conn.execute(f"DROP TABLE temp.derived_{table}")
 
 
-#: Each entry into its group of ``temp.derived_rate_totals`` (as RATE_TOTALS_FROM_ENTRIES groups them).
-_PER_ENTRY_RATES = f"""
-INSERT INTO temp.derived_rate_totals ({', '.join(RATE_DIMENSIONS + RATE_MEASURES)})
-SELECT substr(occurred_at, 1, 10), COALESCE(campaign, ''), COALESCE(brand, ''), COALESCE(quote_id, ''),
-       COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline, 1, units,
-       human_estimated_ms
-FROM entries WHERE true
-ON CONFLICT ({', '.join(RATE_DIMENSIONS)}) DO UPDATE SET
-    {', '.join(f"{m} = {m} + excluded.{m}" for m in RATE_MEASURES)}
-"""
+#: Each entry into its group of ``temp.derived_rate_totals`` (as every insert adds it to rate_totals).
+_PER_ENTRY_RATES = rate_totals_upsert("temp.derived_rate_totals").replace("WHERE id > ?", "WHERE id > 0")
 
 #: Each entry into its group of ``temp.derived_totals`` (the measures of one entry, then summed).
 _PER_ENTRY_TOTALS = f"""
