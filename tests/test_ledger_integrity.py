@@ -262,11 +262,18 @@ def test_rate_totals_are_the_entries_summed(ledger_project):
     kept = c.execute(have).fetchall()
     assert kept == c.execute(want).fetchall() and any(r[6] == "manual" for r in kept) and len(kept) > 2
     c.execute("DROP TABLE rate_totals")  # as schema 9 had it: the migration builds it from the entries
+    c.execute("DROP INDEX entries_sums")
     c.execute("PRAGMA user_version = 9")
     c.close()
     with Ledger(p) as lg:
         assert [tuple(r) for r in lg.conn.execute(have)] == kept
         assert lg.verify().full
+        # the report's cheap verify sums every entry through the narrow covering index
+        from assetkit.ledger import store
+
+        sql = store._CHEAP_SUMS
+        plan = " ".join(r[3] for r in lg.conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "COVERING INDEX entries_sums" in plan, plan
 
 
 def test_the_report_reads_one_snapshot_and_verifies_that_one(ledger_project):
@@ -561,6 +568,7 @@ def _as_schema_8(p: Path, tamper: bool = False) -> None:
         c.execute("UPDATE entries SET baseline_micros = baseline_micros + 1 WHERE id = 2")
         c.execute(_trigger("entries", "update"))
     c.execute("DROP TABLE rate_totals")  # schema 10's
+    c.execute("DROP INDEX entries_sums")
     c.execute("PRAGMA user_version = 8")
     c.close()
 

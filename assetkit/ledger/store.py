@@ -555,11 +555,7 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> tuple | No
         _check_groups(conn, name, "rate totals", "rate_totals", _PER_ENTRY_RATES, RATE_DIMENSIONS, RATE_MEASURES)
         return None
     sums = ", ".join(f"SUM({m})" for m in measures)
-    derived_total = conn.execute(
-        "SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_compute_micros), SUM(actual_human_micros), "
-        "SUM(actual_tool_micros), SUM(baseline_ms), SUM(actual_ms), SUM(compute_ms), "
-        "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), SUM(human_estimated_ms), MAX(id), MAX(recorded_at) "
-        "FROM entries").fetchone()
+    derived_total = conn.execute(_CHEAP_SUMS).fetchone()
     stored_total = conn.execute(f"SELECT {sums} FROM totals").fetchone()
     problem = _measure_diff(measures, tuple(derived_total)[:len(measures)], tuple(stored_total))
     if not problem:
@@ -570,6 +566,14 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> tuple | No
         raise LedgerError(f"{name}: does not verify: the running totals differ from the entries ({problem}); "
                           "run `assetkit ledger verify` for the group")
     return derived_total[0], derived_total[-2], derived_total[-1]
+
+
+#: The grand sums of every entry (and its count, last id and recorded_at) that the report's cheap
+#: verify compares with totals and rate_totals: read from the covering index entries_sums (schema 10).
+_CHEAP_SUMS = ("SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_compute_micros), "
+               "SUM(actual_human_micros), SUM(actual_tool_micros), SUM(baseline_ms), SUM(actual_ms), SUM(compute_ms), "
+               "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), SUM(human_estimated_ms), MAX(id), "
+               "MAX(recorded_at) FROM entries")
 
 
 def _check_groups(conn: sqlite3.Connection, name: str, label: str, table: str, per_entry: str,
