@@ -26,7 +26,6 @@ from .schema import (
     TOTALS_DIMENSIONS,
     TRIGGERS,
     _statements,
-    rate_totals_upsert,
 )
 
 DEFAULT_LEDGER = Path(".assetkit") / "ledger.sqlite"
@@ -551,8 +550,9 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> tuple | No
     Not ``full``: returns the entries' (count, last id, last recorded_at), read in the same scan."""
     measures = _TOTALS_MEASURES
     if full:
-        _check_groups(conn, name, "totals", "totals", _PER_ENTRY_TOTALS, TOTALS_DIMENSIONS, measures)
-        _check_groups(conn, name, "rate totals", "rate_totals", _PER_ENTRY_RATES, RATE_DIMENSIONS, RATE_MEASURES)
+        totals, rates = _derived(conn)
+        _check_groups(conn, name, "totals", "totals", totals, TOTALS_DIMENSIONS, measures)
+        _check_groups(conn, name, "rate totals", "rate_totals", rates, RATE_DIMENSIONS, RATE_MEASURES)
         return None
     sums = ", ".join(f"SUM({m})" for m in measures)
     derived_total = conn.execute(_CHEAP_SUMS).fetchone()
@@ -576,11 +576,11 @@ _CHEAP_SUMS = ("SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_co
                "MAX(recorded_at) FROM entries")
 
 
-def _check_groups(conn: sqlite3.Connection, name: str, label: str, table: str, per_entry: str,
+def _check_groups(conn: sqlite3.Connection, name: str, label: str, table: str, derived_rows: list[tuple],
                   dimensions: tuple[str, ...], measures: tuple[str, ...]) -> None:
     """Each group of a running-totals ``table`` must equal its sums re-derived from the entries."""
     d = len(dimensions)
-    derived = {tuple(r[:d]): tuple(r[d:]) for r in _derived(conn, table, per_entry, dimensions + measures)}
+    derived = {tuple(r[:d]): tuple(r[d:]) for r in derived_rows}
     stored = {tuple(r[:d]): tuple(r[d:])
               for r in conn.execute(f"SELECT {', '.join(dimensions + measures)} FROM {table}")}
     for key in sorted(set(derived) | set(stored), key=repr):
@@ -591,34 +591,43 @@ def _check_groups(conn: sqlite3.Connection, name: str, label: str, table: str, p
                               f"entries ({problem}); the {table} table was changed outside assetkit")
 
 
-def _derived(conn: sqlite3.Connection, table: str, per_entry: str, columns: tuple[str, ...]) -> list[tuple]:
-    """A running-totals ``table`` re-derived from every entry: each entry added to its group in a
-    temporary copy (``per_entry``; a lookup among a few thousand groups per entry is cheaper than
-    sorting a million entries for GROUP BY), then read back as (dimensions…, measures…)."""
-    ddl = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
-    conn.execute(f"DROP TABLE IF EXISTS temp.derived_{table}")
-    conn.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE TEMP TABLE derived_{table}", 1))
+#: The dimensions of both running-totals tables (totals' and rate_totals'), and the measures of both.
+_BOTH_DIMENSIONS = TOTALS_DIMENSIONS + tuple(d for d in RATE_DIMENSIONS if d not in TOTALS_DIMENSIONS)
+_BOTH_MEASURES = _TOTALS_MEASURES + ("human_ms",)
+
+
+def _derived(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
+    """``totals`` and ``rate_totals`` re-derived from every entry, in one scan: each entry added to
+    its group of both (a lookup among the groups per entry is cheaper than sorting a million
+    entries for GROUP BY), then each table's groups summed from those; as (dimensions…, measures…)."""
+    conn.execute("DROP TABLE IF EXISTS temp.derived_totals")
+    conn.execute(f"CREATE TEMP TABLE derived_totals ({', '.join(_BOTH_DIMENSIONS + _BOTH_MEASURES)}, "
+                 f"PRIMARY KEY ({', '.join(_BOTH_DIMENSIONS)})) WITHOUT ROWID")
     try:
-        conn.execute(per_entry)
+        conn.execute(_PER_ENTRY_TOTALS)
         cur = conn.cursor()
         cur.row_factory = None
-        return cur.execute(f"SELECT {', '.join(columns)} FROM temp.derived_{table}").fetchall()
+        group = "SELECT {dims}, {sums} FROM temp.derived_totals GROUP BY {dims}"
+        totals = cur.execute(group.format(dims=", ".join(TOTALS_DIMENSIONS),
+                                          sums=", ".join(f"SUM({m})" for m in _TOTALS_MEASURES))).fetchall()
+        rates = cur.execute(group.format(dims=", ".join(RATE_DIMENSIONS), sums="SUM(entries), SUM(units), "
+                                                                               "SUM(human_ms)")).fetchall()
+        return totals, rates
     finally:
-        conn.execute(f"DROP TABLE temp.derived_{table}")
+        conn.execute("DROP TABLE temp.derived_totals")
 
 
-#: Each entry into its group of ``temp.derived_rate_totals`` (as every insert adds it to rate_totals).
-_PER_ENTRY_RATES = rate_totals_upsert("temp.derived_rate_totals").replace("WHERE id > ?", "WHERE id > 0")
-
-#: Each entry into its group of ``temp.derived_totals`` (the measures of one entry, then summed).
+#: Each entry into its group of ``temp.derived_totals`` (the measures of one entry, then summed);
+#: the rate_totals dimensions as rate_totals_upsert writes them.
 _PER_ENTRY_TOTALS = f"""
-INSERT INTO temp.derived_totals ({', '.join(TOTALS_DIMENSIONS + _TOTALS_MEASURES)})
+INSERT INTO temp.derived_totals ({', '.join(_BOTH_DIMENSIONS + _BOTH_MEASURES)})
 SELECT substr(occurred_at, 1, 10), category, COALESCE(campaign, ''), COALESCE(brand, ''), kind, currency,
-       no_baseline, COALESCE(quote_id, ''), 1, units, baseline_micros, actual_compute_micros, actual_human_micros,
-       actual_tool_micros, baseline_ms, actual_ms, compute_ms, CASE WHEN no_baseline = 1 THEN units ELSE 0 END
+       no_baseline, COALESCE(quote_id, ''), COALESCE(quote_version, -1), COALESCE(applied, ''), run_id IS NOT NULL,
+       1, units, baseline_micros, actual_compute_micros, actual_human_micros, actual_tool_micros, baseline_ms,
+       actual_ms, compute_ms, CASE WHEN no_baseline = 1 THEN units ELSE 0 END, human_estimated_ms
 FROM entries WHERE true
-ON CONFLICT ({', '.join(TOTALS_DIMENSIONS)}) DO UPDATE SET
-    {', '.join(f"{m} = {m} + excluded.{m}" for m in _TOTALS_MEASURES)}
+ON CONFLICT ({', '.join(_BOTH_DIMENSIONS)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in _BOTH_MEASURES)}
 """
 
 
