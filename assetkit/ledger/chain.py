@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import operator
 import sqlite3
 import subprocess
 import sys
@@ -315,19 +314,14 @@ def walk_spec() -> dict:
     """What :func:`walk` needs, as plain data (a worker process has no :data:`HASHED`)."""
     tables = list(HASHED)
     known = ", ".join(f"'{t}'" for t in tables)
-    fast = ("SELECT count(*), count(*) FILTER (WHERE tbl NOT IN (" + known + ") OR length(hash) != 32), "
-            "min(tbl), max(tbl), CAST(group_concat(hash, '') AS BLOB), "
-            f"CAST(group_concat(COALESCE({_linked_row_sql(tables)}, ''), char(10)) AS BLOB), "
-            "group_concat(row_id), group_concat(tbl, char(10)) "
-            "FROM (SELECT seq, tbl, row_id, hash FROM chain c WHERE seq >= ? AND seq <= ? ORDER BY seq) c")
     links = ("SELECT count(*), count(*) FILTER (WHERE tbl NOT IN (" + known + ") OR length(hash) != 32), "
-             "min(tbl), max(tbl), min(row_id - seq), max(row_id - seq), min(row_id), max(row_id), "
-             "CAST(group_concat(hash, '') AS BLOB) "
-             "FROM (SELECT seq, tbl, row_id, hash FROM chain WHERE seq >= ? AND seq <= ? ORDER BY seq)")
-    rows = {t: f"SELECT count(*), CAST(group_concat(canon, char(10)) AS BLOB) FROM (SELECT {canonical_sql(t)} AS "
-               f'canon FROM "{t}" r WHERE rowid >= ? AND rowid <= ? ORDER BY rowid)' for t in tables}
-    return {"tables": tables, "links": links, "rows": rows, "fast": fast,
-            "slow": _linked_rows_sql("seq >= ? AND seq <= ?")}
+             "min(tbl), max(tbl), CAST(group_concat(hash, '') AS BLOB), group_concat(row_id), "
+             "group_concat(tbl, char(10)) "
+             "FROM (SELECT tbl, row_id, hash FROM chain WHERE seq >= ? AND seq <= ? ORDER BY seq)")
+    rows = {t: f"SELECT count(*), group_concat(rowid), CAST(group_concat(canon, char(10)) AS BLOB) FROM (SELECT "
+               f'rowid, {canonical_sql(t)} AS canon FROM "{t}" r WHERE rowid >= ? AND rowid <= ? ORDER BY rowid)'
+            for t in tables}
+    return {"tables": tables, "links": links, "rows": rows, "slow": _linked_rows_sql("seq >= ? AND seq <= ?")}
 
 
 def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
@@ -338,13 +332,15 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
     Raises ChainBreak at the first bad link. Returns ``count``, and per table the ``first``
     link [seq, row_id] and the ``last`` row id in the range (to join ranges walked apart).
 
-    A batch of WALK_BATCH links is two SQLite steps: the links (their stored hashes concatenated,
-    their tables and row ids summarised), then — the usual batch, links of one table to
-    consecutive rows — those rows read as one rowid range, serialised and joined by newlines (a
-    ``json_array`` never holds a raw newline); a batch of several tables reads each link's row by
-    its id instead. Python splits, hashes and compares the batch at once. A batch with anything
-    unusual (an unknown table, a missing row, a hash of another length, a row id out of order, a
-    mismatch) is walked again link by link, which names the first bad one.
+    A batch of WALK_BATCH links is one SQLite step for the links (their stored hashes
+    concatenated, their row ids and tables listed) and one per table among them: that table's
+    rows from the batch's first to its last row id, read as one rowid range, serialised and
+    joined by newlines (a ``json_array`` never holds a raw newline), with their row ids listed —
+    which must be exactly the batch's links to that table, so the rows are the linked ones, in
+    order. Python splits, puts the rows in link order, hashes and compares the batch at once.
+    A batch with anything unusual (an unknown table, a missing row, a hash of another length, a
+    row id out of order, a row without a link, a mismatch) is walked again link by link, which
+    names the first bad one.
     """
     prefixes = {t: t.encode() + b"\x00" for t in spec["tables"]}
     last = dict.fromkeys(prefixes, 0) if last is None else dict(last)
@@ -353,42 +349,18 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
     cur = _plain(conn)
     for a in range(lo, hi + 1, WALK_BATCH):
         b, before = min(a + WALK_BATCH - 1, hi), dict(last)
-        n, odd, low, high, shift_lo, shift_hi, id_lo, id_hi, hashes = cur.execute(spec["links"], (a, b)).fetchone()
+        n, odd, low, high, hashes, ids_text, tbls = cur.execute(spec["links"], (a, b)).fetchone()
         if not n:
             continue
-        if not odd and low == high and shift_lo == shift_hi and id_lo > last[low]:
-            # the usual batch: links of one table to consecutive rows — read the rows as a range
-            found, canon = cur.execute(spec["rows"][low], (id_lo, id_hi)).fetchone()
-            rows = canon.split(b"\n") if found == n else []
-            if len(rows) == n and _hashes_match(prev, hashes, itertools.repeat(prefixes[low], n), rows):
-                last[low] = id_hi
-                first.setdefault(low, [a, id_lo])
-                prev = hashes[-32:]
-                count += n
-                continue
-        n, odd, low, high, hashes, canon, ids_text, tbls = cur.execute(spec["fast"], (a, b)).fetchone()
-        rows, ids = canon.split(b"\n"), list(map(int, ids_text.split(",")))
-        one = low == high  # one table (the usual batch): no per-link names
-        names = () if one else tbls.split("\n")
-        ok = not odd and len(rows) == n == len(ids) and (one or len(names) == n) and b"" not in rows
-        if ok and one:  # rowid order per table
-            ok = ids[0] > last[low] and all(map(operator.lt, ids, itertools.islice(ids, 1, None)))
-        elif ok:
-            for t, row_id in zip(names, ids):
-                if row_id <= last[t]:
-                    ok = False
-                    break
-                last[t] = row_id
-        if ok:
-            pres = itertools.repeat(prefixes[low], n) if one else map(prefixes.__getitem__, names)
-            ok = _hashes_match(prev, hashes, pres, rows)
-        if ok:
-            if one:
-                last[low] = ids[-1]
-                first.setdefault(low, [a, ids[0]])
-            else:
-                for t, seq, row_id in zip(names, range(a, b + 1), ids):
-                    first.setdefault(t, [seq, row_id])
+        rows = _batch_rows(cur, spec, n, odd, low, high, ids_text, tbls, last) if not odd else None
+        pres = None
+        if rows is not None:
+            names, rows, heads = rows
+            pres = itertools.repeat(prefixes[low], n) if names is None else map(prefixes.__getitem__, names)
+        if pres is not None and _hashes_match(prev, hashes, pres, rows):
+            for t, (offset, row_id, top) in heads.items():
+                first.setdefault(t, [a + offset, row_id])
+                last[t] = top
         else:
             try:
                 last = _walk_slowly(cur, spec, a, b, prev, before, prefixes, first)
@@ -398,6 +370,44 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
         prev = hashes[-32:]
         count += n
     return {"count": count, "first": first, "last": last}
+
+
+def _batch_rows(cur: sqlite3.Cursor, spec: dict, n: int, odd: int, low: str, high: str, ids_text: str, tbls: str,
+                last: dict[str, int]):
+    """The canonical rows of a batch's ``n`` links, in link order, read as one rowid range per
+    table: (the links' tables, or None when all are ``low``; the rows; per table (offset of its
+    first link, its first row id, its last row id)); None when the batch is not plain (a row
+    missing or without a link, row ids not rising) — the caller walks it link by link."""
+    ids = ids_text.split(",")
+    if low == high:
+        names, groups = None, {low: (0, ids, ids_text)}
+    else:
+        names = tbls.split("\n")
+        if len(names) != n or len(ids) != n:
+            return None
+        groups = {}
+        for i, (t, row_id) in enumerate(zip(names, ids)):
+            group = groups.get(t)
+            if group is None:
+                groups[t] = (i, [row_id], None)
+            else:
+                group[1].append(row_id)
+    parts, heads = {}, {}
+    for t, (offset, mine, text) in groups.items():
+        id_lo, id_hi = int(mine[0]), int(mine[-1])
+        if id_lo <= last[t]:
+            return None
+        found, rowids, canon = cur.execute(spec["rows"][t], (id_lo, id_hi)).fetchone()
+        if found != len(mine) or rowids != (text or ",".join(mine)):  # exactly the linked rows, rising
+            return None
+        part = canon.split(b"\n")
+        if len(part) != found:
+            return None
+        parts[t], heads[t] = part, (offset, id_lo, id_hi)
+    if names is None:
+        return None, parts[low], heads
+    its = {t: iter(p) for t, p in parts.items()}
+    return names, [next(its[t]) for t in names], heads
 
 
 def _hashes_match(prev: bytes, hashes: bytes, prefixes, rows: list[bytes]) -> bool:
