@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -41,6 +42,31 @@ class AssetkitGroup(click.Group):
 
     def list_commands(self, ctx):
         return list(self.commands)
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """A bad flag or argument is one line — the problem, then where the help is — and exit 2
+        (click's own form is four: usage, a hint, a blank line and the error)."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "assetkit"
+            click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except OSError as exc:  # a closed pipe (| head): quiet, as click's standalone mode is
+            import errno
+
+            if exc.errno == errno.EPIPE:
+                sys.exit(1)
+            raise
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -105,6 +131,7 @@ def run(brief, out, pipeline, jobs, force, model, draft, allow_unsafe_weights, n
 
     Example:
 
+    \b
         assetkit run examples/spring-launch/brief.yaml --out out/demo
     """
     from .context import RunOptions
@@ -155,6 +182,7 @@ def plan(brief, out, pipeline, settings_path, as_json):
 
     Example:
 
+    \b
         assetkit plan examples/spring-launch/brief.yaml
     """
     from .campaign import load_campaign
@@ -179,7 +207,7 @@ def plan(brief, out, pipeline, settings_path, as_json):
     b = campaign.brief
     click.echo(f"campaign {b.campaign} · brand {campaign.brand.name} · pipeline {campaign.pipeline.name} "
                f"({' → '.join(s.name for s in campaign.pipeline.steps)})")
-    click.echo(f"{len(b.concepts)} concepts × variants × {len(b.formats)} formats × {len(locales)} locales")
+    click.echo(_plan_shape(b, locales))
     from .cli_table import print_table
     from .formats import resolve_format
 
@@ -193,6 +221,19 @@ def plan(brief, out, pipeline, settings_path, as_json):
         click.echo(warning, err=True)
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _plan_shape(brief, locales) -> str:
+    """'2 concepts × 2 variants × 8 formats × 2 locales' (each concept's variants when they differ)."""
+    variants = [brief.variants_of(c) for c in brief.concepts]
+    each = (_n(variants[0], "variant") if len(set(variants)) == 1
+            else "(" + " + ".join(map(str, variants)) + " variants)")
+    return f"{_n(len(brief.concepts), 'concept')} × {each} × {_n(len(brief.formats), 'format')} × " \
+           f"{_n(len(locales), 'locale')}"
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files):
@@ -203,6 +244,7 @@ def validate(files):
 
     Example:
 
+    \b
         assetkit validate brand/nordlicht/brand.yaml examples/spring-launch/brief.yaml
     """
     from .validate import validate_file
@@ -225,6 +267,7 @@ def formats(as_json):
 
     Example:
 
+    \b
         assetkit formats --json
     """
     from .formats import CATALOG
@@ -251,6 +294,7 @@ def init(directory, name):
 
     Example:
 
+    \b
         assetkit init my-campaign --name "Acme Studio" && assetkit run my-campaign/brief.yaml
     """
     from .scaffold import scaffold
@@ -269,6 +313,7 @@ def steps(as_json):
 
     Example:
 
+    \b
         assetkit steps
         assetkit steps --json
     """

@@ -90,6 +90,7 @@ def ledger():
 
     Example:
 
+    \b
         assetkit ledger list --since 2026-11-01
     """
 
@@ -106,6 +107,7 @@ def list_(since, until, campaign, brand, as_json, as_csv, ledger_file, settings)
 
     Example:
 
+    \b
         assetkit ledger list --campaign spring-launch --csv
     """
     from .ledger import Ledger
@@ -158,6 +160,7 @@ def show(run_id, as_json, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger show 20261125T083000Z-ab12cd
     """
     from .ledger import Ledger, LedgerError
@@ -229,7 +232,8 @@ def add(category, description, baseline, actual, hours, baseline_hours, currency
 
     Example:
 
-        assetkit ledger add --category crm --description "Newsletter banners" --baseline 900 --actual 120 \
+    \b
+        assetkit ledger add --category crm --description "Newsletter banners" --baseline 900 --actual 120 \\
             --hours 3 --source "Quote HF-2026-114" --approved-by "M. Keller"
     """
     from .ledger import Ledger
@@ -272,7 +276,8 @@ def invoice(agency, amount, currency, on, category, description, campaign, brand
 
     Example:
 
-        assetkit ledger invoice --agency "Harbour & Finch" --amount 18400 --date 2026-09-30 \
+    \b
+        assetkit ledger invoice --agency "Harbour & Finch" --amount 18400 --date 2026-09-30 \\
             --source "INV-2026-0930" --approved-by "M. Keller"
     """
     from .ledger import Ledger
@@ -298,6 +303,7 @@ def void(entry, reason, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger void 42 --reason "duplicate of entry 41"
     """
     from .ledger import Ledger
@@ -319,6 +325,7 @@ def review(run_id, minutes, note, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger review 20261125T083000Z-ab12cd --minutes 45
     """
     from .ledger import Ledger
@@ -339,6 +346,7 @@ def verify(ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger verify
     """
     from .ledger import Ledger
@@ -360,6 +368,7 @@ def close(period, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger close 2026-Q3
     """
     from .ledger import Ledger
@@ -383,6 +392,7 @@ def reprice(run_id, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger reprice 20261125T083000Z-ab12cd
     """
     from .ledger import Ledger
@@ -405,6 +415,7 @@ def reconcile(out, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit ledger reconcile out/demo
     """
     from .ledger import find_manifests
@@ -414,8 +425,11 @@ def reconcile(out, ledger_file, settings):
     records = book(manifests, ledger_file, settings)
     for rec in records:
         click.echo(f"booked run {rec.run_id}: {rec.describe()}")
-    click.echo(f"{len(records)} of {len(manifests)} run manifest(s) under {out} were not in the ledger"
-               + ("; now booked" if records else ""))
+    empty = sum(1 for r in records if r.entries == 0 or (r.assets_new == 0 and r.baseline == 0 and not r.no_baseline))
+    done = ("" if not records else "; now booked" if not empty else
+            f"; now recorded — {empty} of them with nothing new to book (every asset was already up to date, "
+            "made by a run booked elsewhere)")
+    click.echo(f"{len(records)} of {len(manifests)} run manifest(s) under {out} were not in the ledger{done}")
 
 
 # -- quotes ------------------------------------------------------------------------------------
@@ -426,6 +440,7 @@ def quotes():
 
     Example:
 
+    \b
         assetkit quotes import examples/quotes/agency-2026.yaml
     """
 
@@ -438,6 +453,7 @@ def import_(file, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit quotes import examples/quotes/agency-2026.csv
     """
     from .ledger import Ledger
@@ -460,6 +476,7 @@ def list_quotes(as_json, as_csv, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit quotes list
     """
     from .ledger import Ledger
@@ -489,6 +506,7 @@ def where(ledger_file, settings):
 
     Example:
 
+    \b
         assetkit where
     """
     from .ledger import ledger_path

@@ -29,6 +29,7 @@ def list_cmd(as_json: bool):
 
     Example:
 
+    \b
         assetkit models list --json
     """
     from .models import hf_hub_cache, list_models
@@ -58,6 +59,7 @@ def check_cmd(model, config, device, dtype, allow_unsafe_weights, as_json):
 
     Example:
 
+    \b
         assetkit models check hf:stabilityai/sd-turbo
     """
     from .extras import require
@@ -93,6 +95,7 @@ def cache_cmd(remove_stale: bool, as_json: bool):
 
     Example:
 
+    \b
         assetkit models cache --remove-stale
     """
     import shutil
@@ -137,6 +140,7 @@ def pull_cmd(repo_id, revision, variant):
 
     Example:
 
+    \b
         assetkit models pull stabilityai/sd-turbo --variant fp16
     """
     from .models import pull

@@ -15,6 +15,7 @@ def keys():
 
     Example:
 
+    \b
         assetkit keys init .assetkit/keys
     """
 
@@ -32,6 +33,7 @@ def keys_init(directory, name, days):
 
     Example:
 
+    \b
         assetkit keys init .assetkit/keys
     """
     from .provenance.keys import UNTRUSTED_NOTE, init_keys
@@ -66,6 +68,7 @@ def verify(paths, trust, settings, as_json):
 
     Example:
 
+    \b
         assetkit verify out/demo/spring-launch
     """
     from .provenance.verify import describe, verify_paths
@@ -105,6 +108,7 @@ def diff_lock(a, b, as_json):
 
     Example:
 
+    \b
         assetkit diff-lock out/june/spring-launch out/july/spring-launch
     """
     from .provenance.lock import diff_locks, format_diff, lock_path, read_lock

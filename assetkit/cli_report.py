@@ -75,7 +75,11 @@ def report(period_, date_from, date_to, compare_to, brand, campaign, locale, cur
         period = parse_period(period_) if period_ else ALL_TIME
     compare = compare_period(compare_to, period) if compare_to else None
     if fmt is None:
-        fmt = (out.suffix.lstrip(".").lower() if out and out.suffix.lstrip(".").lower() in EXT else "html")
+        ext = out.suffix.lstrip(".").lower() if out is not None and str(out) != "-" else ""
+        if ext and ext not in EXT:
+            raise UsageError(f"--out {out}: .{ext} is not a report format (the extension picks it: "
+                             f"{', '.join('.' + e for e in EXT)}); rename it or give --format")
+        fmt = ext or "html"
         if fmt == "markdown":
             fmt = "md"
     to_stdout = str(out) == "-" or (out is None and fmt in ("md", "csv", "json"))

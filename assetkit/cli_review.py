@@ -32,6 +32,7 @@ def review(campaign, no_browser, reviewer, port, static_, out_file, ledger_file,
 
     Example:
 
+    \b
         assetkit review out/demo/spring-launch --reviewer "Maria K."
     """
     from .settings import load_settings
@@ -68,6 +69,7 @@ def status(campaign, as_json, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit status out/demo/spring-launch --json
     """
     from .review.rollup import campaign_status
@@ -105,6 +107,7 @@ def deliver(campaign, to, allow_pending, ledger_file, settings):
 
     Example:
 
+    \b
         assetkit deliver out/demo/spring-launch --to handoff/spring-launch.zip
     """
     from .review.deliver import deliver as run_delivery

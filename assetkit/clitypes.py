@@ -16,6 +16,8 @@ class Number(click.ParamType):
     """
 
     name = "number"
+    #: Decimals an exact amount may have (money is stored in integer millionths).
+    PLACES = 6
 
     def __init__(self, minimum: int | str | Decimal | None = 0, maximum: int | str | Decimal | None = None, *,
                  exact: bool = False, whole: bool = False, unit: str = ""):
@@ -32,9 +34,11 @@ class Number(click.ParamType):
         else:
             text = str(value).strip()
         try:
-            number = Decimal(text)
+            number = Decimal(text) if "_" not in text else None  # Python reads 1_000; people mean 1.000 or 1,000
         except InvalidOperation:
-            self.fail(f"{value!r} is not a number", param, ctx)
+            number = None
+        if number is None:
+            self.fail(f"{value!r} is not a number (digits with a '.' for decimals, like 1250.50)", param, ctx)
         if not number.is_finite():
             self.fail(f"{value!r} is not a finite number (NaN and infinity are not accepted)", param, ctx)
         unit = f" {self.unit}" if self.unit else ""
@@ -46,6 +50,8 @@ class Number(click.ParamType):
             if number != number.to_integral_value():
                 self.fail(f"{text} is not a whole number", param, ctx)
             return int(number)
+        if self.exact and number.normalize().as_tuple().exponent < -self.PLACES:
+            self.fail(f"{text} has more than {self.PLACES} decimals (amounts are kept to the millionth)", param, ctx)
         return number if self.exact else float(number)
 
 

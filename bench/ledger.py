@@ -234,7 +234,7 @@ def migrate(big: Path, path: Path, n: int) -> None:
     for table in ("quotes", "runs", "entries"):
         chain.link_legacy(c, table, 0, chain.HASHED)
     c.execute(next(s for s in _statements(chain.append_only_triggers("chain")) if "chain_no_delete " in s))
-    c.execute("DROP TABLE rate_totals")  # schema 10's
+    c.execute("DROP TABLE rate_totals")  # schema 10 and 11 keep it
     c.execute("DROP INDEX entries_sums")
     c.execute("PRAGMA user_version = 8")
     c.execute("COMMIT")

@@ -71,6 +71,16 @@ def test_plan_counts(workdir):
     assert data["per_format"]["iab-leaderboard"] == {"en-US": 4, "de-DE": 4}
     text = invoke("plan", BRIEF).output
     assert "total: 64 assets (64 to make, 0 up to date" in text
+    assert "\n2 concepts × 2 variants × 8 formats × 2 locales\n" in text
+
+
+def test_plan_names_each_concepts_variants_when_they_differ():
+    from types import SimpleNamespace
+
+    from assetkit.cli import _plan_shape
+
+    brief = SimpleNamespace(concepts=["a", "b"], formats=["x"], variants_of={"a": 1, "b": 3}.get)
+    assert _plan_shape(brief, ["en-US"]) == "2 concepts × (1 + 3 variants) × 1 format × 1 locale"
 
 
 def _files(root: Path) -> set[str]:
@@ -321,3 +331,29 @@ def test_badges_and_show_checks_from_a_run(small_run, monkeypatch, tmp_path):
     red = np.abs(sheet - LEVEL_COLOUR["error"]).sum(axis=2) < 30
     assert red.sum() > 200  # a red frame and badge on the error tiles
     assert badge([]) is None  # no findings: no badge
+
+
+def test_every_help_example_is_printed_as_written():
+    """An example under 'Example:' is a \\b block (click does not rewrap it): a long path is not
+    broken at its hyphen and a continued line keeps its backslash — it can be pasted."""
+    import click
+
+    def walk(cmd, path=""):
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                yield from walk(sub, f"{path} {name}")
+        yield path.strip() or "assetkit", cmd
+
+    missing = []
+    for name, cmd in walk(cli):
+        lines = (cmd.help or "").splitlines()
+        for i, line in enumerate(lines):
+            if line.strip() in ("Example:", "Examples:"):
+                block = [x for x in lines[i + 1:] if x.strip()][:1]
+                if block != ["\b"] and [x.strip() for x in block] != ["\b"]:
+                    missing.append(name)
+    assert missing == []
+    out = CliRunner().invoke(cli, ["ledger", "add", "--help"], terminal_width=80).output
+    assert '--actual 120 \\\n' in out and "120             --hours" not in out
+    out = CliRunner().invoke(cli, ["validate", "--help"], terminal_width=80).output
+    assert "examples/spring-launch/brief.yaml" in out

@@ -124,6 +124,13 @@ ADD = ["ledger", "add", "--category", "crm", "--description", "d", "--source", "
      "Invalid value for '--hours': 'inf' is not a finite number"),
     ([*ADD, "--baseline", "1", "--actual", "1",
       "--baseline-hours", "1e9"], "Invalid value for '--baseline-hours': 1e9 is over the maximum of 100,000 h"),
+    ([*ADD, "--baseline", "1_000", "--actual", "1"], "Invalid value for '--baseline': '1_000' is not a number"),
+    ([*ADD, "--baseline", "100.0000001", "--actual", "1"],
+     "Invalid value for '--baseline': 100.0000001 has more than 6 decimals"),
+    ([*ADD, "--baseline", "5", "--actual", "999999999999"],
+     "--actual 999999999999 EUR is above the manual-entry limit of"),
+    ([*ADD, "--baseline", "100", "--actual", "1", "--date", "9999-12-31"], "--date 9999-12-31 is in the future"),
+    ([*ADD, "--baseline", "100", "--actual", "1", "--date", "1900-01-01"], "--date 1900-01-01 is before 2000-01-01"),
 ])
 def test_numbers_at_the_cli(project, args, message):
     r = run(*args)
@@ -148,3 +155,15 @@ def test_every_numeric_option_uses_the_number_type():
     assert list(walk(cli)) == []
     assert isinstance(next(p for p in cli.commands["ledger"].commands["review"].params if p.name == "minutes").type,
                       Number)
+
+
+def test_report_out_with_an_unknown_extension_is_refused(tmp_path):
+    from report_fixtures import entry, write_ledger
+
+    ledger = write_ledger(tmp_path / "l.sqlite", [entry(occurred_at="2026-03-01", baseline_micros=5_000_000)])
+    r = CliRunner().invoke(cli, ["report", "--ledger", str(ledger), "--out", str(tmp_path / "r.docx")])
+    assert r.exit_code == 2 and ".docx is not a report format" in r.output and "--format" in r.output
+    assert not (tmp_path / "r.docx").exists()
+    r = CliRunner().invoke(cli, ["report", "--ledger", str(ledger), "--out", str(tmp_path / "r.docx"),
+                                 "--format", "md"])
+    assert r.exit_code == 0 and (tmp_path / "r.docx").read_text().startswith("# ")

@@ -355,3 +355,35 @@ def test_totals_match_entries_after_every_kind_of_write(tmp_path):
     path = seed_demo(tmp_path / "demo.sqlite")  # runs, manual entries, a void and a review
     with Ledger(path) as lg:
         _assert_totals_match(lg.conn)
+
+
+def test_a_ledger_that_is_a_symlink_is_refused_by_every_command(project, tmp_path_factory):
+    """--ledger naming a symbolic link (dangling or to a real ledger), or a link where SQLite keeps
+    its -wal/-shm file: refused with the reason, exit 2, nothing made or changed at the target."""
+    from click.testing import CliRunner
+
+    from assetkit.cli import cli
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    add = ["ledger", "add", "--category", "crm", "--description", "x", "--source", "q", "--approved-by", "me",
+           "--baseline", "10", "--actual", "1"]
+    (project / "lg").mkdir()
+    dangling = project / "lg" / "l.sqlite"
+    dangling.symlink_to(elsewhere / "new.sqlite")
+    r = CliRunner().invoke(cli, add + ["--ledger", str(dangling)])
+    assert r.exit_code == 2 and "the ledger is a symbolic link (to " in r.output and "nothing was opened" in r.output
+    assert not (elsewhere / "new.sqlite").exists() and list(elsewhere.iterdir()) == []
+    real = project / ".assetkit" / "ledger.sqlite"
+    before = real.read_bytes()
+    link = project / "lg" / "real.sqlite"
+    link.symlink_to(real)
+    for args in (add, ["ledger", "verify"], ["ledger", "list"], ["report", "--format", "md"]):
+        r = CliRunner().invoke(cli, args + ["--ledger", str(link)])
+        assert r.exit_code == 2 and "is a symbolic link" in r.output, (args, r.output)
+        assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert real.read_bytes() == before
+    (project / ".assetkit" / "ledger.sqlite-wal").unlink(missing_ok=True)
+    (project / ".assetkit" / "ledger.sqlite-wal").symlink_to(elsewhere / "wal")
+    r = CliRunner().invoke(cli, ["ledger", "verify"])
+    assert r.exit_code == 2 and "its wal file is a symbolic link" in r.output and "remove the link" in r.output
+    assert not (elsewhere / "wal").exists()

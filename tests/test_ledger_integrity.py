@@ -254,13 +254,15 @@ def test_rate_totals_are_the_entries_summed(ledger_project):
     with Ledger(p) as lg:
         lg.add_manual("production", "shoot", Decimal(900), Decimal(300), source="PO-1", approved_by="cfo")
     want = ("SELECT substr(occurred_at, 1, 10), COALESCE(campaign, ''), COALESCE(brand, ''), COALESCE(quote_id, ''), "
-            "COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline, COUNT(*), "
-            "SUM(units), SUM(human_estimated_ms) FROM entries GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, "
-            "5, 6, 7, 8, 9")
-    have = "SELECT * FROM rate_totals ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+            "COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline, currency, "
+            "COALESCE(device, ''), COUNT(*), SUM(units), SUM(human_estimated_ms), SUM(actual_ms), "
+            "SUM(actual_human_micros), SUM(compute_ms), SUM(actual_compute_micros) FROM entries "
+            "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11")
+    have = "SELECT * FROM rate_totals ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11"
     c = raw(p)
     kept = c.execute(have).fetchall()
     assert kept == c.execute(want).fetchall() and any(r[6] == "manual" for r in kept) and len(kept) > 2
+    assert any(r[10] for r in kept) and any(r[15] for r in kept) and any(r[17] for r in kept)  # device, costs
     c.execute("DROP TABLE rate_totals")  # as schema 9 had it: the migration builds it from the entries
     c.execute("DROP INDEX entries_sums")
     c.execute("PRAGMA user_version = 9")

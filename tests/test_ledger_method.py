@@ -51,7 +51,7 @@ def test_draft_proofs_are_recorded_not_counted(ledger_project):
     assert data.current.run_deliverables == 5  # 4 assets + 1 translation, the proofs not
     md = render_md(data)
     assert "4 draft proofs (layout proofs, no model), not counted." in md
-    assert "Draft proofs recorded but not counted (no model made them): spring-launch: 4 (draft, 1 runs)." in md
+    assert "Draft proofs recorded but not counted (no model made them): spring-launch: 4 (draft, 1 run)." in md
 
 
 def record_and_list(rec):
@@ -157,9 +157,11 @@ def test_applied_rates_are_stored_per_entry_and_printed_with_counts(ledger_proje
     rates = {(a.item, a.value): a.entries for a in data.methodology.applied}
     # 4 assets + 1 translation at 60; the later wave's 4 assets at 80 (its copy was already translated)
     assert rates[("internal_hourly_rate", "60")] == 5 and rates[("internal_hourly_rate", "80")] == 4
-    assert data.methodology.cards == ["Harbour & Finch Creative, agency-2026 v1, 2026-01-01 – 2027-12-31"]
+    assert [(c.agency, c.quote_id, c.version, str(c.valid_from), str(c.valid_to)) for c in data.methodology.cards] \
+        == [("Harbour & Finch Creative", "agency-2026", 1, "2026-01-01", "2027-12-31")]
     md = render_md(data)
     assert "| Internal hourly rate | 60 | 5 |" in md and "| Internal hourly rate | 80 | 4 |" in md
+    assert "Harbour & Finch Creative, agency-2026 v1, Jan 1, 2026 – Dec 31, 2027" in md
 
 
 def test_sensitivity_table_and_break_even(ledger_project):
@@ -397,3 +399,31 @@ def test_a_report_of_drafts_only_says_there_is_nothing_to_chart(ledger_project):
                         thumbnails=False)
     html = render_html(data)
     assert "Nothing to chart" not in html and html.count("<svg") == 4
+
+
+def test_what_has_no_baseline_is_in_no_table_and_said_so(ledger_project):
+    """Draft proofs (and runs without a valid quote) are counted in no table, key figure or
+    methodology table: the tables' deliverables are those priced, the human-time and compute
+    tables foot to the cost structure, and what was left out is stated with its time and cost."""
+    card()
+    record(manifest(generator="draft"))
+    record(manifest(run_id="model", finished="2026-11-26T08:31:00+00:00"))
+    data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                        thumbnails=False)
+    f, m = data.current, data.methodology
+    assert (f.assets, f.assets_counted) == (8, 4)
+    assert sum(r.assets for r in data.by_cause) == f.run_deliverables == 5
+    assert sum(r.entries for r in data.by_category) == f.entries - f.unbaselined_entries
+    parts = {c.key: c.amount for c in data.cost_structure}
+    assert sum((h.cost for h in m.human_time), Decimal(0)) == parts["human"] > 0
+    assert sum((c.cost for c in m.compute_rates), Decimal(0)) == parts["compute"] > 0
+    assert m.not_counted_entries == f.unbaselined_entries == 6 and m.not_counted_hours > 0
+    assert f.turnaround_runs == 1  # the model run only: a proof is not compared with the agency
+    md = render_md(data)
+    assert "| Assets produced | **8** | 4 counted, 4 without a baseline (not counted) |" in md
+    assert "Not in this table or the in-house cost: 6 entries without a baseline (draft proofs, runs without " \
+           f"a valid quote), {m.not_counted_hours:.1f} h, €{f.unbaselined_cost:.2f}" in md
+    assert "“Assets produced” counts every asset the period's runs made; the tables count only deliverables " \
+           "with a baseline (4 of 8)" in md
+    assert "Turnaround is the median over the period's runs with a baseline (1)" in md
+    assert "&amp;" not in md and "&lt;" not in md

@@ -78,6 +78,16 @@ def test_killed_run_is_booked_by_reconcile_exactly_once(workdir):
     assert r.exit_code == 0, r.output
     assert len(asset_entries()) == 4
     assert manifest.is_file()
+    # a run into the same folder recorded in another ledger made nothing new: reconciling it here
+    # books nothing, and says so (not "now booked")
+    r = CliRunner().invoke(cli, ["run", BRIEF, "--out", "out", "--progress", "none", "--ledger", "other.sqlite"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["ledger", "reconcile", "out"])
+    assert r.exit_code == 0 and "nothing new to record (4 assets up to date)" in r.output
+    assert r.output.splitlines()[-1] == ("1 of 1 run manifest(s) under out were not in the ledger; now recorded — 1 of "
+                                         "them with nothing new to book (every asset was already up to date, made by "
+                                         "a run booked elsewhere)")
+    assert len(asset_entries()) == 4
 
 
 def test_the_next_run_books_a_killed_run_itself(workdir):

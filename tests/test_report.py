@@ -54,18 +54,20 @@ def reference(path, period, brand=None, campaign=None) -> dict:
         entries = list(led.entries(since=period.start, until=period.end, brand=brand, campaign=campaign))
         kinds = {e.id: e.kind for e in led.entries()}
     ref = {"baseline": Decimal(0), "actual": Decimal(0), "ai": Decimal(0), "hours": Decimal(0), "assets": 0,
+           "assets_counted": 0,
            "entries": len(entries), "unb": Decimal(0), "unb_n": 0, "by": {}}
     for e in entries:
         kind = kinds.get(e.voids_entry_id, "manual") if e.kind == "void" else e.kind
         if kind == "asset":
             ref["assets"] += e.units
+            ref["assets_counted"] += 0 if e.no_baseline else e.units
         for dim, key in (("category", e.category), ("month", e.month), ("campaign", e.campaign or ""),
                          ("brand", e.brand or ""), ("cause", cause_of(kind))):
-            b = ref["by"].setdefault(dim, {}).setdefault(key, {"baseline": Decimal(0), "actual": Decimal(0), "n": 0,
-                                                                "units": 0})
-            b["n"] += 1
-            b["units"] += e.units
-            if not e.no_baseline:
+            if not e.no_baseline:  # a table counts only what its money covers
+                b = ref["by"].setdefault(dim, {}).setdefault(key, {"baseline": Decimal(0), "actual": Decimal(0),
+                                                                    "n": 0, "units": 0})
+                b["n"] += 1
+                b["units"] += e.units
                 b["baseline"] += e.baseline
                 b["actual"] += e.actual
         if e.no_baseline:
@@ -104,7 +106,7 @@ def test_every_figure_equals_the_ledger_sums(seed, n, period, brand, campaign):
         assert f.saving == ref["baseline"] - ref["actual"]
         assert f.ai_saving == ref["ai"]
         assert f.unbaselined_cost == ref["unb"] and f.unbaselined_entries == ref["unb_n"]
-        assert f.assets == ref["assets"]
+        assert f.assets == ref["assets"] and f.assets_counted == ref["assets_counted"]
         assert f.hours_saved == ref["hours"].quantize(Decimal("0.01"))  # exact ms, rounded once to print
         assert f.saving_pct == (f.saving / f.baseline if f.baseline > 0 else None)
         # the headline: runs only (manual entries apart), annualised only over a quarter or more
@@ -123,6 +125,10 @@ def test_every_figure_equals_the_ledger_sums(seed, n, period, brand, campaign):
             want = {k: (v["baseline"], v["actual"], v["n"], v["units"]) for k, v in ref["by"].get(dim, {}).items()}
             assert got == want, dim
             assert sum(r.saving for r in rows) == f.saving
+        # the methodology's compute and human-time tables foot to the cost structure's lines
+        m, parts = data.methodology, {c.key: c.amount for c in data.cost_structure}
+        assert sum((c.cost for c in m.compute_rates), Decimal(0)) == parts.get("compute", 0)
+        assert sum((h.cost for h in m.human_time), Decimal(0)) == parts.get("human", 0)
         assert sum(c.amount for c in data.cost_structure) == f.actual
         # The exports carry the same numbers (rounded to the cent), and every entry id.
         figures, entries_csv = render_csv(data, iter_entry_lines(path, data, Settings()))
@@ -222,7 +228,8 @@ def test_script_in_campaign_name_is_escaped_in_html_and_svg(tmp_path):
         'xmlns:xlink="http://www.w3.org/1999/xlink"', "").split("<svg")[0]
     assert re.search(r'(src|href)="https?:', html) is None
     md = render_md(build(path))
-    assert "<script>" not in md
+    assert "<script>" not in md and "<b>" not in md and "&lt;script>alert(1)&lt;/script> & co" in md
+    assert "<0.1%" in md or "<" not in md.replace("&lt;", "")  # a plain '<' stays as it reads
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
@@ -362,6 +369,8 @@ def cli_ledger(tmp_path_factory):
      "Error: --period: 'Q2' is not a period; use 2026-Q2, 2026-05, 2026, 2026-04-01..2026-06-30 or all\n"),
     (["--from", "2026-01-01"], "Error: --from and --to go together (both inclusive)\n"),
     (["--from", "2026-02-01", "--to", "2026-01-01"], "Error: --to 2026-01-01 is before --from 2026-02-01\n"),
+    (["--period", "2026-09-01..2026-08-01"], "Error: --period: 2026-09-01..2026-08-01 ends before it starts; give "
+                                              "the earlier day first (2026-08-01..2026-09-01)\n"),
     (["--period", "2026-Q1", "--from", "2026-01-01", "--to", "2026-01-02"],
      "Error: give either --period or --from/--to, not both\n"),
     (["--compare-to", "previous"],
@@ -410,7 +419,7 @@ def test_short_periods_are_not_annualised_and_tiny_shares_are_not_zero(tmp_path)
             "the same 1 deliverables (90% below the card), 0.0 h saved") in md
     assert "Cost avoidance: modelled against the card's prices, not measured agency spend." in md
     assert "All time (May 2, 2026)" in md
-    assert "| Compute | €0.00 | &lt;0.1% |" in md  # Markdown escapes "<"
+    assert "| Compute | €0.00 | <0.1% |" in md  # "<" before a digit starts no HTML tag: it stays
     month = build(path, parse_period("2026-05"))  # a month is no basis for a year either
     assert month.current.days == 31 and month.current.annual_saving is None
     assert "a year" not in render_md(month)

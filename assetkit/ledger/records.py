@@ -526,7 +526,7 @@ class Ledger(Store):
             raise UsageError("amounts and hours must be zero or more (use `assetkit ledger void` to correct)")
         day = on or dt.date.today()
         category, cur, src, rate = _evidence_checks(settings, category, currency, day, baseline, "--baseline",
-                                                    confirm_large)
+                                                    confirm_large, (("--actual", actual),))
         evidence = "; ".join(f"{k}: {v.strip()}" for k, v in (("source", source), ("approved by", approved_by))
                              if v and v.strip()) or None
         now = utc_iso()
@@ -777,10 +777,22 @@ class Ledger(Store):
 
 
 
+#: The earliest day a manual entry or invoice may be dated on (a later one than today is refused).
+EARLIEST_DAY = dt.date(2000, 1, 1)
+
+
 def _evidence_checks(settings, category: str, currency: str | None, day: dt.date, amount: Decimal, flag: str,
-                     confirm_large: bool) -> tuple[str, str, str, Decimal]:
-    """A manual entry's or invoice's category, currency and size checked: (category, ledger
-    currency, the amount's currency, its rate on ``day``); UsageError naming the problem."""
+                     confirm_large: bool, more: tuple[tuple[str, Decimal], ...] = ()) -> tuple[str, str, str, Decimal]:
+    """A manual entry's or invoice's category, currency, date and size checked: (category, ledger
+    currency, the amount's currency, its rate on ``day``); UsageError naming the problem. Each
+    amount (``amount`` under ``flag``, and ``more``: (flag, amount)) must be within the settings'
+    manual_entry_limit unless ``confirm_large``."""
+    today = dt.date.today()
+    if day > today:
+        raise UsageError(f"--date {day.isoformat()} is in the future (today is {today.isoformat()}, UTC): "
+                         "book work and invoices on the day they happened")
+    if day < EARLIEST_DAY:
+        raise UsageError(f"--date {day.isoformat()} is before {EARLIEST_DAY.isoformat()}: check the year")
     from ..money import FxError, check_currency
     from ..quotes import _check_category
 
@@ -795,9 +807,10 @@ def _evidence_checks(settings, category: str, currency: str | None, day: dt.date
     except (ValueError, FxError) as exc:
         raise UsageError(str(exc)) from None
     limit = settings.manual_entry_limit
-    if amount * rate > limit and not confirm_large:
-        raise UsageError(f"{flag} {amount} {src} is above the manual-entry limit of {limit} {cur} "
-                         "(settings manual_entry_limit); check it, then add --confirm-large")
+    for name, value in ((flag, amount), *more):
+        if value * rate > limit and not confirm_large:
+            raise UsageError(f"{name} {value} {src} is above the manual-entry limit of {limit} {cur} "
+                             "(settings manual_entry_limit); check it, then add --confirm-large")
     return category, cur, src, rate
 
 

@@ -280,8 +280,11 @@ def _middle(conn: sqlite3.Connection, sql: str, params: list) -> list[float]:
                                        [*params, 2 - n % 2, (n - 1) // 2])]
 
 
-def turnaround(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple[int, list[float], list[float]]:
-    """(runs, middle agency turnaround days, middle in-house hours) of the period's runs."""
+def turnaround(conn: sqlite3.Connection, period: Span, brand,
+               campaign) -> tuple[int, list[float], list[float], int]:
+    """(runs, middle agency turnaround days, middle in-house hours, runs compared) of the period's runs; both
+    middles over the runs with a baseline (the same runs: draft proofs and runs without a valid
+    quote are not compared), in-house being start to finish plus the run's recorded human time."""
     where, params = report_where(period, brand, campaign, "", "finished_at")
     runs = conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
     extra = " AND " if where else " WHERE "
@@ -289,8 +292,11 @@ def turnaround(conn: sqlite3.Connection, period: Span, brand, campaign) -> tuple
                          "AND no_baseline = 0", params)
     inhouse = _middle(conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_ms / 3600000.0 "
                             f"AS v "
-                          f"FROM runs{where}{extra}started_at IS NOT NULL", params)
-    return runs, days, inhouse
+                          f"FROM runs{where}{extra}started_at IS NOT NULL AND baseline_days IS NOT NULL "
+                          "AND no_baseline = 0", params)
+    compared = conn.execute(f"SELECT COUNT(*) FROM runs{where}{extra}started_at IS NOT NULL AND baseline_days IS "
+                            "NOT NULL AND no_baseline = 0", params).fetchone()[0]
+    return runs, days, inhouse, compared
 
 
 def last_entry(conn: sqlite3.Connection) -> tuple[int | None, str | None]:
@@ -315,7 +321,9 @@ def quote_versions(conn: sqlite3.Connection) -> dict[tuple[str, int], sqlite3.Ro
 class RateUse:
     """Entries (``n``), deliverables (``units``) and estimated human time (``human_ms``) of the
     period per card version, applied rates (the ``applied`` JSON an entry was priced with),
-    kind, whether the entry belongs to a run and whether it has a baseline."""
+    kind, whether the entry belongs to a run and whether it has a baseline, currency (and the
+    day to convert it on, ``fxday``, when it is not the report's) and device; with the in-house
+    time (``actual_ms``), human cost, compute time and compute cost (micros) the group came to."""
     quote_id: str | None
     quote_version: int | None
     applied: str | None
@@ -325,17 +333,27 @@ class RateUse:
     n: int
     units: int
     human_ms: int
+    currency: str = ""
+    fxday: str | None = None
+    device: str = ""
+    actual_ms: int = 0
+    human_micros: int = 0
+    compute_ms: int = 0
+    compute_micros: int = 0
 
 
-def rate_use(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[RateUse]:
+def rate_use(conn: sqlite3.Connection, period: Span, brand, campaign, currency: str = "") -> list[RateUse]:
     """The period's entries summed per :class:`RateUse` group, read from ``rate_totals``
-    (schema 10: running sums per day, kept by every insert) — a few thousand rows, where
-    grouping the entries themselves would sort a million long ``applied`` texts."""
+    (running sums per day, kept by every insert) — a few thousand rows, where grouping the
+    entries themselves would sort a million long ``applied`` texts. Entries in another
+    currency than ``currency`` (the report's) are grouped per day too, to be converted."""
     where, params = _totals_where(period, brand, campaign)
     rows = conn.execute(f"SELECT quote_id, quote_version, applied, kind, in_run, no_baseline, SUM(entries), "
-                        f"SUM(units), SUM(human_ms) FROM rate_totals{where} GROUP BY 1, 2, 3, 4, 5, 6", params)
+                        f"SUM(units), SUM(human_ms), currency, CASE WHEN currency = ? THEN NULL ELSE day END, device, "
+                        f"SUM(actual_ms), SUM(actual_human_micros), SUM(compute_ms), SUM(actual_compute_micros) "
+                        f"FROM rate_totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 10, 11, 12", [currency, *params])
     return [RateUse(r[0] or None, None if r[1] == -1 else r[1], r[2] or None, r[3], bool(r[4]), bool(r[5]),
-                    r[6], r[7], r[8]) for r in rows]
+                    r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]) for r in rows]
 
 
 def applied_use(rates: list[RateUse]) -> list[tuple[str | None, int | None, str | None, int]]:

@@ -83,7 +83,7 @@ import sqlite3
 from .chain import CHAIN_TABLE, HASHED, append_only_triggers
 
 APPLICATION_ID = 0x41534B4C  # "ASKL"
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 CATEGORIES = ("translation", "production", "crm", "social", "photography", "other")
 KINDS_V1 = ("asset", "translation", "overhead", "review", "manual", "void")
@@ -533,22 +533,36 @@ CREATE TABLE totals (
 #: hashed it, then re-hashes every link (meta ``rechained_at`` / ``rechained_from``).
 SCHEMA_V9 = ""
 
-#: Dimensions and measures of ``rate_totals`` (schema 10; NULL text is '' and a NULL version -1).
-RATE_DIMENSIONS = ("day", "campaign", "brand", "quote_id", "quote_version", "applied", "kind", "in_run",
-                   "no_baseline")
-RATE_MEASURES = ("entries", "units", "human_ms")
+#: Each ``rate_totals`` column as an entry gives it (NULL text is '' and a NULL version -1): its
+#: dimensions, then the measures summed.
+RATE_COLUMNS = {
+    "day": "substr(occurred_at, 1, 10)", "campaign": "COALESCE(campaign, '')", "brand": "COALESCE(brand, '')",
+    "quote_id": "COALESCE(quote_id, '')", "quote_version": "COALESCE(quote_version, -1)",
+    "applied": "COALESCE(applied, '')", "kind": "kind", "in_run": "run_id IS NOT NULL", "no_baseline": "no_baseline",
+    "currency": "currency", "device": "COALESCE(device, '')",
+    "entries": "1", "units": "units", "human_ms": "human_estimated_ms", "actual_ms": "actual_ms",
+    "actual_human_micros": "actual_human_micros", "compute_ms": "compute_ms",
+    "actual_compute_micros": "actual_compute_micros"}
+#: Schema 10's dimensions and measures of ``rate_totals`` (never edit: its migration uses them).
+RATE_DIMENSIONS_V10 = ("day", "campaign", "brand", "quote_id", "quote_version", "applied", "kind", "in_run",
+                       "no_baseline")
+RATE_MEASURES_V10 = ("entries", "units", "human_ms")
+#: Schema 11's: also per currency and device, with the in-house time and the human and compute
+#: cost, so the methodology's human-time and compute tables print what each rate applied came to.
+RATE_DIMENSIONS = RATE_DIMENSIONS_V10 + ("currency", "device")
+RATE_MEASURES = RATE_MEASURES_V10 + ("actual_ms", "actual_human_micros", "compute_ms", "actual_compute_micros")
 
-def rate_totals_upsert(table: str = "rate_totals") -> str:
+
+def rate_totals_upsert(table: str = "rate_totals", dimensions: tuple[str, ...] = RATE_DIMENSIONS,
+                       measures: tuple[str, ...] = RATE_MEASURES) -> str:
     """SQL: each entry after ``id > ?`` added to its group of ``table`` (``rate_totals`` or a copy).
     One lookup per entry among a run's few groups: GROUP BY would sort the long ``applied`` texts."""
     return f"""
-INSERT INTO {table} ({', '.join(RATE_DIMENSIONS + RATE_MEASURES)})
-SELECT substr(occurred_at, 1, 10), COALESCE(campaign, ''), COALESCE(brand, ''), COALESCE(quote_id, ''),
-       COALESCE(quote_version, -1), COALESCE(applied, ''), kind, run_id IS NOT NULL, no_baseline, 1, units,
-       human_estimated_ms
+INSERT INTO {table} ({', '.join(dimensions + measures)})
+SELECT {', '.join(RATE_COLUMNS[c] for c in dimensions + measures)}
 FROM entries WHERE id > ?
-ON CONFLICT ({', '.join(RATE_DIMENSIONS)}) DO UPDATE SET
-    {', '.join(f"{m} = {m} + excluded.{m}" for m in RATE_MEASURES)}
+ON CONFLICT ({', '.join(dimensions)}) DO UPDATE SET
+    {', '.join(f"{m} = {m} + excluded.{m}" for m in measures)}
 """
 
 
@@ -581,15 +595,36 @@ CREATE TABLE rate_totals (
     entries INTEGER NOT NULL,
     units INTEGER NOT NULL,
     human_ms INTEGER NOT NULL,
-    PRIMARY KEY ({', '.join(RATE_DIMENSIONS)})
+    PRIMARY KEY ({', '.join(RATE_DIMENSIONS_V10)})
 ) STRICT, WITHOUT ROWID;
-{RATE_TOTALS_FROM_ENTRIES.replace("WHERE id > ?", "WHERE id > 0")};
+{rate_totals_upsert(dimensions=RATE_DIMENSIONS_V10, measures=RATE_MEASURES_V10).replace("WHERE id > ?",
+                                                                                        "WHERE id > 0")};
 CREATE INDEX entries_sums ON entries ({', '.join(SUMS_COLUMNS)});
+"""
+
+#: Schema 11: ``rate_totals`` also per currency and device, with the in-house time (``actual_ms``)
+#: and the human and compute cost of each group (rebuilt from the entries).
+_RATE_INTEGERS = frozenset(("quote_version", "in_run", "no_baseline"))
+
+
+def _rate_totals_table(dimensions: tuple[str, ...], measures: tuple[str, ...]) -> str:
+    """SQL: ``CREATE TABLE rate_totals`` with these dimensions (its key) and integer measures."""
+    cols = [f"    {c} {'INTEGER' if c in _RATE_INTEGERS or c in measures else 'TEXT'} NOT NULL,"
+            for c in dimensions + measures]
+    return ("CREATE TABLE rate_totals (\n" + "\n".join(cols) + f"\n    PRIMARY KEY ({', '.join(dimensions)})\n"
+            ") STRICT, WITHOUT ROWID")
+
+
+SCHEMA_V11 = f"""
+DROP TABLE rate_totals;
+{_rate_totals_table(RATE_DIMENSIONS, RATE_MEASURES)};
+{rate_totals_upsert().replace("WHERE id > ?", "WHERE id > 0")};
 """
 
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.
 MIGRATIONS: dict[int, str] = {1: SCHEMA_V1, 2: SCHEMA_V2, 3: SCHEMA_V3, 4: SCHEMA_V4, 5: SCHEMA_V5,
-                               6: SCHEMA_V6, 7: SCHEMA_V7, 8: SCHEMA_V8, 9: SCHEMA_V9, 10: SCHEMA_V10}
+                               6: SCHEMA_V6, 7: SCHEMA_V7, 8: SCHEMA_V8, 9: SCHEMA_V9, 10: SCHEMA_V10,
+                               11: SCHEMA_V11}
 
 #: Triggers every verified ledger has (``assetkit ledger verify`` checks they are there).
 TRIGGERS = tuple(f"{t}_no_{op}" for t in ("runs", "entries", "quotes", "chain", "closes", "decisions",

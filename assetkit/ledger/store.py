@@ -20,6 +20,7 @@ from .schema import (
     APPLICATION_ID,
     HASHED_V7,
     MIGRATIONS,
+    RATE_COLUMNS,
     RATE_DIMENSIONS,
     RATE_MEASURES,
     SCHEMA_VERSION,
@@ -51,6 +52,23 @@ def _setup_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+#: The files SQLite keeps beside a ledger (WAL mode: -wal and -shm; a rollback journal).
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _refuse_links(path: Path, name: str) -> None:
+    """A ledger (or a file SQLite keeps beside it) that is a symbolic link is refused: SQLite
+    would read and write the link's target — and make its -wal/-shm there, even to read —
+    outside the folder named."""
+    for p, what in [(path, "the ledger")] + [(Path(f"{path}{s}"), f"its {s[1:]} file") for s in SIDE_FILES]:
+        if p.is_symlink():
+            target = os.readlink(p)
+            hint = (f"name the ledger itself (--ledger {display_path(path.resolve())})" if p == path
+                    else f"remove the link {display_path(p)}")
+            raise LedgerError(f"{name}: {what} is a symbolic link (to {target}); SQLite would write through it, "
+                              f"outside the folder named, so nothing was opened — {hint}")
+
 
 class LedgerError(AssetkitError):
     """The ledger file cannot be used (foreign, damaged, newer) or a ledger command is invalid."""
@@ -143,6 +161,7 @@ class Store:
     # .. opening ..................................................................................
     def _connect(self, create: bool) -> sqlite3.Connection:
         p = self.path
+        _refuse_links(p, self.name)
         if p.is_dir():
             raise LedgerError(f"{self.name}: is a folder, expected the ledger file (.sqlite)")
         if p.exists() and not p.is_file():
@@ -395,8 +414,8 @@ class Store:
 
         Every check reads one snapshot (one read transaction). A full verify of a big ledger
         starts a :class:`~assetkit.ledger.chain.Worker` process on the same snapshot for the
-        second half of the chain and quick_check, and meanwhile checks the triggers, the totals
-        and the first half here (SQLite serialising rows is most of the cost: two cores).
+        later links of the chain and quick_check, and meanwhile checks the triggers, the totals
+        and the first links here (:data:`VERIFY_HERE_SHARE`) (SQLite serialising rows is most of the cost: two cores).
         """
         c = self.conn
         own = not c.in_transaction
@@ -473,7 +492,8 @@ class Store:
         if full and last >= chain.PARALLEL_MIN_LINKS:
             from urllib.parse import quote
 
-            worker = chain.Worker(c, "file:" + quote(str(self.path.resolve())) + "?mode=ro", 1 + last * 2 // 5, last,
+            worker = chain.Worker(c, "file:" + quote(str(self.path.resolve())) + "?mode=ro",
+                                  1 + int(last * VERIFY_HERE_SHARE), last,
                                   _SNAPSHOT, (QUICK_CHECK, _LAST_ENTRY), VERIFY_MMAP)
         with worker or nullcontext():
             if full and worker is None:
@@ -520,6 +540,10 @@ class Store:
 
 
 QUICK_CHECK = "PRAGMA quick_check(5)"
+#: The share of the chain's links a full verify with a worker walks here, besides re-deriving the
+#: totals (the worker walks the rest and runs quick_check): the two take about as long at 1M
+#: entries (bench/ledger.py).
+VERIFY_HERE_SHARE = 0.4
 #: A verify reads the file through a memory map (SQLite's cap is 2 GB): scanning every page costs
 #: ~20 % less than through SQLite's page cache. Only for the verify's read transaction.
 VERIFY_MMAP = 0x7FFF0000
@@ -561,7 +585,7 @@ def _check_totals(conn: sqlite3.Connection, name: str, full: bool) -> tuple | No
     if not problem:
         rates = conn.execute(f"SELECT {', '.join(f'SUM({m})' for m in RATE_MEASURES)} FROM rate_totals").fetchone()
         problem = _measure_diff(tuple(f"rate_totals.{m}" for m in RATE_MEASURES),
-                                (derived_total[0], derived_total[1], derived_total[10]), tuple(rates))
+                                tuple(derived_total[_CHEAP_INDEX[m]] for m in RATE_MEASURES), tuple(rates))
     if problem:
         raise LedgerError(f"{name}: does not verify: the running totals differ from the entries ({problem}); "
                           "run `assetkit ledger verify` for the group")
@@ -574,6 +598,9 @@ _CHEAP_SUMS = ("SELECT COUNT(*), SUM(units), SUM(baseline_micros), SUM(actual_co
                "SUM(actual_human_micros), SUM(actual_tool_micros), SUM(baseline_ms), SUM(actual_ms), SUM(compute_ms), "
                "SUM(CASE WHEN no_baseline = 1 THEN units ELSE 0 END), SUM(human_estimated_ms), MAX(id), "
                "MAX(recorded_at) FROM entries")
+#: Where each rate_totals measure is among _CHEAP_SUMS' columns.
+_CHEAP_INDEX = {"entries": 0, "units": 1, "actual_compute_micros": 3, "actual_human_micros": 4, "actual_ms": 7,
+                "compute_ms": 8, "human_ms": 10}
 
 
 def _check_groups(conn: sqlite3.Connection, name: str, label: str, table: str, derived_rows: list[tuple],
@@ -593,7 +620,11 @@ def _check_groups(conn: sqlite3.Connection, name: str, label: str, table: str, d
 
 #: The dimensions of both running-totals tables (totals' and rate_totals'), and the measures of both.
 _BOTH_DIMENSIONS = TOTALS_DIMENSIONS + tuple(d for d in RATE_DIMENSIONS if d not in TOTALS_DIMENSIONS)
-_BOTH_MEASURES = _TOTALS_MEASURES + ("human_ms",)
+_BOTH_MEASURES = _TOTALS_MEASURES + tuple(m for m in RATE_MEASURES if m not in _TOTALS_MEASURES)
+#: One entry's share of each: its totals dimensions and measures, and rate_totals' (RATE_COLUMNS).
+_PER_ENTRY = {**RATE_COLUMNS, "category": "category", "baseline_micros": "baseline_micros",
+              "actual_tool_micros": "actual_tool_micros", "baseline_ms": "baseline_ms",
+              "no_baseline_units": "CASE WHEN no_baseline = 1 THEN units ELSE 0 END"}
 
 
 def _derived(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
@@ -610,8 +641,8 @@ def _derived(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
         group = "SELECT {dims}, {sums} FROM temp.derived_totals GROUP BY {dims}"
         totals = cur.execute(group.format(dims=", ".join(TOTALS_DIMENSIONS),
                                           sums=", ".join(f"SUM({m})" for m in _TOTALS_MEASURES))).fetchall()
-        rates = cur.execute(group.format(dims=", ".join(RATE_DIMENSIONS), sums="SUM(entries), SUM(units), "
-                                                                               "SUM(human_ms)")).fetchall()
+        rates = cur.execute(group.format(dims=", ".join(RATE_DIMENSIONS),
+                                         sums=", ".join(f"SUM({m})" for m in RATE_MEASURES))).fetchall()
         return totals, rates
     finally:
         conn.execute("DROP TABLE temp.derived_totals")
@@ -621,10 +652,7 @@ def _derived(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
 #: the rate_totals dimensions as rate_totals_upsert writes them.
 _PER_ENTRY_TOTALS = f"""
 INSERT INTO temp.derived_totals ({', '.join(_BOTH_DIMENSIONS + _BOTH_MEASURES)})
-SELECT substr(occurred_at, 1, 10), category, COALESCE(campaign, ''), COALESCE(brand, ''), kind, currency,
-       no_baseline, COALESCE(quote_id, ''), COALESCE(quote_version, -1), COALESCE(applied, ''), run_id IS NOT NULL,
-       1, units, baseline_micros, actual_compute_micros, actual_human_micros, actual_tool_micros, baseline_ms,
-       actual_ms, compute_ms, CASE WHEN no_baseline = 1 THEN units ELSE 0 END, human_estimated_ms
+SELECT {', '.join(_PER_ENTRY[c] for c in _BOTH_DIMENSIONS + _BOTH_MEASURES)}
 FROM entries WHERE true
 ON CONFLICT ({', '.join(_BOTH_DIMENSIONS)}) DO UPDATE SET
     {', '.join(f"{m} = {m} + excluded.{m}" for m in _BOTH_MEASURES)}

@@ -36,12 +36,14 @@ from .i18n import DASH, Fmt
 from .model import (
     ALL_TIME,
     AppliedRate,
+    CardVersion,
     CloseNote,
     ComputeRateUse,
     CostItem,
     EntryLine,
     Figures,
     FxUse,
+    HumanTimeUse,
     ManualLine,
     Methodology,
     MissingBaseline,
@@ -173,6 +175,8 @@ def _figures(groups: list[_Group], period: Period, today: dt.date | None, campai
         f.entries += g.n
         if g.kind == "asset":
             f.assets += g.units
+            if not g.no_baseline:
+                f.assets_counted += g.units
         if g.cause == "invoice":  # measured spend: read apart (rollups.invoices), never a saving
             continue
         if g.no_baseline:
@@ -223,10 +227,10 @@ def _rollup(groups: list[_Group], key, label, total_saving: Decimal) -> list[Row
         row = rows.get(k)
         if row is None:
             row = rows[k] = Row(key=k, label=label(k))
+        if g.no_baseline:  # listed apart (no baseline): neither money nor counts in the tables
+            continue
         row.entries += g.n
         row.assets += g.units
-        if g.no_baseline:
-            continue
         row.baseline += g.baseline
         row.actual += g.actual
         row.hours_saved += g.hours_saved
@@ -297,7 +301,7 @@ def _sensitivity(rates: list[rollups.RateUse], f: Figures, groups: list[_Group])
 
 
 def _turnaround(conn, period: Period, brand, campaign, f: Figures) -> None:
-    f.runs, days, hours = rollups.turnaround(conn, period, brand, campaign)
+    f.runs, days, hours, f.turnaround_runs = rollups.turnaround(conn, period, brand, campaign)
     f.turnaround_agency_days = _median(days)
     f.turnaround_inhouse_hours = _median(hours)
 
@@ -325,24 +329,9 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings,
         cards[key].entries += r["n"]
         cards[key].baseline += _m(r["b"], conv.factor(r["currency"], r["fxday"], 0))
     m.rate_cards = list(cards.values())
-    # Compute: hours per device from the runs; the cost is the ledger's compute total.
-    for r in rollups.compute_by_device(conn, period, brand, campaign):
-        rate = settings.compute.per_hour(r["device"]) if settings is not None else None
-        m.compute_rates.append(ComputeRateUse(r["device"], rate, _hours(r["ms"]), Decimal(0)))
-    # Human time: the estimates from settings, and the recorded review time that replaced them.
-    est_ms = rev_ms = 0
-    for r in rollups.hours_by_kind(conn):
-        if r["kind"] == "review":
-            rev_ms += r["ah"] or 0
-            m.human_recorded_entries += r["n"]
-        elif r["kind"] in AI_KINDS + ("translation",):
-            est_ms += r["ah"] or 0
-            m.human_estimated_entries += r["n"]
-    m.human_estimated_hours, m.human_recorded_hours = _hours(est_ms), _hours(rev_ms)
+    _time_and_rates(rates, conv, m)
     _review_time(conn, period, brand, campaign, settings, m)
     _applied(conn, period, brand, campaign, m, rates)
-    if settings is not None:
-        m.hourly_rate = settings.internal_hourly_rate
     if rollups.has_unbaselined(conn):
         for r in rollups.unbaselined(conn, period, brand, campaign, MISSING_LIMIT):
             m.missing_baseline.append(MissingBaseline(
@@ -365,6 +354,59 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings,
                          and x.date <= on), default=None)
             m.fx.append(FxUse(f"{base}→{quote}", rate, dated, n))
     return m
+
+
+#: The human-time table's rows: which entries' in-house time each holds (by entry kind).
+_TIME_ROW = {"review": "recorded", "manual": "manual", "void": "void"}
+
+
+def _rate(applied_json: str | None, item: str) -> Decimal | None:
+    """A rate an entry recorded in its ``applied`` JSON (None when it recorded none)."""
+    try:
+        value = json.loads(applied_json).get(item) if applied_json else None
+        return Decimal(str(value)) if value is not None else None
+    except (ValueError, ArithmeticError, AttributeError):
+        return None
+
+
+def _time_and_rates(rates: list[rollups.RateUse], conv: _Converter, m: Methodology) -> None:
+    """The methodology's compute and human-time tables in the in-house cost's scope (entries with
+    a baseline; invoices are spend): per device × compute rate applied, and per kind of time ×
+    internal hourly rate applied, the hours and what they came to (each entry's own cost, so each
+    table foots to its line of the cost structure). Entries without a baseline are summed apart."""
+    compute: dict[tuple, ComputeRateUse] = {}
+    human: dict[tuple, HumanTimeUse] = {}
+    apart = [0, 0]  # entries, in-house ms (their cost, tools included, is Figures.unbaselined_cost)
+    for r in rates:
+        if r.kind == "invoice":
+            continue
+        f = conv.factor(r.currency, r.fxday, 0) if r.currency else Decimal(1)
+        if r.no_baseline:
+            apart[0] += r.n
+            apart[1] += r.actual_ms
+            continue
+        if r.compute_ms or r.compute_micros:
+            rate = _rate(r.applied, "compute_rate_per_hour")
+            key = (r.device or "", rate * f if rate is not None else None)
+            c = compute.setdefault(key, ComputeRateUse(key[0], key[1], Decimal(0), Decimal(0)))
+            c.entries, c.ms, c.cost = c.entries + r.n, c.ms + r.compute_ms, c.cost + _m(r.compute_micros, f)
+        if r.actual_ms or r.human_micros:
+            rate = _rate(r.applied, "internal_hourly_rate")
+            key = (_TIME_ROW.get(r.kind, "estimated"), rate * f if rate is not None else None)
+            h = human.setdefault(key, HumanTimeUse(*key))
+            h.entries, h.ms, h.cost = h.entries + r.n, h.ms + r.actual_ms, h.cost + _m(r.human_micros, f)
+    order = {k: i for i, k in enumerate(("estimated", "recorded", "manual", "void"))}
+    m.compute_rates = sorted(compute.values(), key=lambda c: (c.device, c.rate is None, c.rate or 0))
+    m.human_time = sorted(human.values(), key=lambda h: (order[h.key], h.rate is None, h.rate or 0))
+    for c in m.compute_rates:
+        c.hours = _hours(c.ms)
+    for h in m.human_time:
+        h.hours = _hours(h.ms)
+    m.human_estimated_entries = sum(h.entries for h in m.human_time if h.key == "estimated")
+    m.human_estimated_hours = _hours(sum(h.ms for h in m.human_time if h.key == "estimated"))
+    m.human_recorded_entries = sum(h.entries for h in m.human_time if h.key == "recorded")
+    m.human_recorded_hours = _hours(sum(h.ms for h in m.human_time if h.key == "recorded"))
+    m.not_counted_entries, m.not_counted_hours = apart[0], _hours(apart[1])
 
 
 def _review_time(conn, period: Period, brand, campaign, settings, m: Methodology) -> None:
@@ -423,11 +465,15 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[
     known = rollups.quote_versions(conn)
     for (qid, version), _n in sorted(versions.items()):
         q = known.get((qid, version))
-        m.cards.append(f"{q['agency']}, {qid} v{version}, {q['valid_from'][:10]} – {q['valid_to'][:10]}"
-                       if q is not None else f"{qid} v{version}")
+        m.cards.append(CardVersion(qid, version, q["agency"], _day(q["valid_from"]), _day(q["valid_to"]))
+                       if q is not None else CardVersion(qid, version))
     _closes(conn, period, m)
     m.proofs = [Proofs(r["campaign"], r["generator"], r["runs"], int(r["assets"] or 0))
                 for r in rollups.proofs(conn, period, brand, campaign, PROOF_GENERATORS)]
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
 
 
 def _closes(conn, period: Period, m: Methodology) -> None:
@@ -603,7 +649,7 @@ def _build(led, period: Period, compare: Period | None, brand, campaign, locale:
     last = today
     fig, dims = _period_figures(conn, period, brand, campaign, conv, last, keep=True)
     _turnaround(conn, period, brand, campaign, fig)
-    rates = rollups.rate_use(conn, period, brand, campaign)
+    rates = rollups.rate_use(conn, period, brand, campaign, conv.currency)
     _sensitivity(rates, fig, dims["total"])
     data = ReportData(period=period, currency=cur, locale=locale, current=fig, compare=compare,
                       brand=brand, campaign=campaign, generated_on=generated_on or dt.date.today(),

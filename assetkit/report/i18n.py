@@ -55,6 +55,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "method_rounding": "Amounts are stored exactly (integer millionths of the currency) and rounded half-even to the cent only when printed, so a table's rows may not foot to its total by a cent; hours are summed unrounded and printed to two decimals. Periods are calendar days in UTC.",
         "method_roles": "Each deliverable (campaign, concept, variant, format, locale) is booked once: re-running an unchanged brief or --force books nothing new, a changed output is a revision (the card's revision line, or nothing). On a card with adaptation lines the first visual of a concept is priced as a master and its other sizes, locales and variants at the resize, locale-version and variant lines; flat and per-format fees once per campaign. Translation is saved only for copy the brief marks as written in-house or by machine.",
         "method_proofs": "Draft proofs recorded but not counted (no model made them): {list}.",
+        "runs_one": "{n} run",
+        "runs_many": "{n} runs",
+        "method_assets": "“Assets produced” counts every asset the period's runs made; the tables count only deliverables with a baseline ({n} of {total}); the others (draft proofs, runs without a valid quote) are listed apart.",
+        "method_turnaround": "Turnaround is the median over the period's runs with a baseline ({runs}): in-house, the hours from a run's start to its finish plus its recorded human time; agency, the turnaround days of the quote lines that priced the run (the card's turnaround_days).",
         "method_applied": "Rates applied, as each entry recorded them when it was priced",
         "method_sensitivity": "Sensitivity of the saving to the human-time assumptions",
         "method_closed": "Period {period} was closed on {at} UTC by {who}, as of entry #{entry}; its figures do not change. Booked against it since, as restatements in open periods: {n} entries, saving {saving}.",
@@ -128,6 +132,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_review_app": ("Review app (assetkit review): {recorded} min measured in the browser vs {estimated} min "
                            "estimated for these deliverables; {rejected} rejected (not deliverables)"),
         "col_estimated": "Estimated from settings",
+        "col_manual_time": "Booked by hand (manual entries)",
+        "col_void_time": "Voided entries",
+        "human_not_counted": ("Not in this table or the in-house cost: {n} entries without a baseline (draft proofs, "
+                              "runs without a valid quote), {hours}, {cost}; they are listed under “Runs without "
+                              "a baseline”."),
+        "kpi_assets_counted": "{n} counted, {apart} without a baseline (not counted)",
         "total": "Total",
         "compute": "Compute",
         "human": "Human time",
@@ -203,6 +213,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "method_rounding": "Beträge werden exakt gespeichert (ganzzahlige Millionstel der Währung) und erst beim Drucken kaufmännisch-gerade auf den Cent gerundet; Zeilen einer Tabelle ergeben daher ggf. nicht centgenau die Summe. Stunden werden ungerundet summiert und mit zwei Nachkommastellen gedruckt. Zeiträume sind Kalendertage in UTC.",
         "method_roles": "Jede Lieferung (Kampagne, Konzept, Variante, Format, Sprache) wird einmal gebucht: ein erneuter Lauf eines unveränderten Briefings oder --force bucht nichts Neues, eine geänderte Ausgabe ist eine Korrektur (Korrekturposition der Preisliste oder nichts). Bei einer Preisliste mit Adaptionspositionen gilt das erste Motiv eines Konzepts als Master, weitere Formate, Sprachen und Varianten zu den Positionen Formatadaption, Sprachversion und Variante; Pauschalen und Formatgebühren einmal je Kampagne. Übersetzung zählt nur für Texte, die laut Briefing intern oder maschinell entstanden.",
         "method_proofs": "Erfasste, nicht gezählte Entwurfs-Proofs (ohne Modell erstellt): {list}.",
+        "runs_one": "{n} Lauf",
+        "runs_many": "{n} Läufe",
+        "method_assets": "„Erstellte Assets“ zählt jedes Asset der Läufe des Zeitraums; die Tabellen zählen nur Lieferungen mit Vergleichsbasis ({n} von {total}); die übrigen (Entwurfs-Proofs, Läufe ohne gültiges Angebot) stehen gesondert.",
+        "method_turnaround": "Die Durchlaufzeit ist der Median über die Läufe des Zeitraums mit Vergleichsbasis ({runs}): intern die Stunden vom Start bis zum Ende eines Laufs plus seine erfasste Arbeitszeit; Agentur die Durchlauftage der Angebotspositionen, die den Lauf bepreisten (turnaround_days der Preisliste).",
         "method_applied": "Angewandte Sätze, wie jeder Eintrag sie bei der Bewertung gespeichert hat",
         "method_sensitivity": "Empfindlichkeit der Einsparung gegenüber den Annahmen zur Arbeitszeit",
         "method_closed": "Der Zeitraum {period} wurde am {at} UTC von {who} abgeschlossen (Stand Eintrag #{entry}); seine Zahlen ändern sich nicht. Seitdem als Nachbuchung in offenen Zeiträumen gebucht: {n} Einträge, Einsparung {saving}.",
@@ -233,7 +247,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "kpi_hours": "Stunden eingespart, inkl. manuell",
         "kpi_assets": "Erstellte Assets",
         "kpi_campaigns": "Kampagnen",
-        "kpi_turnaround": "Mittlere Durchlaufzeit",
+        "kpi_turnaround": "Median der Durchlaufzeit",
         "turnaround_value": "{inhouse} intern ggü. {agency} Agentur",
         "kpi_baseline": "Agentur-Basis, inkl. manuell",
         "kpi_actual": "Interne Kosten",
@@ -276,6 +290,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_review_app": ("Prüf-App (assetkit review): {recorded} Min. im Browser gemessen statt {estimated} Min. "
                            "geschätzt für diese Lieferungen; {rejected} abgelehnt (keine Lieferungen)"),
         "col_estimated": "Geschätzt laut Einstellungen",
+        "col_manual_time": "Von Hand gebucht (manuelle Einträge)",
+        "col_void_time": "Stornierte Einträge",
+        "human_not_counted": ("Nicht in dieser Tabelle und nicht in den internen Kosten: {n} Einträge ohne Basis "
+                              "(Entwurfsabzüge, Läufe ohne gültiges Angebot), {hours}, {cost}; sie stehen unter "
+                              "„Läufe ohne Vergleichsbasis“."),
+        "kpi_assets_counted": "{n} gezählt, {apart} ohne Basis (nicht gezählt)",
         "total": "Summe",
         "compute": "Rechenleistung",
         "human": "Arbeitszeit",

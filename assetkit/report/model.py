@@ -71,8 +71,12 @@ def _minus_year(d: dt.date) -> dt.date:
         return d.replace(year=d.year - 1, day=28)
 
 
-def range_period(start: dt.date, end: dt.date) -> Period:
+def range_period(start: dt.date, end: dt.date, option: str | None = None) -> Period:
+    """The days ``start``…``end`` (inclusive); ``option``: the option that gave both as A..B."""
     if end < start:
+        if option:
+            raise UsageError(f"{option}: {start.isoformat()}..{end.isoformat()} ends before it starts; "
+                             f"give the earlier day first ({end.isoformat()}..{start.isoformat()})")
         raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
     return Period(f"{start.isoformat()}..{end.isoformat()}", "range", start, end)
 
@@ -104,7 +108,7 @@ def parse_period(value: str, option: str = "--period") -> Period:
         return Period(str(y), "year", dt.date(y, 1, 1), dt.date(y, 12, 31))
     if ".." in v:
         a, b = v.split("..", 1)
-        return range_period(parse_date(a, option), parse_date(b, option))
+        return range_period(parse_date(a, option), parse_date(b, option), option)
     raise UsageError(f"{option}: {value!r} is not a period; use 2026-Q2, 2026-05, 2026, "
                      f"2026-04-01..2026-06-30 or all")
 
@@ -133,8 +137,10 @@ class Figures:
     ai_share: Decimal | None = None  # ai_saving / saving; None when saving ≤ 0
     hours_saved: Decimal = Decimal(0)
     assets: int = 0
+    assets_counted: int = 0  # of ``assets``: those with a baseline (in the tables)
     campaigns: int = 0
     turnaround_agency_days: Decimal | None = None  # median over entries that have one
+    turnaround_runs: int = 0  # the runs both turnaround medians are over (those with a baseline)
     turnaround_inhouse_hours: Decimal | None = None
     unbaselined_entries: int = 0
     unbaselined_cost: Decimal = Decimal(0)  # in-house cost of entries without a baseline
@@ -206,11 +212,35 @@ class RateCardUse:
 
 
 @dataclass
+class CardVersion:
+    """A rate card version the period's entries were priced with (agency and validity when imported)."""
+    quote_id: str
+    version: int
+    agency: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+
+@dataclass
 class ComputeRateUse:
-    device: str
-    rate: Decimal | None  # per hour, report currency; None when the ledger has no rate
+    """Compute of the period's counted entries on one device at one compute rate applied."""
+    device: str  # '' when the entries recorded none
+    rate: Decimal | None  # per hour, report currency, as the entries applied it; None when they recorded none
     hours: Decimal
-    cost: Decimal
+    cost: Decimal  # the entries' compute cost (what the rate came to, each entry rounded to the micro)
+    entries: int = 0
+    ms: int = 0
+
+
+@dataclass
+class HumanTimeUse:
+    """In-house time of the period's counted entries of one kind at one internal hourly rate applied."""
+    key: str  # estimated | recorded (review time, as a change) | manual (booked by hand) | void
+    rate: Decimal | None  # per hour, report currency; None when the entries recorded none
+    entries: int = 0
+    hours: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)
+    ms: int = 0
 
 
 @dataclass
@@ -314,11 +344,15 @@ class Methodology:
     review_minutes_recorded: Decimal = Decimal(0)
     review_minutes_estimated: Decimal = Decimal(0)
     review_rejected: int = 0
-    hourly_rate: Decimal | None = None
+    human_time: list[HumanTimeUse] = field(default_factory=list)
+    #: entries without a baseline (draft proofs, no valid quote): in no table; their in-house time
+    #: summed here (their cost is Figures.unbaselined_cost)
+    not_counted_entries: int = 0
+    not_counted_hours: Decimal = Decimal(0)
     fx: list[FxUse] = field(default_factory=list)
     missing_baseline: list[MissingBaseline] = field(default_factory=list)
     applied: list[AppliedRate] = field(default_factory=list)
-    cards: list[str] = field(default_factory=list)  # "agency, card vN, valid A to B" of the versions applied
+    cards: list[CardVersion] = field(default_factory=list)  # the card versions applied
     proofs: list[Proofs] = field(default_factory=list)
     #: model-licence exceptions (``allow_models:``) the period's assets were made under: (what, entries)
     licence_exceptions: list[tuple[str, int]] = field(default_factory=list)

@@ -87,13 +87,37 @@ def render_pdf(data: ReportData) -> bytes:
 
     breakdown_widths = [26, 24, 22, 24, 14, 13, 18, 19, 14]
 
+    def fitted(tb, size, weights) -> list[float]:
+        """Column widths (mm) from ``weights``, widened where a header word, a figure or a
+        text's longest word would not fit — never a word broken inside — taken from the
+        columns with room to spare (a table too wide for that keeps the widths it needs, scaled)."""
+        pad = 2 * 1.2 + 0.8
+        base = [W * w / sum(weights) for w in weights]
+        pdf.set_font("DejaVu", "B", size - 0.5)
+        need = [max((pdf.get_string_width(word) for word in c.split()), default=0) + pad for c in tb["columns"]]
+        pdf.set_font("DejaVu", "B", size)  # the total row is bold: an upper bound for every row
+        for row in tb["rows"] + ([tb["total"]] if tb["total"] else []):
+            for i, c in enumerate(row[:len(need)]):
+                text = str(c)
+                words = [text] if tb["numeric"][i] else text.split()  # a figure never wraps
+                need[i] = max(need[i], max((pdf.get_string_width(w) for w in words), default=0) + pad)
+        widths = [max(b, m) for b, m in zip(base, need)]
+        over = sum(widths) - W
+        if over <= 0:
+            return widths
+        slack = [w - m for w, m in zip(widths, need)]
+        room = sum(slack)
+        if room >= over:
+            return [w - over * s / room for w, s in zip(widths, slack)]
+        return [m * W / sum(need) for m in need]
+
     def table(tb, size=7, widths=None):
         if not tb["rows"]:
             para(fmt.t("empty_table"), 8.5, muted)
             return
-        font(size)
         n = len(tb["columns"])
-        widths = widths or ([2.2] + [1] * (n - 1))
+        widths = fitted(tb, size, widths or ([2.2] + [1] * (n - 1)))
+        font(size)
         aligns = tuple("RIGHT" if num else "LEFT" for num in tb["numeric"])
         head = FontFace(emphasis="BOLD", color=muted, fill_color=soft, size_pt=size - 0.5)
         pdf.set_draw_color(*line)

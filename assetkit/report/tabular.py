@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -14,10 +15,14 @@ from .view import view
 
 # -- Markdown --------------------------------------------------------------------------------
 
-def _md_cell(text: str) -> str:
-    from html import escape
+#: What a Markdown viewer would read as HTML: a tag's start (``<b``, ``</``, ``<!``, ``<?``) and an
+#: entity (``&amp;``, ``&#38;``) — escaped; a plain ``&`` or ``<0.1%`` stays as it reads.
+_MD_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=[A-Za-z][A-Za-z0-9]*;|#)")
 
-    return escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+def _md_cell(text: str) -> str:
+    cell = _MD_HTML.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", str(text))
+    return cell.replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(tb: dict, empty: str) -> str:

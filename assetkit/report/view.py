@@ -3,7 +3,7 @@ Markdown (:func:`view`), and its four charts (:func:`charts`)."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from .i18n import DASH, Fmt
 from .model import EntryLine, Figures, ReportData, Row
@@ -69,9 +69,12 @@ def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
     k.append({"label": fmt.t("kpi_hours"), "value": fmt.hours(f.hours_saved) if f.entries else DASH,
               "note": vs(fmt.pct(_delta_pct(f.hours_saved, p.hours_saved) if p and p.hours_saved > 0 else None,
                                  signed=True)) if p else ""})
+    counted = fmt.t("kpi_assets_counted", n=fmt.number(f.assets_counted),
+                    apart=fmt.number(f.assets - f.assets_counted)) if f.assets != f.assets_counted else ""
+    change = vs(f"{fmt.signed_int(f.assets - p.assets)} ({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") \
+        if p else ""
     k.append({"label": fmt.t("kpi_assets"), "value": fmt.number(f.assets),
-              "note": vs(f"{fmt.signed_int(f.assets - p.assets)} "
-                         f"({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") if p else ""})
+              "note": " · ".join(x for x in (counted, change) if x)})
     k.append({"label": fmt.t("kpi_campaigns"), "value": fmt.number(f.campaigns),
               "note": vs(fmt.signed_int(f.campaigns - p.campaigns)) if p else ""})
     k.append({"label": fmt.t("kpi_turnaround"), "value": fmt.hours(f.turnaround_inhouse_hours),
@@ -91,8 +94,9 @@ def _headline(data: ReportData, fmt: Fmt) -> dict:
     if f.saving_pct is None:
         lines = [fmt.t("headline_proofs", n=fmt.number(proofs))] if proofs else []
         return {"big": fmt.t("headline_no_baseline"), "lines": lines, "positive": False}
-    cards = (m.cards[0] if len(m.cards) == 1 else fmt.t("headline_cards_none") if not m.cards
-             else fmt.t("headline_cards", n=len(m.cards), cards="; ".join(m.cards)))
+    named = [_card(fmt, c) for c in m.cards]
+    cards = (named[0] if len(named) == 1 else fmt.t("headline_cards_none") if not named
+             else fmt.t("headline_cards", n=len(named), cards="; ".join(named)))
     lines = []
     if f.run_baseline > 0:
         pct = f.run_saving / f.run_baseline
@@ -122,6 +126,27 @@ def _headline(data: ReportData, fmt: Fmt) -> dict:
         lines.append(fmt.t("compare_less_data", period=data.compare.label, months=fmt.number(p.months),
                            current=fmt.number(f.months)))
     return {"big": big, "lines": lines, "positive": f.run_saving > 0}
+
+
+#: The human-time table's row labels (HumanTimeUse.key → text).
+_HUMAN_ROW = {"estimated": "col_estimated", "recorded": "col_recorded", "manual": "col_manual_time",
+              "void": "col_void_time"}
+
+
+def _per_hour(fmt: Fmt, rate: Decimal | None) -> str:
+    return fmt.money(rate) + " / h" if rate is not None else DASH
+
+
+def _ms_hours(ms: int) -> Decimal:
+    """Integer milliseconds → hours to 0.01, half-even (a table's total, from its rows' exact ms)."""
+    return (Decimal(ms) / 3_600_000).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
+def _card(fmt: Fmt, c) -> str:
+    """'Harbour & Finch Creative, agency-2026 v1, Jan 1, 2026 – Dec 31, 2027' (dates in the locale's form)."""
+    if c.agency is None:
+        return f"{c.quote_id} v{c.version}"
+    return f"{c.agency}, {c.quote_id} v{c.version}, {fmt.date(c.valid_from)} – {fmt.date(c.valid_to)}"
 
 
 def _table(columns: list[str], numeric: list[bool], rows: list[list[str]], total: list[str] | None = None,
@@ -198,26 +223,28 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                               fmt.t("col_entries"), fmt.t("col_baseline")], [False, False, False, True, True],
                              [[r.name, _category_label(r.category, fmt), fmt.date(r.dated), fmt.number(r.entries),
                                fmt.money(r.baseline)] for r in m.rate_cards]),
-        "compute": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_hours").split(" ")[0], fmt.t("col_amount")],
-                          [False, True, True, True],
-                          [[c.device, (fmt.money(c.rate) + " / h") if c.rate is not None else DASH,
-                            fmt.hours(c.hours), DASH] for c in m.compute_rates],
-                          [fmt.t("total"), "", fmt.hours(sum((c.hours for c in m.compute_rates), Decimal(0))),
-                           fmt.money(next((c.amount for c in data.cost_structure if c.key == "compute"), None))]
+        "compute": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_entries"),
+                           fmt.t("col_hours").split(" ")[0], fmt.t("col_amount")], [False, True, True, True, True],
+                          [[c.device or DASH, _per_hour(fmt, c.rate), fmt.number(c.entries), fmt.hours(c.hours),
+                            fmt.money(c.cost)] for c in m.compute_rates],
+                          [fmt.t("total"), "", fmt.number(sum(c.entries for c in m.compute_rates)),
+                           fmt.hours(_ms_hours(sum(c.ms for c in m.compute_rates))),
+                           fmt.money(sum((c.cost for c in m.compute_rates), Decimal(0)))]
                           if m.compute_rates else None),
-        "human": _table([fmt.t("col_item"), fmt.t("col_entries"), fmt.t("col_hours").split(" ")[0]],
-                        [False, True, True],
-                        [[fmt.t("col_estimated"), fmt.number(m.human_estimated_entries),
-                          fmt.hours(m.human_estimated_hours)],
-                         [fmt.t("col_recorded"), fmt.number(m.human_recorded_entries),
-                          fmt.hours(m.human_recorded_hours)]]
+        "human": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_entries"), fmt.t("col_hours").split(" ")[0],
+                         fmt.t("col_amount")], [False, True, True, True, True],
+                        [[fmt.t(_HUMAN_ROW[h.key]), _per_hour(fmt, h.rate), fmt.number(h.entries), fmt.hours(h.hours),
+                          fmt.money(h.cost)] for h in m.human_time]
                         + ([[fmt.t("col_review_app").format(recorded=fmt.number(m.review_minutes_recorded),
                                                            estimated=fmt.number(m.review_minutes_estimated),
                                                            rejected=fmt.number(m.review_rejected)),
-                             fmt.number(m.review_assets), DASH]] if m.review_assets else [])
-                        + ([[fmt.t("col_rate"), "", fmt.money(m.hourly_rate) + " / h"]]
-                           if m.hourly_rate is not None else []),
-                        [fmt.t("total"), "", fmt.hours(m.human_estimated_hours + m.human_recorded_hours)]),
+                             "", fmt.number(m.review_assets), DASH, DASH]] if m.review_assets else []),
+                        [fmt.t("total"), "", fmt.number(sum(h.entries for h in m.human_time)),
+                         fmt.hours(_ms_hours(sum(h.ms for h in m.human_time))),
+                         fmt.money(sum((h.cost for h in m.human_time), Decimal(0)))],
+                        fmt.t("human_not_counted", n=fmt.number(m.not_counted_entries),
+                              hours=fmt.hours(m.not_counted_hours), cost=fmt.money(f.unbaselined_cost))
+                        if m.not_counted_entries else ""),
         "fx": _table([fmt.t("currency"), fmt.t("col_rate"), fmt.t("col_valid_from"), fmt.t("col_entries")],
                      [False, True, False, True],
                      [[x.currency, fmt.number(x.rate), fmt.date(x.dated), fmt.number(x.entries)] for x in m.fx]),
@@ -242,9 +269,14 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                          if data.manual else None, fmt.t("manual_note")),
     }
     notes = list(m.notes) + [fmt.t("method_rounding"), fmt.t("method_roles")]
+    if f.assets:
+        notes.append(fmt.t("method_assets", n=fmt.number(f.assets_counted), total=fmt.number(f.assets)))
+    if f.turnaround_inhouse_hours is not None:
+        notes.append(fmt.t("method_turnaround", runs=fmt.number(f.turnaround_runs)))
     if m.proofs:
         notes.append(fmt.t("method_proofs", list="; ".join(
-            f"{p.campaign or DASH}: {fmt.number(p.assets)} ({p.generator}, {fmt.number(p.runs)} runs)"
+            f"{p.campaign or DASH}: {fmt.number(p.assets)} ({p.generator}, "
+            f"{fmt.t('runs_one' if p.runs == 1 else 'runs_many', n=fmt.number(p.runs))})"
             for p in m.proofs)))
     tables["sensitivity"] = _table(
         [fmt.t("col_minutes")] + [fmt.t("col_rate_factor", pct=fmt.pct(r - 1, signed=True) if r != 1 else "±0 %")
