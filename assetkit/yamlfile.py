@@ -274,10 +274,35 @@ def load_yaml(path: str | Path) -> YamlDoc:
         raise ConfigError.single(name, f"nested more than {MAX_DEPTH} levels deep") from None
     refused = yaml.constructor.__dict__.get("found", [])
     if refused:
-        raise ConfigError([Problem(name, m.line + 1, m.column + 1, "", msg) for m, msg in refused])
+        raise ConfigError([Problem(name, m.line + 1, m.column + 1, format_loc(_path_at(data, m.line, m.column)), msg)
+                           for m, msg in refused])
     if data is None:
         data = {}
     return YamlDoc(path, data)
+
+
+def _path_at(node: Any, line: int, col: int, path: tuple = ()) -> tuple:
+    """The key path of the value that starts at 0-based ``line``:``col`` (() when none does)."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return ()
+    if isinstance(node, dict):
+        items = [(k, v, lc.value(k)) for k, v in node.items()]
+    elif isinstance(node, list):
+        items = [(i, v, lc.item(i)) for i, v in enumerate(node)]
+    else:
+        return ()
+    for key, value, at in items:
+        try:
+            if tuple(at) == (line, col):
+                return path + (key,)
+        except TypeError:
+            pass
+        if isinstance(value, (dict, list)):
+            found = _path_at(value, line, col, path + (key,))
+            if found:
+                return found
+    return ()
 
 
 def _duplicate_key_name(exc: Exception) -> str | None:

@@ -62,14 +62,15 @@ def alias_bomb(width: int = 9, depth: int = 10) -> str:
     ("version: 1\n" + "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v: 1\n",
      ["p.yaml:66:129: nested more than 64 levels deep"]),
     ("version: 1\nsteps:\n  - generate: {seed: 2026-13-01}\n  - export: {valid_from: 2026-02-30}\n",
-     ["p.yaml:3:22: '2026-13-01' is not a valid date or time (month must be in 1..12)",
-      "p.yaml:4:26: '2026-02-30' is not a valid date or time (day is out of range for month)"]),
-    ("version: 1\nseed: " + "9" * 5000 + "\n", ["p.yaml:2:7: a whole number of 5,000 digits is too large (at most "
-                                                 "100 digits)"]),
+     ["p.yaml:3:22: steps[0].generate.seed: '2026-13-01' is not a valid date or time (month must be in 1..12)",
+      "p.yaml:4:26: steps[1].export.valid_from: '2026-02-30' is not a valid date or time (day is out of range "
+      "for month)"]),
+    ("version: 1\nseed: " + "9" * 5000 + "\n", ["p.yaml:2:7: seed: a whole number of 5,000 digits is too large "
+                                                 "(at most 100 digits)"]),
     ("version: 1\na: .nan\nb: [-.inf]\nc: 1e400\n", [
-        "p.yaml:2:4: '.nan' is not a finite number (.nan and .inf are not accepted)",
-        "p.yaml:3:5: '-.inf' is not a finite number (.nan and .inf are not accepted)",
-        "p.yaml:4:4: '1e400' is not a finite number (.nan and .inf are not accepted)"]),
+        "p.yaml:2:4: a: '.nan' is not a finite number (.nan and .inf are not accepted)",
+        "p.yaml:3:5: b[0]: '-.inf' is not a finite number (.nan and .inf are not accepted)",
+        "p.yaml:4:4: c: '1e400' is not a finite number (.nan and .inf are not accepted)"]),
     ("version: 1\nname: ab\x00c\n", ["p.yaml:2:9: a NUL byte is not allowed in YAML text"]),
     ("version: 1\nname: \x07\n", ["p.yaml:2:7: the control character U+0007 is not allowed in YAML text"]),
 ])
@@ -97,8 +98,8 @@ def test_brief_with_an_impossible_seed_is_exit_2_at_its_position(workdir):
     brief = workdir / "examples" / "spring-launch" / "brief.yaml"
     brief.write_text(brief.read_text().replace("seed: 20270301", "seed: 2026-13-01"))
     r = CliRunner().invoke(cli, ["run", str(brief.relative_to(workdir)), "--no-ledger"])
-    assert (r.exit_code, r.output.splitlines()[0]) == (2, "examples/spring-launch/brief.yaml:7:7: '2026-13-01' is not "
-                                                          "a valid date or time (month must be in 1..12)")
+    assert (r.exit_code, r.output.splitlines()[0]) == (2, "examples/spring-launch/brief.yaml:7:7: seed: '2026-13-01' "
+                                                          "is not a valid date or time (month must be in 1..12)")
 
 
 def test_not_utf8_has_a_line_and_column(tmp_path, monkeypatch):
