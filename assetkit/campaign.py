@@ -22,6 +22,19 @@ class Campaign:
     doc: YamlDoc  # the brief's YAML, for positions in cross-file messages
 
 
+def _named_here(doc, field: str, exc: ConfigError) -> list[Problem]:
+    """A referenced file's problems; one about the file as a whole (not a regular file, not
+    found, empty) is also pointed at where the brief names it (``brand:``, ``pipeline:``)."""
+    out = []
+    for p in exc.problems:
+        if p.line is None and not p.loc:
+            here = doc.problem((field,), f"{p.file}: {p.message}")
+            out.append(here)
+        else:
+            out.append(p)
+    return out
+
+
 def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool = True,
                   max_side: int | None = None) -> Campaign:
     """Load a brief with its brand kit and pipeline; every problem of every file at once.
@@ -37,7 +50,7 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
     try:
         brand = load_brand(brief.brand_path())
     except ConfigError as exc:
-        problems.extend(exc.problems)
+        problems.extend(_named_here(doc, "brand", exc))
     ref = pipeline or brief.pipeline
     try:
         path = find_pipeline(ref, brief.base_dir if pipeline is None else Path.cwd())
@@ -50,7 +63,7 @@ def load_campaign(brief_path: str | Path, pipeline: str | None = None, fit: bool
         else:
             problems.append(Problem("--pipeline", None, None, "", str(exc)))
     except ConfigError as exc:
-        problems.extend(exc.problems)
+        problems.extend(_named_here(doc, "pipeline", exc) if pipeline is None else exc.problems)
     if brand is not None:
         problems.extend(brand_problems(doc, brief, brand))
         glyphs = glyph_problems(doc, brief, brand)

@@ -275,3 +275,12 @@ def test_load_image_checks_the_file_as_validation_does(tmp_path):
     (tmp_path / "t.png").write_bytes(b"not an image")
     with pytest.raises(InputFileError, match="is not an image any more"):
         load_image(tmp_path / "t.png")
+
+
+def test_a_pipeline_that_is_a_device_is_named_where_the_brief_names_it(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    brief.write_text(brief.read_text().replace("pipeline: social-campaign", "pipeline: /dev/zero"))
+    r = CliRunner().invoke(cli, ["validate", str(brief.relative_to(workdir))])
+    assert r.exit_code == 2
+    assert r.output.splitlines()[0] == ("examples/spring-launch/brief.yaml:6:11: pipeline: /dev/zero: is a character "
+                                        "device, expected a regular file")
