@@ -409,6 +409,9 @@ def _message(err: Mapping[str, Any]) -> str:
         kind = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
                 "dict": "a mapping (key: value)", "list": "a list",
                 "model": "a mapping (key: value)"}[etype.split("_")[0]]
+        if etype == "string_type" and isinstance(inp, (int, float)) and not isinstance(inp, bool):
+            return (f"expected text, got the number {_show(inp)} (YAML reads an unquoted 0x100, 1e3 or 0777 as a "
+                    "number: put the text in quotes)")
         return f"expected {kind}, got {_show(inp)}"
     bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
               "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}

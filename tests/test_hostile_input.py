@@ -284,3 +284,14 @@ def test_a_pipeline_that_is_a_device_is_named_where_the_brief_names_it(workdir):
     assert r.exit_code == 2
     assert r.output.splitlines()[0] == ("examples/spring-launch/brief.yaml:6:11: pipeline: /dev/zero: is a character "
                                         "device, expected a regular file")
+
+
+def test_a_format_yaml_reads_as_a_number_says_to_quote_it(workdir):
+    brief = workdir / "examples" / "spring-launch" / "brief.yaml"
+    text = brief.read_text()
+    first = text.split("formats:\n", 1)[1].splitlines()[0]
+    brief.write_text(text.replace("formats:\n" + first, "formats:\n  - 0x100", 1))
+    r = CliRunner().invoke(cli, ["validate", str(brief.relative_to(workdir))])
+    assert r.exit_code == 2
+    assert any(line.endswith("formats[0]: expected text, got the number 256 (YAML reads an unquoted 0x100, 1e3 or "
+                             "0777 as a number: put the text in quotes)") for line in r.output.splitlines()), r.output
