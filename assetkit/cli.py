@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -43,13 +44,18 @@ class AssetkitGroup(click.Group):
     def list_commands(self, ctx):
         return list(self.commands)
 
-    def main(self, *args, standalone_mode: bool = True, **kwargs):
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
         """A bad flag or argument is one line — the problem, then where the help is — and exit 2
         (click's own form is four: usage, a hint, a blank line and the error)."""
+        def run() -> Any:
+            return super(AssetkitGroup, self).main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                                   standalone_mode=False, **extra)
+
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return run()
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = run()
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "assetkit"
             click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)

@@ -352,12 +352,13 @@ def walk(conn: sqlite3.Connection, spec: dict, lo: int, hi: int, prev: bytes,
         n, odd, low, high, hashes, ids_text, tbls = cur.execute(spec["links"], (a, b)).fetchone()
         if not n:
             continue
-        rows = _batch_rows(cur, spec, n, odd, low, high, ids_text, tbls, last) if not odd else None
-        pres = None
-        if rows is not None:
-            names, rows, heads = rows
+        batch = _batch_rows(cur, spec, n, odd, low, high, ids_text, tbls, last) if not odd else None
+        ok = False
+        if batch is not None:
+            names, rows, heads = batch
             pres = itertools.repeat(prefixes[low], n) if names is None else map(prefixes.__getitem__, names)
-        if pres is not None and _hashes_match(prev, hashes, pres, rows):
+            ok = _hashes_match(prev, hashes, pres, rows)
+        if ok:
             for t, (offset, row_id, top) in heads.items():
                 first.setdefault(t, [a + offset, row_id])
                 last[t] = top
@@ -379,6 +380,7 @@ def _batch_rows(cur: sqlite3.Cursor, spec: dict, n: int, odd: int, low: str, hig
     first link, its first row id, its last row id)); None when the batch is not plain (a row
     missing or without a link, row ids not rising) — the caller walks it link by link."""
     ids = ids_text.split(",")
+    groups: dict[str, tuple[int, list[str], str | None]]
     if low == high:
         names, groups = None, {low: (0, ids, ids_text)}
     else:

@@ -71,10 +71,10 @@ def _kpis(data: ReportData, fmt: Fmt) -> list[dict]:
                                  signed=True)) if p else ""})
     counted = fmt.t("kpi_assets_counted", n=fmt.number(f.assets_counted),
                     apart=fmt.number(f.assets - f.assets_counted)) if f.assets != f.assets_counted else ""
-    change = vs(f"{fmt.signed_int(f.assets - p.assets)} ({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") \
-        if p else ""
+    assets_change = (vs(f"{fmt.signed_int(f.assets - p.assets)} "
+                        f"({fmt.pct(_delta_pct(f.assets, p.assets), signed=True)})") if p else "")
     k.append({"label": fmt.t("kpi_assets"), "value": fmt.number(f.assets),
-              "note": " · ".join(x for x in (counted, change) if x)})
+              "note": " · ".join(x for x in (counted, assets_change) if x)})
     k.append({"label": fmt.t("kpi_campaigns"), "value": fmt.number(f.campaigns),
               "note": vs(fmt.signed_int(f.campaigns - p.campaigns)) if p else ""})
     k.append({"label": fmt.t("kpi_turnaround"), "value": fmt.hours(f.turnaround_inhouse_hours),
