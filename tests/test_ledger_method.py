@@ -419,6 +419,10 @@ def test_what_has_no_baseline_is_in_no_table_and_said_so(ledger_project):
     assert sum((c.cost for c in m.compute_rates), Decimal(0)) == parts["compute"] > 0
     assert m.not_counted_entries == f.unbaselined_entries == 6 and m.not_counted_hours > 0
     assert f.turnaround_runs == 1  # the model run only: a proof is not compared with the agency
+    # the rates applied are those of the counted entries: the proofs' (no card) are not among them
+    counted = f.entries - f.unbaselined_entries
+    assert 0 < max(a.entries for a in m.applied) <= counted
+    assert sum(a.entries for a in m.applied if a.item == "internal_hourly_rate") <= counted
     md = render_md(data)
     assert "| Assets produced | **8** | 4 counted, 4 without a baseline (not counted) |" in md
     assert "Not in this table or the in-house cost: 6 entries without a baseline (draft proofs, runs without " \
@@ -427,3 +431,15 @@ def test_what_has_no_baseline_is_in_no_table_and_said_so(ledger_project):
            "with a baseline (4 of 8)" in md
     assert "Turnaround is the median over the period's runs with a baseline (1)" in md
     assert "&amp;" not in md and "&lt;" not in md
+
+
+def test_a_run_without_any_baseline_is_apart_with_its_overhead(ledger_project):
+    """A run whose brief names a card that is not imported: every entry of it, its run overhead
+    (model load, setup) included, has no baseline, so no table counts any of its cost."""
+    card()
+    rec = record(manifest(quote="not-imported"))
+    kinds = [(e.kind, e.no_baseline) for e in record_and_list(rec)]
+    assert ("overhead", True) in kinds and all(nb for _, nb in kinds), kinds
+    data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                        thumbnails=False)
+    assert data.current.actual == 0 and data.current.entries == data.current.unbaselined_entries

@@ -398,6 +398,13 @@ def _price_run(manifest: dict, manifest_path, settings, brief, stored: list[Stor
                 row.update(baseline_micros=baseline, fx_rate=fx_rate)
         rows.append(row)
 
+    # a run none of whose deliverables has a baseline is listed apart as a whole: its overhead too
+    made = [r for r in rows if r["units"]]
+    if made and all(r.get("no_baseline") for r in made):
+        for r in rows:
+            if r.get("kind") == "overhead" and not r.get("no_baseline"):
+                r.update(no_baseline=1, no_baseline_reason=quote_reason or "no deliverable of this run has a baseline")
+
     # brief and copy writing: human time once per campaign, with its first run that books a baseline
     per_campaign = settings.human_minutes.per_campaign
     campaign_key = "campaign:" + hashlib.sha256(json.dumps(["brief+copy", campaign]).encode()).hexdigest()[:32]

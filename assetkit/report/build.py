@@ -143,7 +143,7 @@ def _hours(ms: int | None) -> Decimal:
 def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None) -> list[_Group]:
     out = []
     for r in rows:
-        f = conv.factor(r["currency"], r["fxday"], r["n"] if count and sign > 0 else 0)
+        f = conv.factor(r["currency"], r["fxday"], r["n"] if count and sign > 0 and not r["no_baseline"] else 0)
         k = kind or r["k"]
         out.append(_Group(
             category=r["key"], campaign=r["key"], brand=r["key"], month=r["key"],
@@ -440,7 +440,15 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[
 
     counts: dict[tuple[str, str], int] = {}
     versions: dict[tuple[str, int], int] = {}
-    for quote_id, quote_version, applied_json, n in rollups.applied_use(rates):
+    exceptions: dict[str, int] = {}  # model-licence exceptions: disclosed for every asset, counted or not
+    for _q, _v, applied_json, n in rollups.applied_use(rates):
+        if applied_json and "licence_exception" in applied_json:
+            what = str(json.loads(applied_json).get("licence_exception", ""))
+            if what:
+                exceptions[what] = exceptions.get(what, 0) + n
+    # the rates applied to what the report counts (entries with a baseline; invoices are spend)
+    counted = [r for r in rates if not r.no_baseline and r.kind != "invoice"]
+    for quote_id, quote_version, applied_json, n in rollups.applied_use(counted):
         if quote_id and quote_version is not None:
             qv = (quote_id, quote_version)
             versions[qv] = versions.get(qv, 0) + n
@@ -461,7 +469,7 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[
                                          "hardware_rate_per_hour", "brief_copy_minutes"))}
     m.applied = [AppliedRate(item, value, n) for (item, value), n in
                  sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
-    m.licence_exceptions = [(a.value, a.entries) for a in m.applied if a.item == "licence_exception"]
+    m.licence_exceptions = sorted(exceptions.items())
     known = rollups.quote_versions(conn)
     for (qid, version), _n in sorted(versions.items()):
         q = known.get((qid, version))
