@@ -443,3 +443,22 @@ def test_a_run_without_any_baseline_is_apart_with_its_overhead(ledger_project):
     data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
                         thumbnails=False)
     assert data.current.actual == 0 and data.current.entries == data.current.unbaselined_entries
+
+
+def test_turnaround_counts_the_review_time_recorded_for_the_run(ledger_project):
+    """In-house turnaround is a run's start to finish plus its human time: the estimate it was
+    booked with, changed by the review time recorded for it later (the report's method says so)."""
+    card()
+    rec = record(manifest())
+    settings = load_settings()
+
+    def turnaround():
+        data = build_report(None, ALL_TIME, settings=settings, generated_on=dt.date(2026, 12, 1), thumbnails=False)
+        return Decimal(data.current.turnaround_inhouse_hours)
+
+    before = turnaround()
+    with Ledger() as lg:
+        lg.record_review(rec.run_id, 6, settings)  # 6 minutes in all instead of the estimate
+        change = sum(e.actual_hours for e in lg.entries(kind="review"))
+    assert change < 0
+    assert turnaround() == (before + change).quantize(Decimal("0.1"))

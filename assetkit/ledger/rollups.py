@@ -284,14 +284,16 @@ def turnaround(conn: sqlite3.Connection, period: Span, brand,
                campaign) -> tuple[int, list[float], list[float], int]:
     """(runs, middle agency turnaround days, middle in-house hours, runs compared) of the period's runs; both
     middles over the runs with a baseline (the same runs: draft proofs and runs without a valid
-    quote are not compared), in-house being start to finish plus the run's recorded human time."""
+    quote are not compared), in-house being start to finish plus the run's human time — its estimate
+    as booked, changed by the review time recorded for it since (``entries_reviews``, schema 11)."""
     where, params = report_where(period, brand, campaign, "", "finished_at")
     runs = conn.execute(f"SELECT COUNT(*) FROM runs{where}", params).fetchone()[0]
     extra = " AND " if where else " WHERE "
     days = _middle(conn, f"SELECT baseline_days AS v FROM runs{where}{extra}baseline_days IS NOT NULL "
                          "AND no_baseline = 0", params)
-    inhouse = _middle(conn, f"SELECT (julianday(finished_at) - julianday(started_at)) * 24 + actual_ms / 3600000.0 "
-                            f"AS v "
+    inhouse = _middle(conn, "SELECT (julianday(finished_at) - julianday(started_at)) * 24 + (actual_ms + "
+                            "COALESCE((SELECT SUM(e.actual_ms) FROM entries e WHERE e.run_id = runs.run_id AND "
+                            "e.kind = 'review'), 0)) / 3600000.0 AS v "
                           f"FROM runs{where}{extra}started_at IS NOT NULL AND baseline_days IS NOT NULL "
                           "AND no_baseline = 0", params)
     compared = conn.execute(f"SELECT COUNT(*) FROM runs{where}{extra}started_at IS NOT NULL AND baseline_days IS "

@@ -603,7 +603,8 @@ CREATE INDEX entries_sums ON entries ({', '.join(SUMS_COLUMNS)});
 """
 
 #: Schema 11: ``rate_totals`` also per currency and device, with the in-house time (``actual_ms``)
-#: and the human and compute cost of each group (rebuilt from the entries).
+#: and the human and compute cost of each group (rebuilt from the entries); ``entries_reviews``, the
+#: review entries by run (a run's turnaround includes the review time recorded for it).
 _RATE_INTEGERS = frozenset(("quote_version", "in_run", "no_baseline"))
 
 
@@ -619,6 +620,7 @@ SCHEMA_V11 = f"""
 DROP TABLE rate_totals;
 {_rate_totals_table(RATE_DIMENSIONS, RATE_MEASURES)};
 {rate_totals_upsert().replace("WHERE id > ?", "WHERE id > 0")};
+CREATE INDEX entries_reviews ON entries (run_id) WHERE kind = 'review';
 """
 
 #: Migrations: MIGRATIONS[n] turns schema n-1 into n. Never edit one that has shipped.

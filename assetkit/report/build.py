@@ -211,7 +211,7 @@ def _figures(groups: list[_Group], period: Period, today: dt.date | None, campai
         if today is not None and period.start <= today < end:
             end = today  # a period still running counts the days so far
         f.days = (end - period.start).days + 1
-    elif f.first_day and f.last_day:
+    elif f.first_day and f.last_day:  # all time: the days from the first entry to the last
         f.days = (f.last_day - f.first_day).days + 1
     if f.days and f.days >= MIN_ANNUALISE_DAYS and f.run_baseline > 0:
         f.annual_saving = f.run_saving * 365 / f.days  # never the manual one-offs
