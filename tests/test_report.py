@@ -526,3 +526,22 @@ def test_page_one_figures_name_their_scope():
         for key in ("kpi_cost_change", "kpi_saving", "kpi_ai_share", "kpi_hours", "kpi_baseline"):
             assert incl in t[key], (lang, key)
             assert len(t[key]) <= 40, (lang, key)  # two lines in a PDF tile, not three over the value
+
+
+@pytest.mark.parametrize("seed", [1, 7, 42])
+def test_the_entries_csv_sums_to_the_report(tmp_path, seed):
+    """An auditor's check: the entries CSV's amounts and hours (to the millionth, as stored) sum,
+    over the entries with a baseline, to the report's totals exactly — per-entry cents would not."""
+    import csv
+    import io
+
+    path = random_ledger(tmp_path / "l.sqlite", seed, n=120)
+    data = build(path)
+    _, lines = render_csv(data, iter_entry_lines(path, data, Settings()))
+    rows = [r for r in csv.DictReader(io.StringIO(lines)) if r["baseline"] != "" and r["cause"] != "invoice"]
+    total = {col: sum((Decimal(r[col]) for r in rows), Decimal(0)) for col in
+             ("baseline", "actual", "compute", "human", "tools", "saving", "hours_saved")}
+    f, parts = data.current, {c.key: c.amount for c in data.cost_structure}
+    assert (total["baseline"], total["actual"], total["saving"]) == (f.baseline, f.actual, f.saving)
+    assert (total["compute"], total["human"], total["tools"]) == (parts["compute"], parts["human"], parts["tools"])
+    assert total["hours_saved"].quantize(Decimal("0.01")) == f.hours_saved

@@ -534,9 +534,12 @@ def _entry_lines(conn, period, brand, campaign, conv: _Converter, limit: int | N
             cause=cause_of(r["k"]) + ("" if r["kind"] != "void" else " (void)"),
             source_currency=r["currency"], baseline=baseline, compute=compute, human=human, tools=tools,
             actual=actual, saving=None if baseline is None else baseline - actual,
-            hours_saved=_hours((r["baseline_ms"] or 0) - (r["actual_ms"] or 0)),
+            hours_saved=None if nb else hours((r["baseline_ms"] or 0) - (r["actual_ms"] or 0)),
             assets=int(r["units"] or 0),
-            rate_card=(r["quote_id"] or "") + (f" v{r['quote_version']}" if r["quote_version"] else ""))
+            rate_card=(r["quote_id"] or "") + (f" v{r['quote_version']}" if r["quote_version"] else ""),
+            card_currency=r["baseline_currency"] or "",
+            card_amount=None if r["baseline_source_micros"] is None or nb else _m(r["baseline_source_micros"]),
+            fx_rate=r["fx_rate"] or "")
 
 
 def _thumbnails(conn, period, brand, campaign, campaigns: list[str], ledger_dir: Path,

@@ -280,9 +280,12 @@ class EntryLine:
     tools: Decimal
     actual: Decimal
     saving: Decimal | None
-    hours_saved: Decimal
+    hours_saved: Decimal | None  # exact (from integer ms); None without a baseline, as ``saving``
     assets: int
     rate_card: str
+    card_currency: str = ""  # the card's currency and the baseline in it, as priced (before FX)
+    card_amount: Decimal | None = None
+    fx_rate: str = ""  # card currency → entry currency, as applied ('' when none was needed)
 
 
 @dataclass

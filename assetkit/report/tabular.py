@@ -90,8 +90,11 @@ def figure_rows(data: ReportData) -> Iterable[list[str]]:
 
     def fig_rows(section: str, f: Figures):
         for name in ("entries", "runs", "baseline", "actual", "saving", "saving_pct", "ai_saving", "ai_share",
-                     "hours_saved", "assets", "campaigns", "turnaround_agency_days", "turnaround_inhouse_hours",
-                     "unbaselined_entries", "unbaselined_cost", "days", "annual_saving", "first_day", "last_day"):
+                     "hours_saved", "assets", "assets_counted", "campaigns", "turnaround_agency_days",
+                     "turnaround_inhouse_hours", "turnaround_runs", "unbaselined_entries", "unbaselined_cost", "days",
+                     "annual_saving", "first_day", "last_day", "run_baseline", "run_saving", "run_deliverables",
+                     "run_hours_saved", "manual_saving", "manual_entries", "minutes_per_deliverable",
+                     "breakeven_minutes"):
             v = getattr(f, name)
             text = _ratio_text(v) if name in ("saving_pct", "ai_share") else _plain(v, c)
             yield [section, "", name, text]
@@ -111,18 +114,43 @@ def figure_rows(data: ReportData) -> Iterable[list[str]]:
     for item in data.cost_structure:
         yield ["cost_structure", item.key, "amount", _plain(item.amount, c)]
         yield ["cost_structure", item.key, "share", _ratio_text(item.share)]
+    meth = data.methodology  # the methodology's tables: what each rate applied came to
+    for cr in meth.compute_rates:
+        key = f"{cr.device or '-'} @ {'' if cr.rate is None else f'{cr.rate:f}'}/h"
+        yield ["compute_rates", key, "entries", str(cr.entries)]
+        yield ["compute_rates", key, "hours", _plain(cr.hours, c)]
+        yield ["compute_rates", key, "amount", _plain(cr.cost, c)]
+    for h in meth.human_time:
+        key = f"{h.key} @ {'' if h.rate is None else f'{h.rate:f}'}/h"
+        yield ["human_time", key, "entries", str(h.entries)]
+        yield ["human_time", key, "hours", _plain(h.hours, c)]
+        yield ["human_time", key, "amount", _plain(h.cost, c)]
+    yield ["human_time", "not_counted", "entries", str(meth.not_counted_entries)]
+    yield ["human_time", "not_counted", "hours", _plain(meth.not_counted_hours, c)]
+    for minutes_k, rate_k, saving in data.current.sensitivity:
+        yield ["sensitivity", f"minutes x{minutes_k} rate x{rate_k}", "saving", _plain(saving, c)]
+    for a in meth.applied:
+        yield ["rates_applied", f"{a.item}={a.value}", "entries", str(a.entries)]
 
 
 ENTRY_COLUMNS = ["entry_id", "run_id", "date", "brand", "campaign", "category", "cause", "source_currency",
                  "baseline", "compute", "human", "tools", "actual", "saving", "hours_saved", "deliverables",
-                 "rate_card"]
+                 "rate_card", "card_currency", "card_baseline", "fx_rate"]
+
+#: An entry's amounts and hours in the entries CSV: to the millionth (as stored), so a column sums to
+#: the report's total — cents rounded per entry would not (a compute cost is a fraction of a cent).
+EXACT = Decimal("0.000001")
+
+
+def _exact(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.quantize(EXACT):f}"
 
 
 def entry_row(e: EntryLine, currency: str) -> list[str]:
     return [e.entry_id, e.run_id, e.day.isoformat(), e.brand, e.campaign, e.category, e.cause, e.source_currency,
-            _plain(e.baseline, currency), _plain(e.compute, currency), _plain(e.human, currency),
-            _plain(e.tools, currency), _plain(e.actual, currency), _plain(e.saving, currency),
-            f"{e.hours_saved:f}", str(e.assets), e.rate_card]
+            _exact(e.baseline), _exact(e.compute), _exact(e.human), _exact(e.tools), _exact(e.actual),
+            _exact(e.saving), _exact(e.hours_saved), str(e.assets), e.rate_card, e.card_currency,
+            _exact(e.card_amount), e.fx_rate]
 
 
 def render_csv(data: ReportData, entries: Iterable[EntryLine] | None = None) -> tuple[str, str]:
