@@ -545,3 +545,17 @@ def test_the_entries_csv_sums_to_the_report(tmp_path, seed):
     assert (total["baseline"], total["actual"], total["saving"]) == (f.baseline, f.actual, f.saving)
     assert (total["compute"], total["human"], total["tools"]) == (parts["compute"], parts["human"], parts["tools"])
     assert total["hours_saved"].quantize(Decimal("0.01")) == f.hours_saved
+
+
+def test_german_methodology_reads_as_german(tmp_path):
+    path = random_ledger(tmp_path / "l.sqlite", 3, n=80)
+    data = build(path, locale="de-DE")
+    md = render_md(data)
+    compute = md.split("### Rechenkosten-Sätze", 1)[1].split("###", 1)[0]
+    human = md.split("### Arbeitszeit", 1)[1].split("###", 1)[0]
+    for table in (compute, human):
+        header = next(line for line in table.splitlines() if line.startswith("| "))
+        assert "| Stunden |" in header and "Eingesparte" not in header, header
+    assert "mathematisch (half-even, „Banker's Rounding“)" in md and "kaufmännisch" not in md
+    assert "mit einer Nachkommastelle gedruckt (zwei in CSV und JSON)" in md
+    assert re.search(r"Eintrag #\d+ \(erfasst \d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d UTC\)", md), md[:600]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Neutral palette: baseline slate, in-house / saving teal, structure shades.
@@ -163,7 +164,8 @@ def hbars(title: str, labels: list[str], values: list[float], xlabel: str, salt:
 
 
 def stacked_share(title: str, labels: list[str], values: list[float], xlabel: str, salt: str,
-                  text: str = "none", value_labels: list[str] | None = None) -> str:
+                  text: str = "none", value_labels: list[str] | None = None,
+                  share_text: Callable[[float], str] | None = None) -> str:
     """One horizontal 100 % bar split into parts (cost structure), legend below."""
     plt, rc = _setup(text)
     import matplotlib
@@ -177,7 +179,8 @@ def stacked_share(title: str, labels: list[str], values: list[float], xlabel: st
             legend = lab if not value_labels else f"{lab}: {value_labels[i]}"
             ax.barh([0], [share], 0.55, left=left, color=SHADES[i % len(SHADES)], label=legend, zorder=2)
             if share >= 8:
-                ax.text(left + share / 2, 0, f"{share:.0f}%", ha="center", va="center", fontsize=8,
+                ax.text(left + share / 2, 0, share_text(share / 100) if share_text else f"{share:.0f}%",
+                        ha="center", va="center", fontsize=8,
                         color="white" if i < 1 or i == 3 else INK)
             left += share
         ax.set_xlim(0, 100)

@@ -52,7 +52,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "headline_spend_change": "Measured agency spend change: {pct} ({spend} on {n} invoice(s), against {before} in {period}) — from recorded invoices, not from the rate card.",
         "cause_invoice": "Agency invoices (measured spend)",
         "compare_less_data": "The comparison period {period} holds {months} month(s) of entries, this one {current}: compare with care.",
-        "method_rounding": "Amounts are stored exactly (integer millionths of the currency) and rounded half-even to the cent only when printed, so a table's rows may not foot to its total by a cent; hours are summed unrounded and printed to two decimals. Periods are calendar days in UTC.",
+        "method_rounding": "Amounts are stored exactly (integer millionths of the currency) and rounded half-even to the cent only when printed, so a table's rows may not foot to its total by a cent; hours are summed unrounded and printed to one decimal (two in CSV and JSON). Periods are calendar days in UTC.",
         "method_roles": "Each deliverable (campaign, concept, variant, format, locale) is booked once: re-running an unchanged brief or --force books nothing new, a changed output is a revision (the card's revision line, or nothing). On a card with adaptation lines the first visual of a concept is priced as a master and its other sizes, locales and variants at the resize, locale-version and variant lines; flat and per-format fees once per campaign. Translation is saved only for copy the brief marks as written in-house or by machine.",
         "method_proofs": "Draft proofs recorded but not counted (no model made them): {list}.",
         "runs_one": "{n} run",
@@ -132,6 +132,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_review_app": ("Review app (assetkit review): {recorded} min measured in the browser vs {estimated} min "
                            "estimated for these deliverables; {rejected} rejected (not deliverables)"),
         "col_estimated": "Estimated from settings",
+        "col_hours_spent": "Hours",
         "col_manual_time": "Booked by hand (manual entries)",
         "col_void_time": "Voided entries",
         "human_not_counted": ("Not in this table or the in-house cost: {n} entries without a baseline (draft proofs, "
@@ -210,7 +211,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "headline_spend_change": "Veränderung der gemessenen Agenturausgaben: {pct} ({spend} aus {n} Rechnung(en), gegenüber {before} in {period}) — aus erfassten Rechnungen, nicht aus der Preisliste.",
         "cause_invoice": "Agenturrechnungen (gemessene Ausgaben)",
         "compare_less_data": "Der Vergleichszeitraum {period} enthält Einträge aus {months} Monat(en), dieser aus {current}: mit Vorsicht vergleichen.",
-        "method_rounding": "Beträge werden exakt gespeichert (ganzzahlige Millionstel der Währung) und erst beim Drucken kaufmännisch-gerade auf den Cent gerundet; Zeilen einer Tabelle ergeben daher ggf. nicht centgenau die Summe. Stunden werden ungerundet summiert und mit zwei Nachkommastellen gedruckt. Zeiträume sind Kalendertage in UTC.",
+        "method_rounding": "Beträge werden exakt gespeichert (ganzzahlige Millionstel der Währung) und erst beim Drucken mathematisch (half-even, „Banker's Rounding“) auf den Cent gerundet; Zeilen einer Tabelle ergeben daher ggf. nicht centgenau die Summe. Stunden werden ungerundet summiert und mit einer Nachkommastelle gedruckt (zwei in CSV und JSON). Zeiträume sind Kalendertage in UTC.",
         "method_roles": "Jede Lieferung (Kampagne, Konzept, Variante, Format, Sprache) wird einmal gebucht: ein erneuter Lauf eines unveränderten Briefings oder --force bucht nichts Neues, eine geänderte Ausgabe ist eine Korrektur (Korrekturposition der Preisliste oder nichts). Bei einer Preisliste mit Adaptionspositionen gilt das erste Motiv eines Konzepts als Master, weitere Formate, Sprachen und Varianten zu den Positionen Formatadaption, Sprachversion und Variante; Pauschalen und Formatgebühren einmal je Kampagne. Übersetzung zählt nur für Texte, die laut Briefing intern oder maschinell entstanden.",
         "method_proofs": "Erfasste, nicht gezählte Entwurfs-Proofs (ohne Modell erstellt): {list}.",
         "runs_one": "{n} Lauf",
@@ -253,7 +254,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "kpi_actual": "Interne Kosten",
         "vs_compare": "{delta} ggü. {period}",
         "no_baseline": "keine Basis",
-        "days": "{n} T",
+        "days": "{n} Tage",
         "hours": "{n} Std.",
         "by_category": "Nach Agenturkategorie",
         "by_campaign": "Nach Kampagne",
@@ -290,10 +291,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_review_app": ("Prüf-App (assetkit review): {recorded} Min. im Browser gemessen statt {estimated} Min. "
                            "geschätzt für diese Lieferungen; {rejected} abgelehnt (keine Lieferungen)"),
         "col_estimated": "Geschätzt laut Einstellungen",
+        "col_hours_spent": "Stunden",
         "col_manual_time": "Von Hand gebucht (manuelle Einträge)",
         "col_void_time": "Stornierte Einträge",
         "human_not_counted": ("Nicht in dieser Tabelle und nicht in den internen Kosten: {n} Einträge ohne Basis "
-                              "(Entwurfsabzüge, Läufe ohne gültiges Angebot), {hours}, {cost}; sie stehen unter "
+                              "(Entwurfs-Proofs, Läufe ohne gültiges Angebot), {hours}, {cost}; sie stehen unter "
                               "„Läufe ohne Vergleichsbasis“."),
         "kpi_assets_counted": "{n} gezählt, {apart} ohne Basis (nicht gezählt)",
         "total": "Summe",

@@ -133,6 +133,17 @@ _HUMAN_ROW = {"estimated": "col_estimated", "recorded": "col_recorded", "manual"
               "void": "col_void_time"}
 
 
+def _at(fmt: Fmt, recorded: str | None) -> str:
+    """A recorded UTC time as the locale writes the day (``Nov 27, 2026 16:10:00``, ``27.11.2026 16:10:00``)."""
+    if not recorded:
+        return DASH
+    try:
+        at = dt.datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+    except ValueError:
+        return recorded
+    return f"{fmt.date(at.date())} {at:%H:%M:%S}"
+
+
 def _per_hour(fmt: Fmt, rate: Decimal | None) -> str:
     return fmt.money(rate) + " / h" if rate is not None else DASH
 
@@ -205,8 +216,7 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
     meta.append((fmt.t("currency"), data.currency))
     meta.append((fmt.t("generated"), fmt.date(data.generated_on)))
     if data.as_of_entry:
-        meta.append((fmt.t("as_of_label"), fmt.t("as_of", entry=data.as_of_entry,
-                                                 at=(data.as_of_recorded or "").replace("T", " ").rstrip("Z"))))
+        meta.append((fmt.t("as_of_label"), fmt.t("as_of", entry=data.as_of_entry, at=_at(fmt, data.as_of_recorded))))
     m = data.methodology
     tables = {
         "month": _breakdown(data.by_month, fmt, fmt.t("col_month"),
@@ -224,14 +234,14 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                              [[r.name, _category_label(r.category, fmt), fmt.date(r.dated), fmt.number(r.entries),
                                fmt.money(r.baseline)] for r in m.rate_cards]),
         "compute": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_entries"),
-                           fmt.t("col_hours").split(" ")[0], fmt.t("col_amount")], [False, True, True, True, True],
+                           fmt.t("col_hours_spent"), fmt.t("col_amount")], [False, True, True, True, True],
                           [[c.device or DASH, _per_hour(fmt, c.rate), fmt.number(c.entries), fmt.hours(c.hours),
                             fmt.money(c.cost)] for c in m.compute_rates],
                           [fmt.t("total"), "", fmt.number(sum(c.entries for c in m.compute_rates)),
                            fmt.hours(_ms_hours(sum(c.ms for c in m.compute_rates))),
                            fmt.money(sum((c.cost for c in m.compute_rates), Decimal(0)))]
                           if m.compute_rates else None),
-        "human": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_entries"), fmt.t("col_hours").split(" ")[0],
+        "human": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_entries"), fmt.t("col_hours_spent"),
                          fmt.t("col_amount")], [False, True, True, True, True],
                         [[fmt.t(_HUMAN_ROW[h.key]), _per_hour(fmt, h.rate), fmt.number(h.entries), fmt.hours(h.hours),
                           fmt.money(h.cost)] for h in m.human_time]
@@ -247,7 +257,8 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                         if m.not_counted_entries else ""),
         "fx": _table([fmt.t("currency"), fmt.t("col_rate"), fmt.t("col_valid_from"), fmt.t("col_entries")],
                      [False, True, False, True],
-                     [[x.currency, fmt.number(x.rate), fmt.date(x.dated), fmt.number(x.entries)] for x in m.fx]),
+                     [[x.currency, fmt.number(Decimal(x.rate).quantize(Decimal("0.000001")).normalize()),
+                       fmt.date(x.dated), fmt.number(x.entries)] for x in m.fx]),
         "missing": _table([fmt.t("col_run"), fmt.t("col_id"), fmt.t("col_date"), fmt.t("campaign"),
                            fmt.t("col_actual"), fmt.t("col_cause")], [False, True, False, False, True, False],
                           [[x.run_id or DASH, x.entry_id, fmt.date(x.day), x.campaign or DASH, fmt.money(x.cost),
@@ -331,7 +342,8 @@ def charts(data: ReportData, fmt: Fmt, text: str = "none") -> dict[str, str]:
     structure = ch.stacked_share(fmt.t("chart_structure_title"), [fmt.t(c.key) for c in data.cost_structure],
                                  [float(c.amount) for c in data.cost_structure], fmt.t("chart_share_x"),
                                  "structure", text,
-                                 [fmt.money_whole(c.amount) for c in data.cost_structure])
+                                 [fmt.money_whole(c.amount) for c in data.cost_structure],
+                                 lambda share: fmt.pct(Decimal(repr(share)).quantize(Decimal("0.01"))))
     top = [r for r in data.by_campaign if r.baseline or r.actual][:10]
     campaign = ch.hbars(fmt.t("chart_campaign_title"), [r.label for r in top], [float(r.saving) for r in top],
                         fmt.t("chart_saving_x", currency=cur), "campaign", text,
