@@ -559,3 +559,16 @@ def test_german_methodology_reads_as_german(tmp_path):
     assert "mathematisch (half-even, „Banker's Rounding“)" in md and "kaufmännisch" not in md
     assert "mit einer Nachkommastelle gedruckt (zwei in CSV und JSON)" in md
     assert re.search(r"Eintrag #\d+ \(erfasst \d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d UTC\)", md), md[:600]
+
+
+def test_rates_applied_read_in_the_report_language(tmp_path):
+    from assetkit.report.i18n import Fmt
+    from assetkit.report.view import _applied_value
+
+    de, en = Fmt("de-DE", "EUR"), Fmt("en-US", "EUR")
+    assert (_applied_value(de, "compute_rate_per_hour", "2.50"), _applied_value(en, "compute_rate_per_hour", "2.50")) \
+        == ("2,5", "2.5")
+    assert _applied_value(de, "role", "locale") == "Sprachversion" and _applied_value(en, "role", "locale") == \
+        "locale version"
+    assert _applied_value(de, "copy_source", "machine") == "maschinell"
+    assert _applied_value(de, "lines", "resize=55/per_asset") == "resize=55/per_asset"  # card lines as recorded

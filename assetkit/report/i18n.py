@@ -132,6 +132,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_review_app": ("Review app (assetkit review): {recorded} min measured in the browser vs {estimated} min "
                            "estimated for these deliverables; {rejected} rejected (not deliverables)"),
         "col_estimated": "Estimated from settings",
+        "value_master": "master", "value_resize": "resize", "value_locale": "locale version",
+        "value_variant": "variant", "value_translation": "translation", "value_revision": "revision",
+        "value_in-house": "in-house", "value_machine": "machine", "value_agency": "agency",
         "col_hours_spent": "Hours",
         "col_manual_time": "Booked by hand (manual entries)",
         "col_void_time": "Voided entries",
@@ -291,6 +294,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_review_app": ("Prüf-App (assetkit review): {recorded} Min. im Browser gemessen statt {estimated} Min. "
                            "geschätzt für diese Lieferungen; {rejected} abgelehnt (keine Lieferungen)"),
         "col_estimated": "Geschätzt laut Einstellungen",
+        "value_master": "Master", "value_resize": "Formatanpassung", "value_locale": "Sprachversion",
+        "value_variant": "Variante", "value_translation": "Übersetzung", "value_revision": "Überarbeitung",
+        "value_in-house": "intern", "value_machine": "maschinell", "value_agency": "Agentur",
         "col_hours_spent": "Stunden",
         "col_manual_time": "Von Hand gebucht (manuelle Einträge)",
         "col_void_time": "Stornierte Einträge",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 from pathlib import Path
 from typing import Any, cast
@@ -86,6 +87,7 @@ def render_pdf(data: ReportData) -> bytes:
         pdf.ln(2)
 
     breakdown_widths = [26, 24, 22, 24, 14, 13, 18, 19, 14]
+    KEEP_TABLE_MM = 120  # a table shorter than this is kept on one page
 
     def fitted(tb, size, weights) -> list[float]:
         """Column widths (mm) from ``weights``, widened where a header word, a figure or a
@@ -111,12 +113,26 @@ def render_pdf(data: ReportData) -> bytes:
             return [w - over * s / room for w, s in zip(widths, slack)]
         return [m * W / sum(need) for m in need]
 
+    def height(tb, size, widths) -> float:
+        """About how tall ``tb`` will be (mm): each row as many lines as its longest cell wraps to."""
+        pad, line_h = 2 * 1.2 + 0.8, size * 0.55
+        pdf.set_font("DejaVu", "B", size)
+        total = 0.0
+        for row in [tb["columns"]] + tb["rows"] + ([tb["total"]] if tb["total"] else []):
+            lines = max((math.ceil(pdf.get_string_width(str(c)) / max(w - pad, 1)) for c, w in zip(row, widths)),
+                        default=1)
+            total += max(lines, 1) * line_h + 2
+        return total + (8 if tb["note"] else 0)
+
     def table(tb, size=7, widths=None):
         if not tb["rows"]:
             para(fmt.t("empty_table"), 8.5, muted)
             return
         n = len(tb["columns"])
         widths = fitted(tb, size, widths or ([2.2] + [1] * (n - 1)))
+        tall = height(tb, size, widths)
+        if tall < KEEP_TABLE_MM and pdf.get_y() + tall > pdf.h - 18:
+            pdf.add_page()  # a short table is never split: it starts on the next page whole
         font(size)
         aligns = tuple("RIGHT" if num else "LEFT" for num in tb["numeric"])
         head = FontFace(emphasis="BOLD", color=muted, fill_color=soft, size_pt=size - 0.5)
@@ -208,19 +224,18 @@ def render_pdf(data: ReportData) -> bytes:
     h2(fmt.t("by_category"), keep=60)
     chart("category", 60)
     table(tb["category"], widths=breakdown_widths)
-    h2(fmt.t("by_cause"))
+    h2(fmt.t("by_cause"), keep=min(height(tb["cause"], 7, fitted(tb["cause"], 7, breakdown_widths)), 80))
     table(tb["cause"], widths=breakdown_widths)
     if tb["manual"]["rows"]:
         h2(fmt.t("manual_section"))
         table(tb["manual"], size=6.5, widths=[1.0, 1.4, 1.6, 2.8, 2.4, 1.5, 1.5, 1.5, 1.1])
-    h2(fmt.t("cost_structure"), keep=40)
+    h2(fmt.t("cost_structure"), keep=85)  # the chart and its four-line table together
     chart("structure", 40)
     table(tb["structure"], widths=[3, 1, 1])
-    pdf.add_page()
     h2(fmt.t("by_campaign"), keep=70)
     chart("campaign", 70)
     table(tb["campaign"], widths=breakdown_widths)
-    h2(fmt.t("by_brand"))
+    h2(fmt.t("by_brand"), keep=min(height(tb["brand"], 7, fitted(tb["brand"], 7, breakdown_widths)), 80))
     table(tb["brand"], widths=breakdown_widths)
     h2(fmt.t("samples"))
     if v["thumbnails"]:
@@ -250,8 +265,7 @@ def render_pdf(data: ReportData) -> bytes:
     else:
         para(fmt.t("no_samples"), 9, muted)
 
-    pdf.add_page()
-    h2(fmt.t("methodology"))
+    h2(fmt.t("methodology"), keep=60)
     para(fmt.t("method_intro"))
     para(fmt.t("method_annualised"))
     for note in v["notes"]:
@@ -261,6 +275,13 @@ def render_pdf(data: ReportData) -> bytes:
                                   ("method_applied", "applied", None),
                                   ("method_fx", "fx", v["fx_none"]),
                                   ("method_no_baseline", "missing", fmt.t("method_no_baseline_none"))):
+        widths = ([2.4, 0.7, 1.1, 1.4, 1.1, 3.3] if key == "missing" else [2, 5, 0.8] if key == "applied"
+                  else [2] + [1] * (len(tb[key]["columns"]) - 1))
+        # a heading never alone at a page's foot: it moves with its text and (a short) table
+        need = 6 + (22 if key == "human" else 0) + (min(height(tb[key], 7, fitted(tb[key], 7, widths)), 40)
+                                                     if tb[key]["rows"] else 10)
+        if pdf.get_y() + need > pdf.h - 18:
+            pdf.add_page()
         font(10, True)
         pdf.ln(1)
         pdf.cell(W, 6, fmt.t(title), new_x="LMARGIN", new_y="NEXT")
@@ -269,8 +290,6 @@ def render_pdf(data: ReportData) -> bytes:
         if none_text and not tb[key]["rows"]:
             para(none_text, 8.5)
         else:
-            widths = ([2.4, 0.7, 1.1, 1.4, 1.1, 3.3] if key == "missing" else [2, 5, 0.8] if key == "applied"
-                      else [2] + [1] * (len(tb[key]["columns"]) - 1))
             table(tb[key], widths=widths)
     pdf.add_page()
     h2(fmt.t("appendix"))

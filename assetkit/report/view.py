@@ -144,6 +144,24 @@ def _at(fmt: Fmt, recorded: str | None) -> str:
     return f"{fmt.date(at.date())} {at:%H:%M:%S}"
 
 
+#: Applied items whose value is a plain number (printed in the locale's form).
+_NUMERIC_APPLIED = ("internal_hourly_rate", "compute_rate_per_hour", "hardware_rate_per_hour", "human_minutes",
+                    "brief_copy_minutes")
+
+
+def _applied_value(fmt: Fmt, item: str, value: str) -> str:
+    """A rate as the entries recorded it, in the report's language: numbers in the locale's form,
+    a deliverable role or copy source by its name there (other values — card lines — as recorded)."""
+    if item in _NUMERIC_APPLIED:
+        try:
+            return fmt.number(Decimal(value))
+        except ArithmeticError:
+            return value
+    if item in ("role", "copy_source"):
+        return fmt.strings.get(f"value_{value}", value)
+    return value
+
+
 def _per_hour(fmt: Fmt, rate: Decimal | None) -> str:
     return fmt.money(rate) + " / h" if rate is not None else DASH
 
@@ -308,7 +326,8 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
         notes.append(fmt.t("method_breakeven", minutes=fmt.number(f.breakeven_minutes),
                            now=fmt.number(f.minutes_per_deliverable or 0)))
     tables["applied"] = _table([fmt.t("col_item"), fmt.t("col_value"), fmt.t("col_entries")], [False, False, True],
-                               [[fmt.t("applied_" + a.item), a.value, fmt.number(a.entries)] for a in m.applied])
+                               [[fmt.t("applied_" + a.item), _applied_value(fmt, a.item, a.value),
+                                 fmt.number(a.entries)] for a in m.applied])
     footer = (f"assetkit · {data.ledger_path} · {fmt.t('period')} {data.period.label}"
               + (f" · {fmt.t('compare_period')} {data.compare.label}" if data.compare else ""))
     return {
