@@ -52,12 +52,14 @@ def reference(path, period, brand=None, campaign=None) -> dict:
     """Sums over Ledger.entries() in plain Python: what the report must print."""
     with Ledger(path, create=False) as led:
         entries = list(led.entries(since=period.start, until=period.end, brand=brand, campaign=campaign))
-        kinds = {e.id: e.kind for e in led.entries()}
+        kinds = {e.id: (e.kind, e.category) for e in led.entries()}
     ref = {"baseline": Decimal(0), "actual": Decimal(0), "ai": Decimal(0), "hours": Decimal(0), "assets": 0,
            "assets_counted": 0,
            "entries": len(entries), "unb": Decimal(0), "unb_n": 0, "by": {}}
     for e in entries:
-        kind = kinds.get(e.voids_entry_id, "manual") if e.kind == "void" else e.kind
+        kind, category = kinds.get(e.voids_entry_id, ("manual", "")) if e.kind == "void" else (e.kind, e.category)
+        if kind == "review" and category == "translation":  # a translation's review changes translation's cost
+            kind = "translation"
         if kind == "asset":
             ref["assets"] += e.units
             ref["assets_counted"] += 0 if e.no_baseline else e.units

@@ -182,7 +182,7 @@ def report_where(period: Span, brand: str | None, campaign: str | None, alias: s
 #: currency is split per day for dated FX rates.
 _FILL_SQL = """
 CREATE TEMP TABLE {table} AS
-SELECT category, campaign, brand, substr(day, 1, 7) AS month, kind AS k, no_baseline, currency,
+SELECT category, campaign, brand, substr(day, 1, 7) AS month, {cause_kind} AS k, no_baseline, currency,
        CASE WHEN currency = ? THEN NULL ELSE day END AS fxday,
        SUM(entries) AS n, SUM(units) AS units, SUM(baseline_micros) AS baseline,
        SUM(actual_compute_micros) AS compute, SUM(actual_human_micros) AS human,
@@ -190,6 +190,11 @@ SELECT category, campaign, brand, substr(day, 1, 7) AS month, kind AS k, no_base
        MIN(day) AS first, MAX(day) AS last, quote_id
 FROM totals{where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 19
 """
+
+#: The kind an entry's saving is credited by (its cause): a review of a translation deliverable
+#: changes translation's cost, not generation's.
+CAUSE_KIND = "CASE WHEN {p}kind = 'review' AND {p}category = 'translation' THEN 'translation' ELSE {p}kind END"
+_FILL_SQL = _FILL_SQL.replace("{cause_kind}", CAUSE_KIND.format(p=""))
 
 #: the current period's temp totals, kept for the methodology section after the roll-ups
 CURRENT_TABLE = "assetkit_report_current"
@@ -204,7 +209,7 @@ FROM {table} GROUP BY 1, 2, 3, 4, 5
 #: ``totals`` keeps a void under kind 'void'; the report credits it to its original's cause, so
 #: void entries are moved (subtracted from 'void', added to the original kind) from ``entries``.
 _VOIDS_SQL = """
-SELECT {key} AS key, o.kind AS k, v.no_baseline, v.currency,
+SELECT {key} AS key, {void_cause_kind} AS k, v.no_baseline, v.currency,
        CASE WHEN v.currency = ? THEN NULL ELSE substr(v.occurred_at, 1, 10) END AS fxday,
        COUNT(*) AS n, SUM(v.units) AS units, SUM(v.baseline_micros) AS baseline,
        SUM(v.actual_compute_micros) AS compute, SUM(v.actual_human_micros) AS human,
@@ -213,6 +218,8 @@ SELECT {key} AS key, o.kind AS k, v.no_baseline, v.currency,
 FROM entries v JOIN entries o ON o.id = v.voids_entry_id
 WHERE v.voids_entry_id IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5
 """
+
+_VOIDS_SQL = _VOIDS_SQL.replace("{void_cause_kind}", CAUSE_KIND.format(p="o."))
 
 _KEYS = {
     "total": ("''", "''"),
@@ -413,11 +420,6 @@ def compute_by_device(conn: sqlite3.Connection, period: Span, brand, campaign) -
     where, params = report_where(period, brand, campaign, "", "finished_at")
     return conn.execute(f"SELECT COALESCE(device, 'cpu') AS device, SUM(compute_ms) AS ms FROM runs{where} "
                         f"GROUP BY 1 ORDER BY 1", params).fetchall()
-
-
-def hours_by_kind(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> list[sqlite3.Row]:
-    """Entries (``n``) and in-house time (``ah``, ms) per entry kind of the current period."""
-    return conn.execute(f"SELECT k AS kind, SUM(n) AS n, SUM(ah) AS ah FROM temp.{table} GROUP BY 1").fetchall()
 
 
 def has_unbaselined(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> bool:
