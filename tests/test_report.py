@@ -490,7 +490,7 @@ def test_a_thinner_comparison_period_is_flagged(tmp_path):
             for m in (2, 4, 5, 6)]
     data = build(write_ledger(tmp_path / "l.sqlite", rows), parse_period("2026-Q2"),
                  compare=parse_period("2026-Q1"))
-    assert "The comparison period 2026-Q1 holds 1 month(s) of entries, this one 3: compare with care." in \
+    assert "The comparison period 2026-Q1 holds 1 month of entries, this one 3 months: compare with care." in \
         render_md(data)
 
 

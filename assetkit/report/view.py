@@ -123,8 +123,11 @@ def _headline(data: ReportData, fmt: Fmt) -> dict:
         else:
             lines.append(fmt.t("headline_spend", spend=fmt.money_whole(f.spend), n=fmt.number(f.invoices)))
     if p is not None and data.compare is not None and p.months < f.months:
-        lines.append(fmt.t("compare_less_data", period=data.compare.label, months=fmt.number(p.months),
-                           current=fmt.number(f.months)))
+        def months(n: int) -> str:
+            return fmt.t("months_one" if n == 1 else "months_many", n=fmt.number(n))
+
+        lines.append(fmt.t("compare_less_data", period=data.compare.label, months=months(p.months),
+                           current=months(f.months)))
     return {"big": big, "lines": lines, "positive": f.run_saving > 0}
 
 
