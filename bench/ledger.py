@@ -236,6 +236,7 @@ def migrate(big: Path, path: Path, n: int) -> None:
     c.execute(next(s for s in _statements(chain.append_only_triggers("chain")) if "chain_no_delete " in s))
     c.execute("DROP TABLE rate_totals")  # schema 10 and 11 keep it
     c.execute("DROP INDEX entries_sums")
+    c.execute("DROP INDEX entries_reviews")  # schema 11's
     c.execute("PRAGMA user_version = 8")
     c.execute("COMMIT")
     t, cpu = time.perf_counter(), time.process_time()

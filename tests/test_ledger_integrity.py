@@ -1,6 +1,7 @@
 """The ledger file's states (empty, read-only, locked, damaged, newer) and its tamper evidence."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import sqlite3
@@ -206,7 +207,8 @@ def test_verify_passes_and_report_marks_as_of(ledger_project):
         last = lg.conn.execute("SELECT MAX(id), MAX(recorded_at) FROM entries").fetchone()
     assert r.output.startswith(f"{NAME}: verified — {n} chain links, {last[0]} entries, last entry #{last[0]}")
     assert cli_run("report", "--out", "r.md").exit_code == 0
-    assert f"**As of:** entry #{last[0]} (recorded {last[1].replace('T', ' ').rstrip('Z')} UTC), ledger verified" in \
+    at = dt.datetime.fromisoformat(last[1].replace("Z", "+00:00"))
+    assert f"**As of:** entry #{last[0]} (recorded {at:%b} {at.day}, {at.year} {at:%H:%M:%S} UTC), ledger verified" in \
         (ledger_project / "r.md").read_text()
 
 
@@ -265,6 +267,7 @@ def test_rate_totals_are_the_entries_summed(ledger_project):
     assert any(r[10] for r in kept) and any(r[15] for r in kept) and any(r[17] for r in kept)  # device, costs
     c.execute("DROP TABLE rate_totals")  # as schema 9 had it: the migration builds it from the entries
     c.execute("DROP INDEX entries_sums")
+    c.execute("DROP INDEX entries_reviews")  # schema 11's
     c.execute("PRAGMA user_version = 9")
     c.close()
     with Ledger(p) as lg:
@@ -571,6 +574,7 @@ def _as_schema_8(p: Path, tamper: bool = False) -> None:
         c.execute(_trigger("entries", "update"))
     c.execute("DROP TABLE rate_totals")  # schema 10's
     c.execute("DROP INDEX entries_sums")
+    c.execute("DROP INDEX entries_reviews")  # schema 11's
     c.execute("PRAGMA user_version = 8")
     c.close()
 
