@@ -462,3 +462,12 @@ def test_turnaround_counts_the_review_time_recorded_for_the_run(ledger_project):
         change = sum(e.actual_hours for e in lg.entries(kind="review"))
     assert change < 0
     assert turnaround() == (before + change).quantize(Decimal("0.1"))
+
+
+def test_a_report_of_proofs_only_says_why_its_tables_are_empty(ledger_project):
+    card()
+    record(manifest(generator="draft"))
+    md = render_md(build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                                thumbnails=False))
+    assert "_No entries with a baseline: the period's entries are listed under “Runs without a baseline” " \
+           "(not counted)._" in md and "_No entries._" not in md

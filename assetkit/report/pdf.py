@@ -126,7 +126,7 @@ def render_pdf(data: ReportData) -> bytes:
 
     def table(tb, size=7, widths=None):
         if not tb["rows"]:
-            para(fmt.t("empty_table"), 8.5, muted)
+            para(v["t"]["empty_table"], 8.5, muted)
             return
         n = len(tb["columns"])
         widths = fitted(tb, size, widths or ([2.2] + [1] * (n - 1)))

@@ -44,7 +44,8 @@ def render_md(data: ReportData) -> str:
     """Markdown (GitHub flavour): the same sections as HTML, without charts and thumbnails."""
     fmt = Fmt(data.locale, data.currency)
     v = view(data, fmt)
-    t, tb, e = v["t"], v["tables"], fmt.t("empty_table")
+    t, tb = v["t"], v["tables"]
+    e = t["empty_table"]
     out = [f"# {_md_cell(v['title'])} · {_md_cell(v['period_text'])}", "", f"_{_md_cell(v['subtitle'])}_", ""]
     out += [f"- **{_md_cell(k)}:** {_md_cell(val)}" for k, val in v["meta"]] + [""]
     out += [f"## {_md_cell(v['headline']['big'])}", ""] + [_md_cell(x) + "  " for x in v["headline"]["lines"]] + [""]

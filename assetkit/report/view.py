@@ -229,6 +229,8 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
     """Everything the human formats print, as localised strings (not yet escaped)."""
     f = data.current
     t = fmt.strings | {k: v for k, v in fmt.strings.items()}
+    if f.entries and f.unbaselined_entries >= f.entries - f.invoices:  # entries, none of them counted
+        t["empty_table"] = fmt.t("empty_table_uncounted")
     meta = [(fmt.t("period"), _period_text(data, fmt))]
     if data.compare is not None:
         meta.append((fmt.t("compare_period"), _period_text(data, fmt, data.compare, data.previous)))
