@@ -417,8 +417,8 @@ def test_short_periods_are_not_annualised_and_tiny_shares_are_not_zero(tmp_path)
     one_day = build(path)
     assert one_day.current.days == 1 and one_day.current.annual_saving is None
     md = render_md(one_day)
-    assert ("## AI generation (excl. manual entries): €900 saved against the rate card of the recorded quotes for "
-            "the same 1 deliverables (90% below the card), 0.0 h saved") in md
+    assert ("## Runs (AI generation and translation, excl. manual entries): €900 saved against the rate card of the "
+            "recorded quotes for the same 1 deliverables (90% below the card), 0.0 h saved") in md
     assert "Cost avoidance: modelled against the card's prices, not measured agency spend." in md
     assert "All time (May 2, 2026)" in md
     assert "| Compute | €0.00 | <0.1% |" in md  # "<" before a digit starts no HTML tag: it stays
@@ -515,13 +515,13 @@ def test_absurd_rates_are_refused_before_anything_is_made(tmp_path, monkeypatch)
 
 
 def test_page_one_figures_name_their_scope():
-    """The headline counts AI generation only (manual entries excluded); every key figure that
+    """The headline counts the runs only (generation and translation; manual entries excluded); every key figure that
     sums all entries says it includes the manual ones, so 186.8 h and 211.8 h or −85.8 % and
     89.1 % below the card never stand side by side as if they measured the same thing."""
     from assetkit.report.i18n import STRINGS
 
-    for lang, incl, excl in (("en", "incl. manual", "(excl. manual entries)"),
-                             ("de", "inkl. manuell", "(ohne manuelle Einträge)")):
+    for lang, incl, excl in (("en", "incl. manual", "excl. manual entries)"),
+                             ("de", "inkl. manuell", "ohne manuelle Einträge)")):
         t = STRINGS[lang]
         for key in ("headline", "headline_over"):
             assert excl in t[key], (lang, key)
