@@ -157,10 +157,11 @@ def test_applied_rates_are_stored_per_entry_and_printed_with_counts(ledger_proje
     rates = {(a.item, a.value): a.entries for a in data.methodology.applied}
     # 4 assets + 1 translation at 60; the later wave's 4 assets at 80 (its copy was already translated)
     assert rates[("internal_hourly_rate", "60")] == 5 and rates[("internal_hourly_rate", "80")] == 4
+    assert {a.currency for a in data.methodology.applied if a.item == "internal_hourly_rate"} == {"EUR"}
     assert [(c.agency, c.quote_id, c.version, str(c.valid_from), str(c.valid_to)) for c in data.methodology.cards] \
         == [("Harbour & Finch Creative", "agency-2026", 1, "2026-01-01", "2027-12-31")]
     md = render_md(data)
-    assert "| Internal hourly rate | 60 | 5 |" in md and "| Internal hourly rate | 80 | 4 |" in md
+    assert "| Internal hourly rate | €60.00 / h | 5 |" in md and "| Internal hourly rate | €80.00 / h | 4 |" in md
     assert "Harbour & Finch Creative, agency-2026 v1, Jan 1, 2026 – Dec 31, 2027" in md
 
 
@@ -358,7 +359,7 @@ def test_brief_and_copy_time_once_per_campaign_and_hardware_amortisation(ledger_
     md = render_md(build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
                                 thumbnails=False))
     rows = [line for line in md.splitlines() if line.startswith(("| Hardware amortisation", "| Brief and copy"))]
-    assert rows == ["| Hardware amortisation per compute hour (in the compute rate) | 1.64 | 10 |",
+    assert rows == ["| Hardware amortisation per compute hour (in the compute rate) | €1.64 / h | 10 |",
                     "| Brief and copy writing, minutes once per campaign (estimated) | 45 | 1 |"]
 
 

@@ -433,12 +433,16 @@ def _review_time(conn, period: Period, brand, campaign, settings, m: Methodology
     m.review_minutes_recorded = (Decimal(recorded_ms) / 60000).quantize(Decimal("0.1"))
 
 
+#: Applied rates that are money per hour, in the currency of the entries that applied them.
+MONEY_RATES = ("internal_hourly_rate", "compute_rate_per_hour", "hardware_rate_per_hour")
+
+
 def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[rollups.RateUse]) -> None:
     """The rates entries were priced with (as each recorded them), with counts; the card
     versions applied; the proof runs (draft generator) of the period."""
     from ..ledger.pricing import PROOF_GENERATORS
 
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str, str], int] = {}
     versions: dict[tuple[str, int], int] = {}
     exceptions: dict[str, int] = {}  # model-licence exceptions: disclosed for every asset, counted or not
     for _q, _v, applied_json, n in rollups.applied_use(rates):
@@ -447,8 +451,12 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[
             if what:
                 exceptions[what] = exceptions.get(what, 0) + n
     # the rates applied to what the report counts (entries with a baseline; invoices are spend)
-    counted = [r for r in rates if not r.no_baseline and r.kind != "invoice"]
-    for quote_id, quote_version, applied_json, n in rollups.applied_use(counted):
+    counted = [r for r in rates if not r.no_baseline and r.kind not in ("invoice", "void")]
+    per: dict[tuple, int] = {}  # (card, version, applied, currency) → entries: a rate is in its entries' currency
+    for r in counted:
+        per[(r.quote_id, r.quote_version, r.applied, r.currency)] = per.get(
+            (r.quote_id, r.quote_version, r.applied, r.currency), 0) + r.n
+    for (quote_id, quote_version, applied_json, currency), n in sorted(per.items(), key=repr):
         if quote_id and quote_version is not None:
             qv = (quote_id, quote_version)
             versions[qv] = versions.get(qv, 0) + n
@@ -463,12 +471,13 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[
                 value = str(applied[item]) if item != "fx_pair" else f"{applied['fx_pair']} ({applied.get('fx_date')})"
                 if item == "fx_date":
                     continue
-                counts[(item, value)] = counts.get((item, value), 0) + n
+                key = (item, value, currency if item in MONEY_RATES else "")
+                counts[key] = counts.get(key, 0) + n
     order = {k: i for i, k in enumerate(("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour",
                                          "human_minutes", "copy_source", "fx_pair", "licence_exception",
                                          "hardware_rate_per_hour", "brief_copy_minutes"))}
-    m.applied = [AppliedRate(item, value, n) for (item, value), n in
-                 sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    m.applied = [AppliedRate(item, value, n, cur) for (item, value, cur), n in
+                 sorted(counts.items(), key=lambda kv: (order[kv[0][0]], kv[0][1], kv[0][2]))]
     m.licence_exceptions = sorted(exceptions.items())
     known = rollups.quote_versions(conn)
     for (qid, version), _n in sorted(versions.items()):

@@ -312,6 +312,7 @@ class AppliedRate:
     item: str  # card | internal_hourly_rate | compute_rate_per_hour | human_minutes | copy_source | role
     value: str
     entries: int
+    currency: str = ""  # a rate per hour's currency (the entries'); '' for other items
 
 
 @dataclass

@@ -152,9 +152,17 @@ _NUMERIC_APPLIED = ("internal_hourly_rate", "compute_rate_per_hour", "hardware_r
                     "brief_copy_minutes")
 
 
-def _applied_value(fmt: Fmt, item: str, value: str) -> str:
-    """A rate as the entries recorded it, in the report's language: numbers in the locale's form,
-    a deliverable role or copy source by its name there (other values — card lines — as recorded)."""
+def _applied_value(fmt: Fmt, item: str, value: str, currency: str = "") -> str:
+    """A rate as the entries recorded it, in the report's language: a rate per hour as money in
+    the entries' currency (``€65.00 / h``), numbers in the locale's form, a deliverable role or
+    copy source by its name there (other values — card lines — as recorded)."""
+    if currency:
+        from babel.numbers import format_currency
+
+        try:
+            return format_currency(Decimal(value), currency, locale=fmt.locale) + " / h"
+        except ArithmeticError:
+            return f"{value} {currency} / h"
     if item in _NUMERIC_APPLIED:
         try:
             return fmt.number(Decimal(value))
@@ -331,7 +339,7 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
         notes.append(fmt.t("method_breakeven", minutes=fmt.number(f.breakeven_minutes),
                            now=fmt.number(f.minutes_per_deliverable or 0)))
     tables["applied"] = _table([fmt.t("col_item"), fmt.t("col_value"), fmt.t("col_entries")], [False, False, True],
-                               [[fmt.t("applied_" + a.item), _applied_value(fmt, a.item, a.value),
+                               [[fmt.t("applied_" + a.item), _applied_value(fmt, a.item, a.value, a.currency),
                                  fmt.number(a.entries)] for a in m.applied])
     footer = (f"assetkit · {data.ledger_path} · {fmt.t('period')} {data.period.label}"
               + (f" · {fmt.t('compare_period')} {data.compare.label}" if data.compare else ""))
