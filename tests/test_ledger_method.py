@@ -472,3 +472,18 @@ def test_a_report_of_proofs_only_says_why_its_tables_are_empty(ledger_project):
                                 thumbnails=False))
     assert "_No entries with a baseline: the period's entries are listed under “Runs without a baseline” " \
            "(not counted)._" in md and "_No entries._" not in md
+
+
+def test_a_category_left_with_only_a_voided_entry_says_voided(ledger_project):
+    card()
+    record(manifest())
+    with Ledger() as lg:
+        dup = lg.add_manual("crm", "banners (entered twice)", Decimal(900), Decimal(90), source="PO-7",
+                            approved_by="cfo", settings=load_settings())
+        lg.void(dup, "entered twice")
+    data = build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                        thumbnails=False)
+    crm = next(r for r in data.by_category if r.key == "crm")
+    assert crm.voided and (crm.entries, crm.baseline, crm.actual) == (2, 0, 0)
+    assert not any(r.voided for r in data.by_category if r.key != "crm")
+    assert "| CRM | voided (entries and their voids) | €0.00 |" in render_md(data)

@@ -99,6 +99,7 @@ class _Group:
     hours_saved: Decimal
     first: str
     last: str
+    voids: int = 0  # of ``n``: void entries moved here, to their original's kind
 
     @property
     def actual(self) -> Decimal:
@@ -140,7 +141,8 @@ def _hours(ms: int | None) -> Decimal:
     return hours(ms).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
 
 
-def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None) -> list[_Group]:
+def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None,
+                voids: bool = False) -> list[_Group]:
     out = []
     for r in rows:
         f = conv.factor(r["currency"], r["fxday"], r["n"] if count and sign > 0 and not r["no_baseline"] else 0)
@@ -151,7 +153,7 @@ def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | 
             units=sign * int(r["units"] or 0), baseline=sign * _m(r["baseline"], f),
             compute=sign * _m(r["compute"], f), human=sign * _m(r["human"], f), tools=sign * _m(r["tools"], f),
             hours_saved=sign * hours((r["bh"] or 0) - (r["ah"] or 0)),
-            first=r["first"], last=r["last"]))
+            first=r["first"], last=r["last"], voids=r["n"] if voids else 0))
     return out
 
 
@@ -161,7 +163,7 @@ def _groups(conn, table: str, dim: str, period: Period, brand, campaign, conv: _
     rows, voids = rollups.period_groups(conn, table, dim, period, brand, campaign, conv.currency)
     out = _group_rows(rows, conv, count)
     out += _group_rows(voids, conv, False, -1, "void")  # out of the 'void' bucket …
-    out += _group_rows(voids, conv, False, 1)  # … into the original's kind
+    out += _group_rows(voids, conv, False, 1, voids=True)  # … into the original's kind
     return out
 
 
@@ -230,6 +232,7 @@ def _rollup(groups: list[_Group], key, label, total_saving: Decimal) -> list[Row
         if g.no_baseline:  # listed apart (no baseline): neither money nor counts in the tables
             continue
         row.entries += g.n
+        row.voids += g.voids
         row.assets += g.units
         row.baseline += g.baseline
         row.actual += g.actual

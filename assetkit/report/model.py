@@ -178,6 +178,13 @@ class Row:
     assets: int = 0
     entries: int = 0
     share: Decimal | None = None  # of the period's saving
+    voids: int = 0  # of ``entries``: voids of entries in this row
+
+    @property
+    def voided(self) -> bool:
+        """Every entry here is a voided one or its void: nothing is left of them."""
+        return bool(self.entries) and self.entries == 2 * self.voids and not (self.baseline or self.actual
+                                                                               or self.assets)
 
 
 @dataclass

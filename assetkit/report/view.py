@@ -203,7 +203,8 @@ def _breakdown(rows: list[Row], fmt: Fmt, first: str, label=lambda r: r.label, t
     shown = rows if limit is None else rows[:limit]
     for r in shown:
         nb = r.saving_pct is None and r.baseline == 0
-        body.append([label(r), fmt.money(r.baseline) if not nb else fmt.t("no_baseline"), fmt.money(r.actual),
+        gone = fmt.t("voided_row") if r.voided else fmt.t("no_baseline")
+        body.append([label(r), fmt.money(r.baseline) if not nb else gone, fmt.money(r.actual),
                      fmt.money(r.saving) if not nb else DASH, fmt.pct(r.saving_pct, fixed=True),
                      fmt.pct(r.share, fixed=True),
                      fmt.number(r.hours_saved, 1), fmt.number(r.assets), fmt.number(r.entries)])
