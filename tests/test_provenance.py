@@ -284,3 +284,41 @@ def test_the_thumbnail_setting_embeds_one(project):
     assert asset["c2pa"]["manifest_bytes"] > 20_000  # ~3 KB of claims + the embedded JPEG thumbnail
     (verdict,) = json.loads(invoke("verify", str(project / "out" / "prov" / asset["path"]), "--json").output)
     assert verdict["status"] == "valid"
+
+
+def test_verify_holds_a_campaign_folder_to_its_manifest(project, tmp_path_factory):
+    """A campaign folder is verified against its manifest: a file whose bytes differ from the
+    recorded sha256 (the manifest edited), a file the run did not make, an asset replaced by a
+    symbolic link and a manifest path outside the folder are each named INVALID, exit 1, and
+    nothing outside the folder is read."""
+    brief = make_project(project, "png")
+    assert run(brief).exit_code == 0
+    folder = project / "out" / "prov"
+    assert invoke("verify", "out/prov").exit_code == 0
+    mpath = folder / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    rel = manifest["assets"][0]["path"]
+    (folder / rel).with_name("stray.png").write_bytes((folder / rel).read_bytes())  # a copy, validly signed
+    (folder / "notes.txt").write_text("hi")
+    r = invoke("verify", "out/prov")
+    assert r.exit_code == 1
+    stray = str(Path("out/prov") / Path(rel).with_name("stray.png"))
+    assert f"{stray}: INVALID — not in the campaign's manifest: added after the run" in r.output
+    assert "out/prov/notes.txt: INVALID — not in the campaign's manifest" in r.output
+    (folder / Path(rel).with_name("stray.png")).unlink()
+    (folder / "notes.txt").unlink()
+    edited = dict(manifest, assets=[dict(manifest["assets"][0], sha256="0" * 64)] + manifest["assets"][1:])
+    mpath.write_text(json.dumps(edited))
+    r = invoke("verify", "out/prov")
+    assert r.exit_code == 1 and f"out/prov/{rel}: INVALID — its sha256 differs from the one the campaign's " \
+                                "manifest recorded" in r.output
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "o.png"
+    (folder / rel).rename(elsewhere)
+    (folder / rel).symlink_to(elsewhere)
+    mpath.write_text(json.dumps(dict(manifest, assets=manifest["assets"] + [dict(manifest["assets"][0],
+                                                                             path="../../../../etc/passwd")])))
+    r = invoke("verify", "out/prov")
+    assert r.exit_code == 1
+    assert f"out/prov/{rel}: INVALID — {rel} is a symbolic link (to {elsewhere})" in r.output
+    assert "INVALID — manifest assets[1].path '../../../../etc/passwd' is not a path inside the campaign folder" \
+        in r.output and "root:" not in r.output

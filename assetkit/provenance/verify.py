@@ -9,7 +9,9 @@ A file is
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,58 @@ class Verdict:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: Files a campaign folder holds besides the assets its manifest lists (contact sheets are named
+#: in the manifest; ``checks/`` holds the check overlays, hidden folders the caches).
+CAMPAIGN_FILES = ("manifest.json", "assetkit.lock", "review.html")
+
+
+@dataclass
+class _Item:
+    """A file to verify: its manifest's sha256 when a campaign lists it, or what is wrong with it."""
+    path: Path
+    sha256: str | None = None
+    problem: str | None = None
+
+
+def _campaign_items(manifest_path: Path) -> list[_Item]:
+    """The assets ``manifest_path`` lists — each checked to be a regular file inside the folder
+    (no link, no path outside) — and every other file in the folder that the run did not make."""
+    from ..review.catalog import _safe_relpath
+
+    folder = manifest_path.parent
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        assets = manifest.get("assets", [])
+        sheets = {str(v) for v in (manifest.get("contact_sheets") or {}).values()}
+        listed = [(a["path"], a.get("sha256")) for a in assets]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        raise UsageError(f"{manifest_path}: not a readable assetkit manifest") from None
+    items, known = [], set()
+    for i, (rel, sha) in enumerate(listed):
+        safe = _safe_relpath(rel)
+        if safe is None:
+            items.append(_Item(folder / str(rel), problem=f"manifest assets[{i}].path {rel!r} is not a path inside "
+                                                          "the campaign folder; not read"))
+            continue
+        known.add(safe)
+        path = folder / safe
+        link = next((q for q in [path, *path.parents] if q != folder and folder in q.parents and q.is_symlink()),
+                    None)
+        if link is not None:
+            items.append(_Item(path, problem=f"{link.relative_to(folder)} is a symbolic link (to {os.readlink(link)}): "
+                                             "the campaign's file was replaced; not read"))
+        else:
+            items.append(_Item(path, sha256=str(sha) if sha else None))
+    for f in sorted(folder.rglob("*")):
+        rel = f.relative_to(folder)
+        if _hidden(rel) or rel.parts[0] == "checks" or str(rel.as_posix()) in known | sheets | set(CAMPAIGN_FILES):
+            continue
+        if f.is_symlink() or f.is_file():
+            items.append(_Item(f, problem="not in the campaign's manifest: added after the run (or the manifest "
+                                          "was edited)"))
+    return items
 
 
 def files_to_verify(paths: list[Path]) -> list[Path]:
@@ -149,7 +203,37 @@ def verify_paths(paths: list[Path], trust_anchors: Path | None = None) -> list[V
         if "BEGIN CERTIFICATE" not in anchors:
             raise UsageError(f"{trust_anchors}: not a PEM certificate file")
     context = reader_context(anchors)
-    return [verify_file(f, context, anchors is not None) for f in files_to_verify(paths)]
+    out = []
+    for item in _items(paths):
+        if item.problem is not None:
+            out.append(Verdict(str(item.path), "invalid", [item.problem]))
+            continue
+        v = verify_file(item.path, context, anchors is not None)
+        if item.sha256:
+            try:
+                digest: str | None = hashlib.sha256(item.path.read_bytes()).hexdigest()
+            except OSError:
+                digest = None  # verify_file has named it
+            if digest is not None and digest != item.sha256:
+                v.why = ["its sha256 differs from the one the campaign's manifest recorded (changed after the run, "
+                         "or the manifest was edited)"] + (v.why if v.status == "invalid" else [])
+                v.status = "invalid"
+        out.append(v)
+    return out
+
+
+def _items(paths: list[Path]) -> list[_Item]:
+    """:func:`files_to_verify`'s files; for a campaign folder with a manifest, its checked items."""
+    out: list[_Item] = []
+    for p in paths:
+        manifests = (sorted(m for m in p.rglob("manifest.json") if not _hidden(m.relative_to(p)))
+                     if p.is_dir() else [])
+        if manifests:
+            for m in manifests:
+                out.extend(_campaign_items(m))
+        else:
+            out.extend(_Item(f) for f in files_to_verify([p]))
+    return out
 
 
 def describe(v: Verdict) -> list[str]:
