@@ -384,12 +384,14 @@ def _atomic_write(dir_fd: int, name: str, data: bytes, shown: str, before_replac
 
 
 # ----------------------------------------------------------------- files the user names
-def safe_output_file(path: str | Path, follow_symlinks: bool = False, option: str = "--out") -> Path:
+def safe_output_file(path: str | Path, follow_symlinks: bool = False, option: str = "--out",
+                     follow_option: str | None = "--follow-symlinks") -> Path:
     """The path a user-named output file will be written to; exit 2 unless it is safe.
 
     Accepted: a new path (its folder must exist or be creatable) or an existing regular file.
     Refused: a folder, FIFO, socket, device, or a symbolic link (unless ``follow_symlinks``,
-    when the link's target must itself be a regular file or new, and is what gets replaced).
+    when the link's target must itself be a regular file or new, and is what gets replaced);
+    ``follow_option``: the command's option for that, named in the refusal (None: it has none).
     """
     path = Path(path)
     shown = _shown(path)
@@ -403,8 +405,8 @@ def safe_output_file(path: str | Path, follow_symlinks: bool = False, option: st
         raise OutRootError(f"{option} {shown}: {_reason(exc)}") from None
     if st is not None and stat.S_ISLNK(st.st_mode):
         if not follow_symlinks:
-            raise OutRootError(f"{option} {shown} is a symbolic link (to {os.readlink(path)}); give the real file "
-                               "or pass --follow-symlinks to write to its target")
+            raise OutRootError(f"{option} {shown} is a symbolic link (to {os.readlink(path)}); give the real file"
+                               + (f" or pass {follow_option} to write to its target" if follow_option else ""))
         target = Path(os.path.realpath(path))
         checked = safe_output_file(target, follow_symlinks=False, option=option)
         return checked

@@ -710,3 +710,16 @@ def test_alt_text_in_a_locale_without_copy_or_too_long_is_an_error_at_its_key(wo
     out, line = validate(text.replace("      de-DE: Eine Keramiktasse", "      fr-FR: Une tasse\n      de-DE: Eine "
                                       "Keramiktasse", 1), "fr-FR: Une tasse")
     assert f"brief.yaml:{line}:14: concepts[0].alt.fr-FR: 'fr-FR' is not a locale of this brief" in out, out
+
+
+def test_deliver_refuses_a_target_inside_the_campaign_or_a_link(client, service, folder, work):
+    for to in (folder / "handoff.zip", folder / "en-US" / "handoff"):
+        r = CliRunner().invoke(cli, ["deliver", str(folder), "--to", str(to), "--allow-pending"])
+        assert r.exit_code == 2 and "is inside the campaign folder" in r.output, r.output
+        assert not to.exists()
+    precious = work / "precious.txt"
+    precious.write_text("keep")
+    (work / "link.zip").symlink_to(precious)
+    r = CliRunner().invoke(cli, ["deliver", str(folder), "--to", str(work / "link.zip"), "--allow-pending"])
+    assert r.exit_code == 2 and "is a symbolic link (to " in r.output and "--follow-symlinks" not in r.output
+    assert precious.read_text() == "keep"

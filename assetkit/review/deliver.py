@@ -203,7 +203,7 @@ def _check_target(to: Path) -> str:
     from ..outroot import safe_output_file
 
     if to.suffix.lower() == ".zip":
-        safe_output_file(to, option="--to")
+        safe_output_file(to, option="--to", follow_option=None)
         if not to.parent.is_dir():
             raise DeliveryRefused(f"--to {display_path(to)}: the folder {display_path(to.parent)} does not exist")
         return "zip"
@@ -251,6 +251,12 @@ def deliver(folder: str | Path, to: str | Path, ledger: str | Path | None = None
                               "gate allows only for work that is not published or delivered; nothing was written\n"
                               "  hint: set `usage: commercial` in the brief and run it again (its models' licences "
                               "must allow that)")
+    campaign_dir = cat.folder.resolve()
+    target = to.resolve() if to.exists() or to.is_symlink() else to.parent.resolve() / to.name
+    if target == campaign_dir or campaign_dir in target.parents:
+        raise DeliveryRefused(f"--to {display_path(to)} is inside the campaign folder {display_path(cat.folder)}: "
+                              "the hand-off would become part of the campaign; deliver outside it (nothing was "
+                              "written)")
     kind = _check_target(to)
     naming = DEFAULT_NAMING
     delivery_settings = getattr(settings, "delivery", None)

@@ -26,7 +26,8 @@ def static_gallery(folder: str | Path, out: str | Path | None = None,
     from .store import ReviewStore
 
     cat = load_catalog(folder)
-    target = safe_output_file(Path(out) if out is not None else cat.folder / "review.html")
+    target = safe_output_file(Path(out) if out is not None else cat.folder / "review.html",
+                              follow_option=None)
     decisions = []
     if ledger_path(ledger).exists():
         with ReviewStore(ledger, create=False) as store:
