@@ -688,7 +688,13 @@ def test_a_concepts_alt_text_describes_the_picture_in_each_locale_of_the_deliver
     assert texts["morning-ritual", "de-DE"] == ("Eine Keramiktasse heller Röstung auf einem Holztisch an einem "
                                                 "sonnigen Fenster. Der Frühling schmeckt nach Kaffee. Unsere neue "
                                                 "Frühlingsröstung: kaffeevollautomatenfreundlich und fair gehandelt. "
+                                                "Angebot gültig bis 30.04. Solange der Vorrat reicht. "
                                                 "Button: Jetzt entdecken.")
+    # the words each asset shows: the leaderboard dropped the subline, and its alt text does too
+    board = next(a for a in cat.assets.values() if a.format == "iab-leaderboard" and a.locale == "en-US")
+    assert "subline" in board.compose["dropped"]
+    text = alt_text(cat, board)
+    assert cat.copy_for("en-US")["subline"].rstrip(".") not in text and "Offer valid until April 30" in text
     assert texts["morning-ritual", "en-US"].startswith("A ceramic cup of light roast coffee on a wooden table by a "
                                                        "sunny window. Spring tastes like fresh coffee.")
     assert texts["roastery", "de-DE"].startswith("Nordlicht Coffee ad (roastery): Der Frühling schmeckt nach Kaffee.")

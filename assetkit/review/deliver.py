@@ -43,15 +43,26 @@ def platform_slug(platform: str) -> str:
 
 def alt_text(cat: Catalog, a: ReviewAsset) -> str:
     """Alt text for an ad manager: what the picture shows (the concept's ``alt`` in the brief, in
-    the asset's locale) and the ad's words (headline, subline, CTA); without a description, the
-    concept's name stands for the picture."""
-    copy = cat.copy_for(a.locale)
-    parts = [str(copy.get("headline") or "").strip()]
-    if copy.get("subline"):
-        parts.append(str(copy["subline"]).strip())
-    text = " ".join(p.rstrip(".") + "." for p in parts if p)
-    if copy.get("cta"):
-        text += f" Button: {copy['cta']}."
+    the asset's locale) and the words the asset shows, as composed (headline, subline, body and
+    disclaimer lines drawn, the CTA's label; a dropped element is not among them); without a
+    description, the concept's name stands for the picture."""
+    copy = dict(cat.copy_for(a.locale))
+    per_format = copy.get("formats")  # the brief's copy for this format, where it has its own
+    if isinstance(per_format, dict) and isinstance(per_format.get(a.format), dict):
+        copy.update(per_format[a.format])
+    drawn = a.compose.get("lines") if isinstance(a.compose.get("lines"), dict) else None
+    dropped = set(a.compose.get("dropped") or []) | set(a.compose.get("hidden") or [])
+    if drawn is not None:  # the words the asset shows, as composed: a dropped subline is not there
+        # each drawn element's text as written (its lines may end in a hyphen the layout added)
+        parts = [str(copy.get(k) or " ".join(str(x) for x in drawn[k]))
+                 for k in ("headline", "subline", "body", "disclaimer") if drawn.get(k)]
+        cta = copy.get("cta") if "cta" in (a.compose.get("font_px") or {}) and "cta" not in dropped else None
+    else:
+        parts = [str(copy.get(k) or "").strip() for k in ("headline", "subline")]
+        cta = copy.get("cta")
+    text = " ".join(p.strip().rstrip(".") + "." for p in parts if p and p.strip())
+    if cta:
+        text += f" Button: {cta}."
     described = str(_alt(cat, a) or "").strip()
     if described:
         return f"{described.rstrip('.')}. {text}".strip()
