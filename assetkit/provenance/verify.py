@@ -9,7 +9,9 @@ A file is
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -132,15 +134,16 @@ def reader_context(trust_anchors: str | None):
     return c2pa.Context.from_dict(cfg)
 
 
-def verify_file(path: Path, context, anchors_configured: bool) -> Verdict:
-    """Read one file's manifest store and judge it (see the module docstring)."""
+def verify_file(path: Path, context, anchors_configured: bool, content: bytes | None = None) -> Verdict:
+    """Read one file's manifest store and judge it (see the module docstring); ``content``: the
+    file's bytes when the caller has read them already."""
     import c2pa
 
     mime = IMAGE_SUFFIXES.get(path.suffix.lower())
     if mime is None:
         return Verdict(str(path), "invalid", [f"not a PNG, JPEG or WebP file ({path.suffix or 'no suffix'})"])
     try:
-        with open(path, "rb") as fh:
+        with (open(path, "rb") if content is None else io.BytesIO(content)) as fh:
             reader = c2pa.Reader.try_create(mime, fh, None, context)
             if reader is None:
                 return Verdict(str(path), "unsigned", ["no Content Credentials (C2PA manifest) in the file"])
@@ -208,16 +211,15 @@ def verify_paths(paths: list[Path], trust_anchors: Path | None = None) -> list[V
         if item.problem is not None:
             out.append(Verdict(str(item.path), "invalid", [item.problem]))
             continue
-        v = verify_file(item.path, context, anchors is not None)
-        if item.sha256:
-            try:
-                digest: str | None = hashlib.sha256(item.path.read_bytes()).hexdigest()
-            except OSError:
-                digest = None  # verify_file has named it
-            if digest is not None and digest != item.sha256:
-                v.why = ["its sha256 differs from the one the campaign's manifest recorded (changed after the run, "
-                         "or the manifest was edited)"] + (v.why if v.status == "invalid" else [])
-                v.status = "invalid"
+        data = None
+        if item.sha256:  # read once: hashed here, its credentials read from the same bytes
+            with contextlib.suppress(OSError):  # unreadable: verify_file names it
+                data = item.path.read_bytes()
+        v = verify_file(item.path, context, anchors is not None, data)
+        if data is not None and hashlib.sha256(data).hexdigest() != item.sha256:
+            v.why = ["its sha256 differs from the one the campaign's manifest recorded (changed after the run, "
+                     "or the manifest was edited)"] + (v.why if v.status == "invalid" else [])
+            v.status = "invalid"
         out.append(v)
     return out
 
