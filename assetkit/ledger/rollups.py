@@ -278,9 +278,11 @@ def period_groups(conn: sqlite3.Connection, table: str, dim: str, period: Span, 
     return rows, voids
 
 
-def _middle(conn: sqlite3.Connection, sql: str, params: list) -> list[float]:
-    """The middle value (odd count) or two (even) of ``sql``'s column ``v``: a median's inputs."""
-    n = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
+def _middle(conn: sqlite3.Connection, sql: str, params: list, n: int | None = None) -> list[float]:
+    """The middle value (odd count) or two (even) of ``sql``'s column ``v``: a median's inputs
+    (``n``: its rows, when the caller has counted them)."""
+    if n is None:
+        n = conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
     if not n:
         return []
     return [r[0] for r in conn.execute(f"SELECT v FROM ({sql}) ORDER BY v LIMIT ? OFFSET ?",
@@ -298,13 +300,11 @@ def turnaround(conn: sqlite3.Connection, period: Span, brand,
     extra = " AND " if where else " WHERE "
     days = _middle(conn, f"SELECT baseline_days AS v FROM runs{where}{extra}baseline_days IS NOT NULL "
                          "AND no_baseline = 0", params)
+    compared_runs = f"runs{where}{extra}started_at IS NOT NULL AND baseline_days IS NOT NULL AND no_baseline = 0"
+    compared = conn.execute(f"SELECT COUNT(*) FROM {compared_runs}", params).fetchone()[0]
     inhouse = _middle(conn, "SELECT (julianday(finished_at) - julianday(started_at)) * 24 + (actual_ms + "
                             "COALESCE((SELECT SUM(e.actual_ms) FROM entries e WHERE e.run_id = runs.run_id AND "
-                            "e.kind = 'review'), 0)) / 3600000.0 AS v "
-                          f"FROM runs{where}{extra}started_at IS NOT NULL AND baseline_days IS NOT NULL "
-                          "AND no_baseline = 0", params)
-    compared = conn.execute(f"SELECT COUNT(*) FROM runs{where}{extra}started_at IS NOT NULL AND baseline_days IS "
-                            "NOT NULL AND no_baseline = 0", params).fetchone()[0]
+                            f"e.kind = 'review'), 0)) / 3600000.0 AS v FROM {compared_runs}", params, compared)
     return runs, days, inhouse, compared
 
 
@@ -365,16 +365,6 @@ def rate_use(conn: sqlite3.Connection, period: Span, brand, campaign, currency: 
                     r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]) for r in rows]
 
 
-def applied_use(rates: list[RateUse]) -> list[tuple[str | None, int | None, str | None, int]]:
-    """(quote id, card version, applied, entries) of :func:`rate_use`'s groups; voids excluded."""
-    out: dict[tuple[str | None, int | None, str | None], int] = {}
-    for r in rates:
-        if r.kind != "void":
-            key = (r.quote_id, r.quote_version, r.applied)
-            out[key] = out.get(key, 0) + r.n
-    return [(*k, n) for k, n in sorted(out.items(), key=repr)]
-
-
 def estimated_minutes(rates: list[RateUse]) -> tuple[Decimal, int]:
     """(estimated human minutes, deliverables) of the period's baselined run entries (voids net)."""
     use = [r for r in rates if r.in_run and not r.no_baseline and r.kind != "review"]
@@ -413,13 +403,6 @@ def card_use(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> list[sqlit
     """Entries and baseline per quote × category × currency × FX day of the current period."""
     return conn.execute(f"SELECT quote_id, category, currency, fxday, SUM(n) AS n, SUM(baseline) AS b "
                         f"FROM temp.{table} WHERE quote_id != '' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2").fetchall()
-
-
-def compute_by_device(conn: sqlite3.Connection, period: Span, brand, campaign) -> list[sqlite3.Row]:
-    """Compute milliseconds (``ms``) per device of the period's runs."""
-    where, params = report_where(period, brand, campaign, "", "finished_at")
-    return conn.execute(f"SELECT COALESCE(device, 'cpu') AS device, SUM(compute_ms) AS ms FROM runs{where} "
-                        f"GROUP BY 1 ORDER BY 1", params).fetchall()
 
 
 def has_unbaselined(conn: sqlite3.Connection, table: str = CURRENT_TABLE) -> bool:

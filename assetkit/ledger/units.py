@@ -25,6 +25,11 @@ def hours(ms: int | None) -> Decimal:
     return Decimal(int(ms or 0)) / MS_PER_HOUR
 
 
+def hours_to_print(ms: int | None) -> Decimal:
+    """Integer ms → hours rounded half-even to 0.01 (a sum is rounded once, from its exact ms)."""
+    return hours(ms).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+
+
 def minutes(ms: int | None) -> Decimal:
     return Decimal(int(ms or 0)) / MS_PER_MINUTE
 

@@ -20,6 +20,7 @@ Definitions (also printed in the report's methodology):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from typing import TypeVar
 
 from ..errors import UsageError
 from ..ledger import rollups
-from ..ledger.units import hours
+from ..ledger.units import hours, hours_to_print
 from ..money import MICROS, FxError, FxTable
 from .i18n import DASH, Fmt
 from .model import (
@@ -136,9 +137,7 @@ def _m(micros: int | None, factor: Decimal = Decimal(1)) -> Decimal:
     return v if factor == 1 else v * factor
 
 
-def _hours(ms: int | None) -> Decimal:
-    """Integer milliseconds → hours rounded half-even to 0.01 (only for printing)."""
-    return hours(ms).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
+_hours = hours_to_print
 
 
 def _group_rows(rows, conv: _Converter, count: bool, sign: int = 1, kind: str | None = None,
@@ -363,12 +362,22 @@ def _methodology(conn, period, brand, campaign, conv: _Converter, settings,
 _TIME_ROW = {"review": "recorded", "manual": "manual", "void": "void"}
 
 
+@functools.lru_cache(maxsize=4096)
+def _applied_of(applied_json: str | None) -> dict:
+    """An entry group's ``applied`` JSON, parsed once per distinct text (a report reads each a few times)."""
+    try:
+        applied = json.loads(applied_json) if applied_json else {}
+    except ValueError:
+        return {}
+    return applied if isinstance(applied, dict) else {}
+
+
 def _rate(applied_json: str | None, item: str) -> Decimal | None:
     """A rate an entry recorded in its ``applied`` JSON (None when it recorded none)."""
+    value = _applied_of(applied_json).get(item)
     try:
-        value = json.loads(applied_json).get(item) if applied_json else None
         return Decimal(str(value)) if value is not None else None
-    except (ValueError, ArithmeticError, AttributeError):
+    except ArithmeticError:
         return None
 
 
@@ -448,25 +457,21 @@ def _applied(conn, period: Period, brand, campaign, m: Methodology, rates: list[
     counts: dict[tuple[str, str, str], int] = {}
     versions: dict[tuple[str, int], int] = {}
     exceptions: dict[str, int] = {}  # model-licence exceptions: disclosed for every asset, counted or not
-    for _q, _v, applied_json, n in rollups.applied_use(rates):
-        if applied_json and "licence_exception" in applied_json:
-            what = str(json.loads(applied_json).get("licence_exception", ""))
-            if what:
-                exceptions[what] = exceptions.get(what, 0) + n
-    # the rates applied to what the report counts (entries with a baseline; invoices are spend)
-    counted = [r for r in rates if not r.no_baseline and r.kind not in ("invoice", "void")]
     per: dict[tuple, int] = {}  # (card, version, applied, currency) → entries: a rate is in its entries' currency
-    for r in counted:
-        per[(r.quote_id, r.quote_version, r.applied, r.currency)] = per.get(
-            (r.quote_id, r.quote_version, r.applied, r.currency), 0) + r.n
+    for r in rates:
+        if r.kind == "void":
+            continue
+        what = str(_applied_of(r.applied).get("licence_exception") or "")
+        if what:
+            exceptions[what] = exceptions.get(what, 0) + r.n
+        if not r.no_baseline and r.kind != "invoice":  # the rates applied to what the report counts
+            group = (r.quote_id, r.quote_version, r.applied, r.currency)
+            per[group] = per.get(group, 0) + r.n
     for (quote_id, quote_version, applied_json, currency), n in sorted(per.items(), key=repr):
         if quote_id and quote_version is not None:
             qv = (quote_id, quote_version)
             versions[qv] = versions.get(qv, 0) + n
-        try:
-            applied = json.loads(applied_json) if applied_json else {}
-        except ValueError:
-            applied = {}
+        applied = _applied_of(applied_json)
         for item in ("card", "lines", "role", "internal_hourly_rate", "compute_rate_per_hour", "human_minutes",
                      "copy_source", "fx_pair", "fx_date", "licence_exception", "hardware_rate_per_hour",
                      "brief_copy_minutes"):

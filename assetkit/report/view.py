@@ -3,8 +3,9 @@ Markdown (:func:`view`), and its four charts (:func:`charts`)."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
+from ..ledger.units import hours_to_print
 from .i18n import DASH, Fmt
 from .model import EntryLine, Figures, ReportData, Row
 
@@ -177,11 +178,6 @@ def _per_hour(fmt: Fmt, rate: Decimal | None) -> str:
     return fmt.money(rate) + " / h" if rate is not None else DASH
 
 
-def _ms_hours(ms: int) -> Decimal:
-    """Integer milliseconds → hours to 0.01, half-even (a table's total, from its rows' exact ms)."""
-    return (Decimal(ms) / 3_600_000).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-
-
 def _card(fmt: Fmt, c) -> str:
     """'Harbour & Finch Creative, agency-2026 v1, Jan 1, 2026 – Dec 31, 2027' (dates in the locale's form)."""
     if c.agency is None:
@@ -270,7 +266,7 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                           [[c.device or DASH, _per_hour(fmt, c.rate), fmt.number(c.entries), fmt.hours(c.hours),
                             fmt.money(c.cost)] for c in m.compute_rates],
                           [fmt.t("total"), "", fmt.number(sum(c.entries for c in m.compute_rates)),
-                           fmt.hours(_ms_hours(sum(c.ms for c in m.compute_rates))),
+                           fmt.hours(hours_to_print(sum(c.ms for c in m.compute_rates))),
                            fmt.money(sum((c.cost for c in m.compute_rates), Decimal(0)))]
                           if m.compute_rates else None),
         "human": _table([fmt.t("col_item"), fmt.t("col_rate"), fmt.t("col_entries"), fmt.t("col_hours_spent"),
@@ -282,7 +278,7 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
                                                            rejected=fmt.number(m.review_rejected)),
                              "", fmt.number(m.review_assets), DASH, DASH]] if m.review_assets else []),
                         [fmt.t("total"), "", fmt.number(sum(h.entries for h in m.human_time)),
-                         fmt.hours(_ms_hours(sum(h.ms for h in m.human_time))),
+                         fmt.hours(hours_to_print(sum(h.ms for h in m.human_time))),
                          fmt.money(sum((h.cost for h in m.human_time), Decimal(0)))],
                         fmt.t("human_not_counted", n=fmt.number(m.not_counted_entries),
                               hours=fmt.hours(m.not_counted_hours), cost=fmt.money(f.unbaselined_cost))
