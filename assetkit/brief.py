@@ -247,6 +247,21 @@ class Brief(StrictModel):
         return resolve_ref(value, self.base_dir) if value else None
 
 
+def count_of(count: int, word: str) -> str:
+    """'1 concept', '2 concepts'."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def describe_shape(brief, locales=None) -> str:
+    """'2 concepts × 2 variants × 8 formats × 2 locales' (each concept's variants when they
+    differ; the locales only when given)."""
+    variants = [brief.variants_of(c) for c in brief.concepts]
+    each = (count_of(variants[0], "variant") if len(set(variants)) == 1
+            else "(" + " + ".join(map(str, variants)) + " variants)")
+    shape = f"{count_of(len(brief.concepts), 'concept')} × {each} × {count_of(len(brief.formats), 'format')}"
+    return shape if locales is None else f"{shape} × {count_of(len(locales), 'locale')}"
+
+
 def load_brief(path: str | Path) -> Brief:
     """Load and validate a brief (not yet its brand or pipeline: see ``campaign.load_campaign``)."""
     brief, _ = load_model(path, Brief, {"path": Path(path)})

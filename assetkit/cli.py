@@ -213,7 +213,9 @@ def plan(brief, out, pipeline, settings_path, as_json):
     b = campaign.brief
     click.echo(f"campaign {b.campaign} · brand {campaign.brand.name} · pipeline {campaign.pipeline.name} "
                f"({' → '.join(s.name for s in campaign.pipeline.steps)})")
-    click.echo(_plan_shape(b, locales))
+    from .brief import describe_shape
+
+    click.echo(describe_shape(b, locales))
     from .cli_table import print_table
     from .formats import resolve_format
 
@@ -225,19 +227,6 @@ def plan(brief, out, pipeline, settings_path, as_json):
         click.echo(f"estimate: {describe_estimate(est)}")
     if warning:
         click.echo(warning, err=True)
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def _plan_shape(brief, locales) -> str:
-    """'2 concepts × 2 variants × 8 formats × 2 locales' (each concept's variants when they differ)."""
-    variants = [brief.variants_of(c) for c in brief.concepts]
-    each = (_n(variants[0], "variant") if len(set(variants)) == 1
-            else "(" + " + ".join(map(str, variants)) + " variants)")
-    return f"{_n(len(brief.concepts), 'concept')} × {each} × {_n(len(brief.formats), 'format')} × " \
-           f"{_n(len(locales), 'locale')}"
 
 
 @cli.command()

@@ -77,10 +77,10 @@ def test_plan_counts(workdir):
 def test_plan_names_each_concepts_variants_when_they_differ():
     from types import SimpleNamespace
 
-    from assetkit.cli import _plan_shape
+    from assetkit.brief import describe_shape
 
     brief = SimpleNamespace(concepts=["a", "b"], formats=["x"], variants_of={"a": 1, "b": 3}.get)
-    assert _plan_shape(brief, ["en-US"]) == "2 concepts × (1 + 3 variants) × 1 format × 1 locale"
+    assert describe_shape(brief, ["en-US"]) == "2 concepts × (1 + 3 variants) × 1 format × 1 locale"
 
 
 def _files(root: Path) -> set[str]:

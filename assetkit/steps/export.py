@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape
 from PIL import Image
 from pydantic import Field, field_validator
 
+from ..brief import describe_shape
 from ..files import sha256_bytes
 from ..money import split_exact
 from ..provenance.manifest import source_types
@@ -344,8 +345,7 @@ def _contact_sheet(ctx: RunContext, plan, locale: str) -> None:
                       badge(ctx.findings.get(job.key, []))))  # the rule ids of its findings, under the tile
     title = f"{ctx.brief.name or ctx.brief.campaign} — {locale}"
     count = f"{len(tiles)} assets" if len(tiles) == total else f"the first {len(tiles):,} of {total:,} assets"
-    subtitle = (f"{ctx.brand.name} · {count} · pipeline {ctx.pipeline.name} · "
-                f"{len(ctx.brief.concepts)} concepts × {len(ctx.brief.formats)} formats")
+    subtitle = f"{ctx.brand.name} · {count} · pipeline {ctx.pipeline.name} · {describe_shape(ctx.brief)}"
     sheet = contact_sheet(tiles, title=title, subtitle=subtitle, thumb=THUMB)
     buf = io.BytesIO()
     sheet.save(buf, "PNG", compress_level=1)
