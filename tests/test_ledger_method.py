@@ -472,6 +472,11 @@ def test_a_report_of_proofs_only_says_why_its_tables_are_empty(ledger_project):
                                 thumbnails=False))
     assert "_No entries with a baseline: the period's entries are listed under “Runs without a baseline” " \
            "(not counted)._" in md and "_No entries._" not in md
+    from assetkit.report.html import render_html
+
+    html = render_html(build_report(None, ALL_TIME, settings=load_settings(), generated_on=dt.date(2026, 12, 1),
+                                    thumbnails=False))
+    assert "No entries with a baseline" in html and "(see the table)" not in html  # there is no table to see
 
 
 def test_a_category_left_with_only_a_voided_entry_says_voided(ledger_project):

@@ -188,6 +188,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "voided_row": "voided (entries and their voids)",
         "empty_table_uncounted": "No entries with a baseline: the period's entries are listed under “Runs without a baseline” (not counted).",
         "empty_chart": "Nothing to chart: every amount here is zero (see the table).",
+        "empty_chart_uncounted": "Nothing to chart: every amount here is zero (no entry has a baseline).",
         "page": "Page {n}",
     },
     "de": {
@@ -353,6 +354,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "voided_row": "storniert (Einträge und ihre Stornos)",
         "empty_table_uncounted": "Keine Einträge mit Vergleichsbasis: die Einträge des Zeitraums stehen unter „Läufe ohne Vergleichsbasis“ (nicht gezählt).",
         "empty_chart": "Kein Diagramm: alle Beträge sind null (siehe Tabelle).",
+        "empty_chart_uncounted": "Kein Diagramm: alle Beträge sind null (kein Eintrag hat eine Vergleichsbasis).",
         "page": "Seite {n}",
     },
 }

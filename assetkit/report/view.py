@@ -236,6 +236,7 @@ def view(data: ReportData, fmt: Fmt, charts: dict | None = None) -> dict:
     t = fmt.strings | {k: v for k, v in fmt.strings.items()}
     if f.entries and f.unbaselined_entries >= f.entries - f.invoices:  # entries, none of them counted
         t["empty_table"] = fmt.t("empty_table_uncounted")
+        t["empty_chart"] = fmt.t("empty_chart_uncounted")  # no table to see either
     meta = [(fmt.t("period"), _period_text(data, fmt))]
     if data.compare is not None:
         meta.append((fmt.t("compare_period"), _period_text(data, fmt, data.compare, data.previous)))
